@@ -1,0 +1,139 @@
+package liaison
+
+import (
+	"regexp"
+	"strings"
+)
+
+// GroupType is the kind of group in the directory; it decides who approves
+// the group's outgoing statements (rfc4053bis, "Approval and Transmission").
+type GroupType string
+
+// The group types.
+const (
+	GroupWG   GroupType = "wg"
+	GroupArea GroupType = "area"
+	GroupIETF GroupType = "ietf"
+	GroupIAB  GroupType = "iab"
+	GroupSDO  GroupType = "sdo" // another organisation's group
+)
+
+// Group is one entry of the group directory.
+type Group struct {
+	Name      string    `json:"name" toml:"name"`
+	Aliases   []string  `json:"aliases,omitempty" toml:"aliases"` // as other SDOs write it
+	Type      GroupType `json:"type" toml:"type"`
+	Parent    string    `json:"parent,omitempty" toml:"parent"` // a WG's area
+	Contacts  []string  `json:"contacts,omitempty" toml:"contacts"`
+	Approvers []string  `json:"approvers,omitempty" toml:"approvers"` // chairs, ADs, the IETF or IAB Chair
+	SendTo    string    `json:"send_to,omitempty" toml:"send_to"`     // an SDO's liaison address
+}
+
+// Directory resolves group names as people write them.
+type Directory struct {
+	groups []Group
+	index  map[string]int
+}
+
+// NewDirectory indexes groups by their names and aliases.
+func NewDirectory(groups []Group) *Directory {
+	d := &Directory{groups: groups, index: make(map[string]int)}
+	for i, g := range groups {
+		for _, n := range append([]string{g.Name}, g.Aliases...) {
+			for _, k := range nameKeys(n) {
+				if _, ok := d.index[k]; !ok {
+					d.index[k] = i
+				}
+			}
+		}
+	}
+	return d
+}
+
+// Groups returns every group in the directory.
+func (d *Directory) Groups() []Group { return d.groups }
+
+// Lookup finds the group a written name means: "ITU-T SG15", "ITU-T Study
+// Group 15" and "itu-t sg 15" are the same; "IETF CCAMP WG", "CCAMP WG" and
+// "CCAMP" are the same.
+func (d *Directory) Lookup(name string) (Group, bool) {
+	if d == nil {
+		return Group{}, false
+	}
+	for _, k := range nameKeys(name) {
+		if i, ok := d.index[k]; ok {
+			return d.groups[i], true
+		}
+	}
+	return Group{}, false
+}
+
+var (
+	nameExpansions = strings.NewReplacer(
+		"study group", "sg", "working group", "wg", "work group", "wg",
+		"technical committee", "tc", "research group", "rg",
+	)
+	nameNoise = regexp.MustCompile(`[^a-z0-9.]+`)
+)
+
+// nameKeys returns the normalised forms a name is indexed and looked up
+// under: the full name, and the name without a leading "IETF" and a
+// trailing "WG".
+func nameKeys(name string) []string {
+	s := strings.ToLower(strings.Join(strings.Fields(name), " "))
+	s = nameExpansions.Replace(s)
+	full := nameNoise.ReplaceAllString(s, "")
+	keys := []string{full}
+	short := strings.TrimPrefix(full, "ietf")
+	short = strings.TrimSuffix(short, "wg")
+	if short != full && short != "" {
+		keys = append(keys, short)
+	}
+	return keys
+}
+
+// Approvers returns who may approve an outgoing statement from group g, and
+// who is to be copied: for a WG its chairs approve and its area's ADs are
+// copied; an area's ADs approve its statements; the IETF Chair and the IAB
+// Chair approve IETF and IAB statements.
+func (d *Directory) Approvers(g Group) (approve, cc []string) {
+	approve = append(approve, g.Approvers...)
+	if g.Type == GroupWG && g.Parent != "" {
+		if area, ok := d.Lookup(g.Parent); ok {
+			cc = append(cc, area.Approvers...)
+		}
+	}
+	return approve, cc
+}
+
+// ApproversOf returns the union of the approvers of every From group: any
+// one of them may release the statement. (The datatracker takes the
+// intersection, which is empty for a multi-group statement, so nobody is
+// asked; see its issue #9457.)
+func (d *Directory) ApproversOf(fromBodies []string) (approve, cc []string, unknown []string) {
+	seen := map[string]bool{}
+	seenCC := map[string]bool{}
+	for _, b := range fromBodies {
+		g, ok := d.Lookup(b)
+		if !ok {
+			unknown = append(unknown, b)
+			continue
+		}
+		a, c := d.Approvers(g)
+		for _, x := range a {
+			x = strings.ToLower(x)
+			if !seen[x] {
+				seen[x] = true
+				approve = append(approve, x)
+			}
+		}
+		for _, x := range c {
+			x = strings.ToLower(x)
+			if !seenCC[x] {
+				seenCC[x] = true
+				cc = append(cc, x)
+			}
+		}
+	}
+	return approve, cc, unknown
+}
