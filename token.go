@@ -1,0 +1,72 @@
+package liaison
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base32"
+	"encoding/binary"
+	"fmt"
+	"strings"
+)
+
+// ReplyToken ties a reply to the exact mail it answers. It rides in the
+// plus-address of the Reply-To (alias+<token>@domain) and, for servers
+// without subaddressing, in References as <reply-<token>@domain>. It is the
+// lower-case base32 of the statement id, the send id of the mail, and a
+// truncated HMAC over both, so the local part stays far under 64 octets and
+// the statement can be read from it without the key (as `liaisond extract`
+// must), while only the key holder can make one.
+type ReplyToken struct {
+	Statement ID
+	SendID    uint64 // the outbox id of the mail the token was issued in
+}
+
+const tokenMACLen = 8
+
+var tokenEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
+
+// Encode returns the token text, signed with key.
+func (t ReplyToken) Encode(key []byte) string {
+	b := t.payload()
+	m := hmac.New(sha256.New, key)
+	m.Write(b)
+	b = append(b, m.Sum(nil)[:tokenMACLen]...)
+	return tokenEncoding.EncodeToString(b)
+}
+
+func (t ReplyToken) payload() []byte {
+	b := make([]byte, 0, 2+4+8)
+	b = binary.BigEndian.AppendUint16(b, uint16(t.Statement.Year))
+	b = binary.BigEndian.AppendUint32(b, uint32(t.Statement.Seq))
+	b = binary.BigEndian.AppendUint64(b, t.SendID)
+	return b
+}
+
+// DecodeReplyToken reads a token without checking its signature (for
+// extraction without a store). Use Verify before trusting it.
+func DecodeReplyToken(s string) (ReplyToken, error) {
+	b, err := tokenEncoding.DecodeString(strings.ToLower(strings.TrimSpace(s)))
+	if err != nil || len(b) != 2+4+8+tokenMACLen {
+		return ReplyToken{}, fmt.Errorf("decode reply token %q: malformed", s)
+	}
+	t := ReplyToken{
+		Statement: ID{Year: int(binary.BigEndian.Uint16(b)), Seq: int(binary.BigEndian.Uint32(b[2:]))},
+		SendID:    binary.BigEndian.Uint64(b[6:]),
+	}
+	if t.Statement.Year < 1900 || t.Statement.Seq == 0 {
+		return ReplyToken{}, fmt.Errorf("decode reply token %q: no statement", s)
+	}
+	return t, nil
+}
+
+// VerifyReplyToken decodes s and checks its signature against key.
+func VerifyReplyToken(s string, key []byte) (ReplyToken, error) {
+	t, err := DecodeReplyToken(s)
+	if err != nil {
+		return ReplyToken{}, err
+	}
+	if !hmac.Equal([]byte(t.Encode(key)), []byte(strings.ToLower(strings.TrimSpace(s)))) {
+		return ReplyToken{}, fmt.Errorf("verify reply token %q: bad signature", s)
+	}
+	return t, nil
+}
