@@ -1,0 +1,169 @@
+package liaison
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Verb is a command a chair gives by replying to a thread (DESIGN section 7).
+type Verb string
+
+// The commands.
+const (
+	VerbApprove       Verb = "approve"
+	VerbRedirect      Verb = "redirect"
+	VerbRespond       Verb = "respond"
+	VerbTaken         Verb = "taken"
+	VerbWithdraw      Verb = "withdraw"
+	VerbCommentPublic Verb = "comment-public"
+	VerbHelp          Verb = "help"
+)
+
+// Command is one command line of a reply.
+type Command struct {
+	Verb Verb
+	Arg  string // the group of redirect
+}
+
+func (c Command) String() string {
+	if c.Arg == "" {
+		return string(c.Verb)
+	}
+	return string(c.Verb) + " " + c.Arg
+}
+
+// CommandContext is what the office knows about a reply when it decides
+// whether a command in it is obeyed. Each field is one of the checks of
+// DESIGN section 7; the office establishes them, Authorize judges them.
+type CommandContext struct {
+	// TokenValid: the reply carries a correctly signed token of a mail we
+	// sent about this statement.
+	TokenValid bool
+	// TokenRecipients: whom the answered mail was sent to.
+	TokenRecipients []string
+	// TokenKind: what the answered mail was (an approval needs an approval
+	// request), and TokenVersion the statement version it was issued for.
+	TokenKind    MailKind
+	TokenVersion int
+	// TokenSpent: the token was used for an approval before.
+	TokenSpent bool
+	// From is the reply's From: address (never Reply-To or Sender).
+	From string
+	// Authenticated: DKIM aligned with From's domain, or a trusted
+	// Authentication-Results header, says From is genuine.
+	Authenticated bool
+	// Coordinators of the liaison office.
+	Coordinators []string
+}
+
+// Refusal explains why a command was not obeyed.
+type Refusal struct {
+	Command Command
+	Reason  string
+}
+
+func (r *Refusal) Error() string { return fmt.Sprintf("%s refused: %s", r.Command, r.Reason) }
+
+// Authorize decides whether cmd, given by cc.From in a reply about s, is
+// obeyed. It returns nil or a *Refusal that says why not, in words the sender
+// can act on. help is always allowed to anyone who passes the token check.
+func Authorize(cmd Command, s *Statement, dir *Directory, cc CommandContext) error {
+	refuse := func(format string, args ...any) error {
+		return &Refusal{Command: cmd, Reason: fmt.Sprintf(format, args...)}
+	}
+	from := strings.ToLower(cc.From)
+	if !cc.TokenValid {
+		return refuse("the reply does not carry a valid reply address of a mail about %s; reply to the notification mail itself", s.ID)
+	}
+	if !slices.Contains(lower(cc.TokenRecipients), from) {
+		return refuse("the mail you answered was not sent to %s; commands are taken only from its recipients", from)
+	}
+	if cmd.Verb == VerbHelp {
+		return nil
+	}
+	if !cc.Authenticated {
+		return refuse("your mail could not be authenticated (no DKIM signature aligned with %s, and no trusted Authentication-Results)", domainOf(from))
+	}
+	switch cmd.Verb {
+	case VerbApprove:
+		if s.Direction != Outgoing || s.State != StatePendingApproval {
+			return refuse("%s is not awaiting approval (it is %s)", s.ID, s.State)
+		}
+		approvers, _, _ := dir.ApproversOf(s.FromBodies)
+		if !slices.Contains(approvers, from) {
+			return refuse("%s is not an approver for %s", from, strings.Join(s.FromBodies, ", "))
+		}
+		if cc.TokenKind != MailApprovalRequest {
+			return refuse("approve by replying to the approval request for %s", s.ID)
+		}
+		if cc.TokenVersion != s.Version {
+			return refuse("%s changed after the approval request was sent; approve the newer request", s.ID)
+		}
+		if cc.TokenSpent {
+			return refuse("this approval request was already used")
+		}
+		return nil
+	case VerbRedirect:
+		if cmd.Arg == "" {
+			return refuse("redirect needs a group: redirect <group>")
+		}
+		if _, ok := dir.Lookup(cmd.Arg); !ok {
+			return refuse("%q is not a group in the directory", cmd.Arg)
+		}
+	case VerbRespond, VerbTaken:
+		if s.Direction != Incoming {
+			return refuse("%s is an outgoing statement", s.ID)
+		}
+	case VerbWithdraw, VerbCommentPublic:
+	default:
+		return refuse("unknown command")
+	}
+	if !slices.Contains(Responsible(s, dir, cc.Coordinators), from) {
+		return refuse("%s is neither a contact of %s nor a liaison coordinator", from, strings.Join(s.ToBodies, ", "))
+	}
+	next := map[Verb]State{VerbTaken: StateActionTaken, VerbWithdraw: StateWithdrawn}[cmd.Verb]
+	if next != "" && !CanTransition(s.Direction, s.State, next) {
+		return refuse("%s is %s and cannot become %s", s.ID, s.State, next)
+	}
+	return nil
+}
+
+// Responsible returns who answers for a statement: for an incoming one the
+// contacts of its To groups and its To contacts; for an outgoing one its
+// submitter and the approvers of its From groups; always the coordinators.
+func Responsible(s *Statement, dir *Directory, coordinators []string) []string {
+	var out []string
+	if s.Direction == Incoming {
+		for _, b := range s.ToBodies {
+			if g, ok := dir.Lookup(b); ok {
+				out = append(out, g.Contacts...)
+				out = append(out, g.Approvers...)
+			}
+		}
+		out = append(out, Emails(s.ToContacts)...)
+	} else {
+		approvers, _, _ := dir.ApproversOf(s.FromBodies)
+		out = append(out, approvers...)
+		if s.Submitter != nil {
+			out = append(out, s.Submitter.Email)
+		}
+	}
+	out = append(out, coordinators...)
+	return lower(out)
+}
+
+func lower(list []string) []string {
+	out := make([]string, len(list))
+	for i, s := range list {
+		out[i] = strings.ToLower(strings.TrimSpace(s))
+	}
+	return out
+}
+
+func domainOf(addr string) string {
+	if i := strings.LastIndexByte(addr, '@'); i >= 0 {
+		return addr[i+1:]
+	}
+	return addr
+}
