@@ -55,4 +55,7 @@ type OutboxMail struct {
 	NextAttempt  time.Time   `json:"next_attempt"`
 	LastError    string      `json:"last_error,omitempty"`
 	Sent         time.Time   `json:"sent,omitempty"`
+	// Version is the statement version an approval request was issued
+	// for: editing the statement voids the approval its token carries.
+	Version int `json:"version,omitempty"`
 }
