@@ -1,0 +1,211 @@
+package store
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"math"
+
+	"liaison"
+)
+
+// CreateStatement allocates the next ID of year (gap-free: the sequence
+// is part of this transaction) and stores s under it, setting s.ID, Created,
+// Updated and Version 1. Events in s are not stored; use AddEvent.
+func (tx *Tx) CreateStatement(s *liaison.Statement, year int) error {
+	if year < 1 || year > math.MaxUint16 {
+		return fmt.Errorf("create statement: year %d out of range", year)
+	}
+	years := tx.bucket(bucketYears)
+	yk := binary.BigEndian.AppendUint16(nil, uint16(year))
+	var last uint32
+	if v := years.Get(yk); len(v) == 4 {
+		last = binary.BigEndian.Uint32(v)
+	}
+	if last == math.MaxUint32 {
+		return fmt.Errorf("create statement: year %d has no ids left", year)
+	}
+	id := liaison.ID{Year: year, Seq: int(last) + 1}
+	if tx.bucket(bucketStatements).Get(idKey(id)) != nil {
+		// Only a file edited by hand gets here; refusing keeps ids unique.
+		return fmt.Errorf("create statement %s: already stored, year sequence behind", id)
+	}
+	if err := years.Put(yk, binary.BigEndian.AppendUint32(nil, last+1)); err != nil {
+		return err
+	}
+	now := tx.Now()
+	s.ID, s.Created, s.Updated, s.Version = id, now, now, 1
+	if err := tx.writeStatement(s); err != nil {
+		return fmt.Errorf("create statement %s: %w", id, err)
+	}
+	return nil
+}
+
+// PutStatement stores an edited statement (Updated is set; the caller bumps
+// Version when the content changes, which voids approval tokens). It returns
+// liaison.ErrNotFound for an id that was never created.
+func (tx *Tx) PutStatement(s *liaison.Statement) error {
+	if s.ID.IsZero() || tx.bucket(bucketStatements).Get(idKey(s.ID)) == nil {
+		return fmt.Errorf("put statement %q: %w", s.ID, liaison.ErrNotFound)
+	}
+	s.Updated = tx.Now()
+	if err := tx.writeStatement(s); err != nil {
+		return fmt.Errorf("put statement %s: %w", s.ID, err)
+	}
+	return nil
+}
+
+// writeStatement stores s without its events, and its list summary and
+// search text beside it.
+func (tx *Tx) writeStatement(s *liaison.Statement) error {
+	k := idKey(s.ID)
+	c := *s
+	c.Events = nil
+	if err := putJSON(tx.bucket(bucketStatements), k, &c); err != nil {
+		return err
+	}
+	if err := tx.bucket(bucketSummaries).Put(k, encodeSummary(s)); err != nil {
+		return err
+	}
+	return tx.bucket(bucketSearch).Put(k, searchText(s))
+}
+
+// Statement returns a statement without its events; liaison.ErrNotFound if
+// there is none.
+func (tx *Tx) Statement(id liaison.ID) (*liaison.Statement, error) {
+	v := tx.bucket(bucketStatements).Get(idKey(id))
+	if v == nil {
+		return nil, fmt.Errorf("statement %q: %w", id, liaison.ErrNotFound)
+	}
+	return decodeStatement(id, v)
+}
+
+func decodeStatement(id liaison.ID, v []byte) (*liaison.Statement, error) {
+	s := new(liaison.Statement)
+	if err := json.Unmarshal(v, s); err != nil {
+		return nil, fmt.Errorf("decode statement %s: %w", id, err)
+	}
+	return s, nil
+}
+
+// HasStatement reports whether id is stored.
+func (tx *Tx) HasStatement(id liaison.ID) bool {
+	return tx.bucket(bucketStatements).Get(idKey(id)) != nil
+}
+
+// LastID returns the last id allocated in year (zero if none).
+func (tx *Tx) LastID(year int) liaison.ID {
+	if year < 1 || year > math.MaxUint16 {
+		return liaison.ID{}
+	}
+	v := tx.bucket(bucketYears).Get(binary.BigEndian.AppendUint16(nil, uint16(year)))
+	if len(v) != 4 {
+		return liaison.ID{}
+	}
+	return liaison.ID{Year: year, Seq: int(binary.BigEndian.Uint32(v))}
+}
+
+// AddEvent appends e to id's history, assigning e.Seq (and e.Time if zero).
+// It returns liaison.ErrNotFound if id is not stored.
+func (tx *Tx) AddEvent(id liaison.ID, e *liaison.Event) error {
+	if !tx.HasStatement(id) {
+		return fmt.Errorf("add event to %q: %w", id, liaison.ErrNotFound)
+	}
+	prefix := idKey(id)
+	c := tx.bucket(bucketEvents).Cursor()
+	var seq uint64 = 1
+	// The last event of id sorts just before the first key past its prefix.
+	k, _ := c.Seek(append(clone(prefix), 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff))
+	if k == nil {
+		k, _ = c.Last()
+	} else {
+		k, _ = c.Prev()
+	}
+	if k != nil && bytes.HasPrefix(k, prefix) && len(k) == 14 {
+		seq = binary.BigEndian.Uint64(k[6:]) + 1
+	}
+	e.Seq = seq
+	if e.Time.IsZero() {
+		e.Time = tx.Now()
+	}
+	if err := putJSON(tx.bucket(bucketEvents), binary.BigEndian.AppendUint64(prefix, seq), e); err != nil {
+		return fmt.Errorf("add event to %s: %w", id, err)
+	}
+	return nil
+}
+
+// Events returns id's history, oldest first.
+func (tx *Tx) Events(id liaison.ID) ([]liaison.Event, error) {
+	prefix := idKey(id)
+	var out []liaison.Event
+	c := tx.bucket(bucketEvents).Cursor()
+	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		var e liaison.Event
+		if err := json.Unmarshal(v, &e); err != nil {
+			return nil, fmt.Errorf("decode event %s/%d: %w", id, binary.BigEndian.Uint64(k[6:]), err)
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+// StatementWithEvents returns a statement with its history in Events.
+func (tx *Tx) StatementWithEvents(id liaison.ID) (*liaison.Statement, error) {
+	s, err := tx.Statement(id)
+	if err != nil {
+		return nil, err
+	}
+	if s.Events, err = tx.Events(id); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// PutBlob stores data content-addressed and returns its SHA-256 (hex); a blob
+// already stored is not written again.
+func (tx *Tx) PutBlob(data []byte) (string, error) {
+	sum := sha256.Sum256(data)
+	sha := hex.EncodeToString(sum[:])
+	b := tx.bucket(bucketBlobs)
+	if b.Get([]byte(sha)) != nil {
+		return sha, nil
+	}
+	if err := b.Put([]byte(sha), data); err != nil {
+		return "", fmt.Errorf("put blob %s: %w", sha, err)
+	}
+	return sha, nil
+}
+
+// Blob returns the bytes of a stored blob.
+func (tx *Tx) Blob(sha256 string) ([]byte, error) {
+	v := tx.bucket(bucketBlobs).Get([]byte(sha256))
+	if v == nil {
+		return nil, fmt.Errorf("blob %s: %w", sha256, liaison.ErrNotFound)
+	}
+	return clone(v), nil
+}
+
+// HasBlob reports whether a blob is stored.
+func (tx *Tx) HasBlob(sha256 string) bool {
+	return tx.bucket(bucketBlobs).Get([]byte(sha256)) != nil
+}
+
+// CountBlobs returns how many blobs are stored.
+func (tx *Tx) CountBlobs() int { return tx.bucket(bucketBlobs).Stats().KeyN }
+
+// ForEachStatement calls fn for every statement, oldest first.
+func (tx *Tx) ForEachStatement(fn func(s *liaison.Statement) error) error {
+	return tx.bucket(bucketStatements).ForEach(func(k, v []byte) error {
+		s, err := decodeStatement(keyID(k), v)
+		if err != nil {
+			return err
+		}
+		return fn(s)
+	})
+}
+
+// CountStatements returns how many statements are stored.
+func (tx *Tx) CountStatements() int { return tx.bucket(bucketStatements).Stats().KeyN }
