@@ -150,7 +150,8 @@ func (s *source) lineOf(key string) int {
 // path scanned there if it is the same key, else the decoder's own.
 func (s *source) keyAt(line int, key []string) string {
 	plain := strings.Join(key, ".")
-	if k, ok := s.byLine[line]; ok && (plain == "" || stripIndexes(k) == plain) {
+	// The decoder may give only the last part of the key.
+	if k, ok := s.byLine[line]; ok && (plain == "" || stripIndexes(k) == plain || strings.HasSuffix(stripIndexes(k), "."+plain)) {
 		return k
 	}
 	// A second key on one line: take the shortest, the key itself rather

@@ -22,6 +22,7 @@ func (c *Config) Validate() error {
 	if c.src.name == "" {
 		c.src.name = "config"
 	}
+	c.fill("")
 	v := &validator{c: c}
 	v.top()
 	v.mailServer("imap", &c.IMAP.Address, c.IMAP.TLS, c.IMAP.CAFile)
@@ -45,8 +46,9 @@ func (c *Config) Validate() error {
 }
 
 type validator struct {
-	c    *Config
-	errs []*Error
+	c       *Config
+	errs    []*Error
+	aliasOK bool
 }
 
 func (v *validator) errf(key, format string, args ...any) {
@@ -113,7 +115,13 @@ func (v *validator) positive(key string, n int64) {
 
 func (v *validator) top() {
 	c := v.c
-	if v.address("alias", &c.Alias) && strings.Contains(c.Alias, "+") {
+	unparsed := c.Alias
+	v.aliasOK = v.address("alias", &c.Alias)
+	if !v.aliasOK && c.SMTP.From == unparsed {
+		// Defaulted from the alias: the alias error says it all.
+		c.SMTP.From = ""
+	}
+	if v.aliasOK && strings.Contains(c.Alias, "+") {
 		// The daemon's reply and bounce addresses are alias+token@.
 		v.errf("alias", "%q must not contain \"+\": plus-addresses of the alias are the reply addresses", c.Alias)
 	}
@@ -125,9 +133,9 @@ func (v *validator) top() {
 	default:
 		c.PublicURL = strings.TrimRight(c.PublicURL, "/")
 	}
-	if c.Instance == "" {
-		v.errf("instance", "required when the alias has no domain")
-	} else if !isToken(c.Instance) {
+	// An empty instance or helo comes from an invalid alias, already
+	// reported.
+	if c.Instance != "" && !isToken(c.Instance) {
 		v.errf("instance", "%q must be printable ASCII without spaces: it goes into a mail header", c.Instance)
 	}
 	if c.Templates != "" {
@@ -243,9 +251,7 @@ func (v *validator) smtp() {
 	if s.From != "" {
 		v.address("smtp.from", &s.From)
 	}
-	if s.HELO == "" {
-		v.errf("smtp.helo", "required when the alias has no domain")
-	} else if !isHostname(s.HELO) {
+	if s.HELO != "" && !isHostname(s.HELO) {
 		v.errf("smtp.helo", "%q is not a host name", s.HELO)
 	}
 	if s.Archive != "" {
