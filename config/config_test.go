@@ -387,3 +387,16 @@ func errString(err error) string {
 	}
 	return err.Error()
 }
+
+func BenchmarkParseExample(b *testing.B) {
+	data, err := os.ReadFile("../config.example.toml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := config.Parse("config.example.toml", data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
