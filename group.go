@@ -38,11 +38,17 @@ type Directory struct {
 // NewDirectory indexes groups by their names and aliases.
 func NewDirectory(groups []Group) *Directory {
 	d := &Directory{groups: groups, index: make(map[string]int)}
-	for i, g := range groups {
-		for _, n := range append([]string{g.Name}, g.Aliases...) {
-			for _, k := range nameKeys(n) {
-				if _, ok := d.index[k]; !ok {
-					d.index[k] = i
+	// Full names first, then the shortened forms, so that a WG named
+	// "rtgwg" cannot take the name of the area "RTG" from it.
+	for pass := 0; pass < 3; pass++ {
+		for i, g := range groups {
+			for _, n := range append([]string{g.Name}, g.Aliases...) {
+				keys := nameKeys(n)
+				if pass >= len(keys) {
+					continue
+				}
+				if _, ok := d.index[keys[pass]]; !ok {
+					d.index[keys[pass]] = i
 				}
 			}
 		}
@@ -77,18 +83,21 @@ var (
 )
 
 // nameKeys returns the normalised forms a name is indexed and looked up
-// under: the full name, and the name without a leading "IETF" and a
-// trailing "WG".
+// under, most exact first: the full name, the name without a leading
+// "IETF", and that without a trailing "WG".
 func nameKeys(name string) []string {
 	s := strings.ToLower(strings.Join(strings.Fields(name), " "))
 	s = nameExpansions.Replace(s)
 	full := nameNoise.ReplaceAllString(s, "")
 	keys := []string{full}
-	short := strings.TrimPrefix(full, "ietf")
-	short = strings.TrimSuffix(short, "wg")
-	if short != full && short != "" {
-		keys = append(keys, short)
+	add := func(k string) {
+		if k != "" && k != keys[len(keys)-1] {
+			keys = append(keys, k)
+		}
 	}
+	noIETF := strings.TrimPrefix(full, "ietf")
+	add(noIETF)
+	add(strings.TrimSuffix(noIETF, "wg"))
 	return keys
 }
 

@@ -182,3 +182,16 @@ func TestAuthorize(t *testing.T) {
 		})
 	}
 }
+
+func TestDirectoryFullNamesWin(t *testing.T) {
+	d := liaison.NewDirectory([]liaison.Group{
+		{Name: "rtgwg", Type: liaison.GroupWG, Parent: "RTG"},
+		{Name: "RTG", Type: liaison.GroupArea},
+	})
+	if g, _ := d.Lookup("RTG"); g.Name != "RTG" {
+		t.Fatalf("Lookup(RTG)=%q, want the area", g.Name)
+	}
+	if g, _ := d.Lookup("IETF RTGWG"); g.Name != "rtgwg" {
+		t.Fatalf("Lookup(IETF RTGWG)=%q, want the WG", g.Name)
+	}
+}
