@@ -239,6 +239,21 @@ func (tx *Tx) MessageRaw(sha256 string) ([]byte, error) {
 	return clone(v), nil
 }
 
+// WriteMessageRaw writes the raw bytes of a stored message to w straight
+// from the file, without the copy MessageRaw makes (messages reach 50 MB);
+// w must not keep the slice it is given.
+func (tx *Tx) WriteMessageRaw(sha256 string, w io.Writer) (int64, error) {
+	v := tx.bucket(bucketRaw).Get([]byte(sha256))
+	if v == nil {
+		return 0, fmt.Errorf("raw message %s: %w", sha256, liaison.ErrNotFound)
+	}
+	n, err := w.Write(v)
+	if err != nil {
+		return int64(n), fmt.Errorf("write raw message %s: %w", sha256, err)
+	}
+	return int64(n), nil
+}
+
 // MarkMessage updates a message's processing state (and kind, statement,
 // error), removing it from the pending queue unless the state is pending.
 func (tx *Tx) MarkMessage(m liaison.Message) error {

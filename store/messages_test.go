@@ -81,6 +81,13 @@ func TestCapture(t *testing.T) {
 		if err != nil || !bytes.Equal(raw, a) {
 			t.Errorf("raw of first: %v", err)
 		}
+		var buf bytes.Buffer
+		if n, err := tx.WriteMessageRaw(pending[0].SHA256, &buf); err != nil || n != int64(len(a)) || !bytes.Equal(buf.Bytes(), a) {
+			t.Errorf("WriteMessageRaw: %d, %v", n, err)
+		}
+		if _, err := tx.WriteMessageRaw("nope", &buf); !errors.Is(err, liaison.ErrNotFound) {
+			t.Errorf("WriteMessageRaw of missing: %v", err)
+		}
 		for _, q := range []struct {
 			sha, id string
 			want    bool
@@ -338,6 +345,28 @@ func TestTokensAndThreads(t *testing.T) {
 		}
 		if _, ok, _ := tx.Thread("unknown@x"); ok {
 			t.Error("unknown thread found")
+		}
+		return nil
+	})
+}
+
+func TestLargeMessage(t *testing.T) {
+	if testing.Short() {
+		t.Skip("writes 50 MB")
+	}
+	db := openTest(t)
+	raw := append(rawMail("big@x", "big"), bytes.Repeat([]byte("0123456789abcdef\r\n"), 50<<20/18)...)
+	added, err := db.Capture(context.Background(), "INBOX", 1, []store.Captured{{UID: 1, Raw: raw}})
+	if err != nil || len(added) != 1 || added[0].MessageID != "big@x" || added[0].Size != int64(len(raw)) {
+		t.Fatalf("capture of %d bytes: %v, %+v", len(raw), err, added)
+	}
+	view(t, db, func(tx *store.Tx) error {
+		var buf bytes.Buffer
+		if _, err := tx.WriteMessageRaw(added[0].SHA256, &buf); err != nil {
+			return err
+		}
+		if !bytes.Equal(buf.Bytes(), raw) {
+			t.Error("large message bytes differ")
 		}
 		return nil
 	})

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 
 	"liaison"
@@ -186,6 +187,20 @@ func (tx *Tx) Blob(sha256 string) ([]byte, error) {
 		return nil, fmt.Errorf("blob %s: %w", sha256, liaison.ErrNotFound)
 	}
 	return clone(v), nil
+}
+
+// WriteBlob writes a stored blob to w straight from the file, without the
+// copy Blob makes; w must not keep the slice it is given.
+func (tx *Tx) WriteBlob(sha256 string, w io.Writer) (int64, error) {
+	v := tx.bucket(bucketBlobs).Get([]byte(sha256))
+	if v == nil {
+		return 0, fmt.Errorf("blob %s: %w", sha256, liaison.ErrNotFound)
+	}
+	n, err := w.Write(v)
+	if err != nil {
+		return int64(n), fmt.Errorf("write blob %s: %w", sha256, err)
+	}
+	return int64(n), nil
 }
 
 // HasBlob reports whether a blob is stored.

@@ -278,6 +278,10 @@ func TestSharedBlobsStoredOnce(t *testing.T) {
 			if !bytes.Equal(data, files[i]) {
 				t.Errorf("blob %d: bytes differ", i)
 			}
+			var buf bytes.Buffer
+			if _, err := tx.WriteBlob(att.SHA256, &buf); err != nil || !bytes.Equal(buf.Bytes(), files[i]) {
+				t.Errorf("WriteBlob %d: %v", i, err)
+			}
 		}
 		if _, err := tx.Blob(strings.Repeat("0", 64)); !errors.Is(err, liaison.ErrNotFound) {
 			t.Errorf("missing blob: %v", err)
