@@ -1,0 +1,160 @@
+package web
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"liaison"
+	"liaison/store"
+)
+
+// handleAttachment serves an attachment as a download, never for display:
+// the file comes from another organisation, and a browser must not render
+// an HTML or SVG attachment as part of this site.
+func (s *Server) handleAttachment(w http.ResponseWriter, r *http.Request) {
+	id, ok := parseIDParam(r)
+	if !ok {
+		s.errorPage(w, r, http.StatusNotFound, "Not found", "There is no such statement.")
+		return
+	}
+	name := r.PathValue("name")
+	var att liaison.Attachment
+	var data []byte
+	err := s.db.View(r.Context(), func(tx *store.Tx) error {
+		st, err := tx.Statement(id)
+		if err != nil {
+			return err
+		}
+		if st == nil {
+			return liaison.ErrNotFound
+		}
+		found := false
+		for _, a := range st.Attachments {
+			if a.Name == name {
+				att, found = a, true
+				break
+			}
+		}
+		if !found {
+			return fmt.Errorf("attachment %q of %s: %w", name, id, liaison.ErrNotFound)
+		}
+		// A conditional request that matches needs no bytes.
+		if etagMatch(r.Header.Get("If-None-Match"), att.SHA256) {
+			return nil
+		}
+		data, err = tx.Blob(att.SHA256)
+		return err
+	})
+	if errors.Is(err, liaison.ErrNotFound) {
+		s.errorPage(w, r, http.StatusNotFound, "Not found", fmt.Sprintf("%s has no attachment %q.", id, name))
+		return
+	}
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	h := w.Header()
+	h.Set("ETag", `"`+att.SHA256+`"`)
+	h.Set("Cache-Control", "public, max-age=3600")
+	// Even if a browser ignored the disposition, the file gets no
+	// privileges of this origin.
+	h.Set("Content-Security-Policy", contentSecurityPolicy+"; sandbox")
+	if etagMatch(r.Header.Get("If-None-Match"), att.SHA256) {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	h.Set("Content-Type", safeMediaType(att.MediaType))
+	h.Set("Content-Disposition", contentDisposition(att.Name))
+	// ServeContent adds Range support and Content-Length; the ETag it finds
+	// set also answers If-Range.
+	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(data))
+}
+
+// etagMatch reports whether an If-None-Match header names the entity tag
+// of sha (weak comparison, as RFC 9110 wants for If-None-Match).
+func etagMatch(header, sha string) bool {
+	if header == "" || sha == "" {
+		return false
+	}
+	for _, t := range strings.Split(header, ",") {
+		t = strings.TrimSpace(t)
+		if t == "*" {
+			return true
+		}
+		t = strings.TrimPrefix(t, "W/")
+		if t == `"`+sha+`"` {
+			return true
+		}
+	}
+	return false
+}
+
+// safeMediaType returns the stored media type in canonical form, or
+// application/octet-stream when it does not parse.
+func safeMediaType(mt string) string {
+	t, params, err := mime.ParseMediaType(mt)
+	if err != nil || !strings.Contains(t, "/") {
+		return "application/octet-stream"
+	}
+	out := mime.FormatMediaType(t, params)
+	if out == "" {
+		return "application/octet-stream"
+	}
+	return out
+}
+
+// contentDisposition builds an RFC 6266 attachment header: an ASCII
+// fallback filename for old clients and the exact name as RFC 8187
+// filename*.
+func contentDisposition(name string) string {
+	if name == "" {
+		name = "attachment"
+	}
+	var fb strings.Builder
+	for _, r := range name {
+		switch {
+		case r < 0x20 || r == 0x7f || r >= utf8.RuneSelf:
+			fb.WriteByte('_')
+		case strings.ContainsRune(`"\/%<>:|?*`, r):
+			fb.WriteByte('_')
+		default:
+			fb.WriteRune(r)
+		}
+	}
+	return fmt.Sprintf(`attachment; filename="%s"; filename*=UTF-8''%s`, fb.String(), rfc8187Escape(name))
+}
+
+// rfc8187Escape percent-encodes everything but attr-char (RFC 8187 3.2.1).
+func rfc8187Escape(s string) string {
+	const attrChar = "!#$&+-.^_`|~"
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte(attrChar, c) >= 0 {
+			b.WriteByte(c)
+			continue
+		}
+		fmt.Fprintf(&b, "%%%02X", c)
+	}
+	return b.String()
+}
+
+// absURL makes a site path absolute against base.
+func absURL(base, path string) string {
+	u, err := url.Parse(path)
+	if err != nil {
+		return base + path
+	}
+	b, err := url.Parse(base + "/")
+	if err != nil {
+		return base + path
+	}
+	return b.ResolveReference(u).String()
+}

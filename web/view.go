@@ -1,0 +1,260 @@
+package web
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"liaison"
+	"liaison/store"
+)
+
+// The views are what the templates, the API and the feed render: copied
+// out of the store inside a short read transaction, rendered outside it.
+
+// related is a link to another recorded statement.
+type related struct {
+	ID    string
+	URL   string
+	Title string // empty when the statement is not (or no longer) recorded
+}
+
+// reference is an identifier a statement cites; URL is set when it names a
+// statement in this record.
+type reference struct {
+	Text string
+	URL  string
+}
+
+// attachmentView is an attachment as the public sees it.
+type attachmentView struct {
+	Name      string
+	URL       string
+	MediaType string
+	Size      int64
+	SHA256    string
+	Readable  bool
+}
+
+// eventView is one public entry of a statement's history.
+type eventView struct {
+	Time  time.Time
+	Type  string
+	Label string
+	Actor string
+	Text  string
+}
+
+// statementView is everything public about one statement.
+type statementView struct {
+	ID           liaison.ID
+	URL          string
+	Direction    liaison.Direction
+	State        liaison.State
+	Title        string
+	Purpose      liaison.Purpose
+	PurposeLabel string // as the sender wrote it, when it differs from ours
+	Deadline     liaison.Date
+	DaysLeft     int
+	Overdue      bool
+	FromBodies   []string
+	FromContacts []liaison.Address
+	SendReplyTo  *liaison.Address
+	ToBodies     []string
+	ToContacts   []liaison.Address
+	SendTo       *liaison.Address
+	References   []reference
+	InResponseTo []related
+	RespondedBy  []related
+	Body         string
+	Attachments  []attachmentView
+	Consensus    string
+	Created      time.Time
+	Updated      time.Time
+	Events       []eventView
+}
+
+// newView copies the public part of st. Events are left to the caller,
+// which filters them.
+func newView(st *liaison.Statement, today liaison.Date) statementView {
+	v := statementView{
+		ID:           st.ID,
+		URL:          statementPath(st.ID),
+		Direction:    st.Direction,
+		State:        st.State,
+		Title:        st.Title,
+		Purpose:      st.Purpose,
+		Deadline:     st.Deadline,
+		Overdue:      st.Overdue(today),
+		FromBodies:   st.FromBodies,
+		FromContacts: st.FromContacts,
+		SendReplyTo:  st.FromLiaisonContact,
+		ToBodies:     st.ToBodies,
+		ToContacts:   st.ToContacts,
+		SendTo:       st.ToLiaisonContact,
+		Body:         st.Body,
+		Consensus:    st.Consensus,
+		Created:      st.Created,
+		Updated:      st.Updated,
+	}
+	if !st.Deadline.IsZero() {
+		v.DaysLeft = st.Deadline.DaysUntil(today)
+	}
+	if l := strings.TrimSpace(st.PurposeLabel); l != "" && !strings.EqualFold(l, purposeLabel(st.Purpose)) {
+		v.PurposeLabel = l
+	}
+	for _, r := range st.References {
+		ref := reference{Text: r}
+		if id, err := liaison.ParseID(r); err == nil {
+			ref.URL = statementPath(id)
+		}
+		v.References = append(v.References, ref)
+	}
+	for _, id := range st.InResponseTo {
+		v.InResponseTo = append(v.InResponseTo, related{ID: id.String(), URL: statementPath(id)})
+	}
+	for _, id := range st.RespondedBy {
+		v.RespondedBy = append(v.RespondedBy, related{ID: id.String(), URL: statementPath(id)})
+	}
+	for _, a := range st.Attachments {
+		v.Attachments = append(v.Attachments, attachmentView{
+			Name: a.Name, URL: attachmentPath(st.ID, a.Name), MediaType: a.MediaType,
+			Size: a.Size, SHA256: a.SHA256, Readable: a.Readable,
+		})
+	}
+	return v
+}
+
+// publicEvents keeps the events meant for the public record. This is the
+// one place that decides it: HTML, JSON and Atom all take their history
+// from here.
+func publicEvents(evs []liaison.Event) []eventView {
+	var out []eventView
+	for _, e := range evs {
+		if !e.Public {
+			continue
+		}
+		out = append(out, eventView{Time: e.Time, Type: string(e.Type), Label: eventLabel(e.Type), Actor: e.Actor, Text: e.Text})
+	}
+	return out
+}
+
+// loadDetail reads a statement, its public history and the titles of the
+// statements it is related to, in one read transaction.
+func (s *Server) loadDetail(tx *store.Tx, id liaison.ID, today liaison.Date) (statementView, error) {
+	st, err := tx.Statement(id)
+	if err != nil {
+		return statementView{}, err
+	}
+	if st == nil {
+		return statementView{}, fmt.Errorf("statement %s: %w", id, liaison.ErrNotFound)
+	}
+	v := newView(st, today)
+	evs, err := tx.Events(id)
+	if err != nil {
+		return statementView{}, err
+	}
+	v.Events = publicEvents(evs)
+	for _, list := range [][]related{v.InResponseTo, v.RespondedBy} {
+		for i := range list {
+			rid, err := liaison.ParseID(list[i].ID)
+			if err != nil {
+				continue
+			}
+			if o, err := tx.Statement(rid); err == nil && o != nil {
+				list[i].Title = o.Title
+			}
+		}
+	}
+	return v, nil
+}
+
+// purposeLabel is the purpose as rfc4053bis words it.
+func purposeLabel(p liaison.Purpose) string {
+	switch p {
+	case liaison.PurposeInformation:
+		return "For information"
+	case liaison.PurposeAction:
+		return "For action"
+	case liaison.PurposeResponse:
+		return "In response"
+	}
+	return "Not stated"
+}
+
+// stateLabel is a state for people.
+func stateLabel(s liaison.State) string {
+	switch s {
+	case liaison.StateRecorded:
+		return "Recorded"
+	case liaison.StateActionTaken:
+		return "Action taken"
+	case liaison.StateResponded:
+		return "Responded"
+	case liaison.StatePendingApproval:
+		return "Pending approval"
+	case liaison.StateApproved:
+		return "Approved"
+	case liaison.StateSent:
+		return "Sent"
+	case liaison.StateSendFailed:
+		return "Send failed"
+	case liaison.StateWithdrawn:
+		return "Withdrawn"
+	}
+	if s == "" {
+		return "Unknown"
+	}
+	return string(s)
+}
+
+// eventLabel is an event type for people.
+func eventLabel(t liaison.EventType) string {
+	s := strings.ReplaceAll(string(t), "-", " ")
+	if s == "" {
+		return "Event"
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// humanSize formats a byte count the way file managers do (SI units).
+func humanSize(n int64) string {
+	const unit = 1000
+	if n < unit {
+		if n == 1 {
+			return "1 byte"
+		}
+		return fmt.Sprintf("%d bytes", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %cB", float64(n)/float64(div), "kMGTPE"[exp])
+}
+
+// typeLabel names a media type the way people call the file.
+func typeLabel(mediaType string) string {
+	switch strings.ToLower(mediaType) {
+	case "application/pdf":
+		return "PDF"
+	case "application/vnd.openxmlformats-officedocument.wordprocessingml.document":
+		return "Word (.docx)"
+	case "application/msword":
+		return "Word (.doc)"
+	case "text/plain":
+		return "Text"
+	case "text/html":
+		return "HTML"
+	case "application/zip":
+		return "ZIP archive"
+	case "application/vnd.openxmlformats-officedocument.presentationml.presentation":
+		return "PowerPoint (.pptx)"
+	case "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet":
+		return "Excel (.xlsx)"
+	case "":
+		return "Unknown type"
+	}
+	return mediaType
+}
