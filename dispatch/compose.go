@@ -1,0 +1,428 @@
+package dispatch
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"mime"
+	"net/url"
+	"path"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/emersion/go-message"
+	"github.com/emersion/go-message/mail"
+
+	"liaison"
+	"liaison/store"
+)
+
+// attachmentData is one attachment and, when it rides as a MIME part, its
+// bytes.
+type attachmentData struct {
+	liaison.Attachment
+	data []byte // nil: link only
+}
+
+type composeInput struct {
+	mail        Mail
+	sendID      uint64
+	messageID   string
+	root        bool // this mail is the thread root
+	date        time.Time
+	key         []byte // reply-token key; nil without a statement
+	attachments []attachmentData
+}
+
+// loadAttachments reads the statement's attachment blobs, up to
+// MaxAttachmentBytes in all; the rest are sent as links only.
+func (o *Outbox) loadAttachments(tx *store.Tx, s *liaison.Statement) ([]attachmentData, error) {
+	var out []attachmentData
+	var total int64
+	for _, a := range s.Attachments {
+		ad := attachmentData{Attachment: a}
+		if o.opts.MaxAttachmentBytes > 0 && total+a.Size <= o.opts.MaxAttachmentBytes && a.SHA256 != "" {
+			b, err := tx.Blob(a.SHA256)
+			if err != nil {
+				o.log.Warn("attachment not carried: blob missing", "statement", s.ID.String(), "name", a.Name, "sha256", a.SHA256, "err", err)
+			} else {
+				total += int64(len(b))
+				ad.data = b
+			}
+		}
+		out = append(out, ad)
+	}
+	return out, nil
+}
+
+// compose renders the mail and writes the RFC 5322 message. Every header
+// value that can come from outside (names, titles) goes through headerText,
+// so no CR or LF ever reaches a header.
+func (o *Outbox) compose(in composeInput) ([]byte, error) {
+	m := in.mail
+	ts := o.tmpl.Load()
+	v := o.view(in)
+	subject, body, err := ts.render(m.Kind, v)
+	if err != nil {
+		return nil, err
+	}
+	subject = headerText(subject)
+	if m.Statement != nil {
+		tag := "[" + m.Statement.ID.String() + "]"
+		if !strings.Contains(strings.ToUpper(subject), tag) {
+			subject = strings.TrimSpace(tag + " " + subject)
+		}
+	}
+
+	var fields [][2]string
+	add := func(k, v string) { fields = append(fields, [2]string{k, v}) }
+	add("Date", in.date.Format("Mon, 02 Jan 2006 15:04:05 -0700"))
+	add("From", formatAddresses([]liaison.Address{{Name: headerText(o.opts.FromName), Email: o.opts.Alias}}))
+	if len(m.To) > 0 {
+		add("To", formatAddresses(m.To))
+	}
+	if len(m.Cc) > 0 {
+		add("Cc", formatAddresses(m.Cc))
+	}
+	var token string
+	if m.Statement != nil {
+		token = liaison.ReplyToken{Statement: m.Statement.ID, SendID: in.sendID}.Encode(in.key)
+		if m.Kind == liaison.MailStatement {
+			rt := liaison.Address{Email: o.opts.Alias}
+			if c := m.Statement.FromLiaisonContact; c != nil && c.Email != "" {
+				if cl := o.cleanAddresses([]liaison.Address{*c}, "reply-to"); len(cl) == 1 {
+					rt = cl[0]
+				}
+			}
+			add("Reply-To", formatAddresses([]liaison.Address{rt}))
+		} else {
+			add("Reply-To", formatAddresses([]liaison.Address{{Email: o.replyAddress(token)}}))
+		}
+	}
+	add("Subject", mime.QEncoding.Encode("utf-8", subject))
+	add("Message-Id", "<"+in.messageID+">")
+	inReplyTo := msgIDText(m.InReplyTo)
+	var refs []string
+	if m.Statement != nil {
+		root := rootMessageID(m.Statement.ID, o.domain)
+		if !in.root {
+			refs = append(refs, root)
+			if inReplyTo == "" {
+				inReplyTo = root
+			}
+		}
+		if inReplyTo != "" && inReplyTo != root {
+			refs = append(refs, inReplyTo)
+		}
+		refs = append(refs, "reply-"+token+"@"+o.domain)
+	} else if inReplyTo != "" {
+		refs = append(refs, inReplyTo)
+	}
+	if inReplyTo != "" {
+		add("In-Reply-To", "<"+inReplyTo+">")
+	}
+	if len(refs) > 0 {
+		add("References", "<"+strings.Join(refs, "> <")+">")
+	}
+	switch {
+	case m.Kind == liaison.MailStatement:
+		// A letter: receiving ticket systems silence machine-marked mail.
+	case isAnswer(m.Kind):
+		add("Auto-Submitted", "auto-replied")
+		add("X-Auto-Response-Suppress", "OOF, AutoReply")
+	default:
+		add("Auto-Submitted", "auto-generated")
+		add("X-Auto-Response-Suppress", "OOF, AutoReply")
+	}
+	add("X-Liaison-Loop", headerText(o.opts.Instance))
+	if m.Statement != nil {
+		add("X-Liaison-Statement", m.Statement.ID.String())
+	}
+	add("MIME-Version", "1.0")
+
+	var parts []attachmentData
+	for _, a := range in.attachments {
+		if a.data != nil {
+			parts = append(parts, a)
+		}
+	}
+	body = normalizeNewlines(body)
+	var buf bytes.Buffer
+	buf.Grow(len(body) + 2048)
+	if len(parts) == 0 {
+		add("Content-Type", "text/plain; charset=utf-8")
+		add("Content-Transfer-Encoding", "quoted-printable")
+		w, err := message.CreateWriter(&buf, headerOf(fields))
+		if err != nil {
+			return nil, fmt.Errorf("compose %s mail: %w", m.Kind, err)
+		}
+		if _, err := io.WriteString(w, body); err != nil {
+			return nil, fmt.Errorf("compose %s mail: %w", m.Kind, err)
+		}
+		if err := w.Close(); err != nil {
+			return nil, fmt.Errorf("compose %s mail: %w", m.Kind, err)
+		}
+		return buf.Bytes(), nil
+	}
+	// A boundary derived from the content keeps the bytes reproducible
+	// (golden files); "=_" never occurs in quoted-printable or base64.
+	sum := sha256.Sum256([]byte(body + in.messageID))
+	boundary := "=_ls_" + hex.EncodeToString(sum[:12])
+	add("Content-Type", mime.FormatMediaType("multipart/mixed", map[string]string{"boundary": boundary}))
+	mw, err := message.CreateWriter(&buf, headerOf(fields))
+	if err != nil {
+		return nil, fmt.Errorf("compose %s mail: %w", m.Kind, err)
+	}
+	th := headerOf([][2]string{
+		{"Content-Type", "text/plain; charset=utf-8"},
+		{"Content-Disposition", "inline"},
+		{"Content-Transfer-Encoding", "quoted-printable"},
+	})
+	tw, err := mw.CreatePart(th)
+	if err != nil {
+		return nil, fmt.Errorf("compose %s mail: %w", m.Kind, err)
+	}
+	if _, err := io.WriteString(tw, body); err != nil {
+		return nil, fmt.Errorf("compose %s mail: %w", m.Kind, err)
+	}
+	if err := tw.Close(); err != nil {
+		return nil, fmt.Errorf("compose %s mail: %w", m.Kind, err)
+	}
+	for _, a := range parts {
+		mt := "application/octet-stream"
+		if t, _, err := mime.ParseMediaType(a.MediaType); err == nil && strings.Contains(t, "/") {
+			mt = t
+		}
+		// SetFilename writes RFC 2047 for a non-ASCII name, which is what
+		// mail clients read; take its Content-Disposition value.
+		var ah mail.AttachmentHeader
+		ah.SetFilename(fileName(a.Name))
+		aw, err := mw.CreatePart(headerOf([][2]string{
+			{"Content-Type", mt},
+			{"Content-Disposition", ah.Get("Content-Disposition")},
+			{"Content-Transfer-Encoding", "base64"},
+		}))
+		if err != nil {
+			return nil, fmt.Errorf("compose %s mail: attachment %q: %w", m.Kind, a.Name, err)
+		}
+		if _, err := aw.Write(a.data); err != nil {
+			return nil, fmt.Errorf("compose %s mail: attachment %q: %w", m.Kind, a.Name, err)
+		}
+		if err := aw.Close(); err != nil {
+			return nil, fmt.Errorf("compose %s mail: attachment %q: %w", m.Kind, a.Name, err)
+		}
+	}
+	if err := mw.Close(); err != nil {
+		return nil, fmt.Errorf("compose %s mail: %w", m.Kind, err)
+	}
+	return buf.Bytes(), nil
+}
+
+// headerOf builds a header that is written in the order of fields (go-message
+// writes the last added field first).
+func headerOf(fields [][2]string) message.Header {
+	var h message.Header
+	for i := len(fields) - 1; i >= 0; i-- {
+		h.Add(fields[i][0], fields[i][1])
+	}
+	return h
+}
+
+func formatAddresses(list []liaison.Address) string {
+	out := make([]string, 0, len(list))
+	for _, a := range list {
+		out = append(out, (&mail.Address{Name: headerText(a.Name), Address: a.Email}).String())
+	}
+	return strings.Join(out, ", ")
+}
+
+// headerText makes s safe for one header line: every control character
+// (CR and LF above all, and the Unicode line separators) becomes a space,
+// and runs of white space collapse. A title or name can therefore never
+// start a header of its own.
+func headerText(s string) string {
+	var b strings.Builder
+	space := false
+	for _, r := range s {
+		if unicode.IsControl(r) || unicode.IsSpace(r) || r == '\u2028' || r == '\u2029' {
+			space = true
+			continue
+		}
+		if space && b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		space = false
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// msgIDText cleans a Message-ID given without brackets.
+func msgIDText(s string) string {
+	s = strings.TrimSpace(s)
+	s = strings.TrimPrefix(s, "<")
+	s = strings.TrimSuffix(s, ">")
+	if strings.ContainsFunc(s, func(r rune) bool { return r <= ' ' || r == '<' || r == '>' || r > '~' }) {
+		return ""
+	}
+	return s
+}
+
+// fileName keeps the last path element of name, on one line.
+func fileName(name string) string {
+	name = headerText(name)
+	name = strings.ReplaceAll(name, "\\", "/")
+	name = path.Base(name)
+	if name == "." || name == "/" || name == "" {
+		return "attachment"
+	}
+	return name
+}
+
+func normalizeNewlines(s string) string {
+	s = strings.ReplaceAll(s, "\r\n", "\n")
+	s = strings.ReplaceAll(s, "\r", "\n")
+	if !strings.HasSuffix(s, "\n") {
+		s += "\n"
+	}
+	return s
+}
+
+// View is what a template sees. Templates must guard on .S for alerts that
+// are not about a statement.
+type View struct {
+	Kind        liaison.MailKind
+	S           *liaison.Statement
+	ID          string // LS-YYYY-NNNN
+	RecordURL   string // PublicURL/ls/ID
+	PublicURL   string
+	Purpose     string // the purpose, with the sender's label when it differs
+	Deadline    string // YYYY-MM-DD, or ""
+	DaysLeft    int    // days from today to the deadline (negative when passed)
+	Today       string
+	Attachments []AttachmentView
+	ReplyTo     string // where a reply goes (alias+<token>@domain)
+	Alias       string
+	Instance    string
+	Commands    []Command
+	Reason      string
+	Transcript  string
+	Problems    []liaison.Problem
+	Alert       AlertKind
+	AlertText   string
+	Data        map[string]any
+}
+
+// AttachmentView is one attachment as a template sees it.
+type AttachmentView struct {
+	Name      string
+	MediaType string
+	Size      int64
+	URL       string
+	Attached  bool // carried as a MIME part in this mail
+}
+
+// Command is one reply command and its help line.
+type Command struct {
+	Name string
+	Help string
+}
+
+// Commands are the reply commands (DESIGN 7), for help texts.
+var Commands = []Command{
+	{"approve", "release this outgoing statement (approvers only)"},
+	{"redirect <group>", "the statement is for another group: hand it over"},
+	{"respond", "the rest of your reply is the draft response"},
+	{"taken", "the requested action was done"},
+	{"withdraw", "withdraw the statement"},
+	{"comment-public", "make this comment part of the public record"},
+	{"help", "list these commands"},
+}
+
+func (o *Outbox) view(in composeInput) View {
+	m := in.mail
+	today := liaison.DateOf(in.date)
+	v := View{
+		Kind:       m.Kind,
+		S:          m.Statement,
+		PublicURL:  o.opts.PublicURL,
+		Today:      today.String(),
+		Alias:      o.opts.Alias,
+		Instance:   o.opts.Instance,
+		Commands:   Commands,
+		Reason:     m.Reason,
+		Transcript: m.Transcript,
+		Problems:   m.Problems,
+		Alert:      m.Alert,
+		AlertText:  m.AlertText,
+		Data:       m.Data,
+	}
+	if v.Data == nil {
+		v.Data = map[string]any{}
+	}
+	s := m.Statement
+	if s == nil {
+		return v
+	}
+	v.ID = s.ID.String()
+	v.RecordURL = o.opts.PublicURL + "/ls/" + v.ID
+	v.Purpose = purposeText(s)
+	if !s.Deadline.IsZero() {
+		v.Deadline = s.Deadline.String()
+		v.DaysLeft = s.Deadline.DaysUntil(today)
+	}
+	if len(v.Problems) == 0 {
+		v.Problems = s.Problems
+	}
+	attached := map[string]bool{}
+	for _, a := range in.attachments {
+		if a.data != nil {
+			attached[a.Name] = true
+		}
+	}
+	for _, a := range s.Attachments {
+		v.Attachments = append(v.Attachments, AttachmentView{
+			Name: a.Name, MediaType: a.MediaType, Size: a.Size,
+			URL:      v.RecordURL + "/attachments/" + url.PathEscape(a.Name),
+			Attached: attached[a.Name],
+		})
+	}
+	if m.Kind == liaison.MailStatement {
+		v.ReplyTo = o.opts.Alias
+		if c := s.FromLiaisonContact; c != nil && c.Email != "" {
+			v.ReplyTo = c.Email
+		}
+	} else {
+		v.ReplyTo = o.replyAddress(liaison.ReplyToken{Statement: s.ID, SendID: in.sendID}.Encode(in.key))
+	}
+	return v
+}
+
+func purposeText(s *liaison.Statement) string {
+	p := map[liaison.Purpose]string{
+		liaison.PurposeInformation: "For Information",
+		liaison.PurposeAction:      "For Action",
+		liaison.PurposeResponse:    "In Response",
+	}[s.Purpose]
+	if p == "" {
+		p = "unknown"
+	}
+	if l := headerText(s.PurposeLabel); l != "" && !strings.EqualFold(l, p) {
+		p += " (" + l + ")"
+	}
+	return p
+}
+
+func sizeText(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return strconv.FormatFloat(float64(n)/(1<<20), 'f', 1, 64) + " MiB"
+	case n >= 1<<10:
+		return strconv.FormatFloat(float64(n)/(1<<10), 'f', 1, 64) + " KiB"
+	}
+	return strconv.FormatInt(n, 10) + " bytes"
+}

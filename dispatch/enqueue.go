@@ -1,0 +1,357 @@
+package dispatch
+
+import (
+	"fmt"
+	"net/mail"
+	"strconv"
+	"strings"
+
+	"liaison"
+	"liaison/store"
+)
+
+// AlertKind says what a coordinator alert is about.
+type AlertKind string
+
+// The alerts.
+const (
+	AlertBounce         AlertKind = "bounce"
+	AlertUnparseable    AlertKind = "unparseable"
+	AlertUnknownTo      AlertKind = "unknown-to-body"
+	AlertDeliveryFailed AlertKind = "delivery-failed"
+	AlertLoop           AlertKind = "loop"
+)
+
+// Mail is a mail to queue. Enqueue fills in what is left out: the
+// recipients of a notification, reminder or outgoing statement; the
+// coordinators for an alert.
+type Mail struct {
+	Kind      liaison.MailKind
+	Statement *liaison.Statement // nil only for alerts not about a statement
+	To, Cc    []liaison.Address
+	// InReplyTo is the Message-ID (without brackets) of the mail this one
+	// answers, if any.
+	InReplyTo string
+	// Automated marks the cause as automated mail (auto-reply, bounce,
+	// list traffic): no answer is ever queued for it.
+	Automated bool
+	// WithAttachments carries the statement's attachments as MIME parts
+	// (notifications and outgoing statements always do).
+	WithAttachments bool
+
+	Reason     string            // refusal: why the command was not carried out
+	Transcript string            // command result: what was done
+	Problems   []liaison.Problem // what extraction could not establish
+	Alert      AlertKind         // alert: what kind
+	AlertText  string            // alert: the details
+	Data       map[string]any    // anything else a custom template wants
+}
+
+// isAnswer reports whether kind is an automatic answer to one person
+// (RFC 3834 auto-replied).
+func isAnswer(k liaison.MailKind) bool {
+	switch k {
+	case liaison.MailAcknowledgement, liaison.MailConfirmation, liaison.MailCommandResult, liaison.MailCommandRefusal:
+		return true
+	}
+	return false
+}
+
+// isRateLimited reports whether kind counts against the one-answer-per-day
+// limit.
+func isRateLimited(k liaison.MailKind) bool {
+	switch k {
+	case liaison.MailAcknowledgement, liaison.MailCommandResult, liaison.MailCommandRefusal:
+		return true
+	}
+	return false
+}
+
+func validKind(k liaison.MailKind) bool {
+	switch k {
+	case liaison.MailNotification, liaison.MailAcknowledgement, liaison.MailApprovalRequest,
+		liaison.MailConfirmation, liaison.MailReminder, liaison.MailOverdue, liaison.MailCommandResult,
+		liaison.MailCommandRefusal, liaison.MailAlert, liaison.MailStatement:
+		return true
+	}
+	return false
+}
+
+// Enqueue composes m and queues it in the caller's transaction, which must
+// be writable. The mail's send id, Message-ID, Date, envelope and bytes are
+// fixed here. An answer to an automated cause returns ErrAutomated; a second
+// automatic answer to the same address about the same statement on the same
+// day returns ErrRateLimited (both wrap ErrSkipped, and nothing is queued).
+// Call Kick after the transaction commits to send it at once.
+func (o *Outbox) Enqueue(tx *store.Tx, m Mail) (*liaison.OutboxMail, error) {
+	om, err := o.enqueue(tx, m)
+	if err != nil {
+		if isSkip(err) {
+			o.skipped.Add(1)
+		}
+		return nil, err
+	}
+	o.enqueued.Add(1)
+	return om, nil
+}
+
+func isSkip(err error) bool { return err == ErrAutomated || err == ErrRateLimited }
+
+func (o *Outbox) enqueue(tx *store.Tx, m Mail) (*liaison.OutboxMail, error) {
+	what := string(m.Kind)
+	if m.Statement != nil {
+		what = m.Statement.ID.String() + " " + what
+	}
+	if !validKind(m.Kind) {
+		return nil, fmt.Errorf("enqueue mail %q: unknown kind", m.Kind)
+	}
+	if m.Statement == nil && m.Kind != liaison.MailAlert {
+		return nil, fmt.Errorf("enqueue %s mail: no statement", m.Kind)
+	}
+	if m.Statement != nil && m.Statement.ID.IsZero() {
+		return nil, fmt.Errorf("enqueue %s mail: statement has no id", m.Kind)
+	}
+	if isAnswer(m.Kind) && m.Automated {
+		return nil, ErrAutomated
+	}
+	if err := o.defaultRecipients(&m); err != nil {
+		return nil, fmt.Errorf("enqueue %s mail: %w", what, err)
+	}
+	m.To = o.cleanAddresses(m.To, what)
+	m.Cc = o.cleanAddresses(m.Cc, what)
+	if isAnswer(m.Kind) {
+		// RFC 3834 3.1.3: an automatic answer goes to one address only.
+		if len(m.To) != 1 || len(m.Cc) != 0 {
+			return nil, fmt.Errorf("enqueue %s mail: an answer goes to exactly one address, got %d", what, len(m.To)+len(m.Cc))
+		}
+	}
+	rcpts := dedupe(append(append([]liaison.Address(nil), m.To...), m.Cc...))
+	if len(rcpts) == 0 {
+		return nil, fmt.Errorf("enqueue %s mail: no valid recipient", what)
+	}
+	now := o.now()
+	if isRateLimited(m.Kind) {
+		key := "auto:" + m.To[0].Email + ":" + m.Statement.ID.String() + ":" + liaison.DateOf(now.UTC()).String()
+		fresh, err := tx.UseToken(key)
+		if err != nil {
+			return nil, fmt.Errorf("enqueue %s mail: %w", what, err)
+		}
+		if !fresh {
+			return nil, ErrRateLimited
+		}
+	}
+	sendID, err := tx.NextSendID()
+	if err != nil {
+		return nil, fmt.Errorf("enqueue %s mail: %w", what, err)
+	}
+	var key []byte
+	if m.Statement != nil {
+		if key, err = o.secret(tx); err != nil {
+			return nil, fmt.Errorf("enqueue %s mail: %w", what, err)
+		}
+	}
+	var sid liaison.ID
+	isRoot := false
+	if m.Statement != nil {
+		sid = m.Statement.ID
+		_, found, err := tx.Thread(rootMessageID(sid, o.domain))
+		if err != nil {
+			return nil, fmt.Errorf("enqueue %s mail: %w", what, err)
+		}
+		isRoot = !found
+	}
+	msgID := messageID(sid, m.Kind, sendID, isRoot, o.domain)
+	var atts []attachmentData
+	if m.Statement != nil && (m.WithAttachments || m.Kind == liaison.MailNotification || m.Kind == liaison.MailStatement) {
+		if atts, err = o.loadAttachments(tx, m.Statement); err != nil {
+			return nil, fmt.Errorf("enqueue %s mail: %w", what, err)
+		}
+	}
+	raw, err := o.compose(composeInput{
+		mail: m, sendID: sendID, messageID: msgID, root: isRoot, date: now, key: key, attachments: atts,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("enqueue %s mail: %w", what, err)
+	}
+	om := &liaison.OutboxMail{
+		ID:           sendID,
+		Statement:    sid,
+		Kind:         m.Kind,
+		MessageID:    msgID,
+		EnvelopeFrom: o.verp(sendID),
+		Raw:          raw,
+		State:        liaison.OutboxPending,
+		Enqueued:     now,
+		NextAttempt:  now,
+	}
+	for _, a := range rcpts {
+		om.Recipients = append(om.Recipients, liaison.Recipient{Email: a.Email, State: liaison.OutboxPending})
+	}
+	if m.Kind == liaison.MailApprovalRequest {
+		om.Version = m.Statement.Version
+	}
+	if err := tx.Enqueue(om); err != nil {
+		return nil, fmt.Errorf("enqueue %s mail: %w", what, err)
+	}
+	if m.Statement != nil {
+		// The store indexes the Message-ID too; the token pseudo-id lets a
+		// reply through a server without subaddressing find its thread.
+		if err := tx.PutThread(msgID, sid); err != nil {
+			return nil, fmt.Errorf("enqueue %s mail: %w", what, err)
+		}
+		tok := liaison.ReplyToken{Statement: sid, SendID: sendID}.Encode(key)
+		if err := tx.PutThread("reply-"+tok+"@"+o.domain, sid); err != nil {
+			return nil, fmt.Errorf("enqueue %s mail: %w", what, err)
+		}
+	}
+	o.log.Debug("mail queued", "send_id", sendID, "kind", m.Kind, "statement", sid.String(), "message_id", msgID, "recipients", len(rcpts))
+	return om, nil
+}
+
+// rootMessageID is the Message-ID of the first mail about a statement.
+func rootMessageID(id liaison.ID, domain string) string {
+	return strings.ToLower(id.String()) + ".notify@" + domain
+}
+
+// messageID starts with the lower-case statement id and a dot, so a reply
+// names its statement even where the store is not at hand.
+func messageID(id liaison.ID, kind liaison.MailKind, sendID uint64, root bool, domain string) string {
+	if id.IsZero() {
+		return "liaisond." + string(kind) + "." + strconv.FormatUint(sendID, 10) + "@" + domain
+	}
+	if root {
+		return rootMessageID(id, domain)
+	}
+	return strings.ToLower(id.String()) + "." + string(kind) + "." + strconv.FormatUint(sendID, 10) + "@" + domain
+}
+
+// verp is the envelope sender of a send: bounces come back to it.
+func (o *Outbox) verp(sendID uint64) string {
+	return o.aliasLocal + "+b-" + strconv.FormatUint(sendID, 10) + "@" + o.domain
+}
+
+// replyAddress is alias+<token>@domain.
+func (o *Outbox) replyAddress(token string) string {
+	return o.aliasLocal + "+" + token + "@" + o.domain
+}
+
+// defaultRecipients fills in the recipients a kind has by rule when the
+// caller gave none.
+func (o *Outbox) defaultRecipients(m *Mail) error {
+	if len(m.To) > 0 {
+		return nil
+	}
+	switch m.Kind {
+	case liaison.MailNotification, liaison.MailReminder, liaison.MailOverdue:
+		m.To = o.groupRecipients(m.Statement)
+	case liaison.MailAlert:
+		m.To = o.coordinators()
+	case liaison.MailStatement:
+		m.To, m.Cc = o.statementRecipients(m.Statement)
+	}
+	if len(m.To) == 0 && len(m.Cc) == 0 {
+		return fmt.Errorf("no recipients")
+	}
+	return nil
+}
+
+func (o *Outbox) coordinators() []liaison.Address {
+	var out []liaison.Address
+	for _, c := range o.opts.Coordinators {
+		if a, err := liaison.ParseAddress(c); err == nil {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// groupRecipients are the directory contacts of the statement's To bodies
+// and its To contacts; the coordinators when none is known.
+func (o *Outbox) groupRecipients(s *liaison.Statement) []liaison.Address {
+	var out []liaison.Address
+	dir := o.opts.Directory()
+	for _, b := range s.ToBodies {
+		g, ok := dir.Lookup(b)
+		if !ok {
+			continue
+		}
+		for _, c := range g.Contacts {
+			if a, err := liaison.ParseAddress(c); err == nil {
+				out = append(out, a)
+			}
+		}
+	}
+	out = append(out, s.ToContacts...)
+	if len(out) == 0 {
+		out = o.coordinators()
+	}
+	return dedupe(out)
+}
+
+// statementRecipients addresses an outgoing statement (DESIGN 6): To the
+// Send-To address if there is one, else the To contacts; Cc the From
+// contacts, the ADs to be copied and the archive list.
+func (o *Outbox) statementRecipients(s *liaison.Statement) (to, cc []liaison.Address) {
+	if s.ToLiaisonContact != nil && s.ToLiaisonContact.Email != "" {
+		to = []liaison.Address{*s.ToLiaisonContact}
+	} else {
+		to = append(to, s.ToContacts...)
+	}
+	cc = append(cc, s.FromContacts...)
+	if dir := o.opts.Directory(); dir != nil {
+		_, copied, _ := dir.ApproversOf(s.FromBodies)
+		for _, c := range copied {
+			if a, err := liaison.ParseAddress(c); err == nil {
+				cc = append(cc, a)
+			}
+		}
+	}
+	if o.opts.ArchiveList != "" {
+		if a, err := liaison.ParseAddress(o.opts.ArchiveList); err == nil {
+			cc = append(cc, a)
+		}
+	}
+	to = dedupe(to)
+	cc = dedupe(cc)
+	// Nobody is both To and Cc.
+	inTo := map[string]bool{}
+	for _, a := range to {
+		inTo[a.Email] = true
+	}
+	var onlyCc []liaison.Address
+	for _, a := range cc {
+		if !inTo[a.Email] {
+			onlyCc = append(onlyCc, a)
+		}
+	}
+	return to, onlyCc
+}
+
+// cleanAddresses drops addresses that are not a single valid addr-spec (a
+// header can only be injected through one) and cleans display names.
+func (o *Outbox) cleanAddresses(list []liaison.Address, what string) []liaison.Address {
+	var out []liaison.Address
+	for _, a := range list {
+		email := strings.ToLower(strings.TrimSpace(a.Email))
+		p, err := mail.ParseAddress(email)
+		if err != nil || p.Address != email || strings.ContainsAny(email, "\r\n\t <>,;\"") {
+			o.log.Warn("recipient dropped: not a valid address", "mail", what, "address", a.Email)
+			continue
+		}
+		out = append(out, liaison.Address{Name: headerText(a.Name), Email: email})
+	}
+	return out
+}
+
+func dedupe(list []liaison.Address) []liaison.Address {
+	seen := map[string]bool{}
+	var out []liaison.Address
+	for _, a := range list {
+		if a.Email == "" || seen[a.Email] {
+			continue
+		}
+		seen[a.Email] = true
+		out = append(out, a)
+	}
+	return out
+}

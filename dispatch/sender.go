@@ -1,0 +1,383 @@
+package dispatch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"time"
+
+	"liaison"
+	"liaison/store"
+)
+
+func randFloat() float64 { return rand.Float64() }
+
+// Run sends due mail until ctx is done, then returns nil. It wakes on Kick,
+// when the earliest retry falls due, and at least every PollInterval.
+// Errors of one pass are logged, not returned: the outbox keeps the mail.
+func (o *Outbox) Run(ctx context.Context) error {
+	for {
+		if err := o.Flush(ctx); err != nil && ctx.Err() == nil {
+			o.log.Error("outbox pass failed", "err", err)
+		}
+		wait := o.opts.PollInterval
+		var next time.Time
+		var ok bool
+		if err := o.db.View(ctx, func(tx *store.Tx) error {
+			var err error
+			next, ok, err = tx.NextDue()
+			return err
+		}); err == nil && ok {
+			if d := next.Sub(o.now()); d < wait {
+				// A mail due now that the pass left (one already tried in
+				// it) must not make the loop spin.
+				wait = max(d, time.Second)
+			}
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil
+		case <-o.kick:
+		case <-t.C:
+		}
+		t.Stop()
+	}
+}
+
+// Flush sends every mail due now and returns: a mail that fails
+// temporarily is rescheduled and not tried again in the same call. It
+// returns only store and context errors; delivery outcomes are recorded on
+// the mails (and in Stats).
+func (o *Outbox) Flush(ctx context.Context) error {
+	o.pass.Lock()
+	defer o.pass.Unlock()
+	tried := map[uint64]bool{}
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		var batch []*liaison.OutboxMail
+		now := o.now()
+		err := o.db.Update(ctx, func(tx *store.Tx) error {
+			batch = batch[:0]
+			due, err := tx.DueMail(now, o.opts.BatchSize+len(tried))
+			if err != nil {
+				return err
+			}
+			for _, m := range due {
+				if tried[m.ID] || len(batch) >= o.opts.BatchSize {
+					continue
+				}
+				// Lease: push the next attempt back before the mail is
+				// handed to the server, so a crash mid-send retries it
+				// after the backoff instead of in a tight loop.
+				m.Attempts++
+				m.NextAttempt = o.nextAttempt(m, now)
+				if err := tx.PutOutbox(m); err != nil {
+					return err
+				}
+				batch = append(batch, m)
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("outbox: lease due mail: %w", err)
+		}
+		if len(batch) == 0 {
+			return nil
+		}
+		for _, m := range batch {
+			tried[m.ID] = true
+		}
+		if err := o.deliver(ctx, batch); err != nil {
+			return err
+		}
+	}
+}
+
+// nextAttempt is when a mail that has had m.Attempts attempts is tried
+// again: exponential backoff with jitter, never past the give-up time (so
+// the last attempt falls on it).
+func (o *Outbox) nextAttempt(m *liaison.OutboxMail, now time.Time) time.Time {
+	b := o.opts.Backoff
+	d := b.Min
+	for i := 1; i < m.Attempts && d < b.Max; i++ {
+		d *= 2
+	}
+	d = min(d, b.Max)
+	if b.Jitter > 0 {
+		d = time.Duration(float64(d) * (1 + b.Jitter*(2*o.jitter()-1)))
+	}
+	d = max(d, time.Second)
+	next := now.Add(d)
+	if giveUp := m.Enqueued.Add(b.GiveUp); next.After(giveUp) {
+		next = giveUp
+		if !next.After(now) {
+			next = now.Add(time.Second)
+		}
+	}
+	return next
+}
+
+// deliver sends a leased batch over one connection (RSET between mails)
+// and records each result in its own transaction right after the server's
+// answer.
+func (o *Outbox) deliver(ctx context.Context, batch []*liaison.OutboxMail) error {
+	var cn *smtpConn
+	defer func() { cn.close() }()
+	var dialErr error
+	dials := 0
+	for _, m := range batch {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if cn == nil && dialErr == nil {
+			// A connection lost mid-batch is dialled once more; after a
+			// second loss the rest wait for their retry.
+			if dials < 2 {
+				dials++
+				cn, dialErr = o.dial(ctx)
+				if dialErr != nil {
+					o.log.Warn("smtp connection failed", "addr", o.opts.SMTP.Addr, "err", dialErr)
+				}
+			} else {
+				dialErr = errors.New("smtp connection lost twice in one pass")
+			}
+		}
+		var a attempt
+		if dialErr != nil {
+			a = attempt{connErr: dialErr}
+		} else {
+			a = cn.send(m)
+			if a.connErr != nil {
+				o.log.Warn("smtp connection lost", "send_id", m.ID, "err", a.connErr)
+				cn.close()
+				cn = nil
+			}
+		}
+		if err := ctx.Err(); err != nil {
+			// Cancelled mid-send: the lease already rescheduled it.
+			return err
+		}
+		if err := o.record(ctx, m.ID, a); err != nil {
+			return fmt.Errorf("outbox: record result of mail %d: %w", m.ID, err)
+		}
+	}
+	return nil
+}
+
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return headerText(err.Error())
+}
+
+// record applies an attempt to the stored mail and, in the same
+// transaction, records its consequences: events, statement state, alerts.
+func (o *Outbox) record(ctx context.Context, id uint64, a attempt) error {
+	var sentNow, failedNow, retry bool
+	var newlyFailed []liaison.Recipient
+	err := o.db.Update(ctx, func(tx *store.Tx) error {
+		sentNow, failedNow, retry, newlyFailed = false, false, false, nil
+		m, err := tx.OutboxMail(id)
+		if err != nil {
+			return err
+		}
+		if m.State != liaison.OutboxPending {
+			return nil
+		}
+		now := o.now()
+		hadSent := false
+		for _, r := range m.Recipients {
+			if r.State == liaison.OutboxSent {
+				hadSent = true
+			}
+		}
+		var temp error
+		switch {
+		case a.connErr != nil:
+			temp = a.connErr
+		case a.mailErr != nil && !isPermanent(a.mailErr):
+			temp = a.mailErr
+		}
+		for i := range m.Recipients {
+			r := &m.Recipients[i]
+			if r.State != liaison.OutboxPending {
+				continue
+			}
+			switch {
+			case temp != nil:
+				r.Result = errText(temp)
+			case a.mailErr != nil:
+				r.State, r.Result = liaison.OutboxFailed, errText(a.mailErr)
+				newlyFailed = append(newlyFailed, *r)
+			default:
+				rerr, tried := a.rcpt[r.Email]
+				switch {
+				case !tried:
+				case rerr == nil && a.accepted:
+					r.State, r.Result = liaison.OutboxSent, "250 "+headerText(a.reply)
+				case rerr == nil:
+					// Accepted by RCPT but DATA never ran: cannot happen
+					// without a mail error; keep it pending.
+				case isPermanent(rerr):
+					r.State, r.Result = liaison.OutboxFailed, errText(rerr)
+					newlyFailed = append(newlyFailed, *r)
+				default:
+					r.Result = errText(rerr)
+				}
+			}
+		}
+		pending, sent := 0, 0
+		for _, r := range m.Recipients {
+			switch r.State {
+			case liaison.OutboxPending:
+				pending++
+			case liaison.OutboxSent:
+				sent++
+			}
+		}
+		if pending > 0 && !now.Before(m.Enqueued.Add(o.opts.Backoff.GiveUp)) {
+			for i := range m.Recipients {
+				r := &m.Recipients[i]
+				if r.State == liaison.OutboxPending {
+					r.State = liaison.OutboxFailed
+					r.Result = "gave up after " + o.opts.Backoff.GiveUp.String() + ": " + r.Result
+					newlyFailed = append(newlyFailed, *r)
+				}
+			}
+			pending = 0
+		}
+		m.LastError = ""
+		if temp != nil {
+			m.LastError = errText(temp)
+		} else if a.mailErr != nil {
+			m.LastError = errText(a.mailErr)
+		} else if len(newlyFailed) > 0 {
+			m.LastError = newlyFailed[0].Result
+		}
+		switch {
+		case pending > 0:
+			retry = true
+			m.NextAttempt = o.nextAttempt(m, now)
+		case sent > 0:
+			m.State = liaison.OutboxSent
+			m.Sent = now
+		default:
+			m.State = liaison.OutboxFailed
+			failedNow = true
+		}
+		sentNow = !hadSent && sent > 0
+		if err := tx.PutOutbox(m); err != nil {
+			return err
+		}
+		return o.consequences(tx, m, sentNow, failedNow, newlyFailed)
+	})
+	if err != nil {
+		return err
+	}
+	if sentNow {
+		o.sent.Add(1)
+	}
+	if failedNow {
+		o.failures.Add(1)
+	}
+	if retry {
+		o.retries.Add(1)
+	}
+	o.rcptFailures.Add(int64(len(newlyFailed)))
+	return nil
+}
+
+// consequences records what a delivery result means for the statement:
+// delivery-failed events and an alert for refused recipients, and for an
+// outgoing statement its sent or send-failed state.
+func (o *Outbox) consequences(tx *store.Tx, m *liaison.OutboxMail, sentNow, failedNow bool, failed []liaison.Recipient) error {
+	log := o.log.With("send_id", m.ID, "kind", m.Kind, "message_id", m.MessageID)
+	var s *liaison.Statement
+	if !m.Statement.IsZero() {
+		var err error
+		if s, err = tx.Statement(m.Statement); err != nil {
+			if errors.Is(err, liaison.ErrNotFound) {
+				s = nil
+			} else {
+				return err
+			}
+		}
+	}
+	now := o.now()
+	if sentNow {
+		log.Info("mail sent")
+	}
+	if len(failed) > 0 {
+		var lines []string
+		for _, r := range failed {
+			lines = append(lines, r.Email+": "+r.Result)
+		}
+		log.Warn("mail delivery failed", "recipients", lines)
+		if s != nil {
+			e := &liaison.Event{
+				Time: now, Type: liaison.EventDeliveryFailed, Actor: "liaisond",
+				Text:      fmt.Sprintf("%s mail (send %d) not delivered to %s", m.Kind, m.ID, strings.Join(lines, "; ")),
+				MessageID: m.MessageID,
+			}
+			if err := tx.AddEvent(s.ID, e); err != nil {
+				return err
+			}
+		}
+		if m.Kind != liaison.MailAlert {
+			if err := o.alert(tx, s, m, lines); err != nil {
+				return err
+			}
+		} else {
+			log.Error("coordinator alert not delivered; not alerting about it", "recipients", lines)
+		}
+	}
+	if m.Kind == liaison.MailStatement && s != nil {
+		switch {
+		case sentNow:
+			e := &liaison.Event{
+				Time: now, Type: liaison.EventSent, Actor: "liaisond", Public: true,
+				Text: "sent by mail", MessageID: m.MessageID,
+			}
+			if err := tx.AddEvent(s.ID, e); err != nil {
+				return err
+			}
+			if err := s.Transition(liaison.StateSent); err != nil {
+				log.Warn("statement sent but not moved to sent", "statement", s.ID.String(), "err", err)
+			} else if err := tx.PutStatement(s); err != nil {
+				return err
+			}
+		case failedNow:
+			if s.State != liaison.StateSendFailed {
+				if err := s.Transition(liaison.StateSendFailed); err != nil {
+					log.Warn("statement not moved to send-failed", "statement", s.ID.String(), "err", err)
+				} else if err := tx.PutStatement(s); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// alert queues a delivery-failure alert to the coordinators.
+func (o *Outbox) alert(tx *store.Tx, s *liaison.Statement, m *liaison.OutboxMail, lines []string) error {
+	if len(o.opts.Coordinators) == 0 {
+		o.log.Warn("no coordinators to alert about a failed delivery", "send_id", m.ID)
+		return nil
+	}
+	text := fmt.Sprintf("The %s mail <%s> (send %d, queued %s) was refused:\n%s",
+		m.Kind, m.MessageID, m.ID, m.Enqueued.UTC().Format(time.RFC3339), strings.Join(lines, "\n"))
+	_, err := o.enqueue(tx, Mail{Kind: liaison.MailAlert, Statement: s, Alert: AlertDeliveryFailed, AlertText: text})
+	if err != nil {
+		return fmt.Errorf("queue delivery alert: %w", err)
+	}
+	o.enqueued.Add(1)
+	return nil
+}
