@@ -309,8 +309,7 @@ func TestTemplateOverride(t *testing.T) {
 	e := newEnv(t, "127.0.0.1:1", func(o *Options) { o.TemplatesDir = dir })
 	s := e.create(incoming())
 	om := e.enqueue(Mail{Kind: liaison.MailAcknowledgement, Statement: s, To: []liaison.Address{{Email: "a@itu.example"}}})
-	ah := parseHeader(t, om.Raw)
-	if sub, _ := ah.Subject(); sub != "[LS-2026-0001] Got it: Alignment of OTN YANG models" {
+	if sub, _ := parseHeader(t, om.Raw).Subject(); sub != "[LS-2026-0001] Got it: Alignment of OTN YANG models" {
 		t.Errorf("subject %q", sub)
 	}
 	// A broken override is refused at load, naming file and line, and the

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/emersion/go-message/mail"
+	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
 
 	"liaison"
@@ -75,6 +76,14 @@ type sink struct {
 	// data sees the message and may refuse it; conn is the server side of
 	// the connection (to drop it).
 	data func(conn *smtp.Conn, raw []byte) error
+	// users enables AUTH with these mechanisms and user/password pairs; a
+	// session must then authenticate before MAIL.
+	users map[string]string
+	mechs []string
+	// authed lists who authenticated, per session.
+	authed []string
+	// delivered is signalled (without blocking) after each stored mail.
+	delivered chan struct{}
 }
 
 func newSink(t testing.TB, addr string) *sink {
@@ -86,7 +95,7 @@ func newSink(t testing.TB, addr string) *sink {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &sink{t: t, ln: ln}
+	s := &sink{t: t, ln: ln, delivered: make(chan struct{}, 100)}
 	s.srv = smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
 		s.mu.Lock()
 		s.sessions++
@@ -121,11 +130,74 @@ type sinkSession struct {
 	s    *sink
 	conn *smtp.Conn
 	cur  received
+	user string
+}
+
+func (ss *sinkSession) AuthMechanisms() []string {
+	ss.s.mu.Lock()
+	defer ss.s.mu.Unlock()
+	if ss.s.users == nil {
+		return nil
+	}
+	return ss.s.mechs
+}
+
+func (ss *sinkSession) Auth(mech string) (sasl.Server, error) {
+	check := func(user, pass string) error {
+		ss.s.mu.Lock()
+		defer ss.s.mu.Unlock()
+		if p, ok := ss.s.users[user]; !ok || p != pass {
+			return smtp.ErrAuthFailed
+		}
+		ss.user = user
+		ss.s.authed = append(ss.s.authed, user)
+		return nil
+	}
+	switch mech {
+	case sasl.Plain:
+		return sasl.NewPlainServer(func(_, user, pass string) error { return check(user, pass) }), nil
+	case sasl.Login:
+		return &loginServer{check: check}, nil
+	}
+	return nil, smtp.ErrAuthUnknownMechanism
+}
+
+// loginServer is the server side of AUTH LOGIN (go-sasl has only the
+// client).
+type loginServer struct {
+	check func(user, pass string) error
+	user  string
+	step  int
+}
+
+func (l *loginServer) Next(resp []byte) ([]byte, bool, error) {
+	switch l.step {
+	case 0:
+		l.step++
+		if resp != nil {
+			l.user = string(resp)
+			l.step++
+			return []byte("Password:"), false, nil
+		}
+		return []byte("Username:"), false, nil
+	case 1:
+		l.user = string(resp)
+		l.step++
+		return []byte("Password:"), false, nil
+	default:
+		return nil, true, l.check(l.user, string(resp))
+	}
 }
 
 func (ss *sinkSession) Reset()        { ss.cur = received{} }
 func (ss *sinkSession) Logout() error { return nil }
 func (ss *sinkSession) Mail(from string, opts *smtp.MailOptions) error {
+	ss.s.mu.Lock()
+	needAuth := ss.s.users != nil
+	ss.s.mu.Unlock()
+	if needAuth && ss.user == "" {
+		return smtp.ErrAuthRequired
+	}
 	ss.cur = received{From: from}
 	if opts != nil {
 		ss.cur.MailOpts = *opts
@@ -166,6 +238,10 @@ func (ss *sinkSession) Data(r io.Reader) error {
 	ss.s.mu.Lock()
 	ss.s.msgs = append(ss.s.msgs, ss.cur)
 	ss.s.mu.Unlock()
+	select {
+	case ss.s.delivered <- struct{}{}:
+	default:
+	}
 	return nil
 }
 
@@ -367,13 +443,13 @@ func (e *env) allMail() []*liaison.OutboxMail {
 	return out
 }
 
-func parseHeader(t testing.TB, raw []byte) mail.Header {
+func parseHeader(t testing.TB, raw []byte) *mail.Header {
 	t.Helper()
 	r, err := mail.CreateReader(bytes.NewReader(raw))
 	if err != nil {
 		t.Fatalf("parse mail: %v", err)
 	}
-	return r.Header
+	return &r.Header
 }
 
 func eventsOf(s *liaison.Statement, typ liaison.EventType) []liaison.Event {

@@ -1,0 +1,188 @@
+package dispatch
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
+	"net"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"liaison"
+)
+
+// selfSigned makes a certificate for 127.0.0.1 and writes it as a CA file.
+func selfSigned(t *testing.T) (*tls.Config, string) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(1),
+		Subject:               pkix.Name{CommonName: "test smtp"},
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().Add(time.Hour),
+		IPAddresses:           []net.IP{net.ParseIP("127.0.0.1")},
+		DNSNames:              []string{"localhost"},
+		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	caFile := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cert := tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
+	return &tls.Config{Certificates: []tls.Certificate{cert}}, caFile
+}
+
+func TestTLSAndAuth(t *testing.T) {
+	tests := []struct {
+		name    string
+		mode    string
+		mechs   []string
+		caFile  bool
+		pass    string
+		wantErr string // in LastError; "" means delivered
+	}{
+		{name: "starttls plain", mode: "starttls", mechs: []string{"PLAIN", "LOGIN"}, caFile: true, pass: "secret"},
+		{name: "starttls login only", mode: "starttls", mechs: []string{"LOGIN"}, caFile: true, pass: "secret"},
+		{name: "implicit plain", mode: "implicit", mechs: []string{"PLAIN"}, caFile: true, pass: "secret"},
+		{name: "unverified certificate", mode: "starttls", mechs: []string{"PLAIN"}, pass: "secret", wantErr: "certificate"},
+		{name: "implicit unverified", mode: "implicit", mechs: []string{"PLAIN"}, pass: "secret", wantErr: "certificate"},
+		{name: "wrong password", mode: "starttls", mechs: []string{"PLAIN"}, caFile: true, pass: "guess", wantErr: "535"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, caFile := selfSigned(t)
+			srv := newSink(t, "")
+			srv.users = map[string]string{"liaisond": "secret"}
+			srv.mechs = tt.mechs
+			srv.srv.AllowInsecureAuth = false
+			addr := srv.Addr()
+			if tt.mode == "starttls" {
+				srv.srv.TLSConfig = cfg
+			} else {
+				ln, err := tls.Listen("tcp", "127.0.0.1:0", cfg)
+				if err != nil {
+					t.Fatal(err)
+				}
+				go srv.srv.Serve(ln)
+				addr = ln.Addr().String()
+			}
+			e := newEnv(t, addr, func(o *Options) {
+				o.SMTP.TLS, o.SMTP.User, o.SMTP.Password = tt.mode, "liaisond", tt.pass
+				if tt.caFile {
+					o.SMTP.CAFile = caFile
+				}
+			})
+			s := e.create(incoming())
+			om := e.enqueue(Mail{Kind: liaison.MailNotification, Statement: s})
+			e.flush()
+			m := e.mail(om.ID)
+			if tt.wantErr == "" {
+				if m.State != liaison.OutboxSent {
+					t.Fatalf("state %s: %s", m.State, m.LastError)
+				}
+				srv.mu.Lock()
+				authed := srv.authed
+				srv.mu.Unlock()
+				if !slices.Equal(authed, []string{"liaisond"}) {
+					t.Errorf("authenticated %v", authed)
+				}
+				return
+			}
+			if m.State != liaison.OutboxPending || !strings.Contains(m.LastError, tt.wantErr) {
+				t.Fatalf("state %s, last error %q, want pending with %q", m.State, m.LastError, tt.wantErr)
+			}
+			if len(srv.Received()) != 0 {
+				t.Fatal("mail delivered")
+			}
+		})
+	}
+}
+
+func TestPlainRefused(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		name, addr, mode, user, wantErr string
+	}{
+		{name: "plain to remote host", addr: "192.0.2.1:25", mode: "none", wantErr: "refusing plain SMTP"},
+		{name: "plain to remote name", addr: "mail.example.org:25", mode: "none", wantErr: "refusing plain SMTP"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, tt.addr, func(o *Options) { o.SMTP.TLS, o.SMTP.User = tt.mode, tt.user })
+			_, err := e.o.dial(ctx)
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("dial: %v, want %q", err, tt.wantErr)
+			}
+		})
+	}
+	t.Run("starttls not offered", func(t *testing.T) {
+		srv := newSink(t, "")
+		e := newEnv(t, srv.Addr(), func(o *Options) { o.SMTP.TLS = "starttls" })
+		if _, err := e.o.dial(ctx); err == nil || !strings.Contains(err.Error(), "STARTTLS") {
+			t.Fatalf("dial: %v", err)
+		}
+	})
+	t.Run("auth on loopback without tls", func(t *testing.T) {
+		srv := newSink(t, "")
+		srv.users = map[string]string{"u": "p"}
+		srv.mechs = []string{"PLAIN"}
+		e := newEnv(t, srv.Addr(), func(o *Options) { o.SMTP.User, o.SMTP.Password = "u", "p" })
+		cn, err := e.o.dial(ctx)
+		if err != nil {
+			t.Fatalf("dial: %v", err)
+		}
+		cn.close()
+	})
+	t.Run("unknown tls mode", func(t *testing.T) {
+		o := testOptions("127.0.0.1:1", newClock())
+		o.SMTP.TLS = "maybe"
+		if _, err := New(nil, o); err == nil {
+			t.Fatal("New accepted tls mode maybe")
+		}
+	})
+}
+
+func TestRunAndKick(t *testing.T) {
+	srv := newSink(t, "")
+	e := newEnv(t, srv.Addr(), func(o *Options) { o.PollInterval = time.Hour })
+	ctx, cancel := context.WithCancel(e.ctx)
+	done := make(chan error, 1)
+	go func() { done <- e.o.Run(ctx) }()
+	s := e.create(incoming())
+	for i := 0; i < 3; i++ {
+		om := e.enqueue(Mail{Kind: liaison.MailNotification, Statement: s})
+		e.o.Kick()
+		select {
+		case <-srv.delivered:
+		case <-time.After(time.Minute):
+			t.Fatalf("mail %d not delivered after Kick", om.ID)
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if n := len(srv.Received()); n != 3 {
+		t.Fatalf("received %d", n)
+	}
+}
