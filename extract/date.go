@@ -1,0 +1,227 @@
+package extract
+
+import (
+	"errors"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"liaison"
+)
+
+// ErrAmbiguousDate is returned for a numeric date such as 03/04/2027 whose
+// day and month can be read both ways and nothing says which.
+var ErrAmbiguousDate = errors.New("ambiguous numeric date")
+
+// ErrNoDate is returned when a text holds no date.
+var ErrNoDate = errors.New("no date")
+
+// DateOrder says how to read an all-numeric date like 03/04/2027.
+type DateOrder int
+
+// Date orders: unknown (ambiguous dates are an error), day first (Europe,
+// ITU, ETSI), month first (US).
+const (
+	OrderUnknown DateOrder = iota
+	OrderDayFirst
+	OrderMonthFirst
+)
+
+var monthNames = map[string]time.Month{
+	"january": 1, "february": 2, "march": 3, "april": 4, "may": 5, "june": 6, "july": 7, "august": 8,
+	"september": 9, "october": 10, "november": 11, "december": 12,
+	"jan": 1, "feb": 2, "mar": 3, "apr": 4, "jun": 6, "jul": 7, "aug": 8, "sep": 9, "sept": 9, "oct": 10,
+	"nov": 11, "dec": 12,
+	// French, German, Spanish: statements from European bodies carry them.
+	"janvier": 1, "février": 2, "fevrier": 2, "mars": 3, "avril": 4, "mai": 5, "juin": 6, "juillet": 7,
+	"août": 8, "aout": 8, "septembre": 9, "octobre": 10, "novembre": 11, "décembre": 12, "decembre": 12,
+	"januar": 1, "februar": 2, "märz": 3, "maerz": 3, "juni": 6, "juli": 7, "oktober": 10, "dezember": 12,
+	"enero": 1, "febrero": 2, "marzo": 3, "abril": 4, "mayo": 5, "junio": 6, "julio": 7, "agosto": 8,
+	"septiembre": 9, "octubre": 10, "noviembre": 11, "diciembre": 12,
+}
+
+const monthAlt = `january|february|march|april|may|june|july|august|september|october|november|december|` +
+	`janvier|février|fevrier|mars|avril|mai|juin|juillet|août|aout|septembre|octobre|novembre|décembre|decembre|` +
+	`januar|februar|märz|maerz|juni|juli|oktober|dezember|` +
+	`enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|octubre|noviembre|diciembre|` +
+	`jan|feb|mar|apr|jun|jul|aug|sept|sep|oct|nov|dec`
+
+var (
+	isoDateRE = regexp.MustCompile(`\b(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})\b`)
+	dmyNameRE = regexp.MustCompile(`(?i)\b(\d{1,2})(?:st|nd|rd|th)?\.?(?:\s+of)?[\s\-]+(` + monthAlt + `)\.?,?[\s\-]+(\d{4})\b`)
+	mdyNameRE = regexp.MustCompile(`(?i)\b(` + monthAlt + `)\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})\b`)
+	numDateRE = regexp.MustCompile(`\b(\d{1,2})([./\-])(\d{1,2})([./\-])(\d{4}|\d{2})\b`)
+)
+
+// dateMatch is one date found in a text.
+type dateMatch struct {
+	Date      liaison.Date
+	Start     int
+	End       int
+	Ambiguous bool // numeric, both readings valid, no hint
+}
+
+func mkDate(y int, m time.Month, d int) (liaison.Date, bool) {
+	if y < 1900 || y > 2200 || m < 1 || m > 12 || d < 1 || d > 31 {
+		return liaison.Date{}, false
+	}
+	t := time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+	if t.Day() != d || t.Month() != m {
+		return liaison.Date{}, false
+	}
+	return liaison.Date{Year: y, Month: m, Day: d}, true
+}
+
+// findDates returns the dates written in s, in order of appearance.
+func findDates(s string, order DateOrder) []dateMatch {
+	if len(s) > 1<<20 {
+		s = s[:1<<20]
+	}
+	var out []dateMatch
+	taken := func(a, b int) bool {
+		for _, m := range out {
+			if a < m.End && b > m.Start {
+				return true
+			}
+		}
+		return false
+	}
+	for _, m := range isoDateRE.FindAllStringSubmatchIndex(s, -1) {
+		y, _ := strconv.Atoi(s[m[2]:m[3]])
+		mo, _ := strconv.Atoi(s[m[4]:m[5]])
+		d, _ := strconv.Atoi(s[m[6]:m[7]])
+		if dt, ok := mkDate(y, time.Month(mo), d); ok {
+			out = append(out, dateMatch{Date: dt, Start: m[0], End: m[1]})
+		}
+	}
+	for _, m := range dmyNameRE.FindAllStringSubmatchIndex(s, -1) {
+		if taken(m[0], m[1]) {
+			continue
+		}
+		d, _ := strconv.Atoi(s[m[2]:m[3]])
+		mo := monthNames[strings.ToLower(s[m[4]:m[5]])]
+		y, _ := strconv.Atoi(s[m[6]:m[7]])
+		if dt, ok := mkDate(y, mo, d); ok {
+			out = append(out, dateMatch{Date: dt, Start: m[0], End: m[1]})
+		}
+	}
+	for _, m := range mdyNameRE.FindAllStringSubmatchIndex(s, -1) {
+		if taken(m[0], m[1]) {
+			continue
+		}
+		mo := monthNames[strings.ToLower(s[m[2]:m[3]])]
+		d, _ := strconv.Atoi(s[m[4]:m[5]])
+		y, _ := strconv.Atoi(s[m[6]:m[7]])
+		if dt, ok := mkDate(y, mo, d); ok {
+			out = append(out, dateMatch{Date: dt, Start: m[0], End: m[1]})
+		}
+	}
+	for _, m := range numDateRE.FindAllStringSubmatchIndex(s, -1) {
+		if taken(m[0], m[1]) {
+			continue
+		}
+		sep1, sep2 := s[m[4]:m[5]], s[m[8]:m[9]]
+		if sep1 != sep2 {
+			continue
+		}
+		a, _ := strconv.Atoi(s[m[2]:m[3]])
+		b, _ := strconv.Atoi(s[m[6]:m[7]])
+		ys := s[m[10]:m[11]]
+		y, _ := strconv.Atoi(ys)
+		if len(ys) == 2 {
+			if sep1 != "." {
+				continue // 01/02/27 is too weak to be read as a date
+			}
+			y += 2000
+		}
+		dm := dateMatch{Start: m[0], End: m[1]}
+		dayFirst, dfOK := mkDate(y, time.Month(b), a)
+		monthFirst, mfOK := mkDate(y, time.Month(a), b)
+		switch {
+		case !dfOK && !mfOK:
+			continue
+		case dfOK && !mfOK:
+			dm.Date = dayFirst
+		case mfOK && !dfOK:
+			dm.Date = monthFirst
+		case a == b:
+			dm.Date = dayFirst
+		case sep1 == "." || order == OrderDayFirst:
+			// Dotted dates are day-first wherever they are written.
+			dm.Date = dayFirst
+		case order == OrderMonthFirst:
+			dm.Date = monthFirst
+		default:
+			dm.Ambiguous = true
+		}
+		out = append(out, dm)
+	}
+	sortMatches(out)
+	return out
+}
+
+func sortMatches(ms []dateMatch) {
+	for i := 1; i < len(ms); i++ {
+		for j := i; j > 0 && ms[j].Start < ms[j-1].Start; j-- {
+			ms[j], ms[j-1] = ms[j-1], ms[j]
+		}
+	}
+}
+
+var (
+	dayFirstHintRE   = regexp.MustCompile(`(?i)\b(?:dd[./\-]mm[./\-](?:yy)?yy|day[/\-]month[/\-]year|jj[./\-]mm[./\-]aaaa|tt\.mm\.jjjj)\b`)
+	monthFirstHintRE = regexp.MustCompile(`(?i)\b(?:mm[./\-]dd[./\-](?:yy)?yy|month[/\-]day[/\-]year)\b`)
+)
+
+// dateOrderHint reads how a text writes its numeric dates: an explicit
+// "(dd/mm/yyyy)", or another numeric date in it that can only be read one
+// way (18/11/2026 is day-first).
+func dateOrderHint(s string) DateOrder {
+	if dayFirstHintRE.MatchString(s) {
+		return OrderDayFirst
+	}
+	if monthFirstHintRE.MatchString(s) {
+		return OrderMonthFirst
+	}
+	df, mf := 0, 0
+	for _, m := range numDateRE.FindAllStringSubmatch(s, 50) {
+		if m[2] != m[4] || m[2] == "." {
+			continue
+		}
+		a, _ := strconv.Atoi(m[1])
+		b, _ := strconv.Atoi(m[3])
+		switch {
+		case a > 12 && b <= 12:
+			df++
+		case b > 12 && a <= 12:
+			mf++
+		}
+	}
+	switch {
+	case df > 0 && mf == 0:
+		return OrderDayFirst
+	case mf > 0 && df == 0:
+		return OrderMonthFirst
+	}
+	return OrderUnknown
+}
+
+// ParseDeadline reads the first date written in s ("2027-01-15", "15
+// January 2027", "January 15, 2027", "15 Jan 2027", "15.01.2027", "1st
+// February 2027", "15/01/2027"), reading all-numeric dates in the given
+// order. It returns ErrAmbiguousDate for 03/04/2027 with OrderUnknown and
+// ErrNoDate when s holds no date.
+func ParseDeadline(s string, order DateOrder) (liaison.Date, error) {
+	if order == OrderUnknown {
+		order = dateOrderHint(s)
+	}
+	ms := findDates(s, order)
+	if len(ms) == 0 {
+		return liaison.Date{}, ErrNoDate
+	}
+	if ms[0].Ambiguous {
+		return liaison.Date{}, ErrAmbiguousDate
+	}
+	return ms[0].Date, nil
+}

@@ -1,0 +1,434 @@
+package extract
+
+import (
+	"regexp"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// fieldKey is the meaning of a label, whatever spelling the sender used.
+type fieldKey int
+
+const (
+	kNone fieldKey = iota
+	kTitle
+	kSubject
+	kFrom        // sending bodies
+	kFromContact // sending-side addresses
+	kReplyTo     // "Send Reply To": from_liaison_contact
+	kTo          // receiving bodies
+	kActionTo    // ITU "For action to"
+	kCommentTo   // ITU "For comment to"
+	kInfoTo      // ITU "For information to"
+	kToContact
+	kSendTo // "Send To": to_liaison_contact
+	kCc
+	kPurpose
+	kDeadline
+	kReplyBy // datatracker "Please reply by"
+	kRef     // earlier statements answered or cited
+	kAttach
+	kOwnDoc // the statement's own number: never a reference
+	kOwnURL // the statement's own web page
+	kSub    // contact sub-field (Name, E-mail, Tel, Fax): belongs to the contact above
+	kConsensus
+	kBody    // datatracker "Body:": free text follows
+	kActions // 3GPP "2. Actions"
+	kSection // any other numbered section heading of a template
+	kNextMeeting
+	kIgnore // known labels that carry nothing we extract (Release, Work Item, Date, ...)
+)
+
+var keyNames = map[fieldKey]string{
+	kTitle: "title", kSubject: "subject", kFrom: "from", kFromContact: "from-contact", kReplyTo: "reply-to",
+	kTo: "to", kActionTo: "for-action-to", kCommentTo: "for-comment-to", kInfoTo: "for-information-to",
+	kToContact: "to-contact", kSendTo: "send-to", kCc: "cc", kPurpose: "purpose", kDeadline: "deadline",
+	kReplyBy: "reply-by", kRef: "references", kAttach: "attachments", kOwnDoc: "document", kOwnURL: "url",
+	kSub: "contact-detail", kConsensus: "consensus", kBody: "body", kActions: "actions", kSection: "section",
+	kNextMeeting: "next-meeting", kIgnore: "ignored",
+}
+
+func (k fieldKey) String() string { return keyNames[k] }
+
+// labelWords maps a normalised label (lower case, single spaces, no colon,
+// e-mail spelled "email") to its meaning. These are the spellings seen in
+// rfc4053bis, the 3GPP and ITU-T templates, the datatracker's mails and what
+// people type; normLabel folds case, hyphens and plurals before the lookup.
+var labelWords = map[string]fieldKey{
+	"title": kTitle, "ls title": kTitle, "liaison title": kTitle, "title of ls": kTitle,
+	"title of liaison": kTitle, "liaison statement title": kTitle, "statement title": kTitle, "ls": kTitle,
+	"subject": kSubject, "re": kSubject, "objet": kSubject, "betreff": kSubject,
+
+	"from": kFrom, "source": kFrom, "from group": kFrom, "from body": kFrom, "from organization": kFrom,
+	"from organisation": kFrom, "sending organization": kFrom, "sending organisation": kFrom,
+	"sender group": kFrom, "from sdo": kFrom, "originating body": kFrom, "originator": kFrom, "sending body": kFrom,
+	"submitting body": kFrom, "from groups": kFrom, "source group": kFrom,
+
+	"from contact": kFromContact, "contact": kFromContact, "contact person": kFromContact,
+	"contact persons": kFromContact, "technical contact": kFromContact, "contact name": kFromContact,
+	"sender": kFromContact, "submitter": kFromContact, "from contacts": kFromContact, "contacts": kFromContact,
+	"technical contacts": kFromContact, "point of contact": kFromContact, "liaison contact": kFromContact,
+	"author": kFromContact, "authors": kFromContact, "editor": kFromContact,
+
+	"send reply to": kReplyTo, "send replies to": kReplyTo, "reply to": kReplyTo, "replies to": kReplyTo,
+	"send any reply ls to": kReplyTo, "send any reply to": kReplyTo, "send any replies to": kReplyTo,
+	"send reply ls to": kReplyTo, "response contact": kReplyTo, "response contacts": kReplyTo,
+	"responses to": kReplyTo, "send response to": kReplyTo, "send responses to": kReplyTo,
+	"from liaison contact": kReplyTo, "reply contact": kReplyTo, "send any response to": kReplyTo,
+	"please send replies to": kReplyTo, "please send responses to": kReplyTo, "please reply to": kReplyTo,
+
+	"to": kTo, "to group": kTo, "to body": kTo, "to organization": kTo, "to organisation": kTo,
+	"addressee": kTo, "addressees": kTo, "recipient": kTo, "recipients": kTo, "to groups": kTo,
+	"destination": kTo, "receiving body": kTo, "to sdo": kTo,
+	"for action to": kActionTo, "action to": kActionTo, "for action": kActionTo,
+	"for comment to": kCommentTo, "for comments to": kCommentTo, "for review to": kCommentTo,
+	"for information to": kInfoTo, "for info to": kInfoTo, "for information": kInfoTo,
+
+	"to contact": kToContact, "to contacts": kToContact, "recipient contact": kToContact,
+	"action holder contact": kToContact, "action holder contacts": kToContact,
+
+	"send to": kSendTo, "to liaison contact": kSendTo,
+
+	"cc": kCc, "copy": kCc, "copy to": kCc, "cc contact": kCc, "cc contacts": kCc, "cc group": kCc,
+	"for copy to": kCc, "cc to": kCc,
+
+	"purpose": kPurpose, "for": kPurpose, "action requested": kPurpose, "requested action": kPurpose,
+	"purpose of ls": kPurpose, "purpose of liaison": kPurpose, "ls purpose": kPurpose, "nature": kPurpose,
+	"action required": kPurpose,
+
+	"deadline": kDeadline, "response deadline": kDeadline, "reply deadline": kDeadline, "due date": kDeadline,
+	"deadline for response": kDeadline, "deadline for reply": kDeadline, "response date": kDeadline,
+	"reply by": kDeadline, "respond by": kDeadline, "action deadline": kDeadline, "requested deadline": kDeadline,
+	"response requested by": kDeadline, "date of response": kDeadline, "response due": kDeadline,
+	"reply requested by": kDeadline, "please reply by": kDeadline, "deadline for action": kDeadline,
+
+	"in response to": kRef, "response to": kRef, "in reply to": kRef, "reply to ls": kRef,
+	"reference": kRef, "references": kRef, "ref": kRef, "related ls": kRef, "related liaison": kRef,
+	"related liaisons": kRef, "referenced liaison": kRef, "referenced liaisons": kRef, "related to": kRef,
+	"in response to ls": kRef, "previous ls": kRef, "related statement": kRef, "related statements": kRef,
+	"related documents": kRef, "your ref": kRef, "your reference": kRef,
+
+	"attachment": kAttach, "attachments": kAttach, "enclosure": kAttach, "enclosures": kAttach,
+	"attached": kAttach, "attached documents": kAttach,
+
+	"document": kOwnDoc, "document number": kOwnDoc, "ls number": kOwnDoc, "tdoc": kOwnDoc, "doc": kOwnDoc,
+	"our ref": kOwnDoc, "our reference": kOwnDoc, "ls ref": kOwnDoc, "document no": kOwnDoc, "doc no": kOwnDoc,
+	"ls no": kOwnDoc, "other identifiers": kOwnDoc, "td": kOwnDoc,
+	"url of the ietf web page": kOwnURL, "url": kOwnURL, "web page": kOwnURL,
+
+	"name": kSub, "email": kSub, "email address": kSub, "mail": kSub, "tel": kSub, "telephone": kSub,
+	"phone": kSub, "fax": kSub, "mobile": kSub, "cell": kSub, "organization": kSub, "organisation": kSub,
+	"affiliation": kSub, "address": kSub, "country": kSub, "company": kSub, "tel no": kSub, "e mail": kSub,
+
+	"consensus": kConsensus,
+	"body":      kBody,
+
+	"actions": kActions, "action": kActions, "requested actions": kActions,
+	"overall description": kSection, "abstract": kSection, "summary": kSection, "description": kSection,
+	"date of next tsg sa wg2 meetings": kNextMeeting, "date of next meetings": kNextMeeting,
+	"date of next meeting": kNextMeeting, "next meeting": kNextMeeting, "next meetings": kNextMeeting,
+	"dates of next meetings": kNextMeeting, "future meetings": kNextMeeting,
+
+	"date": kIgnore, "submission date": kIgnore, "release": kIgnore, "work item": kIgnore, "work items": kIgnore,
+	"question": kIgnore, "questions": kIgnore, "meeting": kIgnore, "meeting date": kIgnore, "approval": kIgnore,
+	"original": kIgnore, "study group": kIgnore, "study period": kIgnore, "keywords": kIgnore, "sent": kIgnore,
+	"place": kIgnore, "location": kIgnore, "agenda item": kIgnore, "status": kIgnore, "version": kIgnore,
+	"origin": kIgnore, "language": kIgnore, "received": kIgnore, "importance": kIgnore, "priority": kIgnore,
+	"posted date": kIgnore, "state": kIgnore, "tags": kIgnore, "spec": kIgnore, "specification": kIgnore,
+	"work item code": kIgnore, "document for": kIgnore,
+}
+
+// normLabel folds the spellings of one label: case, hyphens and
+// underscores, e-mail, "(s)" plurals, template numbering ("2. Actions"),
+// surrounding punctuation.
+func normLabel(s string) string {
+	s = strings.ToLower(s)
+	s = strings.NewReplacer("e-mail", "email", "e mail", "email", "(s)", "s", "-", " ", "_", " ",
+		"\u00a0", " ", "’", "'", "*", " ").Replace(s)
+	s = strings.Join(strings.Fields(s), " ")
+	// Template numbering: "1.", "2 .", "3)" in front of a section heading.
+	for len(s) > 0 && (s[0] >= '0' && s[0] <= '9' || s[0] == '.' || s[0] == ')' || s[0] == ' ') {
+		s = s[1:]
+	}
+	s = strings.Trim(s, " .:;")
+	return s
+}
+
+// lookupLabel returns the meaning of a label, also for the
+// "Date of next <group> meeting(s)" family whose group name varies.
+func lookupLabel(s string) fieldKey {
+	n := normLabel(s)
+	if k, ok := labelWords[n]; ok {
+		return k
+	}
+	if strings.HasPrefix(n, "date of next") || strings.HasPrefix(n, "dates of next") ||
+		strings.HasPrefix(n, "date of the next") || strings.HasPrefix(n, "next ") && strings.Contains(n, "meeting") {
+		return kNextMeeting
+	}
+	if strings.HasSuffix(n, " contact") && !strings.HasPrefix(n, "to ") && !strings.HasPrefix(n, "cc") {
+		if strings.Contains(n, "response") || strings.Contains(n, "reply") {
+			return kReplyTo
+		}
+		if strings.Contains(n, "technical") || strings.Contains(n, "from") {
+			return kFromContact
+		}
+	}
+	return kNone
+}
+
+// Field is one labelled value found in a text.
+type Field struct {
+	Key   fieldKey
+	Label string // as written
+	Value string // trimmed; continuation lines joined with "\n"
+	Line  int    // 1-based line of the label
+}
+
+// LabelledField is a label/value pair as the label parser saw it, for
+// callers outside the package (the CLI, tests).
+type LabelledField struct {
+	Label string `json:"label"` // as written
+	Key   string `json:"key"`   // its meaning: title, from, to, purpose, deadline, ...
+	Value string `json:"value"`
+	Line  int    `json:"line"`
+}
+
+// Labels runs the label parser over text and returns the labelled fields it
+// recognised, in order.
+func Labels(text string) []LabelledField {
+	fs := parseLabels(text)
+	out := make([]LabelledField, 0, len(fs))
+	for _, f := range fs {
+		out = append(out, LabelledField{Label: f.Label, Key: f.Key.String(), Value: f.Value, Line: f.Line})
+	}
+	return out
+}
+
+// labelLine matches "Label: value". The label is short; the colon may be
+// full-width or preceded by a space (French typography).
+var labelLine = regexp.MustCompile(`^[ \t]*(?:[*•·\-–>]+[ \t]*)?([\p{L}0-9][\p{L}0-9 \t\-/()'’.&_]{0,60}?)[ \t]*[:：][ \t]*(.*)$`)
+
+// tabLine matches "Label<TAB>value", how table cells come out of plain-text
+// renderings of HTML and Word tables.
+var tabLine = regexp.MustCompile(`^[ \t]*([\p{L}][\p{L}0-9 \-/()'’.&]{0,60}?)\t+[ \t]*(.+)$`)
+
+// replyByLine matches the datatracker's "Please reply by 2027-01-15".
+var replyByLine = regexp.MustCompile(`(?i)^[ \t]*please\s+(?:reply|respond)\s+(?:by|before)\s*:?\s*(.+)$`)
+
+type lineLabel struct {
+	key   fieldKey
+	label string
+	value string
+}
+
+// splitLabel recognises a label at the start of line.
+func splitLabel(line string) (lineLabel, bool) {
+	if len(line) > 4096 {
+		line = line[:4096]
+	}
+	if m := labelLine.FindStringSubmatch(line); m != nil {
+		if k := lookupLabel(m[1]); k != kNone {
+			v := m[2]
+			// "http://..." after a one-word label is not "Label: value" but a URL.
+			if !(strings.HasPrefix(v, "//") && len(m[1]) <= 5) {
+				return lineLabel{k, strings.TrimSpace(m[1]), strings.TrimSpace(v)}, true
+			}
+		}
+	}
+	if m := tabLine.FindStringSubmatch(line); m != nil {
+		if k := lookupLabel(m[1]); k != kNone {
+			return lineLabel{k, strings.TrimSpace(m[1]), strings.TrimSpace(m[2])}, true
+		}
+	}
+	if m := replyByLine.FindStringSubmatch(line); m != nil {
+		return lineLabel{kReplyBy, "Please reply by", strings.TrimSpace(m[1])}, true
+	}
+	return lineLabel{}, false
+}
+
+func isContactKey(k fieldKey) bool {
+	return k == kFromContact || k == kToContact || k == kReplyTo || k == kSendTo || k == kCc
+}
+
+// isSectionKey: fields whose value is a block of prose under a heading.
+func isSectionKey(k fieldKey) bool {
+	return k == kActions || k == kSection || k == kNextMeeting || k == kBody
+}
+
+func indentOf(s string) int {
+	n := 0
+	for _, r := range s {
+		switch r {
+		case ' ':
+			n++
+		case '\t':
+			n += 4
+		default:
+			return n
+		}
+	}
+	return n
+}
+
+// parseLabels finds the labelled fields of a text. A value goes on over the
+// following lines while they are indented, while the label stood alone on
+// its line (the value is below it), or while unlabelled lines sit between
+// labels (a value wrapped at 72 columns). Contact details (Name, E-mail,
+// Tel, Fax) under a contact label belong to that contact. Section headings
+// (2. Actions, Body:) take the prose under them up to the next heading.
+func parseLabels(text string) []Field {
+	lines := strings.Split(text, "\n")
+	var out []Field
+	type lab struct {
+		ok bool
+		l  lineLabel
+	}
+	labs := make([]lab, len(lines))
+	for i, ln := range lines {
+		if strings.TrimSpace(ln) == "" {
+			continue
+		}
+		l, ok := splitLabel(ln)
+		labs[i] = lab{ok, l}
+	}
+	for i := 0; i < len(lines); i++ {
+		if !labs[i].ok {
+			continue
+		}
+		l := labs[i].l
+		f := Field{Key: l.key, Label: l.label, Value: l.value, Line: i + 1}
+		if l.key == kSub {
+			// A detail under the contact above: fold it in, or keep it alone.
+			if n := len(out); n > 0 && isContactKey(out[n-1].Key) && i-out[n-1].Line <= 12 {
+				out[n-1].Value = strings.TrimSpace(out[n-1].Value + "\n" + l.value)
+				continue
+			}
+		}
+		baseIndent := indentOf(lines[i])
+		var cont []string
+		j := i + 1
+		switch {
+		case isSectionKey(l.key):
+			// Prose under a heading, up to the next section heading or label
+			// block; "Body:" runs to the end.
+			for ; j < len(lines) && j-i < 400; j++ {
+				if labs[j].ok && l.key != kBody && (isSectionKey(labs[j].l.key) || labs[j].l.key == kAttach) {
+					break
+				}
+				if l.key == kBody && labs[j].ok && labs[j].l.key == kAttach && indentOf(lines[j]) == 0 {
+					break
+				}
+				cont = append(cont, lines[j])
+			}
+		default:
+			emptyValue := l.value == ""
+			blankRun := 0
+			for ; j < len(lines) && j-i < 40; j++ {
+				ln := lines[j]
+				if strings.TrimSpace(ln) == "" {
+					// A label alone on its line may have a blank line before its
+					// value (Word tables rendered as text).
+					if emptyValue && len(cont) == 0 && blankRun == 0 {
+						blankRun++
+						continue
+					}
+					break
+				}
+				if labs[j].ok {
+					if labs[j].l.key == kSub && isContactKey(l.key) {
+						cont = append(cont, labs[j].l.value)
+						continue
+					}
+					break
+				}
+				ind := indentOf(ln)
+				if ind > baseIndent && ind >= 2 || emptyValue && len(cont) < 12 {
+					cont = append(cont, ln)
+					continue
+				}
+				// Unlabelled lines sandwiched between labels are a wrapped value.
+				k := j
+				for k < len(lines) && k-j < 3 && strings.TrimSpace(lines[k]) != "" && !labs[k].ok && !isHeading(lines[k]) {
+					k++
+				}
+				if k < len(lines) && labs[k].ok && k > j && !isSectionKey(labs[k].l.key) {
+					for ; j < k; j++ {
+						cont = append(cont, lines[j])
+					}
+					j--
+					continue
+				}
+				break
+			}
+			if blankRun > 0 && len(cont) == 0 {
+				j = i + 1
+			}
+		}
+		for _, c := range cont {
+			c = strings.TrimSpace(c)
+			if c == "" && f.Value == "" {
+				continue
+			}
+			if f.Value == "" {
+				f.Value = c
+			} else {
+				f.Value += "\n" + c
+			}
+		}
+		f.Value = strings.TrimSpace(f.Value)
+		out = append(out, f)
+		if l.key == kBody {
+			// Everything after the datatracker's "Body:" is the letter itself,
+			// whose own words are not fields.
+			i = j - 1
+			continue
+		}
+		if !isSectionKey(l.key) {
+			i = j - 1
+		}
+	}
+	return out
+}
+
+// cleanText normalises line ends and odd spaces and drops control
+// characters so the label parser sees plain lines.
+func cleanText(s string) string {
+	if !utf8.ValidString(s) {
+		s = decodeLatin(s)
+	}
+	s = strings.ReplaceAll(s, "\r\n", "\n")
+	s = strings.ReplaceAll(s, "\r", "\n")
+	var b strings.Builder
+	b.Grow(len(s))
+	for _, r := range s {
+		switch {
+		case r == '\n' || r == '\t':
+			b.WriteRune(r)
+		case r == '\u00a0' || r == '\u2007' || r == '\u202f' || r == '\u2002' || r == '\u2003' || r == '\u2009':
+			b.WriteByte(' ')
+		case r == '\u200b' || r == '\ufeff' || r == '\u00ad' || r == '\u200e' || r == '\u200f':
+		case r == '\u2028' || r == '\u2029' || r == '\f' || r == '\v':
+			b.WriteByte('\n')
+		case unicode.IsControl(r) || r == utf8.RuneError:
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// isHeading reports whether a line is a heading in capitals ("LIAISON
+// STATEMENT"), which ends a value rather than continuing it.
+func isHeading(l string) bool {
+	letters, upper := 0, 0
+	for _, r := range l {
+		if unicode.IsLetter(r) {
+			letters++
+			if unicode.IsUpper(r) {
+				upper++
+			}
+		}
+	}
+	return letters >= 4 && upper == letters
+}

@@ -1,0 +1,907 @@
+package extract
+
+import (
+	"errors"
+	"fmt"
+	"path"
+	"regexp"
+	"strings"
+
+	"liaison"
+)
+
+// source is one text the statement's metadata may come from, in order of
+// trust: the cover mail, forwarded mails, the attached documents.
+type source struct {
+	name   string
+	text   string
+	fields []Field
+	doc    bool // an attached document
+}
+
+// fwdHeader is the header block of a forwarded message (attached
+// message/rfc822 or inline "Forwarded message" block).
+type fwdHeader struct {
+	from    []liaison.Address
+	to      []liaison.Address
+	replyTo []liaison.Address
+	subject string
+}
+
+func (e *extraction) allAttachments() []*Part {
+	var out []*Part
+	var walk func(d *mailDoc, fwd bool)
+	walk = func(d *mailDoc, fwd bool) {
+		for _, p := range d.attach {
+			if p.ContentID != "" && (d.cids[p.ContentID] || e.doc.cids[p.ContentID]) {
+				continue // an image the HTML shows inline
+			}
+			p.Forwarded = fwd
+			out = append(out, p)
+		}
+		for _, f := range d.forwards {
+			walk(f, true)
+		}
+	}
+	walk(e.doc, false)
+	return out
+}
+
+// inline forward markers.
+var (
+	fwdMarkerRE = regexp.MustCompile(`(?i)^\s*(?:-{2,}\s*(?:forwarded message|original message|weitergeleitete nachricht|ursprüngliche nachricht|message transféré|message d'origine|mensaje reenviado|mensaje original|messaggio inoltrato|doorgestuurd bericht)\s*-{2,}|begin forwarded message\s*:|début du message réexpédié\s*:|anfang der weitergeleiteten nachricht\s*:)\s*$`)
+	fwdHdrRE    = regexp.MustCompile(`(?i)^\s*\*?(from|von|de|sent|date|datum|gesendet|envoyé|to|an|à|cc|subject|betreff|objet|reply-to|antwort an)\s*\*?\s*:\s*(.*)$`)
+)
+
+// splitInlineForward finds an inline forwarded message in a cover text:
+// the marker line (or Outlook's "From:/Sent:" block after a rule) and its
+// header lines. It returns the forwarder's note, the forwarded header and
+// the forwarded text.
+func splitInlineForward(text string) (string, *fwdHeader, string) {
+	lines := strings.Split(text, "\n")
+	for i := 0; i < len(lines); i++ {
+		t := strings.TrimSpace(lines[i])
+		start := -1
+		switch {
+		case fwdMarkerRE.MatchString(t):
+			start = i + 1
+		case underscoreR.MatchString(t) && nextIsHeader(lines, i+1):
+			start = i + 1
+		case headerFromR.MatchString(t) && i+1 < len(lines) && regexp.MustCompile(`(?i)^\s*\*?(sent|gesendet|envoyé|date)\s*\*?\s*:`).MatchString(lines[i+1]):
+			start = i
+		}
+		if start < 0 {
+			continue
+		}
+		h := &fwdHeader{}
+		j := start
+		for j < len(lines) && strings.TrimSpace(lines[j]) == "" && j < start+2 {
+			j++
+		}
+		last := ""
+		n := 0
+		for ; j < len(lines); j++ {
+			ln := lines[j]
+			if strings.TrimSpace(ln) == "" {
+				break
+			}
+			m := fwdHdrRE.FindStringSubmatch(ln)
+			if m == nil {
+				if last != "" && (ln[0] == ' ' || ln[0] == '\t') {
+					// folded header value
+					if last == "subject" {
+						h.subject += " " + strings.TrimSpace(ln)
+					}
+					continue
+				}
+				break
+			}
+			n++
+			key := strings.ToLower(m[1])
+			val := strings.TrimSpace(m[2])
+			switch key {
+			case "from", "von", "de":
+				h.from = findAddresses(val)
+				last = "from"
+			case "to", "an", "à", "cc":
+				if key != "cc" {
+					h.to = append(h.to, findAddresses(val)...)
+				}
+				last = "to"
+			case "subject", "betreff", "objet":
+				h.subject = val
+				last = "subject"
+			case "reply-to", "antwort an":
+				h.replyTo = findAddresses(val)
+				last = "reply-to"
+			default:
+				last = "date"
+			}
+		}
+		if n < 2 {
+			continue
+		}
+		return strings.Join(lines[:i], "\n"), h, strings.Join(lines[j:], "\n")
+	}
+	return text, nil, ""
+}
+
+// collect gathers the sources of a statement and the forwarded headers.
+func (e *extraction) collect() ([]*source, []*fwdHeader) {
+	var srcs []*source
+	var fwds []*fwdHeader
+	add := func(name, text string, doc bool) {
+		text = strings.TrimSpace(text)
+		if text == "" {
+			return
+		}
+		srcs = append(srcs, &source{name: name, text: text, fields: parseLabels(text), doc: doc})
+	}
+	var walkMail func(d *mailDoc, name string)
+	walkMail = func(d *mailDoc, name string) {
+		text := strings.Join(d.texts, "\n\n")
+		for k := 0; k < 4; k++ {
+			note, fh, rest := splitInlineForward(text)
+			if fh == nil {
+				break
+			}
+			add(name, note, false)
+			fwds = append(fwds, fh)
+			text = rest
+			name = "inline forward"
+		}
+		add(name, text, false)
+		for _, f := range d.forwards {
+			fh := &fwdHeader{
+				from:    headerAddresses(f.header, "From"),
+				to:      headerAddresses(f.header, "To"),
+				replyTo: headerAddresses(f.header, "Reply-To"),
+				subject: headerText(f.header, "Subject"),
+			}
+			fwds = append(fwds, fh)
+			walkMail(f, "forwarded message")
+		}
+	}
+	walkMail(e.doc, "cover")
+	for _, p := range e.allAttachments() {
+		if e.ctx.Err() != nil {
+			e.probs.add(liaison.ProblemLimit, "attachments", "extraction time limit reached: "+p.Name+" not read")
+			break
+		}
+		text := e.documentText(p)
+		p.Text = text
+		add(p.Name, text, true)
+	}
+	return srcs, fwds
+}
+
+// documentText reads the text of an attached statement document.
+func (e *extraction) documentText(p *Part) string {
+	lim := e.opts.Limits
+	name := p.Name
+	if name == "" {
+		name = p.MediaType
+	}
+	switch docKind(p) {
+	case "pdf":
+		t, err := PDFText(e.ctx, p.Data, lim)
+		if err != nil {
+			e.docProblem(name, err)
+		} else if strings.TrimSpace(t) == "" {
+			e.probs.add(liaison.ProblemUnreadableAttach, "attachments", name+": no text layer (scanned or image-only PDF)")
+		}
+		return t
+	case "docx":
+		t, err := DocxText(e.ctx, p.Data, lim)
+		if err != nil {
+			e.docProblem(name, err)
+		}
+		return t
+	case "html":
+		t, _ := htmlToText(string(p.Data), nil)
+		return cleanText(t)
+	case "txt":
+		return cleanText(string(p.Data))
+	}
+	return ""
+}
+
+func (e *extraction) docProblem(name string, err error) {
+	switch {
+	case errors.Is(err, ErrLimit):
+		e.probs.add(liaison.ProblemLimit, "attachments", fmt.Sprintf("%s: %v", name, err))
+	case errors.Is(err, ErrPDFEncrypted):
+		e.probs.add(liaison.ProblemUnreadableAttach, "attachments", name+": encrypted PDF")
+	default:
+		e.probs.add(liaison.ProblemUnreadableAttach, "attachments", fmt.Sprintf("%s: %v", name, err))
+	}
+}
+
+// statement fills the result for a new incoming statement.
+func (e *extraction) statement() {
+	r := e.res
+	srcs, fwds := e.collect()
+	atts := e.allAttachments()
+	r.Attachments = append(r.Attachments, atts...)
+
+	// The sender: the original sender of a forwarded statement.
+	sender := r.From
+	replyHdr := r.ReplyTo
+	var fwdSubject string
+	for _, f := range fwds {
+		if len(f.from) > 0 && !e.isOwn(f.from[0].Email) {
+			sender = f.from[0]
+			replyHdr = f.replyTo
+			fwdSubject = f.subject
+			break
+		}
+	}
+
+	first := func(keys ...fieldKey) (*source, *Field) {
+		for _, s := range srcs {
+			for i := range s.fields {
+				f := &s.fields[i]
+				for _, k := range keys {
+					if f.Key == k && !isNone(f.Value) {
+						return s, f
+					}
+				}
+			}
+		}
+		return nil, nil
+	}
+
+	// Title.
+	if _, f := first(kTitle); f != nil {
+		r.Title = cleanTitle(f.Value)
+	}
+	if r.Title == "" {
+		if _, f := first(kSubject); f != nil {
+			r.Title = cleanTitle(f.Value)
+		}
+	}
+	if r.Title == "" && fwdSubject != "" {
+		r.Title = titleFromSubject(fwdSubject)
+	}
+	if r.Title == "" {
+		r.Title = titleFromSubject(r.Subject)
+	}
+
+	// Bodies.
+	for _, s := range srcs {
+		var bodies []string
+		for _, f := range s.fields {
+			if f.Key == kFrom {
+				for _, it := range splitBodies(f.Value) {
+					bodies = append(bodies, it.Name)
+				}
+			}
+		}
+		if len(bodies) > 0 {
+			r.FromBodies = dedupe(bodies)
+			break
+		}
+	}
+	toPurpose := ""
+	for _, s := range srcs {
+		var bodies []string
+		for _, f := range s.fields {
+			switch f.Key {
+			case kTo, kActionTo, kCommentTo, kInfoTo:
+				for _, it := range splitBodies(f.Value) {
+					bodies = append(bodies, it.Name)
+					p := it.Purpose
+					switch f.Key {
+					case kActionTo:
+						p = "action"
+					case kCommentTo:
+						if p == "" {
+							p = "comment"
+						}
+					case kInfoTo:
+						if p == "" {
+							p = "information"
+						}
+					}
+					toPurpose = strongerPurpose(toPurpose, p)
+				}
+			case kCc:
+				for _, it := range splitBodies(f.Value) {
+					r.CcBodies = append(r.CcBodies, it.Name)
+				}
+			}
+		}
+		if len(bodies) > 0 {
+			r.ToBodies = dedupe(bodies)
+			break
+		}
+		toPurpose = ""
+	}
+	if len(r.FromBodies) == 0 || len(r.ToBodies) == 0 {
+		from, to := headingBodies(srcs)
+		if len(r.FromBodies) == 0 && from != "" {
+			r.FromBodies = []string{from}
+		}
+		if len(r.ToBodies) == 0 && len(to) > 0 {
+			r.ToBodies = to
+		}
+	}
+	if len(r.FromBodies) == 0 {
+		if b := proseFromBody(srcs, r.Subject); b != "" {
+			r.FromBodies = []string{b}
+		}
+	}
+
+	// Deadline, before the purpose: "For Comment" depends on it.
+	e.deadline(srcs)
+
+	// Purpose.
+	if _, f := first(kPurpose); f != nil {
+		r.PurposeLabel = oneLine(f.Value)
+	}
+	label := r.PurposeLabel
+	if label == "" && toPurpose != "" {
+		label = "for " + toPurpose
+	}
+	if label == "" && actionsAsk(srcs) {
+		label = "for action"
+	}
+	if label == "" {
+		label = prosePurpose(srcs)
+	}
+	if label != "" {
+		r.Purpose = purposeOf(label, !r.Deadline.IsZero())
+		if r.PurposeLabel == "" {
+			r.PurposeLabel = label
+		}
+	}
+	if r.Purpose == liaison.PurposeResponse && !r.Deadline.IsZero() {
+		// rfc4053bis: an answer that asks for action by a date is for action.
+		r.Purpose = liaison.PurposeAction
+	}
+	if r.Purpose == liaison.PurposeAction && r.Deadline.IsZero() && !e.probs.has(liaison.ProblemAmbiguousDate) {
+		e.proseDeadline(srcs)
+	}
+
+	// Contacts.
+	e.contacts(srcs, sender, replyHdr)
+
+	// References.
+	r.References = e.references(srcs, atts)
+	if c := firstValue(srcs, kConsensus); c != "" {
+		r.Consensus = oneLine(c)
+	}
+
+	// Flags and problems.
+	word, readable := false, false
+	for _, p := range atts {
+		switch docKind(p) {
+		case "word", "docx":
+			word = true
+		case "pdf", "html", "txt":
+			readable = true
+		}
+	}
+	if word && !readable {
+		r.Flags = append(r.Flags, FlagWordOnly)
+		e.probs.add(liaison.ProblemWordOnly, "attachments", "the statement came only as a Word document; ask the sender for a PDF")
+	}
+	if r.Title == "" {
+		e.probs.add(liaison.ProblemNoTitle, "title", "no title found")
+	}
+	if r.Purpose == liaison.PurposeUnknown {
+		e.probs.add(liaison.ProblemNoPurpose, "purpose", "no purpose (For Action / For Information / In Response) found")
+	}
+	if r.Purpose == liaison.PurposeAction && r.Deadline.IsZero() {
+		e.probs.add(liaison.ProblemNoDeadline, "deadline", "a statement for action without a deadline")
+	}
+	if len(r.FromBodies) == 0 {
+		e.probs.add(liaison.ProblemNoFromBody, "from_bodies", "no sending body found")
+	}
+	if len(r.ToBodies) == 0 {
+		e.probs.add(liaison.ProblemNoToBody, "to_bodies", "no receiving body found")
+	}
+
+	// Body text.
+	var b strings.Builder
+	for _, s := range srcs {
+		if b.Len() > 0 {
+			b.WriteString("\n\n")
+		}
+		if s.doc {
+			fmt.Fprintf(&b, "----- %s -----\n", s.name)
+		}
+		b.WriteString(s.text)
+	}
+	r.Body = b.String()
+}
+
+func firstValue(srcs []*source, k fieldKey) string {
+	for _, s := range srcs {
+		for _, f := range s.fields {
+			if f.Key == k && !isNone(f.Value) {
+				return f.Value
+			}
+		}
+	}
+	return ""
+}
+
+func dedupe(in []string) []string {
+	seen := map[string]bool{}
+	out := []string{}
+	for _, s := range in {
+		k := strings.ToLower(strings.Join(strings.Fields(s), " "))
+		if k == "" || seen[k] {
+			continue
+		}
+		seen[k] = true
+		out = append(out, s)
+	}
+	return out
+}
+
+func strongerPurpose(a, b string) string {
+	rank := map[string]int{"": 0, "information": 1, "comment": 2, "response": 2, "action": 3}
+	if rank[b] > rank[a] {
+		return b
+	}
+	return a
+}
+
+// purposeOf maps a written purpose to rfc4053bis.
+func purposeOf(label string, hasDeadline bool) liaison.Purpose {
+	s := strings.ToLower(oneLine(label))
+	switch {
+	case regexp.MustCompile(`\bno (?:further )?action\b|\bnot? (?:for )?action\b`).MatchString(s):
+		if strings.Contains(s, "response") || strings.Contains(s, "reply") {
+			return liaison.PurposeResponse
+		}
+		return liaison.PurposeInformation
+	case strings.Contains(s, "action") || strings.Contains(s, "decision") || strings.Contains(s, "approval"):
+		return liaison.PurposeAction
+	}
+	p, err := liaison.ParsePurpose(label, hasDeadline)
+	if err != nil {
+		return liaison.PurposeUnknown
+	}
+	return p
+}
+
+var (
+	prosePurposeRE = regexp.MustCompile(`(?i)\b(?:for\s+(?:your\s+|their\s+)?(action|information|info|comments?|review|consideration)\b|(no\s+(?:further\s+)?action\s+is\s+(?:requested|required|expected|needed))|(in\s+(?:reply|response)\s+to\s+(?:your|the|its|their)\s+(?:ls|liaison)))`)
+)
+
+// prosePurpose reads the purpose from the letter's words when no label
+// gives it.
+func prosePurpose(srcs []*source) string {
+	for _, s := range srcs {
+		m := prosePurposeRE.FindStringSubmatch(s.text)
+		if m == nil {
+			continue
+		}
+		switch {
+		case m[2] != "":
+			return "information"
+		case m[3] != "":
+			return "response"
+		}
+		w := strings.ToLower(m[1])
+		switch {
+		case w == "action":
+			return "for action"
+		case w == "information" || w == "info":
+			return "for information"
+		default:
+			return "for comment"
+		}
+	}
+	return ""
+}
+
+var (
+	headingToRE   = regexp.MustCompile(`(?im)^\s*(?:liaison\s+statement|ls|liaison)\s+to\s+(?:the\s+)?(.{2,100}?)\s*$`)
+	headingFromRE = regexp.MustCompile(`(?im)^\s*(?:liaison\s+statement|ls)\s+from\s+(?:the\s+)?(.{2,100}?)(?:\s+to\s+(?:the\s+)?(.{2,100}?))?\s*$`)
+	headingOrgRE  = regexp.MustCompile(`(?im)^\s*([^\n:]{2,80}?)\s*[-–:]?\s*liaison\s+statement\s*$`)
+)
+
+// headingBodies reads the bodies from a letter heading ("LIAISON STATEMENT
+// TO THE IETF ...", "IEEE 802.1 Working Group - Liaison Statement").
+func headingBodies(srcs []*source) (string, []string) {
+	var from string
+	var to []string
+	for _, s := range srcs {
+		head := s.text
+		if len(head) > 4000 {
+			head = head[:4000]
+		}
+		if m := headingFromRE.FindStringSubmatch(head); m != nil && from == "" {
+			from = strings.Trim(m[1], " .:")
+			if m[2] != "" && len(to) == 0 {
+				for _, it := range splitBodies(m[2]) {
+					to = append(to, it.Name)
+				}
+			}
+		}
+		if m := headingToRE.FindStringSubmatch(head); m != nil && len(to) == 0 && !strings.Contains(strings.ToLower(m[0]), " from ") {
+			for _, it := range splitBodies(m[1]) {
+				to = append(to, it.Name)
+			}
+		}
+		if m := headingOrgRE.FindStringSubmatch(head); m != nil && from == "" {
+			c := strings.TrimSpace(m[1])
+			low := strings.ToLower(c)
+			if !strings.HasPrefix(low, "new") && !strings.HasPrefix(low, "the") && !strings.HasPrefix(low, "this") &&
+				!strings.HasPrefix(low, "a ") && !strings.HasPrefix(low, "draft") && !strings.HasSuffix(low, " to") &&
+				hasAcronym(c) {
+				from = c
+			}
+		}
+	}
+	return from, dedupe(to)
+}
+
+var proseFromRE = regexp.MustCompile(`(?i)(?:on behalf of|liaison statement from|an? LS from|LS from)\s+(?:the\s+)?([A-Z0-9][\w\-./]*(?:\s+[A-Z0-9][\w\-./]*){0,6})`)
+
+// proseFromBody reads the sending body from the cover's words ("on behalf
+// of 3GPP TSG SA WG2", "a liaison statement from ITU-T Study Group 15").
+func proseFromBody(srcs []*source, subject string) string {
+	for _, s := range append([]string{subject}, texts(srcs)...) {
+		if m := proseFromRE.FindStringSubmatch(s); m != nil {
+			b := strings.Trim(m[1], " .,:;")
+			if hasAcronym(b) {
+				return b
+			}
+		}
+	}
+	return ""
+}
+
+func texts(srcs []*source) []string {
+	out := make([]string, 0, len(srcs))
+	for _, s := range srcs {
+		out = append(out, s.text)
+	}
+	return out
+}
+
+// titleFromSubject strips reply/forward prefixes, our tag, and the
+// "Liaison Statement:" / "LS from X:" / datatracker wrappers.
+func titleFromSubject(s string) string {
+	s = cleanSubject(s)
+	if m := regexp.MustCompile(`(?i)new liaison statement,?\s*"(.+)"`).FindStringSubmatch(s); m != nil {
+		return cleanTitle(m[1])
+	}
+	// "<prefix>: <title>" where the prefix names the LS, not the topic.
+	if i := strings.Index(s, ": "); i > 0 && i < 80 {
+		pre := strings.ToLower(s[:i])
+		if strings.Contains(pre, "liaison") || regexp.MustCompile(`\bls\b`).MatchString(pre) ||
+			strings.Contains(pre, "statement") || regexp.MustCompile(`\d`).MatchString(pre) && hasAcronym(s[:i]) {
+			s = s[i+2:]
+		}
+	}
+	return cleanTitle(s)
+}
+
+func cleanTitle(s string) string {
+	s = oneLine(s)
+	s = strings.Trim(s, " \"'“”‘’")
+	if len(s) > 300 {
+		s = s[:300]
+	}
+	return s
+}
+
+// deadline finds the deadline: a labelled one first (cover, then
+// documents), then a date in the actions of a 3GPP LS.
+func (e *extraction) deadline(srcs []*source) {
+	r := e.res
+	for _, s := range srcs {
+		order := dateOrderHint(s.text)
+		for _, f := range s.fields {
+			if f.Key != kDeadline && f.Key != kReplyBy {
+				continue
+			}
+			if isNone(f.Value) {
+				// An explicit "none" ends the search in this and later sources.
+				return
+			}
+			d, err := ParseDeadline(firstLine(f.Value), order)
+			if errors.Is(err, ErrAmbiguousDate) {
+				e.probs.add(liaison.ProblemAmbiguousDate, "deadline", fmt.Sprintf("%q can be read as day/month or month/day", firstLine(f.Value)))
+				return
+			}
+			if err == nil {
+				r.Deadline = d
+				return
+			}
+		}
+	}
+	for _, s := range srcs {
+		order := dateOrderHint(s.text)
+		for _, f := range s.fields {
+			if f.Key != kActions {
+				continue
+			}
+			if d, ok := e.sentenceDeadline(f.Value, order); ok {
+				r.Deadline = d
+				return
+			}
+		}
+	}
+}
+
+var deadlineCueRE = regexp.MustCompile(`(?i)\b(?:by|before|no later than|not later than|until|prior to|deadline|due)\b`)
+
+// sentenceDeadline finds a date introduced by "by", "before", ... in text.
+func (e *extraction) sentenceDeadline(text string, order DateOrder) (liaison.Date, bool) {
+	for _, m := range findDates(text, order) {
+		pre := text[max(0, m.Start-40):m.Start]
+		if !deadlineCueRE.MatchString(pre) {
+			continue
+		}
+		if m.Ambiguous {
+			e.probs.add(liaison.ProblemAmbiguousDate, "deadline", fmt.Sprintf("%q can be read as day/month or month/day", text[m.Start:m.End]))
+			return liaison.Date{}, false
+		}
+		return m.Date, true
+	}
+	return liaison.Date{}, false
+}
+
+var replyCueRE = regexp.MustCompile(`(?i)\b(?:repl(?:y|ies)|respon(?:d|se|ses)|answers?|comments?|feedback|input|views|action)\b`)
+
+// proseDeadline looks for "please reply by <date>" in the letter when a
+// statement for action has no labelled deadline; dates of next meetings
+// do not count.
+func (e *extraction) proseDeadline(srcs []*source) {
+	for _, s := range srcs {
+		text := s.text
+		for _, f := range s.fields {
+			if f.Key == kNextMeeting && f.Value != "" {
+				text = strings.Replace(text, f.Value, "", 1)
+			}
+		}
+		order := dateOrderHint(text)
+		for _, sent := range regexp.MustCompile(`[.;!?]\s|\n\s*\n`).Split(text, -1) {
+			if !replyCueRE.MatchString(sent) || strings.Contains(strings.ToLower(sent), "meeting") && !strings.Contains(strings.ToLower(sent), "before") {
+				continue
+			}
+			if d, ok := e.sentenceDeadline(sent, order); ok {
+				e.res.Deadline = d
+				return
+			}
+		}
+	}
+}
+
+var proseReplyToRE = regexp.MustCompile(`(?i)(?:please\s+)?(?:send|address|direct|forward|submit)\s+(?:any\s+|your\s+|all\s+)?(?:responses?|repl(?:y|ies)|answers?|comments?|feedback)(?:\s+ls)?(?:\s+\w+){0,3}?\s+to\s+([^\n]{3,200})|(?:responses?|repl(?:y|ies)|answers?)\s+should\s+be\s+(?:sent|addressed|directed)\s+to\s+([^\n]{3,200})`)
+
+// contacts fills from/to contacts and the liaison contacts.
+func (e *extraction) contacts(srcs []*source, sender liaison.Address, replyHdr []liaison.Address) {
+	r := e.res
+	var fromC, toC []liaison.Address
+	var replyTo, sendTo *liaison.Address
+	var extraReply []liaison.Address
+	toSide := map[string]bool{}
+	for _, s := range srcs {
+		for _, f := range s.fields {
+			addrs := findAddresses(f.Value)
+			switch f.Key {
+			case kFromContact, kFrom, kSub:
+				fromC = append(fromC, addrs...)
+			case kReplyTo:
+				for i, a := range addrs {
+					if replyTo == nil && i == 0 {
+						a := a
+						replyTo = &a
+					} else {
+						extraReply = append(extraReply, a)
+					}
+				}
+			case kToContact, kTo, kActionTo, kCommentTo, kInfoTo:
+				toC = append(toC, addrs...)
+			case kSendTo:
+				if sendTo == nil && len(addrs) > 0 {
+					a := addrs[0]
+					sendTo = &a
+				}
+			case kCc:
+				for _, a := range addrs {
+					toSide[a.Email] = true
+				}
+			}
+		}
+	}
+	if replyTo == nil {
+		for _, s := range srcs {
+			if m := proseReplyToRE.FindStringSubmatch(s.text); m != nil {
+				if as := findAddresses(m[1] + m[2]); len(as) > 0 {
+					a := as[0]
+					replyTo = &a
+					break
+				}
+			}
+		}
+	}
+	labelled := replyTo != nil
+	if replyTo == nil && len(replyHdr) > 0 && !e.isOwn(replyHdr[0].Email) {
+		a := replyHdr[0]
+		replyTo = &a
+	}
+	if sendTo != nil {
+		toSide[sendTo.Email] = true
+	}
+	for _, a := range toC {
+		toSide[a.Email] = true
+	}
+	if sender.Email != "" && !e.isOwn(sender.Email) {
+		fromC = append([]liaison.Address{sender}, fromC...)
+	}
+	fromC = append(fromC, extraReply...)
+	seen := map[string]bool{}
+	for _, a := range fromC {
+		if a.Email == "" || seen[a.Email] || e.isOwn(a.Email) || toSide[a.Email] {
+			continue
+		}
+		if replyTo != nil && a.Email == replyTo.Email && (labelled || a.Email != sender.Email) {
+			continue
+		}
+		seen[a.Email] = true
+		r.FromContacts = append(r.FromContacts, a)
+	}
+	seen = map[string]bool{}
+	for _, a := range toC {
+		if a.Email == "" || seen[a.Email] || e.isOwn(a.Email) || sendTo != nil && a.Email == sendTo.Email {
+			continue
+		}
+		seen[a.Email] = true
+		r.ToContacts = append(r.ToContacts, a)
+	}
+	r.FromLiaisonContact = replyTo
+	r.ToLiaisonContact = sendTo
+	if replyTo != nil && e.isOwn(replyTo.Email) {
+		r.FromLiaisonContact = nil
+	}
+	if sendTo != nil && e.isOwn(sendTo.Email) {
+		r.ToLiaisonContact = nil
+	}
+}
+
+var (
+	lsIDRE    = regexp.MustCompile(`(?i)\bLS-(\d{4})-(\d{4,})\b`)
+	tdocRE    = regexp.MustCompile(`\b((?:S[1-6P]|C[1-6P]|R[1-6P]|G[1-6P]|T[1-6P]|SP|CP|RP|GP)-\d{6,7})\b`)
+	ituLSRE   = regexp.MustCompile(`(?i)\b((?:SG|COM)\s?\d{1,2}\s?-\s?LS\s?\d{1,4})\b`)
+	ituTDRE   = regexp.MustCompile(`(?i)\bTD\s?(\d{1,5}(?:R\d)?\s?\((?:PLEN|WP\d|GEN)/\d{1,2}\))`)
+	dtURLRE   = regexp.MustCompile(`(?i)https?://datatracker\.ietf\.org/liaison/(\d+)/?`)
+	citeCueRE = regexp.MustCompile(`(?i)\b(?:response|respond|reply|replies|answer|thank|thanks|refer|reference|referenced|previous|earlier|related|follow[- ]?up|your|cited|see|in reply|received)\b`)
+)
+
+// refMatch is one identifier found in a text.
+type refMatch struct {
+	id         string
+	start, end int
+}
+
+func findRefs(s string) []refMatch {
+	var out []refMatch
+	for _, m := range lsIDRE.FindAllStringSubmatchIndex(s, 64) {
+		out = append(out, refMatch{"LS-" + s[m[2]:m[3]] + "-" + s[m[4]:m[5]], m[0], m[1]})
+	}
+	for _, m := range tdocRE.FindAllStringSubmatchIndex(s, 64) {
+		out = append(out, refMatch{s[m[2]:m[3]], m[0], m[1]})
+	}
+	for _, m := range ituLSRE.FindAllStringSubmatchIndex(s, 64) {
+		id := strings.ToUpper(strings.Join(strings.Fields(s[m[2]:m[3]]), ""))
+		id = strings.ReplaceAll(id, " ", "")
+		out = append(out, refMatch{id, m[0], m[1]})
+	}
+	for _, m := range ituTDRE.FindAllStringSubmatchIndex(s, 64) {
+		out = append(out, refMatch{"TD " + strings.Join(strings.Fields(s[m[2]:m[3]]), " "), m[0], m[1]})
+	}
+	for _, m := range dtURLRE.FindAllStringSubmatchIndex(s, 64) {
+		out = append(out, refMatch{"https://datatracker.ietf.org/liaison/" + s[m[2]:m[3]] + "/", m[0], m[1]})
+	}
+	return out
+}
+
+// references collects the ids of earlier statements the statement answers
+// or cites: ids in reference fields, our own LS-YYYY-NNNN anywhere in the
+// letter, and other bodies' ids where the sentence cites them. The
+// statement's own number (in its file name, its document-number field, its
+// heading or the subject) is not a reference.
+func (e *extraction) references(srcs []*source, atts []*Part) []string {
+	own := map[string]bool{}
+	for _, p := range atts {
+		for _, m := range findRefs(strings.TrimSuffix(p.Name, path.Ext(p.Name))) {
+			own[strings.ToUpper(m.id)] = true
+		}
+	}
+	for _, m := range findRefs(e.res.Subject) {
+		if !strings.HasPrefix(strings.ToUpper(m.id), "LS-") {
+			own[strings.ToUpper(m.id)] = true
+		}
+	}
+	for _, s := range srcs {
+		for _, f := range s.fields {
+			if f.Key == kOwnDoc || f.Key == kOwnURL {
+				for _, m := range findRefs(f.Value) {
+					own[strings.ToUpper(m.id)] = true
+				}
+			}
+		}
+		// The heading of a document (before its first field) names itself.
+		if s.doc {
+			head := s.text
+			if len(s.fields) > 0 {
+				lines := strings.Split(s.text, "\n")
+				head = strings.Join(lines[:min(len(lines), max(0, s.fields[0].Line-1))], "\n")
+			} else if len(head) > 300 {
+				head = head[:300]
+			}
+			for _, m := range findRefs(head) {
+				own[strings.ToUpper(m.id)] = true
+			}
+		}
+	}
+	var out []string
+	seen := map[string]bool{}
+	addRef := func(id string) {
+		k := strings.ToUpper(id)
+		if own[k] || seen[k] {
+			return
+		}
+		seen[k] = true
+		if strings.HasPrefix(k, "LS-") {
+			id = k
+		}
+		out = append(out, id)
+	}
+	for _, s := range srcs {
+		for _, f := range s.fields {
+			if f.Key == kRef {
+				for _, m := range findRefs(f.Value) {
+					addRef(m.id)
+				}
+			}
+		}
+	}
+	for _, s := range srcs {
+		for _, m := range findRefs(s.text) {
+			k := strings.ToUpper(m.id)
+			if strings.HasPrefix(k, "LS-") {
+				addRef(m.id)
+				continue
+			}
+			// Another body's id counts where the sentence cites it.
+			lo := strings.LastIndexAny(s.text[:m.start], ".\n")
+			pre := s.text[lo+1 : m.start]
+			if citeCueRE.MatchString(pre) && !regexp.MustCompile(`(?i)attached|enclosed|find|this`).MatchString(pre) {
+				addRef(m.id)
+			}
+		}
+	}
+	return out
+}
+
+var noActionRE = regexp.MustCompile(`(?i)^\W*(?:none|no action|n/a|-|nil|not applicable|no specific action)`)
+
+// actionsAsk reports whether a template's Actions section asks for
+// something ("ACTION: SA2 asks IETF DetNet to ...").
+func actionsAsk(srcs []*source) bool {
+	for _, s := range srcs {
+		for _, f := range s.fields {
+			if f.Key != kActions || isNone(f.Value) {
+				continue
+			}
+			v := f.Value
+			if noActionRE.MatchString(v) {
+				continue
+			}
+			if regexp.MustCompile(`(?i)\b(?:asks?|request(?:s|ed)?|kindly|invites?|please|would like|would appreciate|action)\b`).MatchString(v) {
+				return true
+			}
+		}
+	}
+	return false
+}
