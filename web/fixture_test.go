@@ -33,20 +33,27 @@ var pdfBytes = []byte("%PDF-1.4\n% liaison statement SG15-LS45\n%%EOF\n")
 // clock is the store's clock: each reading an hour after the last, so that
 // statements and events get distinct, ordered times.
 type clock struct {
-	mu sync.Mutex
-	t  time.Time
+	mu   sync.Mutex
+	t    time.Time
+	step time.Duration
 }
 
 func (c *clock) now() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.t = c.t.Add(time.Hour)
+	c.t = c.t.Add(c.step)
 	return c.t
 }
 
 func openStore(t testing.TB) *store.DB {
 	t.Helper()
-	c := &clock{t: time.Date(2026, 1, 5, 8, 0, 0, 0, time.UTC)}
+	return openStoreStep(t, time.Hour)
+}
+
+// openStoreStep opens a store whose clock advances by step per reading.
+func openStoreStep(t testing.TB, step time.Duration) *store.DB {
+	t.Helper()
+	c := &clock{t: time.Date(2026, 1, 5, 8, 0, 0, 0, time.UTC), step: step}
 	db, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "liaison.db"),
 		store.Options{NoSync: true, Now: c.now})
 	if err != nil {

@@ -174,6 +174,8 @@ type listData struct {
 	Purposes   []liaison.Purpose
 	States     []liaison.State
 	Error      string // a bad filter, shown above the form
+	FeedURL    string // this list as Atom
+	APIURL     string // this list as JSON
 }
 
 // list reads one page of statements.
@@ -227,6 +229,8 @@ func (s *Server) handleList(w http.ResponseWriter, r *http.Request) {
 	if f.Cursor != "" {
 		data.FirstURL = f.pageURL("/", "")
 	}
+	data.FeedURL = f.pageURL("/feed.atom", "")
+	data.APIURL = f.pageURL("/api/statements", f.Cursor)
 	title := ""
 	if f.Active() {
 		title = "Search results"

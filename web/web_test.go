@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"encoding/xml"
 	"flag"
@@ -13,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"liaison/store"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -751,5 +754,41 @@ func TestPublicURLFromRequest(t *testing.T) {
 	r := get(t, s, "GET", "/api/statements/LS-2026-0001")
 	if !strings.Contains(r.Body.String(), `"url": "http://example.com/ls/LS-2026-0001"`) {
 		t.Errorf("url not taken from the request:\n%s", r.Body)
+	}
+}
+
+// TestConcurrentIngest serves the record while statements are being
+// written: read transactions stay short and see whole statements.
+func TestConcurrentIngest(t *testing.T) {
+	db := openStore(t)
+	seed(t, db, samples(), 0)
+	s, err := New(db, Options{Now: func() time.Time { return today }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		for i := 0; i < 100; i++ {
+			st := filler(i)
+			if err := db.Update(context.Background(), func(tx *store.Tx) error { return tx.CreateStatement(&st, 2026) }); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	for i := 0; i < 100; i++ {
+		for _, path := range []string{"/", "/api/statements?q=filler", "/feed.atom", "/ls/LS-2026-0001"} {
+			if w := get(t, s, "GET", path); w.Code != http.StatusOK {
+				t.Fatalf("%s during ingest: %d", path, w.Code)
+			}
+		}
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("ingest: %v", err)
+	}
+	ids, _ := apiIDs(t, get(t, s, "GET", "/api/statements?year=2026&q=filler").Body.Bytes())
+	if len(ids) != PageSize || ids[0] != "LS-2026-0105" {
+		t.Errorf("after ingest: %d ids, first %v", len(ids), ids[:min(1, len(ids))])
 	}
 }
