@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/fetch"
 	"github.com/chromedp/chromedp"
 
@@ -276,6 +277,22 @@ func TestBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	shootViewport("list-mobile.png")
+
+	// The dark scheme, for a look at its contrast.
+	if shots {
+		if err := chromedp.Do(ctx,
+			chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+				_, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+					Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: "dark"}},
+				})
+				return err
+			}),
+			chromedp.Navigate(ts.URL+"/ls/LS-2026-0003"),
+		); err != nil {
+			t.Fatal(err)
+		}
+		shootViewport("detail-mobile-dark.png")
+	}
 }
 
 // jsString quotes s as a JavaScript string literal.

@@ -54,7 +54,7 @@ func apiIDs(t *testing.T, body []byte) (ids []string, next string) {
 
 func TestSecurityHeaders(t *testing.T) {
 	s := newTestServer(t, 0, Options{})
-	for _, path := range []string{"/", "/ls/LS-2026-0001", "/api/statements", "/feed.atom", "/nope", "/static/style.css",
+	for _, path := range []string{"/", "/ls/LS-2026-0001", "/ls/LS-2026-0004", "/?year=x", "/api/statements", "/feed.atom", "/nope", "/static/style.css",
 		"/ls/LS-2026-0001/attachments/SG15-LS45.pdf"} {
 		t.Run(path, func(t *testing.T) {
 			w := get(t, s, "GET", path)
@@ -67,6 +67,16 @@ func TestSecurityHeaders(t *testing.T) {
 			}
 			if strings.Contains(csp, "script-src") || strings.Contains(csp, "unsafe") {
 				t.Errorf("CSP allows script: %q", csp)
+			}
+			// Nothing the CSP would have to block: no inline script, style
+			// or event handler in any page.
+			if strings.HasPrefix(h.Get("Content-Type"), "text/html") {
+				body := strings.ToLower(w.Body.String())
+				for _, bad := range []string{"<script", "<style", " style=", " onclick=", " onload=", "javascript:"} {
+					if strings.Contains(body, bad) {
+						t.Errorf("page has %q", bad)
+					}
+				}
 			}
 			for k, v := range map[string]string{"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY", "Referrer-Policy": "no-referrer"} {
 				if got := h.Get(k); got != v {
