@@ -103,6 +103,7 @@ func runGolden(t *testing.T, dir string) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			raw = expandMail(t, raw, dir)
 			want, err := os.ReadFile(strings.TrimSuffix(eml, ".eml") + ".json")
 			if err != nil {
 				t.Fatal(err)
@@ -146,7 +147,7 @@ func runGolden(t *testing.T, dir string) {
 }
 
 // checkExpect compares the extra keys of an own test mail ("expect":
-// {"bounce.send_id": 42, "problems": ["ambiguous-date"], ...}): a dotted
+// {"bounce/send_id": 42, "problems": ["ambiguous-date"], ...}): a slash-separated
 // path into the JSON, and for "problems" the codes that must be present.
 func checkExpect(t *testing.T, got map[string]any, exp map[string]any) {
 	t.Helper()
@@ -170,7 +171,7 @@ func checkExpect(t *testing.T, got map[string]any, exp map[string]any) {
 			continue
 		}
 		var cur any = got
-		for _, k := range strings.Split(path, ".") {
+		for _, k := range strings.Split(path, "/") {
 			switch c := cur.(type) {
 			case map[string]any:
 				cur = c[k]
@@ -195,3 +196,5 @@ func checkExpect(t *testing.T, got map[string]any, exp map[string]any) {
 }
 
 func TestGoldenCorpus(t *testing.T) { runGolden(t, filepath.Join("testdata", "corpus")) }
+
+func TestGoldenMails(t *testing.T) { runGolden(t, filepath.Join("testdata", "mails")) }

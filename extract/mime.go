@@ -326,7 +326,7 @@ func (w *walker) leaf(e *message.Entity, mt string, params map[string]string, do
 // (Go's mime package only decodes utf-8 RFC 2231 values).
 func partFilename(h message.Header, ctParams map[string]string) string {
 	_, dp, err := h.ContentDisposition()
-	if err == nil && dp["filename"] != "" {
+	if err == nil && dp["filename"] != "" && !rawExtValueRE.MatchString(dp["filename"]) {
 		return cleanFilename(dp["filename"])
 	}
 	if n := rfc2231Param(h.Get("Content-Disposition"), "filename"); n != "" {
@@ -337,7 +337,7 @@ func partFilename(h message.Header, ctParams map[string]string) string {
 			return cleanFilename(decodeWords(n))
 		}
 	}
-	if ctParams["name"] != "" {
+	if ctParams["name"] != "" && !rawExtValueRE.MatchString(ctParams["name"]) {
 		return cleanFilename(decodeWords(ctParams["name"]))
 	}
 	if n := rfc2231Param(h.Get("Content-Type"), "name"); n != "" {
@@ -345,6 +345,10 @@ func partFilename(h message.Header, ctParams map[string]string) string {
 	}
 	return ""
 }
+
+// rawExtValueRE matches an RFC 2231 value Go's mime package left undecoded
+// (a charset it does not know: iso-8859-1''R%E9ponse.pdf).
+var rawExtValueRE = regexp.MustCompile(`^[A-Za-z0-9_\-:.]+'[A-Za-z\-]*'`)
 
 var wordDecoder = &mime.WordDecoder{CharsetReader: charset.Reader}
 
@@ -392,7 +396,7 @@ func rfc2231Param(raw, name string) string {
 		if !strings.EqualFold(m[1], name) {
 			continue
 		}
-		s := seg{ext: m[3] != "" || m[4] != ""}
+		s := seg{ext: m[2] == "" || m[3] != ""}
 		if m[2] != "" {
 			s.n, _ = strconv.Atoi(m[2])
 		}
