@@ -1,0 +1,105 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+
+	"liaison"
+	"liaison/config"
+	"liaison/store"
+)
+
+// adminCommand is a command that works on the store. While `serve` runs it
+// holds the bbolt file, so the command is carried out by the daemon over the
+// control socket; otherwise the command opens the store itself. Either way
+// the same function does the work, so the output is the same.
+type adminCommand struct {
+	name, summary, usage string
+	// flags declares the command's flags on fs and returns the function
+	// that does the work once they are parsed.
+	flags func(fs *flag.FlagSet) func(ctx context.Context, a *admin, w io.Writer) error
+}
+
+// admin is what an administrative command works on.
+type admin struct {
+	db     *store.DB
+	cfg    *config.Config
+	logger *slog.Logger
+	// wire builds the office (for submit and approve) on the open store.
+	wire func() (*daemon, error)
+}
+
+// adminCommands are reachable both from the shell and over the control
+// socket.
+func adminCommands() []adminCommand {
+	return []adminCommand{listCommand, showCommand, backupCommand, exportCommand, submitCommand, approveCommand, reprocessCommand}
+}
+
+func init() {
+	for _, ac := range adminCommands() {
+		register(command{name: ac.name, summary: ac.summary, run: ac.runLocal})
+	}
+}
+
+// runLocal parses the flags, then asks a running daemon to do the work, or
+// opens the store and does it here.
+func (ac adminCommand) runLocal(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, ac.name, ac.usage)
+	load := configFlag(e, fs)
+	storePath := fs.String("store", "", "store `file` (default: [store] path of the config)")
+	do := ac.flags(fs)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	c, err := load()
+	if err != nil {
+		return err
+	}
+	if *storePath != "" {
+		c.Store.Path = *storePath
+	}
+	// Strip the flags the daemon does not need to see: it has its own config.
+	rest := append([]string{ac.name}, stripFlags(args, "config", "store")...)
+	if handled, err := callDaemon(ctx, controlPath(c.Store.Path), rest, e.stdout); handled {
+		return err
+	}
+	db, err := store.Open(ctx, c.Store.Path, store.Options{})
+	if err != nil {
+		if errors.Is(err, liaison.ErrStoreLocked) {
+			return fmt.Errorf("%w; and no control socket answers at %s", err, controlPath(c.Store.Path))
+		}
+		return err
+	}
+	defer db.Close()
+	logger := newLogger(e.stderr, c)
+	a := &admin{db: db, cfg: c, logger: logger}
+	a.wire = func() (*daemon, error) { return newDaemon(ctx, c, db, e.getenv, logger) }
+	return do(ctx, a, e.stdout)
+}
+
+// stripFlags removes -name VALUE and -name=VALUE for the given names.
+func stripFlags(args []string, names ...string) []string {
+	var out []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		matched := false
+		for _, n := range names {
+			for _, p := range []string{"-" + n, "--" + n} {
+				if a == p {
+					i++
+					matched = true
+				} else if len(a) > len(p) && a[:len(p)+1] == p+"=" {
+					matched = true
+				}
+			}
+		}
+		if !matched {
+			out = append(out, a)
+		}
+	}
+	return out
+}

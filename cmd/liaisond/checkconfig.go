@@ -1,0 +1,82 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"liaison/config"
+	"liaison/dispatch"
+	"liaison/ingest"
+	"liaison/store"
+)
+
+var _ = register(command{
+	name:    "check-config",
+	summary: "validate the configuration (and with -connect, log in to IMAP and SMTP)",
+	run:     runCheckConfig,
+})
+
+func runCheckConfig(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "check-config", "check-config [-config FILE] [-connect]")
+	load := configFlag(e, fs)
+	connect := fs.Bool("connect", false, "also log in to the IMAP and SMTP servers and say what works")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	c, err := load()
+	if err != nil {
+		return err
+	}
+	secrets, err := c.Secrets(e.getenv)
+	if err != nil {
+		return usageError{fmt.Errorf("config: %w", err)}
+	}
+	fmt.Fprintf(e.stdout, "config ok: alias %s, %d groups, %d coordinators, store %s\n", c.Alias, len(c.Groups), len(c.Coordinators), c.Store.Path)
+	if !*connect {
+		return nil
+	}
+	return checkConnect(ctx, e, c, secrets)
+}
+
+// checkConnect logs in to IMAP and SMTP with the configured credentials and
+// says what works.
+func checkConnect(ctx context.Context, e *env, c *config.Config, secrets config.Secrets) error {
+	log := newLogger(io.Discard, c)
+	var failed []string
+	err := ingest.CheckLogin(ctx, ingest.Options{Addr: c.IMAP.Address, TLS: c.IMAP.TLS, CAFile: c.IMAP.CAFile,
+		User: c.IMAP.User, Password: secrets.IMAPPassword, Mailboxes: c.IMAP.Mailboxes, Logger: log})
+	if err != nil {
+		fmt.Fprintf(e.stdout, "imap %s: FAILED: %v\n", c.IMAP.Address, err)
+		failed = append(failed, "imap")
+	} else {
+		fmt.Fprintf(e.stdout, "imap %s: logged in as %s, mailboxes %s selectable\n", c.IMAP.Address, c.IMAP.User, strings.Join(c.IMAP.Mailboxes, ", "))
+	}
+	db, err := store.Open(ctx, filepath.Join(os.TempDir(), fmt.Sprintf("liaisond-check-%d.db", os.Getpid())), store.Options{NoSync: true})
+	if err != nil {
+		return err
+	}
+	defer func() { db.Close(); os.Remove(db.Path()) }()
+	out, err := dispatch.New(db, dispatch.Options{Alias: c.Alias, SMTP: dispatch.SMTP{Addr: c.SMTP.Address, TLS: c.SMTP.TLS,
+		CAFile: c.SMTP.CAFile, User: c.SMTP.User, Password: secrets.SMTPPassword, HeloName: c.SMTP.HELO}, Logger: log})
+	if err == nil {
+		err = out.CheckConnection(ctx)
+	}
+	if err != nil {
+		fmt.Fprintf(e.stdout, "smtp %s: FAILED: %v\n", c.SMTP.Address, err)
+		failed = append(failed, "smtp")
+	} else {
+		who := "without authentication"
+		if c.SMTP.User != "" {
+			who = "authenticated as " + c.SMTP.User
+		}
+		fmt.Fprintf(e.stdout, "smtp %s: connected (%s, tls %s)\n", c.SMTP.Address, who, c.SMTP.TLS)
+	}
+	if len(failed) > 0 {
+		return fmt.Errorf("cannot reach %s", strings.Join(failed, " and "))
+	}
+	return nil
+}

@@ -1,0 +1,418 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"html/template"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapserver"
+	"github.com/emersion/go-imap/v2/imapserver/imapmemserver"
+	"github.com/emersion/go-message/mail"
+	"github.com/emersion/go-smtp"
+
+	"liaison/config"
+	"liaison/store"
+	"liaison/web"
+)
+
+//go:embed demodata
+var demoData embed.FS
+
+const (
+	demoUser     = "liaison"
+	demoPassword = "demo"
+	demoAlias    = "statements@liaison.example.org"
+)
+
+var _ = register(command{
+	name:    "demo",
+	summary: "run the whole loop on sample statements, all in one process on 127.0.0.1 (try this first)",
+	run:     runDemo,
+})
+
+func runDemo(ctx context.Context, e *env, args []string) error {
+	if len(args) > 0 && args[0] == "send" {
+		return runDemoSend(ctx, e, args[1:])
+	}
+	fs := newFlags(e, "demo", "demo [-web ADDR] [-imap ADDR] [-smtp ADDR] [-keep DIR]\n       liaisond demo send [-smtp ADDR] FILE.eml...")
+	webAddr := fs.String("web", "127.0.0.1:8080", "`address` of the web record")
+	imapAddr := fs.String("imap", "127.0.0.1:1143", "`address` of the demo IMAP server (the liaison mailbox)")
+	smtpAddr := fs.String("smtp", "127.0.0.1:2525", "`address` of the demo SMTP server (delivers to the mailbox, captures the rest)")
+	keep := fs.String("keep", "", "keep the store in this `directory` instead of a temporary one")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	d, err := startDemo(ctx, demoOptions{web: *webAddr, imap: *imapAddr, smtp: *smtpAddr, dir: *keep, out: e.stdout, log: e.stderr})
+	if err != nil {
+		return err
+	}
+	<-ctx.Done()
+	fmt.Fprintln(e.stdout, "\nstopping the demo…")
+	return d.stop()
+}
+
+type demoOptions struct {
+	web, imap, smtp string
+	dir             string    // "" for a temporary directory, removed at stop
+	out             io.Writer // where the banner and captured mails are shown
+	log             io.Writer // daemon log
+	quietLog        bool
+}
+
+// demo is a running demo: the daemon and its two in-process servers.
+type demo struct {
+	WebURL, IMAPAddr, SMTPAddr string
+	Sink                       *mailSink
+	DB                         *store.DB
+	stop                       func() error
+}
+
+// startDemo starts the IMAP server with the sample statements, the SMTP
+// server, and the daemon on a temporary store, and returns once all listen.
+func startDemo(ctx context.Context, o demoOptions) (*demo, error) {
+	dir := o.dir
+	cleanupDir := func() {}
+	if dir == "" {
+		tmp, err := os.MkdirTemp("", "liaisond-demo-")
+		if err != nil {
+			return nil, err
+		}
+		dir, cleanupDir = tmp, func() { os.RemoveAll(tmp) }
+	}
+	var closers []func()
+	fail := func(err error) (*demo, error) {
+		for i := len(closers) - 1; i >= 0; i-- {
+			closers[i]()
+		}
+		cleanupDir()
+		return nil, err
+	}
+
+	// The liaison mailbox.
+	mem := imapmemserver.New()
+	user := imapmemserver.NewUser(demoUser, demoPassword)
+	if err := user.Create("INBOX", nil); err != nil {
+		return fail(err)
+	}
+	mem.AddUser(user)
+	samples, err := fs.Glob(demoData, "demodata/*.eml")
+	if err != nil {
+		return fail(err)
+	}
+	sort.Strings(samples)
+	for _, name := range samples {
+		raw, err := demoData.ReadFile(name)
+		if err != nil {
+			return fail(err)
+		}
+		if _, err := user.Append("INBOX", bytes.NewReader(raw), &imap.AppendOptions{Time: time.Now()}); err != nil {
+			return fail(fmt.Errorf("seed %s: %w", name, err))
+		}
+	}
+	imapLn, err := net.Listen("tcp", o.imap)
+	if err != nil {
+		return fail(fmt.Errorf("demo imap: %w", err))
+	}
+	imapSrv := imapserver.New(&imapserver.Options{
+		NewSession: func(*imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
+			return mem.NewSession(), nil, nil
+		},
+		Caps:         imap.CapSet{imap.CapIMAP4rev1: {}, imap.CapIMAP4rev2: {}},
+		InsecureAuth: true,
+		Logger:       discardLogger{},
+	})
+	go imapSrv.Serve(imapLn)
+	closers = append(closers, func() { imapSrv.Close() })
+
+	// The mail system: mail to the alias (and its plus-addresses) lands in
+	// the mailbox, as a real MTA would deliver it; everything else is
+	// captured and shown.
+	sink := &mailSink{alias: demoAlias, deliver: func(raw []byte) error {
+		_, err := user.Append("INBOX", bytes.NewReader(raw), &imap.AppendOptions{Time: time.Now()})
+		return err
+	}, show: o.out}
+	smtpLn, err := net.Listen("tcp", o.smtp)
+	if err != nil {
+		return fail(fmt.Errorf("demo smtp: %w", err))
+	}
+	smtpSrv := smtp.NewServer(sink)
+	smtpSrv.Domain = "localhost"
+	smtpSrv.AllowInsecureAuth = true
+	smtpSrv.MaxMessageBytes = 64 << 20
+	smtpSrv.ErrorLog = discardLogger{}
+	go smtpSrv.Serve(smtpLn)
+	closers = append(closers, func() { smtpSrv.Close() })
+
+	webLn, err := net.Listen("tcp", o.web)
+	if err != nil {
+		return fail(fmt.Errorf("demo web: %w (choose another with -web)", err))
+	}
+	closers = append(closers, func() { webLn.Close() })
+
+	// The daemon, configured as an administrator would, on those addresses.
+	passFile := filepath.Join(dir, "imap-password")
+	if err := os.WriteFile(passFile, []byte(demoPassword+"\n"), 0o600); err != nil {
+		return fail(err)
+	}
+	tmpl, err := demoData.ReadFile("demodata/demo.toml")
+	if err != nil {
+		return fail(err)
+	}
+	text := strings.NewReplacer("{{WEB}}", webLn.Addr().String(), "{{IMAP}}", imapLn.Addr().String(),
+		"{{SMTP}}", smtpLn.Addr().String(), "{{STORE}}", filepath.Join(dir, "liaisond.db"), "{{PASSFILE}}", passFile).Replace(string(tmpl))
+	cfgPath := filepath.Join(dir, "demo.toml")
+	if err := os.WriteFile(cfgPath, []byte(text), 0o600); err != nil {
+		return fail(err)
+	}
+	c, err := config.Load(cfgPath)
+	if err != nil {
+		return fail(err)
+	}
+	logw := o.log
+	if logw == nil || o.quietLog {
+		logw = io.Discard
+	}
+	log := slog.New(slog.NewTextHandler(logw, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	db, err := store.Open(ctx, c.Store.Path, store.Options{})
+	if err != nil {
+		return fail(err)
+	}
+	closers = append(closers, func() { db.Close() })
+	dmn, err := newDaemon(ctx, c, db, os.Getenv, log)
+	if err != nil {
+		return fail(err)
+	}
+	h, err := dmn.handler(map[string]http.Handler{"/demo/outbox": sink}, []web.NavLink{{URL: "/demo/outbox", Label: "Demo: mail sent"}})
+	if err != nil {
+		return fail(err)
+	}
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan error, 1)
+	go func() { done <- dmn.run(runCtx, webLn, h) }()
+
+	url := "http://" + webLn.Addr().String()
+	if o.out != nil {
+		fmt.Fprintf(o.out, `liaisond demo — the whole liaison office in one process, all on 127.0.0.1
+
+  Public record  %s/            (the statements appear within seconds)
+  Mail sent      %s/demo/outbox (every notification and acknowledgement the daemon sent)
+  IMAP mailbox   %s  user %q password %q  (the central alias's mailbox: %d sample statements)
+  SMTP           %s  (mail to %s lands in the mailbox; all other mail is captured here)
+  Store          %s
+
+Send a statement of your own:  liaisond demo send -smtp %s FILE.eml
+or point any mail client at the SMTP address above and write to %s.
+Reply to a captured notification (its Reply-To is a statements+TOKEN@ address) with "taken" or
+"comment-public" on the first line, and watch the record change. Ctrl-C stops the demo.
+
+`, url, url, imapLn.Addr(), demoUser, demoPassword, len(samples), smtpLn.Addr(), demoAlias, c.Store.Path, smtpLn.Addr(), demoAlias)
+	}
+	var once sync.Once
+	var stopErr error
+	stop := func() error {
+		once.Do(func() {
+			cancel()
+			stopErr = <-done
+			for i := len(closers) - 1; i >= 0; i-- {
+				closers[i]()
+			}
+			cleanupDir()
+		})
+		return stopErr
+	}
+	return &demo{WebURL: url, IMAPAddr: imapLn.Addr().String(), SMTPAddr: smtpLn.Addr().String(), Sink: sink, DB: db, stop: stop}, nil
+}
+
+// runDemoSend mails files to the demo's alias through its SMTP server.
+func runDemoSend(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "demo send", "demo send [-smtp ADDR] [-to ADDR] FILE.eml...")
+	addr := fs.String("smtp", "127.0.0.1:2525", "`address` of the running demo's SMTP server")
+	to := fs.String("to", demoAlias, "envelope recipient")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		return usagef("demo send takes one or more .eml files")
+	}
+	for _, name := range fs.Args() {
+		raw, err := os.ReadFile(name)
+		if err != nil {
+			return err
+		}
+		from := "sender@example.com"
+		if m, err := mail.CreateReader(bytes.NewReader(raw)); err == nil || m != nil {
+			if list, _ := m.Header.AddressList("From"); len(list) > 0 {
+				from = list[0].Address
+			}
+		}
+		raw = bytes.ReplaceAll(bytes.ReplaceAll(raw, []byte("\r\n"), []byte("\n")), []byte("\n"), []byte("\r\n"))
+		if err := smtp.SendMail(*addr, nil, from, []string{*to}, bytes.NewReader(raw)); err != nil {
+			var se *smtp.SMTPError
+			if errors.As(err, &se) || isConnRefused(err) {
+				return fmt.Errorf("send %s to %s: %w (is `liaisond demo` running?)", name, *addr, err)
+			}
+			return fmt.Errorf("send %s: %w", name, err)
+		}
+		fmt.Fprintf(e.stdout, "sent %s to %s via %s\n", name, *to, *addr)
+	}
+	return nil
+}
+
+func isConnRefused(err error) bool {
+	var oe *net.OpError
+	return errors.As(err, &oe)
+}
+
+// discardLogger silences the protocol servers' own logs.
+type discardLogger struct{}
+
+func (discardLogger) Printf(string, ...any) {}
+func (discardLogger) Println(...any)        {}
+
+// mailSink is the demo's mail system.
+type mailSink struct {
+	alias   string
+	deliver func(raw []byte) error
+	show    io.Writer
+
+	mu   sync.Mutex
+	sent []capturedMail
+}
+
+type capturedMail struct {
+	Time     time.Time
+	From     string
+	To       []string
+	Subject  string
+	Header   string
+	Body     string
+	Raw      []byte
+	Internal bool // delivered to the alias rather than captured
+}
+
+// Mails returns what was captured so far.
+func (s *mailSink) Mails() []capturedMail {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]capturedMail(nil), s.sent...)
+}
+
+func (s *mailSink) NewSession(*smtp.Conn) (smtp.Session, error) { return &sinkSession{sink: s}, nil }
+
+type sinkSession struct {
+	sink *mailSink
+	from string
+	to   []string
+}
+
+func (ss *sinkSession) Mail(from string, _ *smtp.MailOptions) error { ss.from = from; return nil }
+func (ss *sinkSession) Rcpt(to string, _ *smtp.RcptOptions) error {
+	ss.to = append(ss.to, strings.ToLower(to))
+	return nil
+}
+func (ss *sinkSession) Reset()        { ss.from, ss.to = "", nil }
+func (ss *sinkSession) Logout() error { return nil }
+
+func (ss *sinkSession) Data(r io.Reader) error {
+	raw, err := io.ReadAll(r)
+	if err != nil {
+		return err
+	}
+	var toAlias, others []string
+	local, domain, _ := strings.Cut(ss.sink.alias, "@")
+	for _, rc := range ss.to {
+		l, d, _ := strings.Cut(rc, "@")
+		base, _, _ := strings.Cut(l, "+")
+		if base == local && d == domain {
+			toAlias = append(toAlias, rc)
+		} else {
+			others = append(others, rc)
+		}
+	}
+	if len(toAlias) > 0 {
+		if err := ss.sink.deliver(raw); err != nil {
+			return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "mailbox unavailable"}
+		}
+	}
+	if len(others) > 0 {
+		ss.sink.capture(ss.from, others, raw)
+	}
+	return nil
+}
+
+func (s *mailSink) capture(from string, to []string, raw []byte) {
+	cm := capturedMail{Time: time.Now(), From: from, To: to, Raw: raw}
+	if mr, err := mail.CreateReader(bytes.NewReader(raw)); mr != nil {
+		cm.Subject, _ = mr.Header.Subject()
+		var hb strings.Builder
+		for _, k := range []string{"From", "To", "Cc", "Reply-To", "Subject", "Message-Id", "References", "Auto-Submitted"} {
+			if v := mr.Header.Get(k); v != "" {
+				fmt.Fprintf(&hb, "%s: %s\n", k, v)
+			}
+		}
+		cm.Header = hb.String()
+		for {
+			p, perr := mr.NextPart()
+			if perr != nil {
+				break
+			}
+			if h, ok := p.Header.(*mail.InlineHeader); ok {
+				if ct, _, _ := h.ContentType(); ct == "text/plain" && cm.Body == "" {
+					b, _ := io.ReadAll(io.LimitReader(p.Body, 64<<10))
+					cm.Body = string(b)
+				}
+			}
+		}
+		_ = err
+	}
+	s.mu.Lock()
+	s.sent = append(s.sent, cm)
+	n := len(s.sent)
+	s.mu.Unlock()
+	if s.show != nil {
+		fmt.Fprintf(s.show, "mail #%d sent  %s → %s\n         %s\n", n, from, strings.Join(to, ", "), cm.Subject)
+	}
+}
+
+var outboxPage = template.Must(template.New("outbox").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Demo: mail sent by liaisond</title><link rel="stylesheet" href="/static/style.css"></head>
+<body><main class="page">
+<p><a href="/">← Public record</a></p>
+<h1>Mail the daemon sent</h1>
+<p>Every mail liaisond sent through the demo's SMTP server, newest first. Mail to the central alias went into the
+liaison mailbox instead, as a real mail system would deliver it.</p>
+{{range .}}<section class="mail">
+<h2>{{.Subject}}</h2>
+<p>{{.Time.Format "15:04:05"}} — envelope from {{.From}} to {{range $i, $t := .To}}{{if $i}}, {{end}}{{$t}}{{end}}</p>
+<pre>{{.Header}}
+{{.Body}}</pre>
+</section>{{else}}<p>No mail yet.</p>{{end}}
+</main></body></html>`))
+
+// ServeHTTP shows the captured mail: the demo's window on the outbox.
+func (s *mailSink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	mails := s.Mails()
+	for i, j := 0, len(mails)-1; i < j; i, j = i+1, j-1 {
+		mails[i], mails[j] = mails[j], mails[i]
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	if err := outboxPage.Execute(w, mails); err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+	}
+}

@@ -1,0 +1,106 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"liaison"
+	"liaison/extract"
+	"liaison/store"
+	"liaison/workflow"
+)
+
+var submitCommand = adminCommand{
+	name: "submit", summary: "propose an outgoing statement from a file in the submission format",
+	usage: "submit [-config FILE] -as ADDRESS FILE",
+	flags: func(fs *flag.FlagSet) func(context.Context, *admin, io.Writer) error {
+		as := fs.String("as", "", "the submitter's `address` (an approver's submission is approved at once)")
+		return func(ctx context.Context, a *admin, w io.Writer) error {
+			if fs.NArg() != 1 || *as == "" {
+				return usagef("submit takes -as ADDRESS and one file")
+			}
+			submitter, err := liaison.ParseAddress(*as)
+			if err != nil {
+				return usageError{err}
+			}
+			path := fs.Arg(0)
+			text, err := os.ReadFile(path)
+			if err != nil {
+				return fmt.Errorf("submit: %w", err)
+			}
+			sub, ferrs := extract.ParseSubmission(string(text))
+			if len(ferrs) > 0 {
+				var lines []string
+				for _, fe := range ferrs {
+					lines = append(lines, fmt.Sprintf("%s: %v", filepath.Base(path), fe))
+				}
+				return usageError{fmt.Errorf("submission not recorded:\n%s", strings.Join(lines, "\n"))}
+			}
+			d, err := a.wire()
+			if err != nil {
+				return err
+			}
+			s := workflow.SubmissionStatement(sub)
+			if err := a.db.Update(ctx, func(tx *store.Tx) error { return d.office.Submit(tx, s, submitter) }); err != nil {
+				return fmt.Errorf("submit: %w", err)
+			}
+			d.outbox.Kick()
+			fmt.Fprintf(w, "%s recorded, %s\n", s.ID, s.State)
+			return nil
+		}
+	},
+}
+
+var approveCommand = adminCommand{
+	name: "approve", summary: "approve a pending outgoing statement (as an administrator) and send it",
+	usage: "approve [-config FILE] [-as ADDRESS] ID",
+	flags: func(fs *flag.FlagSet) func(context.Context, *admin, io.Writer) error {
+		as := fs.String("as", "admin", "who approves, for the record")
+		return func(ctx context.Context, a *admin, w io.Writer) error {
+			if fs.NArg() != 1 {
+				return usagef("approve takes one statement id")
+			}
+			id, err := liaison.ParseID(fs.Arg(0))
+			if err != nil {
+				return usageError{err}
+			}
+			d, err := a.wire()
+			if err != nil {
+				return err
+			}
+			if err := a.db.Update(ctx, func(tx *store.Tx) error {
+				_, err := d.office.Approve(tx, id, *as)
+				return err
+			}); err != nil {
+				return err
+			}
+			d.outbox.Kick()
+			fmt.Fprintf(w, "%s approved; queued for sending\n", id)
+			return nil
+		}
+	},
+}
+
+var reprocessCommand = adminCommand{
+	name: "reprocess", summary: "re-run processing of captured messages that failed or are pending",
+	usage: "reprocess [-config FILE]",
+	flags: func(fs *flag.FlagSet) func(context.Context, *admin, io.Writer) error {
+		return func(ctx context.Context, a *admin, w io.Writer) error {
+			d, err := a.wire()
+			if err != nil {
+				return err
+			}
+			n, err := d.office.Reprocess(ctx)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(w, "reprocess: %d messages\n", n)
+			return nil
+		}
+	},
+}

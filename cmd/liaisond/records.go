@@ -1,0 +1,223 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+
+	"liaison"
+	"liaison/store"
+)
+
+var listCommand = adminCommand{
+	name: "list", summary: "list recorded statements, newest first",
+	usage: "list [-config FILE] [-direction incoming|outgoing] [-state S] [-purpose P] [-year N] [-body NAME] [-q TEXT] [-n N]",
+	flags: func(fs *flag.FlagSet) func(context.Context, *admin, io.Writer) error {
+		var f store.ListFilter
+		var dir, state, purpose string
+		fs.StringVar(&dir, "direction", "", "only incoming or outgoing")
+		fs.StringVar(&state, "state", "", "only this state (recorded, responded, pending-approval, sent, ...)")
+		fs.StringVar(&purpose, "purpose", "", "only information, action or response")
+		fs.IntVar(&f.Year, "year", 0, "only this year")
+		fs.StringVar(&f.Body, "body", "", "only statements from or to this body")
+		fs.StringVar(&f.Text, "q", "", "search title, bodies and text")
+		fs.IntVar(&f.Limit, "n", 50, "at most this many")
+		overdue := fs.Bool("overdue", false, "only open action statements past their deadline")
+		return func(ctx context.Context, a *admin, w io.Writer) error {
+			f.Direction, f.State, f.Purpose = liaison.Direction(dir), liaison.State(state), liaison.Purpose(purpose)
+			if f.Direction != "" && !f.Direction.Valid() {
+				return usagef("-direction %q: want incoming or outgoing", dir)
+			}
+			if f.Purpose != "" && !f.Purpose.Valid() {
+				return usagef("-purpose %q: want information, action or response", purpose)
+			}
+			f.Overdue = *overdue
+			f.Today = liaison.DateOf(a.db.Now())
+			var list []*liaison.Statement
+			if err := a.db.View(ctx, func(tx *store.Tx) error {
+				var err error
+				list, _, err = tx.List(f)
+				return err
+			}); err != nil {
+				return err
+			}
+			tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+			fmt.Fprintln(tw, "ID\tDATE\tDIR\tSTATE\tPURPOSE\tDEADLINE\tFROM → TO\tTITLE")
+			for _, s := range list {
+				deadline := s.Deadline.String()
+				if s.Overdue(f.Today) {
+					deadline += " (overdue)"
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s → %s\t%s\n", s.ID, s.Created.Format("2006-01-02"), s.Direction, s.State,
+					s.Purpose, deadline, strings.Join(s.FromBodies, ", "), strings.Join(s.ToBodies, ", "), s.Title)
+			}
+			return tw.Flush()
+		}
+	},
+}
+
+var showCommand = adminCommand{
+	name: "show", summary: "show one statement with its whole history (internal events too)",
+	usage: "show [-config FILE] [-json] ID",
+	flags: func(fs *flag.FlagSet) func(context.Context, *admin, io.Writer) error {
+		asJSON := fs.Bool("json", false, "print JSON")
+		return func(ctx context.Context, a *admin, w io.Writer) error {
+			if fs.NArg() != 1 {
+				return usagef("show takes one statement id, like LS-2026-0003")
+			}
+			id, err := liaison.ParseID(fs.Arg(0))
+			if err != nil {
+				return usageError{err}
+			}
+			var s *liaison.Statement
+			if err := a.db.View(ctx, func(tx *store.Tx) error {
+				s, err = tx.StatementWithEvents(id)
+				return err
+			}); err != nil {
+				return fmt.Errorf("show %s: %w", id, err)
+			}
+			if *asJSON {
+				enc := json.NewEncoder(w)
+				enc.SetIndent("", "  ")
+				return enc.Encode(s)
+			}
+			printStatement(w, s)
+			return nil
+		}
+	},
+}
+
+func printStatement(w io.Writer, s *liaison.Statement) {
+	addr := func(a *liaison.Address) string {
+		if a == nil {
+			return ""
+		}
+		return a.String()
+	}
+	addrs := func(list []liaison.Address) string {
+		var out []string
+		for _, a := range list {
+			out = append(out, a.String())
+		}
+		return strings.Join(out, ", ")
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	row := func(k, v string) {
+		if v != "" {
+			fmt.Fprintf(tw, "%s:\t%s\n", k, v)
+		}
+	}
+	row("ID", s.ID.String())
+	row("Direction", string(s.Direction))
+	row("State", string(s.State))
+	row("Title", s.Title)
+	row("From", strings.Join(s.FromBodies, ", "))
+	row("From-Contact", addrs(s.FromContacts))
+	row("Send Reply To", addr(s.FromLiaisonContact))
+	row("To", strings.Join(s.ToBodies, ", "))
+	row("To-Contact", addrs(s.ToContacts))
+	row("Send To", addr(s.ToLiaisonContact))
+	p := string(s.Purpose)
+	if s.PurposeLabel != "" && !strings.EqualFold(s.PurposeLabel, p) {
+		p += " (" + s.PurposeLabel + ")"
+	}
+	row("Purpose", p)
+	row("Deadline", s.Deadline.String())
+	row("References", strings.Join(s.References, ", "))
+	var ids []string
+	for _, id := range s.InResponseTo {
+		ids = append(ids, id.String())
+	}
+	row("In response to", strings.Join(ids, ", "))
+	ids = nil
+	for _, id := range s.RespondedBy {
+		ids = append(ids, id.String())
+	}
+	row("Answered by", strings.Join(ids, ", "))
+	row("Consensus", s.Consensus)
+	for _, at := range s.Attachments {
+		row("Attachment", fmt.Sprintf("%s (%s, %d bytes, sha256 %.12s)", at.Name, at.MediaType, at.Size, at.SHA256))
+	}
+	for _, pr := range s.Problems {
+		row("Problem", pr.Code+": "+pr.Detail)
+	}
+	row("Source", s.Source.MessageID)
+	tw.Flush()
+	if s.Body != "" {
+		fmt.Fprintf(w, "\n%s\n", strings.TrimSpace(s.Body))
+	}
+	if len(s.Events) > 0 {
+		fmt.Fprintf(w, "\nHistory:\n")
+		for _, ev := range s.Events {
+			vis := "public"
+			if !ev.Public {
+				vis = "internal"
+			}
+			text := strings.ReplaceAll(strings.TrimSpace(ev.Text), "\n", "\n      ")
+			fmt.Fprintf(w, "  %s  %-18s %-8s %s: %s\n", ev.Time.Format("2006-01-02 15:04"), ev.Type, vis, ev.Actor, text)
+		}
+	}
+}
+
+var backupCommand = adminCommand{
+	name: "backup", summary: "write a consistent copy of the store to FILE while the daemon runs",
+	usage: "backup [-config FILE] FILE",
+	flags: func(fs *flag.FlagSet) func(context.Context, *admin, io.Writer) error {
+		return func(ctx context.Context, a *admin, w io.Writer) error {
+			if fs.NArg() != 1 {
+				return usagef("backup takes one file name")
+			}
+			path := fs.Arg(0)
+			if !filepath.IsAbs(path) {
+				return usagef("backup %s: the path must be absolute (the daemon may run elsewhere)", path)
+			}
+			tmp := path + ".tmp"
+			f, err := os.OpenFile(tmp, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+			if err != nil {
+				return fmt.Errorf("backup: %w", err)
+			}
+			n, err := a.db.Backup(ctx, f)
+			if err == nil {
+				err = f.Sync()
+			}
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+			if err == nil {
+				err = os.Rename(tmp, path)
+			}
+			if err != nil {
+				os.Remove(tmp)
+				return fmt.Errorf("backup to %s: %w", path, err)
+			}
+			fmt.Fprintf(w, "backup: %d bytes written to %s\n", n, path)
+			return nil
+		}
+	},
+}
+
+var exportCommand = adminCommand{
+	name: "export", summary: "print every statement with its events as JSON lines",
+	usage: "export [-config FILE]",
+	flags: func(fs *flag.FlagSet) func(context.Context, *admin, io.Writer) error {
+		return func(ctx context.Context, a *admin, w io.Writer) error {
+			enc := json.NewEncoder(w)
+			return a.db.View(ctx, func(tx *store.Tx) error {
+				return tx.ForEachStatement(func(s *liaison.Statement) error {
+					evs, err := tx.Events(s.ID)
+					if err != nil {
+						return err
+					}
+					s.Events = evs
+					return enc.Encode(s)
+				})
+			})
+		}
+	},
+}

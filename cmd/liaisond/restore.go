@@ -1,0 +1,92 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"liaison"
+	"liaison/store"
+)
+
+var _ = register(command{
+	name:    "restore",
+	summary: "replace the store with a backup (refused while the daemon runs)",
+	run:     runRestore,
+})
+
+func runRestore(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "restore", "restore [-config FILE] [-store FILE] BACKUP")
+	load := configFlag(e, fs)
+	storePath := fs.String("store", "", "store `file` to replace (default: [store] path of the config)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usagef("restore takes one backup file")
+	}
+	c, err := load()
+	if err != nil {
+		return err
+	}
+	target := c.Store.Path
+	if *storePath != "" {
+		target = *storePath
+	}
+	backup := fs.Arg(0)
+	// The backup must be a sound store before it replaces anything.
+	bdb, err := store.Open(ctx, backup, store.Options{ReadOnly: true})
+	if err != nil {
+		return fmt.Errorf("restore: %s is not a usable store: %w", backup, err)
+	}
+	checkErr := bdb.Check(ctx)
+	bdb.Close()
+	if checkErr != nil {
+		return fmt.Errorf("restore: %s fails its consistency check: %w", backup, checkErr)
+	}
+	// Refuse while anyone holds the target: opening it takes the lock.
+	if _, err := os.Stat(target); err == nil {
+		tdb, err := store.Open(ctx, target, store.Options{})
+		if err != nil {
+			if errors.Is(err, liaison.ErrStoreLocked) {
+				return fmt.Errorf("restore: refused: %w; stop the daemon first", err)
+			}
+			return fmt.Errorf("restore: %w", err)
+		}
+		defer tdb.Close()
+	}
+	tmp := filepath.Join(filepath.Dir(target), "."+filepath.Base(target)+".restore")
+	if err := copyFile(tmp, backup); err != nil {
+		return fmt.Errorf("restore: %w", err)
+	}
+	if err := os.Rename(tmp, target); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("restore: %w", err)
+	}
+	fmt.Fprintf(e.stdout, "restore: %s now holds the backup %s\n", target, backup)
+	return nil
+}
+
+func copyFile(dst, src string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	if err := out.Sync(); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}

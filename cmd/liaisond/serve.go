@@ -1,0 +1,78 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"liaison/store"
+)
+
+var _ = register(command{
+	name:    "serve",
+	summary: "run the daemon: capture, record, notify, send, and serve the public record",
+	run:     runServe,
+})
+
+func runServe(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "serve", "serve [-config FILE] [-once]")
+	load := configFlag(e, fs)
+	once := fs.Bool("once", false, "capture and process everything there is, send what is due, and exit (for cron and benchmarks)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	c, err := load()
+	if err != nil {
+		return err
+	}
+	log := newLogger(e.stderr, c)
+	db, err := store.Open(ctx, c.Store.Path, store.Options{Logger: log.With("part", "store")})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	d, err := newDaemon(ctx, c, db, e.getenv, log)
+	if err != nil {
+		return err
+	}
+	a := &admin{db: db, cfg: c, logger: log, wire: func() (*daemon, error) { return d, nil }}
+	stopControl, err := serveControl(ctx, controlPath(c.Store.Path), a, log)
+	if err != nil {
+		return err
+	}
+	defer stopControl()
+	if *once {
+		return d.once(ctx)
+	}
+
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+				d.reload(fs.Lookup("config").Value.String())
+			}
+		}
+	}()
+
+	ln, err := net.Listen("tcp", c.Web.Listen)
+	if err != nil {
+		return fmt.Errorf("web: listen %s: %w", c.Web.Listen, err)
+	}
+	h, err := d.handler(nil, nil)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	log.Info("liaisond serving", "web", ln.Addr().String(), "imap", c.IMAP.Address, "smtp", c.SMTP.Address, "store", c.Store.Path)
+	err = d.run(ctx, ln, h)
+	log.Info("liaisond stopped")
+	return err
+}

@@ -1,0 +1,161 @@
+package workflow
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"liaison"
+	"liaison/dispatch"
+	"liaison/extract"
+	"liaison/store"
+)
+
+// statement records a new incoming liaison statement: its attachments, its
+// history, its links to statements it answers; then it notifies the
+// receiving groups and acknowledges the sender.
+func (o *Office) statement(tx *store.Tx, m *liaison.Message, r *extract.Result) error {
+	s := r.Statement()
+	s.Direction = liaison.Incoming
+	if err := s.Transition(liaison.StateRecorded); err != nil {
+		return err
+	}
+	s.Source = liaison.Source{MessageID: m.MessageID, SHA256: m.SHA256}
+	s.Problems = append(s.Problems[:0:0], r.Problems...)
+	for i, p := range r.Attachments {
+		sum, err := tx.PutBlob(p.Data)
+		if err != nil {
+			return fmt.Errorf("store attachment %q: %w", p.Name, err)
+		}
+		s.Attachments[i].SHA256 = sum
+	}
+
+	dir := o.dir()
+	var recipients []liaison.Address
+	var unknown []string
+	for _, b := range s.ToBodies {
+		g, ok := dir.Lookup(b)
+		if !ok {
+			unknown = append(unknown, b)
+			continue
+		}
+		recipients = appendAddrs(recipients, g.Contacts...)
+	}
+	if len(unknown) > 0 {
+		s.Problems = append(s.Problems, liaison.Problem{Code: liaison.ProblemUnknownToBody, Field: "to_bodies",
+			Detail: "not in the group directory: " + strings.Join(unknown, ", ")})
+	}
+	recipients = append(recipients, s.ToContacts...)
+	if len(recipients) == 0 {
+		recipients = o.coordinators()
+	}
+
+	// Statements it answers: ids of ours that exist.
+	var originals []*liaison.Statement
+	for _, ref := range s.References {
+		id, err := liaison.ParseID(ref)
+		if err != nil {
+			continue
+		}
+		orig, err := tx.Statement(id)
+		if err != nil {
+			continue
+		}
+		s.InResponseTo = append(s.InResponseTo, id)
+		originals = append(originals, orig)
+	}
+
+	if err := tx.CreateStatement(s, o.opts.Now().Year()); err != nil {
+		return fmt.Errorf("record statement: %w", err)
+	}
+	m.Statement = s.ID
+	sender := r.From.Email
+	if err := o.event(tx, s, liaison.EventReceived, sender, "Received by mail from "+r.From.String(), true, m.MessageID); err != nil {
+		return err
+	}
+	if err := o.event(tx, s, liaison.EventRecorded, "liaisond", "Recorded as "+s.ID.String(), true, ""); err != nil {
+		return err
+	}
+	for _, p := range s.Problems {
+		if err := o.event(tx, s, liaison.EventProblem, "liaisond", p.Code+": "+p.Detail, false, ""); err != nil {
+			return err
+		}
+	}
+	for _, orig := range originals {
+		if err := o.linkResponse(tx, orig, s, sender); err != nil {
+			return err
+		}
+	}
+
+	if _, err := o.out.Enqueue(tx, dispatch.Mail{Kind: liaison.MailNotification, Statement: s, To: recipients, WithAttachments: true}); err != nil {
+		return fmt.Errorf("queue notification of %s: %w", s.ID, err)
+	}
+	if err := o.event(tx, s, liaison.EventNotified, "liaisond", "Notified "+strings.Join(liaison.Emails(recipients), ", "), false, ""); err != nil {
+		return err
+	}
+	if len(unknown) > 0 || len(s.ToBodies) == 0 || hasProblem(s, liaison.ProblemUnparseable, liaison.ProblemOversized) {
+		text := fmt.Sprintf("%s needs a look: %s", s.ID, problemSummary(s))
+		if _, err := o.alert(tx, s, text); err != nil {
+			return err
+		}
+	}
+	if o.opts.Acknowledge && !automated(r) && sender != "" {
+		to := r.From
+		if _, err := o.out.Enqueue(tx, dispatch.Mail{Kind: liaison.MailAcknowledgement, Statement: s, To: []liaison.Address{to}}); err != nil && !isRateLimited(err) {
+			return fmt.Errorf("queue acknowledgement of %s: %w", s.ID, err)
+		}
+	}
+	return nil
+}
+
+// linkResponse records that resp answers orig, both ways, and marks orig
+// responded when that is a legal move for it.
+func (o *Office) linkResponse(tx *store.Tx, orig, resp *liaison.Statement, actor string) error {
+	if !slices.Contains(orig.RespondedBy, resp.ID) {
+		orig.RespondedBy = append(orig.RespondedBy, resp.ID)
+	}
+	if liaison.CanTransition(orig.Direction, orig.State, liaison.StateResponded) {
+		_ = orig.Transition(liaison.StateResponded)
+	}
+	if err := tx.PutStatement(orig); err != nil {
+		return err
+	}
+	if err := o.event(tx, orig, liaison.EventResponseLinked, actor, "Answered by "+resp.ID.String()+": "+resp.Title, true, ""); err != nil {
+		return err
+	}
+	return o.event(tx, resp, liaison.EventResponseLinked, actor, "Answers "+orig.ID.String()+": "+orig.Title, true, "")
+}
+
+func appendAddrs(list []liaison.Address, emails ...string) []liaison.Address {
+	for _, e := range emails {
+		a := liaison.NormalizeAddress("", e)
+		if a.Email == "" || slices.ContainsFunc(list, func(b liaison.Address) bool { return b.Email == a.Email }) {
+			continue
+		}
+		list = append(list, a)
+	}
+	return list
+}
+
+func hasProblem(s *liaison.Statement, codes ...string) bool {
+	for _, p := range s.Problems {
+		if slices.Contains(codes, p.Code) {
+			return true
+		}
+	}
+	return false
+}
+
+func problemSummary(s *liaison.Statement) string {
+	if len(s.Problems) == 0 {
+		return "no To body"
+	}
+	var parts []string
+	for _, p := range s.Problems {
+		parts = append(parts, p.Code+" ("+p.Detail+")")
+	}
+	return strings.Join(parts, "; ")
+}
+
+func isRateLimited(err error) bool { return err != nil && errors.Is(err, dispatch.ErrRateLimited) }

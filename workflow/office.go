@@ -1,0 +1,241 @@
+// Package workflow runs the liaison office: it takes each captured message
+// from the store's pending queue, has extract classify it, and turns it into
+// records, events and queued mail — in one store transaction per message, so
+// that a crash leaves either everything a message caused or nothing, and the
+// message is processed again on restart.
+//
+// The rules it applies (legal transitions, who approves, who may command) are
+// the pure functions of the root package; this package does the I/O around
+// them.
+package workflow
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"liaison"
+	"liaison/dispatch"
+	"liaison/extract"
+	"liaison/store"
+)
+
+// Options configure the office.
+type Options struct {
+	// Alias is the central address statements are sent to.
+	Alias string
+	// Coordinators run the liaison office: told about problems, allowed every
+	// command but approve.
+	Coordinators []string
+	// Directory returns the current group directory (reloadable).
+	Directory func() *liaison.Directory
+	// Acknowledge sends senders of new statements an acknowledgement.
+	Acknowledge bool
+	// TrustedAuthServID is the authserv-id of our own MTA's
+	// Authentication-Results; any other A-R header is ignored.
+	TrustedAuthServID string
+	// RequireAuth demands DKIM or trusted A-R for commands. Off only in the
+	// demo, where mail comes from a local client without signatures.
+	RequireAuth bool
+	// LookupTXT resolves DKIM keys; nil means the system resolver.
+	LookupTXT func(domain string) ([]string, error)
+	// Extract tunes the extractor (limits, own addresses).
+	Extract extract.Options
+	// Now is the clock; nil means time.Now.
+	Now    func() time.Time
+	Logger *slog.Logger
+}
+
+// Office processes messages and commands.
+type Office struct {
+	db   *store.DB
+	out  *dispatch.Outbox
+	opts Options
+	log  *slog.Logger
+	kick chan struct{}
+}
+
+// New returns an office working on db, sending through out.
+func New(db *store.DB, out *dispatch.Outbox, opts Options) *Office {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Directory == nil {
+		d := liaison.NewDirectory(nil)
+		opts.Directory = func() *liaison.Directory { return d }
+	}
+	if opts.Extract.Alias == "" {
+		opts.Extract.Alias = opts.Alias
+	}
+	if opts.Extract.Now == nil {
+		opts.Extract.Now = opts.Now
+	}
+	return &Office{db: db, out: out, opts: opts, log: opts.Logger, kick: make(chan struct{}, 1)}
+}
+
+// Kick wakes Run to process newly captured messages. It never blocks.
+func (o *Office) Kick() {
+	select {
+	case o.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Run processes pending messages whenever kicked (and every interval, in
+// case a kick was missed), and sends due reminders, until ctx is done.
+func (o *Office) Run(ctx context.Context, interval time.Duration) error {
+	if interval <= 0 {
+		interval = time.Minute
+	}
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	lastRemind := time.Time{}
+	for {
+		if _, err := o.ProcessPending(ctx); err != nil && ctx.Err() == nil {
+			o.log.Error("process pending messages", "err", err)
+		}
+		if now := o.opts.Now(); now.Sub(lastRemind) >= time.Hour {
+			if n, err := o.out.Remind(ctx, liaison.DateOf(now)); err != nil && ctx.Err() == nil {
+				o.log.Error("send reminders", "err", err)
+			} else if n > 0 {
+				o.log.Info("reminders queued", "count", n)
+				o.out.Kick()
+			}
+			lastRemind = now
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-o.kick:
+		case <-t.C:
+		}
+	}
+}
+
+// ProcessPending processes every captured message not yet processed, oldest
+// first. A message that fails is marked failed with its error (its raw bytes
+// stay) and the coordinators are told; it never blocks the ones behind it.
+func (o *Office) ProcessPending(ctx context.Context) (int, error) {
+	done := 0
+	for {
+		var batch []liaison.Message
+		err := o.db.View(ctx, func(tx *store.Tx) error {
+			var err error
+			batch, err = tx.PendingMessages(64)
+			return err
+		})
+		if err != nil {
+			return done, fmt.Errorf("list pending messages: %w", err)
+		}
+		if len(batch) == 0 {
+			return done, nil
+		}
+		for _, m := range batch {
+			if err := ctx.Err(); err != nil {
+				return done, err
+			}
+			if err := o.Process(ctx, m); err != nil {
+				if ctx.Err() != nil {
+					return done, ctx.Err()
+				}
+				o.log.Error("process message", "sha256", m.SHA256, "msgid", m.MessageID, "err", err)
+				if ferr := o.fail(ctx, m, err); ferr != nil {
+					return done, fmt.Errorf("mark message %s failed: %w", m.SHA256, ferr)
+				}
+			}
+			done++
+		}
+		o.out.Kick()
+	}
+}
+
+// Process handles one captured message: extraction outside any transaction
+// (it is the slow part), then everything it causes in one transaction.
+func (o *Office) Process(ctx context.Context, m liaison.Message) error {
+	var raw []byte
+	if err := o.db.View(ctx, func(tx *store.Tx) error {
+		var err error
+		raw, err = tx.MessageRaw(m.SHA256)
+		return err
+	}); err != nil {
+		return fmt.Errorf("read raw message %s: %w", m.SHA256, err)
+	}
+	r := extract.Extract(ctx, raw, o.opts.Extract)
+	if m.Truncated {
+		r.Problems = append(r.Problems, liaison.Problem{Code: liaison.ProblemOversized,
+			Detail: fmt.Sprintf("the message is %d bytes, over the size limit; only its header was fetched and it was left in the mailbox, flagged", m.Size)})
+	}
+	auth := o.authenticate(raw, r)
+	return o.db.Update(ctx, func(tx *store.Tx) error {
+		// Another copy may have been processed since capture (a forwarded
+		// duplicate with a new Message-ID is a new statement; the same one is not).
+		m.Kind = r.Kind
+		var err error
+		switch r.Kind {
+		case liaison.KindOwn:
+			err = o.own(tx, &m, r)
+		case liaison.KindBounce:
+			err = o.bounce(tx, &m, r)
+		case liaison.KindAutoReply:
+			err = o.autoReply(tx, &m, r)
+		case liaison.KindThreadReply:
+			err = o.threadReply(tx, &m, r, auth)
+		case liaison.KindSubmission:
+			err = o.submission(tx, &m, r, auth)
+		default:
+			m.Kind = liaison.KindStatement
+			err = o.statement(tx, &m, r)
+		}
+		if err != nil {
+			return err
+		}
+		m.State = liaison.MessageProcessed
+		return tx.MarkMessage(m)
+	})
+}
+
+// fail marks m failed and alerts the coordinators, in its own transaction.
+func (o *Office) fail(ctx context.Context, m liaison.Message, cause error) error {
+	return o.db.Update(ctx, func(tx *store.Tx) error {
+		m.State = liaison.MessageFailed
+		m.Error = cause.Error()
+		if err := tx.MarkMessage(m); err != nil {
+			return err
+		}
+		_, err := o.alert(tx, nil, fmt.Sprintf("A captured message could not be processed; its raw bytes are kept.\n\nMessage-ID: %s\nSHA-256: %s\nError: %v\n\nRun `liaisond reprocess` after fixing the cause.", m.MessageID, m.SHA256, cause))
+		return err
+	})
+}
+
+func (o *Office) dir() *liaison.Directory { return o.opts.Directory() }
+
+func (o *Office) coordinators() []liaison.Address {
+	out := make([]liaison.Address, 0, len(o.opts.Coordinators))
+	for _, c := range o.opts.Coordinators {
+		out = append(out, liaison.NormalizeAddress("", c))
+	}
+	return out
+}
+
+// alert tells the coordinators about something they must look at. s may be
+// nil when no statement is concerned.
+func (o *Office) alert(tx *store.Tx, s *liaison.Statement, text string) (*liaison.OutboxMail, error) {
+	if len(o.opts.Coordinators) == 0 {
+		o.log.Warn("no coordinators configured to alert", "text", text)
+		return nil, nil
+	}
+	m, err := o.out.Enqueue(tx, dispatch.Mail{Kind: liaison.MailAlert, Statement: s, To: o.coordinators(), AlertText: text})
+	if errors.Is(err, dispatch.ErrRateLimited) {
+		return nil, nil
+	}
+	return m, err
+}
+
+func (o *Office) event(tx *store.Tx, s *liaison.Statement, typ liaison.EventType, actor, text string, public bool, msgid string) error {
+	return tx.AddEvent(s.ID, &liaison.Event{Time: o.opts.Now(), Type: typ, Actor: actor, Text: text, Public: public, MessageID: msgid})
+}

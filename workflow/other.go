@@ -1,0 +1,138 @@
+package workflow
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"liaison"
+	"liaison/extract"
+	"liaison/store"
+)
+
+// bounce ties a delivery report to the exact mail and recipients it reports
+// on, marks them failed (or notes the delay) and tells the coordinators. A
+// bounce that matches nothing never opens a record.
+func (o *Office) bounce(tx *store.Tx, m *liaison.Message, r *extract.Result) error {
+	b := r.Bounce
+	if b == nil {
+		return nil
+	}
+	sent, err := o.bouncedMail(tx, b)
+	if err != nil || sent == nil {
+		o.log.Warn("bounce matches no mail we sent", "msgid", m.MessageID, "send_id", b.SendID)
+		return nil
+	}
+	s, err := tx.Statement(sent.Statement)
+	if err != nil {
+		s = nil
+	}
+	var failed, delayed []string
+	for _, rc := range b.Recipients {
+		addr := strings.ToLower(rc.FinalRecipient)
+		action := strings.ToLower(rc.Action)
+		detail := addr + " " + rc.Status
+		if rc.DiagnosticCode != "" {
+			detail += " (" + rc.DiagnosticCode + ")"
+		}
+		if b.DMARC {
+			detail += " — rejected by the receiver's DMARC policy, not a dead address"
+		}
+		switch action {
+		case "delayed":
+			delayed = append(delayed, detail)
+		case "failed", "":
+			failed = append(failed, detail)
+			for i := range sent.Recipients {
+				if sent.Recipients[i].Email == addr || addr == "" {
+					sent.Recipients[i].State = liaison.OutboxFailed
+					sent.Recipients[i].Result = rc.Status + " " + rc.DiagnosticCode
+				}
+			}
+		}
+	}
+	if len(failed) > 0 {
+		if err := tx.PutOutbox(sent); err != nil {
+			return err
+		}
+	}
+	if s == nil {
+		return nil
+	}
+	m.Statement = s.ID
+	if len(delayed) > 0 {
+		if err := o.event(tx, s, liaison.EventDeliveryDelayed, "liaisond", "Delivery delayed: "+strings.Join(delayed, "; "), false, m.MessageID); err != nil {
+			return err
+		}
+	}
+	if len(failed) == 0 {
+		return nil
+	}
+	if err := o.event(tx, s, liaison.EventDeliveryFailed, "liaisond", fmt.Sprintf("The %s mail (Message-ID %s) bounced: %s", sent.Kind, sent.MessageID, strings.Join(failed, "; ")), false, m.MessageID); err != nil {
+		return err
+	}
+	if sent.Kind == liaison.MailAlert {
+		return nil // never alert about an alert: that is how loops start
+	}
+	_, err = o.alert(tx, s, fmt.Sprintf("A %s mail about %s bounced:\n  %s", sent.Kind, s.ID, strings.Join(failed, "\n  ")))
+	return err
+}
+
+func (o *Office) bouncedMail(tx *store.Tx, b *extract.Bounce) (*liaison.OutboxMail, error) {
+	// The VERP address names the send; the ENVID we set says the same for
+	// servers that keep it; our Message-ID names it too (…KIND.N@domain).
+	ids := []uint64{b.SendID}
+	if n, err := strconv.ParseUint(strings.TrimSpace(b.OriginalEnvelopeID), 10, 64); err == nil {
+		ids = append(ids, n)
+	}
+	if mid := strings.Trim(b.ReturnedMessageID, "<>"); mid != "" {
+		if local, _, ok := strings.Cut(mid, "@"); ok {
+			if i := strings.LastIndexByte(local, '.'); i >= 0 {
+				if n, err := strconv.ParseUint(local[i+1:], 10, 64); err == nil {
+					ids = append(ids, n)
+				}
+			}
+		}
+	}
+	for _, id := range ids {
+		if id == 0 {
+			continue
+		}
+		if m, err := tx.OutboxMail(id); err == nil {
+			if mid := strings.Trim(b.ReturnedMessageID, "<>"); mid != "" && id != b.SendID && !strings.EqualFold(mid, m.MessageID) {
+				continue // a number that happens to match, not our mail
+			}
+			return m, nil
+		}
+	}
+	return nil, nil
+}
+
+// autoReply files an out-of-office or other automatic answer under its
+// statement. Nothing is ever sent in answer.
+func (o *Office) autoReply(tx *store.Tx, m *liaison.Message, r *extract.Result) error {
+	s, _, err := o.thread(tx, r)
+	if err != nil {
+		return nil
+	}
+	m.Statement = s.ID
+	return o.event(tx, s, liaison.EventAutoReply, r.From.Email, "Automatic reply: "+r.Subject, false, m.MessageID)
+}
+
+// own notes a mail that carries our own loop header or comes from our own
+// address: it came back to us, and must not be acted on.
+func (o *Office) own(tx *store.Tx, m *liaison.Message, r *extract.Result) error {
+	o.log.Warn("own mail came back; dropped", "msgid", m.MessageID, "subject", r.Subject)
+	s, _, err := o.thread(tx, r)
+	if err != nil {
+		return nil
+	}
+	m.Statement = s.ID
+	return o.event(tx, s, liaison.EventProblem, "liaisond", "Our own mail came back to the liaison mailbox and was dropped: "+r.Subject, false, m.MessageID)
+}
+
+// automated reports whether a mail came from a machine or a list: such mail
+// never gets an automatic answer.
+func automated(r *extract.Result) bool {
+	return r.NoAutoAnswer
+}

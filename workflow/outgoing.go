@@ -1,0 +1,253 @@
+package workflow
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"liaison"
+	"liaison/dispatch"
+	"liaison/extract"
+	"liaison/store"
+)
+
+// submission records an outgoing statement proposed by mail, or answers the
+// submitter with every field at fault.
+func (o *Office) submission(tx *store.Tx, m *liaison.Message, r *extract.Result, auth authResult) error {
+	sub := r.Submission
+	if sub == nil || len(r.SubmissionErrors) > 0 {
+		reason := "The submission could not be read."
+		if len(r.SubmissionErrors) > 0 {
+			var lines []string
+			for _, fe := range r.SubmissionErrors {
+				lines = append(lines, "  "+fe.Error())
+			}
+			reason = "The submission was not recorded; please fix these fields and send it again:\n" + strings.Join(lines, "\n")
+		}
+		if automated(r) {
+			return nil
+		}
+		_, err := o.out.Enqueue(tx, dispatch.Mail{Kind: liaison.MailCommandRefusal, To: []liaison.Address{r.From}, InReplyTo: r.MessageID, Reason: reason})
+		if isRateLimited(err) {
+			return nil
+		}
+		return err
+	}
+	s := SubmissionStatement(sub)
+	s.Source = liaison.Source{MessageID: m.MessageID, SHA256: m.SHA256}
+	for i, p := range r.Attachments {
+		sum, err := tx.PutBlob(p.Data)
+		if err != nil {
+			return fmt.Errorf("store attachment %q: %w", p.Name, err)
+		}
+		s.Attachments = append(s.Attachments, p.Attachment)
+		s.Attachments[i].SHA256 = sum
+	}
+	submitter := r.From
+	s.Submitter = &submitter
+	if len(s.FromContacts) == 0 {
+		s.FromContacts = []liaison.Address{submitter}
+	}
+	if err := o.resolveResponse(tx, s); err != nil {
+		return err
+	}
+	if err := o.createOutgoing(tx, s, submitter.Email, auth.ok || !o.opts.RequireAuth, m.MessageID); err != nil {
+		return err
+	}
+	m.Statement = s.ID
+	return nil
+}
+
+// SubmissionStatement turns a parsed submission into an outgoing statement.
+func SubmissionStatement(sub *extract.Submission) *liaison.Statement {
+	s := &liaison.Statement{
+		Direction:          liaison.Outgoing,
+		Title:              sub.Title,
+		Purpose:            sub.Purpose,
+		PurposeLabel:       sub.PurposeLabel,
+		Deadline:           sub.Deadline,
+		FromBodies:         sub.FromGroups,
+		FromContacts:       sub.FromContacts,
+		FromLiaisonContact: sub.FromLiaisonContact,
+		ToBodies:           sub.ToGroups,
+		ToContacts:         sub.ToContacts,
+		ToLiaisonContact:   sub.SendTo,
+		InResponseTo:       sub.InResponseTo,
+		Consensus:          sub.Consensus,
+		Body:               sub.Body,
+	}
+	for _, id := range sub.InResponseTo {
+		s.References = append(s.References, id.String())
+	}
+	s.References = append(s.References, sub.References...)
+	return s
+}
+
+// Submit records an outgoing statement given on the command line by an
+// administrator on behalf of submitter.
+func (o *Office) Submit(tx *store.Tx, s *liaison.Statement, submitter liaison.Address) error {
+	s.Submitter = &submitter
+	if len(s.FromContacts) == 0 {
+		s.FromContacts = []liaison.Address{submitter}
+	}
+	if err := o.resolveResponse(tx, s); err != nil {
+		return err
+	}
+	return o.createOutgoing(tx, s, submitter.Email, true, "")
+}
+
+// Approve releases a pending outgoing statement on an administrator's word
+// (`liaisond approve ID`).
+func (o *Office) Approve(tx *store.Tx, id liaison.ID, actor string) (*liaison.Statement, error) {
+	s, err := tx.Statement(id)
+	if err != nil {
+		return nil, err
+	}
+	if s.Direction != liaison.Outgoing || s.State != liaison.StatePendingApproval {
+		return nil, fmt.Errorf("approve %s: it is %s %s, not pending approval: %w", id, s.Direction, s.State, liaison.ErrIllegalTransition)
+	}
+	return s, o.release(tx, s, actor)
+}
+
+// resolveResponse addresses a statement that answers one of ours from the
+// original: to its From bodies, to its Send Reply To.
+func (o *Office) resolveResponse(tx *store.Tx, s *liaison.Statement) error {
+	for _, id := range s.InResponseTo {
+		orig, err := tx.Statement(id)
+		if err != nil {
+			return fmt.Errorf("in-response-to %s: %w", id, err)
+		}
+		addressResponse(s, orig)
+	}
+	return nil
+}
+
+func addressResponse(resp, orig *liaison.Statement) {
+	if len(resp.ToBodies) == 0 {
+		resp.ToBodies = append([]string(nil), orig.FromBodies...)
+	}
+	if resp.ToLiaisonContact == nil {
+		if orig.FromLiaisonContact != nil {
+			c := *orig.FromLiaisonContact
+			resp.ToLiaisonContact = &c
+		}
+	}
+	if len(resp.ToContacts) == 0 && resp.ToLiaisonContact == nil {
+		resp.ToContacts = append([]liaison.Address(nil), orig.FromContacts...)
+	}
+	if resp.Purpose == liaison.PurposeUnknown {
+		resp.Purpose, resp.PurposeLabel = liaison.PurposeResponse, "In Response"
+	}
+	if !slices.Contains(resp.References, orig.ID.String()) {
+		resp.References = append(resp.References, orig.ID.String())
+	}
+	if !slices.Contains(resp.InResponseTo, orig.ID) {
+		resp.InResponseTo = append(resp.InResponseTo, orig.ID)
+	}
+}
+
+// createOutgoing records an outgoing statement. If its submitter is an
+// approver of its From groups (and authenticated), it is released at once;
+// otherwise every potential approver of every From group is asked, and one
+// approval from any of them releases it.
+func (o *Office) createOutgoing(tx *store.Tx, s *liaison.Statement, submitter string, authenticated bool, msgid string) error {
+	s.Direction = liaison.Outgoing
+	approvers, _, unknown := o.dir().ApproversOf(s.FromBodies)
+	selfApproved := authenticated && slices.Contains(approvers, strings.ToLower(submitter))
+	if err := s.Transition(liaison.StatePendingApproval); err != nil {
+		return err
+	}
+	if len(unknown) > 0 {
+		s.Problems = append(s.Problems, liaison.Problem{Code: liaison.ProblemNoFromBody, Field: "from_bodies",
+			Detail: "not in the group directory: " + strings.Join(unknown, ", ")})
+	}
+	if err := tx.CreateStatement(s, o.opts.Now().Year()); err != nil {
+		return fmt.Errorf("record outgoing statement: %w", err)
+	}
+	if err := o.event(tx, s, liaison.EventSubmitted, submitter, "Submitted", false, msgid); err != nil {
+		return err
+	}
+	for _, id := range s.InResponseTo {
+		orig, err := tx.Statement(id)
+		if err != nil {
+			return err
+		}
+		if !slices.Contains(orig.RespondedBy, s.ID) {
+			orig.RespondedBy = append(orig.RespondedBy, s.ID)
+			if err := tx.PutStatement(orig); err != nil {
+				return err
+			}
+		}
+	}
+	if selfApproved {
+		return o.release(tx, s, submitter)
+	}
+	if len(approvers) == 0 {
+		_, err := o.alert(tx, s, fmt.Sprintf("%s awaits approval, but the directory names no approver for %s.", s.ID, strings.Join(s.FromBodies, ", ")))
+		return err
+	}
+	for _, a := range approvers {
+		if _, err := o.out.Enqueue(tx, dispatch.Mail{Kind: liaison.MailApprovalRequest, Statement: s,
+			To: []liaison.Address{liaison.NormalizeAddress("", a)}, WithAttachments: true}); err != nil {
+			return fmt.Errorf("queue approval request of %s: %w", s.ID, err)
+		}
+	}
+	if err := o.event(tx, s, liaison.EventApprovalRequest, "liaisond", "Approval requested from "+strings.Join(approvers, ", "), false, ""); err != nil {
+		return err
+	}
+	if s.Submitter != nil {
+		if _, err := o.out.Enqueue(tx, dispatch.Mail{Kind: liaison.MailConfirmation, Statement: s, To: []liaison.Address{*s.Submitter}}); err != nil && !isRateLimited(err) {
+			return err
+		}
+	}
+	return nil
+}
+
+// release approves s and queues the statement itself. The statement is
+// recorded as sent only when the SMTP server has accepted it (dispatch).
+func (o *Office) release(tx *store.Tx, s *liaison.Statement, actor string) error {
+	if err := s.Transition(liaison.StateApproved); err != nil {
+		return err
+	}
+	if err := tx.PutStatement(s); err != nil {
+		return err
+	}
+	if err := o.event(tx, s, liaison.EventApproved, actor, "Approved by "+actor, true, ""); err != nil {
+		return err
+	}
+	to := statementTo(s)
+	if len(to) == 0 {
+		s.Problems = append(s.Problems, liaison.Problem{Code: liaison.ProblemNoToBody, Field: "to_contacts", Detail: "no Send-To and no To-Contact: nowhere to send it"})
+		if err := tx.PutStatement(s); err != nil {
+			return err
+		}
+		_, err := o.alert(tx, s, fmt.Sprintf("%s is approved but has no Send-To or To-Contact address; add one and approve again.", s.ID))
+		return err
+	}
+	_, cc, _ := o.dir().ApproversOf(s.FromBodies)
+	ccAddrs := append([]liaison.Address(nil), s.FromContacts...)
+	ccAddrs = appendAddrs(ccAddrs, cc...)
+	if _, err := o.out.Enqueue(tx, dispatch.Mail{Kind: liaison.MailStatement, Statement: s, To: to, Cc: ccAddrs, WithAttachments: true}); err != nil {
+		return fmt.Errorf("queue %s for sending: %w", s.ID, err)
+	}
+	// The statements it answers are responded now that the answer is on its way.
+	for _, id := range s.InResponseTo {
+		orig, err := tx.Statement(id)
+		if err != nil {
+			continue
+		}
+		if err := o.linkResponse(tx, orig, s, actor); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// statementTo is where an outgoing statement goes: its Send-To address if it
+// has one, else its To contacts.
+func statementTo(s *liaison.Statement) []liaison.Address {
+	if s.ToLiaisonContact != nil && s.ToLiaisonContact.Email != "" {
+		return []liaison.Address{*s.ToLiaisonContact}
+	}
+	return s.ToContacts
+}

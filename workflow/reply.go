@@ -1,0 +1,266 @@
+package workflow
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"liaison"
+	"liaison/dispatch"
+	"liaison/extract"
+	"liaison/store"
+)
+
+// authResult is what authentication said about a mail's From: address.
+type authResult struct {
+	ok  bool
+	why string
+}
+
+func (o *Office) authenticate(raw []byte, r *extract.Result) authResult {
+	if r.Kind != liaison.KindThreadReply && r.Kind != liaison.KindSubmission {
+		return authResult{}
+	}
+	ok, why := authenticated(raw, domainOf(r.From.Email), o.opts.TrustedAuthServID, o.opts.LookupTXT)
+	return authResult{ok: ok, why: why}
+}
+
+func domainOf(addr string) string {
+	if i := strings.LastIndexByte(addr, '@'); i >= 0 {
+		return strings.ToLower(addr[i+1:])
+	}
+	return ""
+}
+
+// thread finds the statement a reply belongs to: first a token that verifies
+// against our key, then our own Message-IDs in In-Reply-To/References, then
+// the subject tag (extract's ThreadStatement covers the last two without a
+// store; the thread index confirms the Message-IDs).
+func (o *Office) thread(tx *store.Tx, r *extract.Result) (*liaison.Statement, *liaison.ReplyToken, error) {
+	var tok *liaison.ReplyToken
+	if r.Token != "" {
+		key, err := tx.Secret()
+		if err != nil {
+			return nil, nil, err
+		}
+		if t, err := liaison.VerifyReplyToken(r.Token, key); err == nil {
+			tok = &t
+		}
+	}
+	id := liaison.ID{}
+	if tok != nil {
+		id = tok.Statement
+	}
+	if id.IsZero() {
+		for _, ref := range append([]string{r.InReplyTo}, r.MailReferences...) {
+			if ref == "" {
+				continue
+			}
+			if t, ok, err := tx.Thread(strings.Trim(ref, "<>")); err == nil && ok {
+				id = t
+				break
+			}
+		}
+	}
+	if id.IsZero() {
+		id = r.ThreadStatement
+	}
+	if id.IsZero() {
+		return nil, tok, liaison.ErrNotFound
+	}
+	s, err := tx.Statement(id)
+	return s, tok, err
+}
+
+// threadReply handles a reply to one of our mails: a comment, or commands.
+func (o *Office) threadReply(tx *store.Tx, m *liaison.Message, r *extract.Result, auth authResult) error {
+	s, tok, err := o.thread(tx, r)
+	if errors.Is(err, liaison.ErrNotFound) {
+		_, err := o.alert(tx, nil, fmt.Sprintf("A reply from %s (%q, Message-ID %s) names no statement we know; it was kept but not filed.", r.From.Email, r.Subject, m.MessageID))
+		return err
+	}
+	if err != nil {
+		return err
+	}
+	m.Statement = s.ID
+	actor := r.From.Email
+	cmds, rest := splitCommands(r.ReplyText)
+	if len(cmds) == 0 {
+		return o.event(tx, s, liaison.EventComment, actor, r.ReplyText, false, m.MessageID)
+	}
+
+	cc := liaison.CommandContext{From: actor, Authenticated: auth.ok || !o.opts.RequireAuth, Coordinators: o.opts.Coordinators}
+	var sent *liaison.OutboxMail
+	if tok != nil && tok.Statement == s.ID {
+		if sent, err = tx.OutboxMail(tok.SendID); err == nil {
+			cc.TokenValid = true
+			cc.TokenKind = sent.Kind
+			cc.TokenVersion = sent.Version
+			for _, rc := range sent.Recipients {
+				cc.TokenRecipients = append(cc.TokenRecipients, rc.Email)
+			}
+		}
+	}
+
+	var transcript []string
+	for _, c := range cmds {
+		err := liaison.Authorize(c, s, o.dir(), cc)
+		if err == nil && c.Verb == liaison.VerbApprove {
+			if first, uerr := tx.UseToken("approve:" + r.Token); uerr != nil {
+				return uerr
+			} else if !first {
+				err = &liaison.Refusal{Command: c, Reason: "this approval request was already used"}
+			}
+		}
+		var refusal *liaison.Refusal
+		if errors.As(err, &refusal) {
+			if !auth.ok && auth.why != "" {
+				refusal.Reason += " (" + auth.why + ")"
+			}
+			if err := o.refuse(tx, s, r, m, refusal); err != nil {
+				return err
+			}
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		line, err := o.execute(tx, s, c, actor, rest, m.MessageID)
+		if err != nil {
+			return fmt.Errorf("execute %s on %s: %w", c, s.ID, err)
+		}
+		transcript = append(transcript, "> "+c.String()+"\n"+line)
+	}
+	if len(transcript) == 0 || automated(r) {
+		return nil
+	}
+	_, err = o.out.Enqueue(tx, dispatch.Mail{Kind: liaison.MailCommandResult, Statement: s,
+		To: []liaison.Address{r.From}, InReplyTo: r.MessageID, Transcript: strings.Join(transcript, "\n\n")})
+	if isRateLimited(err) {
+		return nil
+	}
+	return err
+}
+
+// refuse records a refused command and answers it once, unless the mail was
+// automated.
+func (o *Office) refuse(tx *store.Tx, s *liaison.Statement, r *extract.Result, m *liaison.Message, ref *liaison.Refusal) error {
+	if err := o.event(tx, s, liaison.EventCommandRefused, r.From.Email, ref.Error(), false, m.MessageID); err != nil {
+		return err
+	}
+	if automated(r) {
+		return nil
+	}
+	_, err := o.out.Enqueue(tx, dispatch.Mail{Kind: liaison.MailCommandRefusal, Statement: s,
+		To: []liaison.Address{r.From}, InReplyTo: r.MessageID, Reason: ref.Error()})
+	if isRateLimited(err) {
+		return nil
+	}
+	return err
+}
+
+// execute carries out an authorised command and returns a line for the
+// transcript.
+func (o *Office) execute(tx *store.Tx, s *liaison.Statement, c liaison.Command, actor, rest, msgid string) (string, error) {
+	switch c.Verb {
+	case liaison.VerbHelp:
+		return helpText, nil
+	case liaison.VerbApprove:
+		if err := o.release(tx, s, actor); err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("Approved %s; it is queued for sending to %s.", s.ID, strings.Join(liaison.Emails(statementTo(s)), ", ")), nil
+	case liaison.VerbTaken:
+		if err := s.Transition(liaison.StateActionTaken); err != nil {
+			return "", err
+		}
+		if err := tx.PutStatement(s); err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("%s is marked action-taken; reminders stop.", s.ID), o.event(tx, s, liaison.EventActionTaken, actor, "Action taken", true, msgid)
+	case liaison.VerbWithdraw:
+		if err := s.Transition(liaison.StateWithdrawn); err != nil {
+			return "", err
+		}
+		if err := tx.PutStatement(s); err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("%s is withdrawn.", s.ID), o.event(tx, s, liaison.EventWithdrawn, actor, "Withdrawn", true, msgid)
+	case liaison.VerbCommentPublic:
+		if strings.TrimSpace(rest) == "" {
+			return "There was no text after the command; nothing was added.", nil
+		}
+		return "Your comment is now part of the public record.", o.event(tx, s, liaison.EventComment, actor, rest, true, msgid)
+	case liaison.VerbRedirect:
+		g, _ := o.dir().Lookup(c.Arg)
+		old := strings.Join(s.ToBodies, ", ")
+		s.ToBodies = []string{g.Name}
+		s.Version++
+		if err := tx.PutStatement(s); err != nil {
+			return "", err
+		}
+		if err := o.event(tx, s, liaison.EventRedirected, actor, fmt.Sprintf("Redirected from %s to %s", old, g.Name), true, msgid); err != nil {
+			return "", err
+		}
+		to := appendAddrs(nil, g.Contacts...)
+		if len(to) == 0 {
+			to = o.coordinators()
+		}
+		if _, err := o.out.Enqueue(tx, dispatch.Mail{Kind: liaison.MailNotification, Statement: s, To: to, WithAttachments: true}); err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("%s is redirected to %s; %s notified.", s.ID, g.Name, strings.Join(liaison.Emails(to), ", ")), nil
+	case liaison.VerbRespond:
+		resp := &liaison.Statement{
+			Title:        "Response to " + s.Title,
+			Purpose:      liaison.PurposeResponse,
+			PurposeLabel: "In Response",
+			FromBodies:   append([]string(nil), s.ToBodies...),
+			Body:         strings.TrimSpace(rest),
+			InResponseTo: []liaison.ID{s.ID},
+			References:   []string{s.ID.String()},
+		}
+		submitter := liaison.NormalizeAddress("", actor)
+		resp.Submitter = &submitter
+		resp.FromContacts = []liaison.Address{submitter}
+		addressResponse(resp, s)
+		if err := o.createOutgoing(tx, resp, actor, true, msgid); err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("Drafted the response %s (%s) to %s.", resp.ID, resp.State, strings.Join(resp.ToBodies, ", ")), nil
+	}
+	return "", fmt.Errorf("unknown command %q", c.Verb)
+}
+
+// splitCommands reads the command lines at the top of a reply and returns
+// them with the text that follows (the draft of respond, the comment of
+// comment-public).
+func splitCommands(text string) ([]liaison.Command, string) {
+	var cmds []liaison.Command
+	for _, c := range extract.Commands(text) {
+		cmds = append(cmds, liaison.Command{Verb: liaison.Verb(c.Name), Arg: c.Arg})
+	}
+	if len(cmds) == 0 {
+		return nil, text
+	}
+	lines := strings.Split(text, "\n")
+	n := 0
+	i := 0
+	for ; i < len(lines) && n < len(cmds); i++ {
+		if strings.TrimSpace(lines[i]) == "" {
+			continue
+		}
+		n++
+	}
+	return cmds, strings.TrimSpace(strings.Join(lines[i:], "\n"))
+}
+
+const helpText = `Reply to a liaisond mail with one command per line, at the top of your reply:
+  approve           release an outgoing statement awaiting your approval
+  redirect <group>  move a misdirected statement to another group
+  respond           the rest of your reply becomes the draft response
+  taken             the requested action was done; reminders stop
+  withdraw          withdraw the statement
+  comment-public    the rest of your reply becomes a public comment
+  help              this text
+Anything else is recorded as an internal comment.`
