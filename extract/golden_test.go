@@ -198,3 +198,18 @@ func checkExpect(t *testing.T, got map[string]any, exp map[string]any) {
 func TestGoldenCorpus(t *testing.T) { runGolden(t, filepath.Join("testdata", "corpus")) }
 
 func TestGoldenMails(t *testing.T) { runGolden(t, filepath.Join("testdata", "mails")) }
+
+// TestDump prints the JSON of one test mail: DUMP=testdata/mails/x.eml.
+func TestDump(t *testing.T) {
+	p := os.Getenv("DUMP")
+	if p == "" {
+		t.Skip("set DUMP=path.eml")
+	}
+	raw, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw = expandMail(t, raw, filepath.Dir(p))
+	out, _ := Extract(context.Background(), raw, testOptions()).JSON()
+	t.Logf("%s", out)
+}

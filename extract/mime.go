@@ -347,7 +347,7 @@ func partFilename(h message.Header, ctParams map[string]string) string {
 }
 
 // rawExtValueRE matches an RFC 2231 value Go's mime package left undecoded
-// (a charset it does not know: iso-8859-1''R%E9ponse.pdf).
+// (a charset it does not know: iso-8859-1”R%E9ponse.pdf).
 var rawExtValueRE = regexp.MustCompile(`^[A-Za-z0-9_\-:.]+'[A-Za-z\-]*'`)
 
 var wordDecoder = &mime.WordDecoder{CharsetReader: charset.Reader}

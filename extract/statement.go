@@ -338,6 +338,11 @@ func (e *extraction) statement() {
 	// Purpose.
 	if _, f := first(kPurpose); f != nil {
 		r.PurposeLabel = oneLine(f.Value)
+		// "Action requested: please review ..." names the purpose in its label.
+		if l := normLabel(f.Label); strings.Contains(l, "action") && !noActionRE.MatchString(f.Value) &&
+			!regexp.MustCompile(`(?i)\bno\b|\bnone\b`).MatchString(firstLine(f.Value)) {
+			r.PurposeLabel = f.Label + ": " + r.PurposeLabel
+		}
 	}
 	label := r.PurposeLabel
 	if label == "" && toPurpose != "" {
@@ -774,7 +779,9 @@ var (
 	ituLSRE   = regexp.MustCompile(`(?i)\b((?:SG|COM)\s?\d{1,2}\s?-\s?LS\s?\d{1,4})\b`)
 	ituTDRE   = regexp.MustCompile(`(?i)\bTD\s?(\d{1,5}(?:R\d)?\s?\((?:PLEN|WP\d|GEN)/\d{1,2}\))`)
 	dtURLRE   = regexp.MustCompile(`(?i)https?://datatracker\.ietf\.org/liaison/(\d+)/?`)
-	citeCueRE = regexp.MustCompile(`(?i)\b(?:response|respond|reply|replies|answer|thank|thanks|refer|reference|referenced|previous|earlier|related|follow[- ]?up|your|cited|see|in reply|received)\b`)
+	citeCueRE = regexp.MustCompile(`(?i)\b(?:response|respond|responds|reply|replies|answer|answers|thank|thanks|refer|refers|reference|referenced|previous|earlier|related|follows?[- ]?up|your|cited|see|in reply|received|regarding)\b`)
+	// ownCueRE: the id right after it is the statement's own number.
+	ownCueRE = regexp.MustCompile(`(?i)\b(?:attached|enclosed|find)\b|\bthis\s+(?:ls|liaison(?:\s+statement)?|document|contribution|letter)?\s*\(?\s*$|\bour\s+(?:ls|liaison|document|ref\w*)\s*\(?\s*$`)
 )
 
 // refMatch is one identifier found in a text.
@@ -876,7 +883,7 @@ func (e *extraction) references(srcs []*source, atts []*Part) []string {
 			// Another body's id counts where the sentence cites it.
 			lo := strings.LastIndexAny(s.text[:m.start], ".\n")
 			pre := s.text[lo+1 : m.start]
-			if citeCueRE.MatchString(pre) && !regexp.MustCompile(`(?i)attached|enclosed|find|this`).MatchString(pre) {
+			if citeCueRE.MatchString(pre) && !ownCueRE.MatchString(pre) {
 				addRef(m.id)
 			}
 		}

@@ -59,8 +59,8 @@ func (o *Office) statement(tx *store.Tx, m *liaison.Message, r *extract.Result) 
 			continue
 		}
 		orig, err := tx.Statement(id)
-		if err != nil {
-			continue
+		if err != nil || orig.Direction != liaison.Outgoing {
+			continue // only a statement we sent can be answered to us
 		}
 		s.InResponseTo = append(s.InResponseTo, id)
 		originals = append(originals, orig)
@@ -96,7 +96,11 @@ func (o *Office) statement(tx *store.Tx, m *liaison.Message, r *extract.Result) 
 	}
 	if len(unknown) > 0 || len(s.ToBodies) == 0 || hasProblem(s, liaison.ProblemUnparseable, liaison.ProblemOversized) {
 		text := fmt.Sprintf("%s needs a look: %s", s.ID, problemSummary(s))
-		if _, err := o.alert(tx, s, text); err != nil {
+		kind := dispatch.AlertUnknownTo
+		if hasProblem(s, liaison.ProblemUnparseable, liaison.ProblemOversized) {
+			kind = dispatch.AlertUnparseable
+		}
+		if _, err := o.alert(tx, s, kind, text); err != nil {
 			return err
 		}
 	}

@@ -207,7 +207,7 @@ func (o *Office) fail(ctx context.Context, m liaison.Message, cause error) error
 		if err := tx.MarkMessage(m); err != nil {
 			return err
 		}
-		_, err := o.alert(tx, nil, fmt.Sprintf("A captured message could not be processed; its raw bytes are kept.\n\nMessage-ID: %s\nSHA-256: %s\nError: %v\n\nRun `liaisond reprocess` after fixing the cause.", m.MessageID, m.SHA256, cause))
+		_, err := o.alert(tx, nil, dispatch.AlertUnparseable, fmt.Sprintf("A captured message could not be processed; its raw bytes are kept.\n\nMessage-ID: %s\nSHA-256: %s\nError: %v\n\nRun `liaisond reprocess` after fixing the cause.", m.MessageID, m.SHA256, cause))
 		return err
 	})
 }
@@ -224,12 +224,12 @@ func (o *Office) coordinators() []liaison.Address {
 
 // alert tells the coordinators about something they must look at. s may be
 // nil when no statement is concerned.
-func (o *Office) alert(tx *store.Tx, s *liaison.Statement, text string) (*liaison.OutboxMail, error) {
+func (o *Office) alert(tx *store.Tx, s *liaison.Statement, kind dispatch.AlertKind, text string) (*liaison.OutboxMail, error) {
 	if len(o.opts.Coordinators) == 0 {
 		o.log.Warn("no coordinators configured to alert", "text", text)
 		return nil, nil
 	}
-	m, err := o.out.Enqueue(tx, dispatch.Mail{Kind: liaison.MailAlert, Statement: s, To: o.coordinators(), AlertText: text})
+	m, err := o.out.Enqueue(tx, dispatch.Mail{Kind: liaison.MailAlert, Statement: s, To: o.coordinators(), Alert: kind, AlertText: text})
 	if errors.Is(err, dispatch.ErrRateLimited) {
 		return nil, nil
 	}

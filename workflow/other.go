@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"liaison"
+	"liaison/dispatch"
 	"liaison/extract"
 	"liaison/store"
 )
@@ -74,7 +75,7 @@ func (o *Office) bounce(tx *store.Tx, m *liaison.Message, r *extract.Result) err
 	if sent.Kind == liaison.MailAlert {
 		return nil // never alert about an alert: that is how loops start
 	}
-	_, err = o.alert(tx, s, fmt.Sprintf("A %s mail about %s bounced:\n  %s", sent.Kind, s.ID, strings.Join(failed, "\n  ")))
+	_, err = o.alert(tx, s, dispatch.AlertBounce, fmt.Sprintf("A %s mail about %s bounced:\n  %s", sent.Kind, s.ID, strings.Join(failed, "\n  ")))
 	return err
 }
 

@@ -183,7 +183,7 @@ func (o *Office) createOutgoing(tx *store.Tx, s *liaison.Statement, submitter st
 		return o.release(tx, s, submitter)
 	}
 	if len(approvers) == 0 {
-		_, err := o.alert(tx, s, fmt.Sprintf("%s awaits approval, but the directory names no approver for %s.", s.ID, strings.Join(s.FromBodies, ", ")))
+		_, err := o.alert(tx, s, dispatch.AlertKind("no-approver"), fmt.Sprintf("%s awaits approval, but the directory names no approver for %s.", s.ID, strings.Join(s.FromBodies, ", ")))
 		return err
 	}
 	for _, a := range approvers {
@@ -221,7 +221,7 @@ func (o *Office) release(tx *store.Tx, s *liaison.Statement, actor string) error
 		if err := tx.PutStatement(s); err != nil {
 			return err
 		}
-		_, err := o.alert(tx, s, fmt.Sprintf("%s is approved but has no Send-To or To-Contact address; add one and approve again.", s.ID))
+		_, err := o.alert(tx, s, dispatch.AlertKind("no-recipient"), fmt.Sprintf("%s is approved but has no Send-To or To-Contact address; add one and approve again.", s.ID))
 		return err
 	}
 	_, cc, _ := o.dir().ApproversOf(s.FromBodies)

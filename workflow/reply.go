@@ -76,7 +76,7 @@ func (o *Office) thread(tx *store.Tx, r *extract.Result) (*liaison.Statement, *l
 func (o *Office) threadReply(tx *store.Tx, m *liaison.Message, r *extract.Result, auth authResult) error {
 	s, tok, err := o.thread(tx, r)
 	if errors.Is(err, liaison.ErrNotFound) {
-		_, err := o.alert(tx, nil, fmt.Sprintf("A reply from %s (%q, Message-ID %s) names no statement we know; it was kept but not filed.", r.From.Email, r.Subject, m.MessageID))
+		_, err := o.alert(tx, nil, dispatch.AlertKind("unfiled-reply"), fmt.Sprintf("A reply from %s (%q, Message-ID %s) names no statement we know; it was kept but not filed.", r.From.Email, r.Subject, m.MessageID))
 		return err
 	}
 	if err != nil {
