@@ -119,10 +119,9 @@ func htmlToText(src string, cids map[string]bool) (string, bool) {
 					skip++
 				}
 			case atom.Br:
-				newline()
-				if c := curCell(); c != nil && cur == &c.b {
-					// keep the break inside the cell
-				}
+				// Always a line break: <div><br></div> is how mail editors
+				// write a blank line.
+				cur.WriteByte('\n')
 			case atom.P, atom.Div, atom.H1, atom.H2, atom.H3, atom.H4, atom.H5, atom.H6, atom.Li, atom.Ul, atom.Ol,
 				atom.Pre, atom.Hr, atom.Dt, atom.Dd, atom.Dl, atom.Section, atom.Article, atom.Header, atom.Footer,
 				atom.Address, atom.Center:
