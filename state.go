@@ -81,3 +81,15 @@ func (s State) Open() bool {
 	}
 	return false
 }
+
+// IsPublic reports whether a statement in this direction and state belongs
+// in the public record. rfc4053bis makes public every statement sent or
+// received; an outgoing statement is a draft until it has been sent, so
+// one pending approval, approved but not yet accepted by the mail server,
+// failed, or withdrawn before sending is not shown.
+func IsPublic(d Direction, s State) bool {
+	if d == Outgoing {
+		return s == StateSent || s == StateResponded
+	}
+	return true
+}

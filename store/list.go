@@ -22,8 +22,11 @@ type ListFilter struct {
 	Text      string
 	Overdue   bool // only open action statements past their deadline on Today
 	Today     liaison.Date
-	Cursor    string // from a previous page's next; "" starts at the newest
-	Limit     int    // 0 means 50
+	// PublicOnly leaves out what is not yet public: outgoing drafts
+	// (liaison.IsPublic).
+	PublicOnly bool
+	Cursor     string // from a previous page's next; "" starts at the newest
+	Limit      int    // 0 means 50
 }
 
 // DefaultListLimit is the page size of a ListFilter without Limit.
@@ -127,7 +130,7 @@ func searchText(s *liaison.Statement) []byte {
 type matcher struct {
 	direction, state, purpose []byte
 	body, text                []byte
-	overdue                   bool
+	overdue, public           bool
 	today                     liaison.Date
 }
 
@@ -138,6 +141,7 @@ func newMatcher(f ListFilter, today liaison.Date) matcher {
 		purpose:   []byte(f.Purpose),
 		overdue:   f.Overdue,
 		today:     f.Today,
+		public:    f.PublicOnly,
 	}
 	if b := strings.TrimSpace(f.Body); b != "" {
 		m.body = []byte(strings.ToLower(b))
@@ -152,6 +156,9 @@ func newMatcher(f ListFilter, today liaison.Date) matcher {
 }
 
 func (m *matcher) match(sum *summary) bool {
+	if m.public && !liaison.IsPublic(liaison.Direction(sum.direction), liaison.State(sum.state)) {
+		return false
+	}
 	if len(m.direction) > 0 && !bytes.Equal(sum.direction, m.direction) {
 		return false
 	}

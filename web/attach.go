@@ -32,7 +32,7 @@ func (s *Server) handleAttachment(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return err
 		}
-		if st == nil {
+		if st == nil || !liaison.IsPublic(st.Direction, st.State) {
 			return liaison.ErrNotFound
 		}
 		found := false

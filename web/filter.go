@@ -55,7 +55,7 @@ func parseFilter(q url.Values) (filter, store.ListFilter, error) {
 		Q:         strings.TrimSpace(q.Get("q")),
 		Cursor:    q.Get("cursor"),
 	}
-	lf := store.ListFilter{Limit: PageSize, Cursor: f.Cursor, Body: f.Body, Text: f.Q}
+	lf := store.ListFilter{Limit: PageSize, Cursor: f.Cursor, Body: f.Body, Text: f.Q, PublicOnly: true}
 	if f.Direction != "" {
 		d := liaison.Direction(strings.ToLower(f.Direction))
 		if !d.Valid() {

@@ -146,7 +146,8 @@ func (s *Server) loadDetail(tx *store.Tx, id liaison.ID, today liaison.Date) (st
 	if err != nil {
 		return statementView{}, err
 	}
-	if st == nil {
+	if st == nil || !liaison.IsPublic(st.Direction, st.State) {
+		// A draft awaiting approval is not part of the public record yet.
 		return statementView{}, fmt.Errorf("statement %s: %w", id, liaison.ErrNotFound)
 	}
 	v := newView(st, today)
@@ -155,17 +156,25 @@ func (s *Server) loadDetail(tx *store.Tx, id liaison.ID, today liaison.Date) (st
 		return statementView{}, err
 	}
 	v.Events = publicEvents(evs)
-	for _, list := range [][]related{v.InResponseTo, v.RespondedBy} {
-		for i := range list {
-			rid, err := liaison.ParseID(list[i].ID)
+	publicOnly := func(list []related) []related {
+		out := list[:0]
+		for _, r := range list {
+			rid, err := liaison.ParseID(r.ID)
 			if err != nil {
 				continue
 			}
 			if o, err := tx.Statement(rid); err == nil && o != nil {
-				list[i].Title = o.Title
+				if !liaison.IsPublic(o.Direction, o.State) {
+					continue
+				}
+				r.Title = o.Title
 			}
+			out = append(out, r)
 		}
+		return out
 	}
+	v.InResponseTo = publicOnly(v.InResponseTo)
+	v.RespondedBy = publicOnly(v.RespondedBy)
 	return v, nil
 }
 
