@@ -224,10 +224,9 @@ func (o *Office) release(tx *store.Tx, s *liaison.Statement, actor string) error
 		_, err := o.alert(tx, s, dispatch.AlertKind("no-recipient"), fmt.Sprintf("%s is approved but has no Send-To or To-Contact address; add one and approve again.", s.ID))
 		return err
 	}
-	_, cc, _ := o.dir().ApproversOf(s.FromBodies)
-	ccAddrs := append([]liaison.Address(nil), s.FromContacts...)
-	ccAddrs = appendAddrs(ccAddrs, cc...)
-	if _, err := o.out.Enqueue(tx, dispatch.Mail{Kind: liaison.MailStatement, Statement: s, To: to, Cc: ccAddrs, WithAttachments: true}); err != nil {
+	// The outbox addresses it by DESIGN 6: To the Send-To or To contacts,
+	// Cc the From contacts, the ADs to be copied and the archive list.
+	if _, err := o.out.Enqueue(tx, dispatch.Mail{Kind: liaison.MailStatement, Statement: s, WithAttachments: true}); err != nil {
 		return fmt.Errorf("queue %s for sending: %w", s.ID, err)
 	}
 	// The statements it answers are responded now that the answer is on its way.

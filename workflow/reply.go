@@ -3,6 +3,7 @@ package workflow
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"liaison"
@@ -99,6 +100,7 @@ func (o *Office) threadReply(tx *store.Tx, m *liaison.Message, r *extract.Result
 			for _, rc := range sent.Recipients {
 				cc.TokenRecipients = append(cc.TokenRecipients, rc.Email)
 			}
+			cc.TokenRecipients = o.behindLists(cc.TokenRecipients)
 		}
 	}
 
@@ -140,6 +142,41 @@ func (o *Office) threadReply(tx *store.Tx, m *liaison.Message, r *extract.Result
 		return nil
 	}
 	return err
+}
+
+// behindLists adds to the recipients of a mail the people the directory
+// names behind the lists among them: a notification goes to a group's
+// contact list (ccamp-chairs@), but its chairs answer from their own
+// addresses; a mail to one coordinator address is a mail to the office.
+// Without this no command could ever be given on a notification.
+func (o *Office) behindLists(rcpts []string) []string {
+	has := func(list []string) bool {
+		for _, a := range list {
+			if slices.ContainsFunc(rcpts, func(r string) bool { return strings.EqualFold(r, a) }) {
+				return true
+			}
+		}
+		return false
+	}
+	out := append([]string(nil), rcpts...)
+	for _, g := range o.dir().Groups() {
+		if has(g.Contacts) {
+			out = append(out, g.Contacts...)
+			out = append(out, g.Approvers...)
+		}
+	}
+	if has(o.opts.Coordinators) {
+		out = append(out, o.opts.Coordinators...)
+	}
+	for i := range out {
+		if a, err := liaison.ParseAddress(out[i]); err == nil {
+			out[i] = a.Email
+		} else {
+			out[i] = liaison.NormalizeAddress("", out[i]).Email
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 // refuse records a refused command and answers it once, unless the mail was
