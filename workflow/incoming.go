@@ -133,7 +133,10 @@ func (o *Office) linkResponse(tx *store.Tx, orig, resp *liaison.Statement, actor
 
 func appendAddrs(list []liaison.Address, emails ...string) []liaison.Address {
 	for _, e := range emails {
-		a := liaison.NormalizeAddress("", e)
+		a, err := liaison.ParseAddress(e) // directory entries may carry a name
+		if err != nil {
+			a = liaison.NormalizeAddress("", e)
+		}
 		if a.Email == "" || slices.ContainsFunc(list, func(b liaison.Address) bool { return b.Email == a.Email }) {
 			continue
 		}

@@ -152,6 +152,7 @@ func addressResponse(resp, orig *liaison.Statement) {
 // approval from any of them releases it.
 func (o *Office) createOutgoing(tx *store.Tx, s *liaison.Statement, submitter string, authenticated bool, msgid string) error {
 	s.Direction = liaison.Outgoing
+	o.addressFromDirectory(s)
 	approvers, _, unknown := o.dir().ApproversOf(s.FromBodies)
 	selfApproved := authenticated && slices.Contains(approvers, strings.ToLower(submitter))
 	if err := s.Transition(liaison.StatePendingApproval); err != nil {
@@ -240,6 +241,36 @@ func (o *Office) release(tx *store.Tx, s *liaison.Statement, actor string) error
 		}
 	}
 	return nil
+}
+
+// addressFromDirectory fills in where a statement without Send-To or
+// To-Contact goes, from the group directory: a single receiving group's
+// send_to becomes its Send-To; for several groups each one's send_to (or,
+// lacking one, its contacts) becomes a To contact.
+func (o *Office) addressFromDirectory(s *liaison.Statement) {
+	if (s.ToLiaisonContact != nil && s.ToLiaisonContact.Email != "") || len(s.ToContacts) > 0 {
+		return
+	}
+	dir := o.dir()
+	var groups []liaison.Group
+	for _, b := range s.ToBodies {
+		if g, ok := dir.Lookup(b); ok {
+			groups = append(groups, g)
+		}
+	}
+	if len(groups) == 1 && groups[0].SendTo != "" {
+		if a, err := liaison.ParseAddress(groups[0].SendTo); err == nil {
+			s.ToLiaisonContact = &a
+			return
+		}
+	}
+	for _, g := range groups {
+		if g.SendTo != "" {
+			s.ToContacts = appendAddrs(s.ToContacts, g.SendTo)
+		} else {
+			s.ToContacts = appendAddrs(s.ToContacts, g.Contacts...)
+		}
+	}
 }
 
 // statementTo is where an outgoing statement goes: its Send-To address if it

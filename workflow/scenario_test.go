@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"liaison"
 )
@@ -87,7 +88,7 @@ func testIncomingRespond(t *testing.T, h *harness) {
 	}
 
 	// A chair drafts the response by replying to the notification.
-	h.clock.Advance(26 * 3600e9)
+	h.clock.Advance(26 * time.Hour)
 	h.deliver(h.reply(notify, "Heidi Chair <heidi.chair@example.org>",
 		"respond\n\nCCAMP thanks SG15 and will align the OTN topology model in draft-ietf-ccamp-otn-topo-yang-20.\n\n-- \nHeidi", signed()))
 	h.cycle()
@@ -157,4 +158,125 @@ func dumpEvents(t *testing.T, h *harness, id liaison.ID) {
 	for _, e := range evs {
 		t.Logf("%s %s %s: %s", e.Time.Format("01-02 15:04"), e.Type, e.Actor, e.Text)
 	}
+}
+
+// submission composes an outgoing statement as a participant mails it to
+// alias+submit@.
+func (h *harness) submission(from, fields, body string, atts ...attachment) []byte {
+	h.t.Helper()
+	raw := compose(h.t, [][2]string{
+		{"From", from},
+		{"To", "liaison-coordination+submit@example.org"},
+		{"Subject", "Submit: outgoing liaison statement"},
+		{"Date", h.clock.Now().Format(time.RFC1123Z)},
+		{"Message-ID", "<" + h.mailID(domainOfAddr(from)) + ">"},
+	}, strings.TrimSpace(fields)+"\n\n"+body, atts...)
+	d := domainOfAddr(from)
+	return dkimSign(h.t, raw, d, h.keys.key(d))
+}
+
+const ccampToSG15 = `
+From-Group: IETF CCAMP WG
+To-Group: ITU-T SG15
+Purpose: For Information
+Title: CCAMP progress on OTN YANG models
+`
+
+// Scenario 2: a WG member who is not an approver submits an outgoing
+// statement by mail; the chairs get an approval request; one chair's
+// approve releases it; it goes to SG15's liaison address with the ADs
+// copied.
+func TestScenarioSubmitApprove(t *testing.T) {
+	h := newHarness(t)
+	s, req := submitForApproval(t, h)
+
+	h.clock.Advance(3 * time.Hour)
+	h.deliver(h.reply(req, "Heidi Chair <heidi.chair@example.org>", "approve\n\nThanks, Paul.", signed()))
+	h.cycle()
+
+	got, evs := h.statementOf(s.ID)
+	if got.State != liaison.StateSent {
+		dumpEvents(t, h, s.ID)
+		t.Fatalf("state = %s, want sent", got.State)
+	}
+	if ev := eventsOf(evs, liaison.EventApproved); len(ev) != 1 || ev[0].Actor != "heidi.chair@example.org" {
+		t.Errorf("approved events = %+v, want one by heidi.chair@example.org", ev)
+	}
+	mails := h.newMails()
+	letter := one(t, mails, "the statement", kind(liaison.MailStatement))
+	if !slices.Equal(letter.HeaderTo, []string{"tsbsg15@example.com"}) || !letter.rcpt("tsbsg15@example.com") {
+		t.Errorf("statement To = %v, want SG15's send_to tsbsg15@example.com", letter.HeaderTo)
+	}
+	for _, cc := range []string{"paul.member@example.org", "alice.rtg-ad@example.org", "bob.rtg-ad@example.org", "liaison-statements@example.org"} {
+		if !slices.Contains(letter.Cc, cc) || !letter.rcpt(cc) {
+			t.Errorf("statement Cc = %v, want %s copied", letter.Cc, cc)
+		}
+	}
+	if letter.rcpt("heidi.chair@example.org") || letter.rcpt("ivan.chair@example.org") {
+		t.Errorf("statement went to the approvers: %v", letter.To)
+	}
+	if !slices.Contains(letter.Attachments, "ccamp-otn-progress.pdf") {
+		t.Errorf("statement attachments = %q, want the PDF", letter.Attachments)
+	}
+	if letter.Auto != "" || letter.ReplyTo != "liaison-coordination@example.org" {
+		t.Errorf("statement Auto-Submitted %q, Reply-To %q; want a letter answered to the alias", letter.Auto, letter.ReplyTo)
+	}
+	if !strings.Contains(letter.Text, "CCAMP progress on OTN YANG models") || !strings.Contains(letter.Text, "adopted") {
+		t.Errorf("statement text lacks the title or body:\n%s", letter.Text)
+	}
+	result := one(t, mails, "the transcript", kind(liaison.MailCommandResult))
+	if !result.rcpt("heidi.chair@example.org") || !strings.Contains(result.Text, "approve") {
+		t.Errorf("transcript to %v:\n%s", result.To, result.Text)
+	}
+	if len(mails) != 2 {
+		t.Errorf("%d mails, want the statement and the transcript:\n%s", len(mails), describe(mails))
+	}
+}
+
+// submitForApproval has Paul (a CCAMP participant, no approver) submit
+// ccampToSG15 and returns the statement and Heidi's approval request.
+func submitForApproval(t *testing.T, h *harness) (*liaison.Statement, sentMail) {
+	t.Helper()
+	pdf := attachment{name: "ccamp-otn-progress.pdf", mediaType: "application/pdf", data: []byte("%PDF-1.4\n% a tiny test file\n%%EOF\n")}
+	h.deliver(h.submission("Paul Member <paul.member@example.org>", ccampToSG15,
+		"CCAMP has adopted draft-ietf-ccamp-otn-topo-yang as a working group document.\n", pdf))
+	h.cycle()
+
+	ss := h.statements()
+	if len(ss) != 1 {
+		t.Fatalf("%d statements, want 1", len(ss))
+	}
+	s := ss[0]
+	if s.Direction != liaison.Outgoing || s.State != liaison.StatePendingApproval {
+		dumpEvents(t, h, s.ID)
+		t.Fatalf("statement is %s %s, want outgoing pending-approval", s.Direction, s.State)
+	}
+	if s.Submitter == nil || s.Submitter.Email != "paul.member@example.org" {
+		t.Errorf("submitter = %v", s.Submitter)
+	}
+	mails := h.newMails()
+	var req sentMail
+	for _, chair := range []string{"heidi.chair@example.org", "ivan.chair@example.org"} {
+		m := one(t, mails, "approval request to "+chair, and(kind(liaison.MailApprovalRequest), to(chair)))
+		if len(m.To) != 1 {
+			t.Errorf("approval request to %v, want each chair alone", m.To)
+		}
+		if !strings.Contains(m.Subject, "["+s.ID.String()+"]") || m.Auto != "auto-generated" {
+			t.Errorf("approval request subject %q, Auto-Submitted %q", m.Subject, m.Auto)
+		}
+		if chair == "heidi.chair@example.org" {
+			req = m
+		}
+	}
+	conf := one(t, mails, "confirmation to the submitter", kind(liaison.MailConfirmation))
+	if !conf.rcpt("paul.member@example.org") {
+		t.Errorf("confirmation went to %v", conf.To)
+	}
+	if n := count(mails, kind(liaison.MailStatement)); n != 0 {
+		t.Fatalf("the statement went out before approval")
+	}
+	if len(mails) != 3 {
+		t.Errorf("%d mails, want two approval requests and a confirmation:\n%s", len(mails), describe(mails))
+	}
+	return s, req
 }
