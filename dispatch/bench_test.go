@@ -1,0 +1,137 @@
+package dispatch
+
+import (
+	"context"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"liaison"
+	"liaison/store"
+)
+
+func benchEnv(b *testing.B, noSync bool) (*env, *sink) {
+	b.Helper()
+	srv := newSink(b, "")
+	srv.discard = true
+	clk := newClock()
+	ctx := context.Background()
+	db, err := store.Open(ctx, filepath.Join(b.TempDir(), "liaison.db"), store.Options{NoSync: noSync, Now: clk.Now})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { db.Close() })
+	o, err := New(db, testOptions(srv.Addr(), clk))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return &env{t: b, ctx: ctx, db: db, clk: clk, o: o}, srv
+}
+
+// fill queues n notifications, 500 per transaction.
+func fill(b *testing.B, e *env, s *liaison.Statement, n int) {
+	b.Helper()
+	for done := 0; done < n; {
+		err := e.db.Update(e.ctx, func(tx *store.Tx) error {
+			for i := 0; i < 500 && done+i < n; i++ {
+				if _, err := e.o.Enqueue(tx, Mail{Kind: liaison.MailNotification, Statement: s}); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		done += 500
+	}
+}
+
+// BenchmarkSend measures mails per second from the outbox into a local
+// go-smtp server (one mail per op; the statement carries a small PDF).
+func BenchmarkSend(b *testing.B) {
+	for _, bc := range []struct {
+		name   string
+		noSync bool
+	}{{"fsync", false}, {"nosync", true}} {
+		b.Run(bc.name, func(b *testing.B) {
+			e, srv := benchEnv(b, bc.noSync)
+			s := e.create(incoming())
+			fill(b, e, s, b.N)
+			b.ReportAllocs()
+			b.ResetTimer()
+			if err := e.o.Flush(e.ctx); err != nil {
+				b.Fatal(err)
+			}
+			b.StopTimer()
+			if srv.count != b.N {
+				b.Fatalf("delivered %d of %d", srv.count, b.N)
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "mails/s")
+		})
+	}
+}
+
+// BenchmarkEnqueue measures composing and queueing (500 per transaction).
+func BenchmarkEnqueue(b *testing.B) {
+	e, _ := benchEnv(b, false)
+	s := e.create(incoming())
+	b.ReportAllocs()
+	b.ResetTimer()
+	fill(b, e, s, b.N)
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "mails/s")
+}
+
+// BenchmarkDrain10k queues 10,000 mails and drains them, reporting the time
+// to drain and the peak heap while doing so.
+func BenchmarkDrain10k(b *testing.B) {
+	const n = 10000
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		e, srv := benchEnv(b, false)
+		s := e.create(incoming())
+		fill(b, e, s, n)
+		runtime.GC()
+		var base runtime.MemStats
+		runtime.ReadMemStats(&base)
+		var peak atomic.Uint64
+		stop := make(chan struct{})
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var ms runtime.MemStats
+			for {
+				runtime.ReadMemStats(&ms)
+				if ms.HeapInuse > peak.Load() {
+					peak.Store(ms.HeapInuse)
+				}
+				select {
+				case <-stop:
+					return
+				case <-time.After(5 * time.Millisecond):
+				}
+			}
+		}()
+		b.ReportAllocs()
+		b.StartTimer()
+		start := time.Now()
+		if err := e.o.Flush(e.ctx); err != nil {
+			b.Fatal(err)
+		}
+		drain := time.Since(start)
+		b.StopTimer()
+		close(stop)
+		wg.Wait()
+		if srv.count != n {
+			b.Fatalf("delivered %d of %d", srv.count, n)
+		}
+		b.ReportMetric(drain.Seconds(), "drain-s")
+		b.ReportMetric(float64(n)/drain.Seconds(), "mails/s")
+		b.ReportMetric(float64(peak.Load())/(1<<20), "peak-heap-MiB")
+		b.ReportMetric(float64(base.HeapInuse)/(1<<20), "base-heap-MiB")
+	}
+}
