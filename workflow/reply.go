@@ -104,7 +104,9 @@ func (o *Office) threadReply(tx *store.Tx, m *liaison.Message, r *extract.Result
 		}
 	}
 
-	var transcript []string
+	// Each reply gets one answer: the transcript of what was done, with the
+	// refusals in it; or, when nothing was done, the refusals.
+	var transcript, refused []string
 	for _, c := range cmds {
 		err := liaison.Authorize(c, s, o.dir(), cc)
 		if err == nil && c.Verb == liaison.VerbApprove {
@@ -119,9 +121,11 @@ func (o *Office) threadReply(tx *store.Tx, m *liaison.Message, r *extract.Result
 			if !auth.ok && auth.why != "" {
 				refusal.Reason += " (" + auth.why + ")"
 			}
-			if err := o.refuse(tx, s, r, m, refusal); err != nil {
+			if err := o.event(tx, s, liaison.EventCommandRefused, actor, refusal.Error(), false, m.MessageID); err != nil {
 				return err
 			}
+			refused = append(refused, refusal.Error())
+			transcript = append(transcript, "> "+c.String()+"\nRefused: "+refusal.Reason)
 			continue
 		}
 		if err != nil {
@@ -133,12 +137,19 @@ func (o *Office) threadReply(tx *store.Tx, m *liaison.Message, r *extract.Result
 		}
 		transcript = append(transcript, "> "+c.String()+"\n"+line)
 	}
-	if len(transcript) == 0 || automated(r) {
-		return nil
+	if automated(r) {
+		return nil // never answer a machine: that is how loops start
 	}
-	_, err = o.out.Enqueue(tx, dispatch.Mail{Kind: liaison.MailCommandResult, Statement: s,
-		To: []liaison.Address{r.From}, InReplyTo: r.MessageID, Transcript: strings.Join(transcript, "\n\n")})
+	answer := dispatch.Mail{Kind: liaison.MailCommandResult, Statement: s, To: []liaison.Address{r.From},
+		InReplyTo: r.MessageID, Transcript: strings.Join(transcript, "\n\n")}
+	if len(refused) == len(cmds) {
+		answer = dispatch.Mail{Kind: liaison.MailCommandRefusal, Statement: s, To: []liaison.Address{r.From},
+			InReplyTo: r.MessageID, Reason: strings.Join(refused, "\n")}
+	}
+	_, err = o.out.Enqueue(tx, answer)
 	if isRateLimited(err) {
+		o.log.Info("answer to a command skipped: an answer about this statement went to this address today",
+			"statement", s.ID.String(), "to", r.From.Email, "kind", answer.Kind)
 		return nil
 	}
 	return err
@@ -177,23 +188,6 @@ func (o *Office) behindLists(rcpts []string) []string {
 	}
 	slices.Sort(out)
 	return slices.Compact(out)
-}
-
-// refuse records a refused command and answers it once, unless the mail was
-// automated.
-func (o *Office) refuse(tx *store.Tx, s *liaison.Statement, r *extract.Result, m *liaison.Message, ref *liaison.Refusal) error {
-	if err := o.event(tx, s, liaison.EventCommandRefused, r.From.Email, ref.Error(), false, m.MessageID); err != nil {
-		return err
-	}
-	if automated(r) {
-		return nil
-	}
-	_, err := o.out.Enqueue(tx, dispatch.Mail{Kind: liaison.MailCommandRefusal, Statement: s,
-		To: []liaison.Address{r.From}, InReplyTo: r.MessageID, Reason: ref.Error()})
-	if isRateLimited(err) {
-		return nil
-	}
-	return err
 }
 
 // execute carries out an authorised command and returns a line for the
