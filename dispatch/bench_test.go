@@ -15,8 +15,7 @@ import (
 
 func benchEnv(b *testing.B, noSync bool) (*env, *sink) {
 	b.Helper()
-	srv := newSink(b, "")
-	srv.discard = true
+	srv := newSink(b, "", func(s *sink) { s.discard = true })
 	clk := newClock()
 	ctx := context.Background()
 	db, err := store.Open(ctx, filepath.Join(b.TempDir(), "liaison.db"), store.Options{NoSync: noSync, Now: clk.Now})
@@ -67,8 +66,8 @@ func BenchmarkSend(b *testing.B) {
 				b.Fatal(err)
 			}
 			b.StopTimer()
-			if srv.count != b.N {
-				b.Fatalf("delivered %d of %d", srv.count, b.N)
+			if srv.Count() != b.N {
+				b.Fatalf("delivered %d of %d", srv.Count(), b.N)
 			}
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "mails/s")
 		})
@@ -126,8 +125,8 @@ func BenchmarkDrain10k(b *testing.B) {
 		b.StopTimer()
 		close(stop)
 		wg.Wait()
-		if srv.count != n {
-			b.Fatalf("delivered %d of %d", srv.count, n)
+		if srv.Count() != n {
+			b.Fatalf("delivered %d of %d", srv.Count(), n)
 		}
 		b.ReportMetric(drain.Seconds(), "drain-s")
 		b.ReportMetric(float64(n)/drain.Seconds(), "mails/s")

@@ -79,12 +79,11 @@ func TestCrashDuringSend(t *testing.T) {
 		}
 	}()
 
-	srv := newSink(t, "")
 	inData := make(chan []byte, 1)
 	release := make(chan struct{})
 	var once sync.Once
 	var stalled [][]byte
-	srv.data = func(_ *smtp.Conn, raw []byte) error {
+	stall := func(_ *smtp.Conn, raw []byte) error {
 		first := false
 		once.Do(func() { first = true })
 		if !first {
@@ -98,6 +97,7 @@ func TestCrashDuringSend(t *testing.T) {
 		// Counted in stalled; the client is gone and hears nothing.
 		return err451
 	}
+	srv := newSink(t, "", func(s *sink) { s.data = stall })
 	child := func(now time.Time) *exec.Cmd {
 		cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.v")
 		cmd.Env = append(os.Environ(),

@@ -14,14 +14,15 @@ import (
 )
 
 func TestTemporaryThenSuccess(t *testing.T) {
-	srv := newSink(t, "")
 	var calls atomic.Int32
-	srv.data = func(_ *smtp.Conn, _ []byte) error {
-		if calls.Add(1) == 1 {
-			return err451
+	srv := newSink(t, "", func(s *sink) {
+		s.data = func(_ *smtp.Conn, _ []byte) error {
+			if calls.Add(1) == 1 {
+				return err451
+			}
+			return nil
 		}
-		return nil
-	}
+	})
 	e := newEnv(t, srv.Addr(), nil)
 	s := e.create(incoming())
 	om := e.enqueue(Mail{Kind: liaison.MailNotification, Statement: s})
@@ -69,13 +70,14 @@ func TestTemporaryThenSuccess(t *testing.T) {
 }
 
 func TestOneRecipientRefused(t *testing.T) {
-	srv := newSink(t, "")
-	srv.rcpt = func(to string) error {
-		if to == "gone@ietf.example" {
-			return err550
+	srv := newSink(t, "", func(s *sink) {
+		s.rcpt = func(to string) error {
+			if to == "gone@ietf.example" {
+				return err550
+			}
+			return nil
 		}
-		return nil
-	}
+	})
 	e := newEnv(t, srv.Addr(), nil)
 	s := e.create(incoming())
 	om := e.enqueue(Mail{Kind: liaison.MailNotification, Statement: s, To: []liaison.Address{
@@ -126,8 +128,7 @@ func TestOneRecipientRefused(t *testing.T) {
 }
 
 func TestWholeMailRefusedAlertNotAlerted(t *testing.T) {
-	srv := newSink(t, "")
-	srv.data = func(*smtp.Conn, []byte) error { return err554 }
+	srv := newSink(t, "", func(s *sink) { s.data = func(*smtp.Conn, []byte) error { return err554 } })
 	e := newEnv(t, srv.Addr(), nil)
 	s := e.create(outgoing())
 	om := e.enqueue(Mail{Kind: liaison.MailStatement, Statement: s})
@@ -177,17 +178,18 @@ func TestStatementSent(t *testing.T) {
 }
 
 func TestConnectionDroppedDuringData(t *testing.T) {
-	srv := newSink(t, "")
 	var calls atomic.Int32
 	var firstID atomic.Value
-	srv.data = func(c *smtp.Conn, raw []byte) error {
-		if calls.Add(1) == 1 {
-			firstID.Store(received{Data: raw}.messageID(t))
-			c.Conn().Close()
-			return err451
+	srv := newSink(t, "", func(s *sink) {
+		s.data = func(c *smtp.Conn, raw []byte) error {
+			if calls.Add(1) == 1 {
+				firstID.Store(received{Data: raw}.messageID(t))
+				c.Conn().Close()
+				return err451
+			}
+			return nil
 		}
-		return nil
-	}
+	})
 	e := newEnv(t, srv.Addr(), nil)
 	s := e.create(incoming())
 	om := e.enqueue(Mail{Kind: liaison.MailNotification, Statement: s})

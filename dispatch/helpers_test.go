@@ -89,7 +89,9 @@ type sink struct {
 	delivered chan struct{}
 }
 
-func newSink(t testing.TB, addr string) *sink {
+// newSink starts a server on addr (default 127.0.0.1:0); configure runs
+// before it serves (hooks set later would race with its goroutines).
+func newSink(t testing.TB, addr string, configure ...func(*sink)) *sink {
 	t.Helper()
 	if addr == "" {
 		addr = "127.0.0.1:0"
@@ -111,6 +113,9 @@ func newSink(t testing.TB, addr string) *sink {
 	s.srv.MaxMessageBytes = 64 << 20
 	s.srv.MaxRecipients = 100
 	s.srv.ErrorLog = discardLogger{}
+	for _, f := range configure {
+		f(s)
+	}
 	go s.srv.Serve(ln)
 	t.Cleanup(func() { s.srv.Close() })
 	return s
@@ -122,6 +127,13 @@ func (discardLogger) Printf(string, ...interface{}) {}
 func (discardLogger) Println(...interface{})        {}
 
 func (s *sink) Addr() string { return s.ln.Addr().String() }
+
+// Count is how many mails the server accepted.
+func (s *sink) Count() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.count
+}
 
 func (s *sink) Received() []received {
 	s.mu.Lock()

@@ -71,14 +71,16 @@ func TestTLSAndAuth(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg, caFile := selfSigned(t)
-			srv := newSink(t, "")
-			srv.users = map[string]string{"liaisond": "secret"}
-			srv.mechs = tt.mechs
-			srv.srv.AllowInsecureAuth = false
+			srv := newSink(t, "", func(s *sink) {
+				s.users = map[string]string{"liaisond": "secret"}
+				s.mechs = tt.mechs
+				s.srv.AllowInsecureAuth = false
+				if tt.mode == "starttls" {
+					s.srv.TLSConfig = cfg
+				}
+			})
 			addr := srv.Addr()
-			if tt.mode == "starttls" {
-				srv.srv.TLSConfig = cfg
-			} else {
+			if tt.mode != "starttls" {
 				ln, err := tls.Listen("tcp", "127.0.0.1:0", cfg)
 				if err != nil {
 					t.Fatal(err)
@@ -143,9 +145,10 @@ func TestPlainRefused(t *testing.T) {
 		}
 	})
 	t.Run("auth on loopback without tls", func(t *testing.T) {
-		srv := newSink(t, "")
-		srv.users = map[string]string{"u": "p"}
-		srv.mechs = []string{"PLAIN"}
+		srv := newSink(t, "", func(s *sink) {
+			s.users = map[string]string{"u": "p"}
+			s.mechs = []string{"PLAIN"}
+		})
 		e := newEnv(t, srv.Addr(), func(o *Options) { o.SMTP.User, o.SMTP.Password = "u", "p" })
 		cn, err := e.o.dial(ctx)
 		if err != nil {
