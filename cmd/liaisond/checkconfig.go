@@ -2,11 +2,15 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-smtp"
 
 	"liaison/config"
 	"liaison/dispatch"
@@ -50,7 +54,7 @@ func checkConnect(ctx context.Context, e *env, c *config.Config, secrets config.
 	err := ingest.CheckLogin(ctx, ingest.Options{Addr: c.IMAP.Address, TLS: c.IMAP.TLS, CAFile: c.IMAP.CAFile,
 		User: c.IMAP.User, Password: secrets.IMAPPassword, Mailboxes: c.IMAP.Mailboxes, Logger: log})
 	if err != nil {
-		fmt.Fprintf(e.stdout, "imap %s: FAILED: %v\n", c.IMAP.Address, err)
+		fmt.Fprintf(e.stdout, "imap %s: FAILED: %v%s\n", c.IMAP.Address, err, loginHint(err, "imap", c.IMAP.User, c.IMAP.PasswordEnv, c.IMAP.PasswordFile))
 		failed = append(failed, "imap")
 	} else {
 		fmt.Fprintf(e.stdout, "imap %s: logged in as %s, mailboxes %s selectable\n", c.IMAP.Address, c.IMAP.User, strings.Join(c.IMAP.Mailboxes, ", "))
@@ -66,7 +70,7 @@ func checkConnect(ctx context.Context, e *env, c *config.Config, secrets config.
 		err = out.CheckConnection(ctx)
 	}
 	if err != nil {
-		fmt.Fprintf(e.stdout, "smtp %s: FAILED: %v\n", c.SMTP.Address, err)
+		fmt.Fprintf(e.stdout, "smtp %s: FAILED: %v%s\n", c.SMTP.Address, err, loginHint(err, "smtp", c.SMTP.User, c.SMTP.PasswordEnv, c.SMTP.PasswordFile))
 		failed = append(failed, "smtp")
 	} else {
 		who := "without authentication"
@@ -76,7 +80,24 @@ func checkConnect(ctx context.Context, e *env, c *config.Config, secrets config.
 		fmt.Fprintf(e.stdout, "smtp %s: connected (%s, tls %s)\n", c.SMTP.Address, who, c.SMTP.TLS)
 	}
 	if len(failed) > 0 {
-		return fmt.Errorf("cannot reach %s", strings.Join(failed, " and "))
+		return fmt.Errorf("the %s check failed", strings.Join(failed, " and "))
 	}
 	return nil
+}
+
+// loginHint says where the password came from when the server refused the
+// login, so the administrator knows what to fix. It never shows the password.
+func loginHint(err error, section, user, passEnv, passFile string) string {
+	var ie *imap.Error
+	var se *smtp.SMTPError
+	refused := (errors.As(err, &ie) && ie.Code == imap.ResponseCodeAuthenticationFailed) ||
+		(errors.As(err, &se) && se.Code == 535)
+	if !refused {
+		return ""
+	}
+	from := "$" + passEnv
+	if passFile != "" {
+		from = "the file " + passFile
+	}
+	return fmt.Sprintf("\n    the server refused the login: check %s.user (%q) and the password in %s", section, user, from)
 }

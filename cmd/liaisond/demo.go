@@ -261,7 +261,7 @@ func runDemoSend(ctx context.Context, e *env, args []string) error {
 			}
 		}
 		raw = bytes.ReplaceAll(bytes.ReplaceAll(raw, []byte("\r\n"), []byte("\n")), []byte("\n"), []byte("\r\n"))
-		if err := smtp.SendMail(*addr, nil, from, []string{*to}, bytes.NewReader(raw)); err != nil {
+		if err := sendPlain(ctx, *addr, from, *to, raw); err != nil {
 			var se *smtp.SMTPError
 			if errors.As(err, &se) || isConnRefused(err) {
 				return fmt.Errorf("send %s to %s: %w (is `liaisond demo` running?)", name, *addr, err)
@@ -271,6 +271,24 @@ func runDemoSend(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(e.stdout, "sent %s to %s via %s\n", name, *to, *addr)
 	}
 	return nil
+}
+
+// sendPlain submits raw over plain SMTP: the demo's server is on loopback
+// and offers no STARTTLS, which smtp.SendMail would insist on.
+func sendPlain(ctx context.Context, addr, from, to string, raw []byte) error {
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return err
+	}
+	c := smtp.NewClient(conn)
+	defer c.Close()
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	defer stop()
+	if err := c.SendMail(from, []string{to}, bytes.NewReader(raw)); err != nil {
+		return err
+	}
+	return c.Quit()
 }
 
 func isConnRefused(err error) bool {
@@ -411,8 +429,12 @@ func (s *mailSink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	for i, j := 0, len(mails)-1; i < j; i, j = i+1, j-1 {
 		mails[i], mails[j] = mails[j], mails[i]
 	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	if err := outboxPage.Execute(w, mails); err != nil {
+	// Render first: a template error must not leave half a page behind.
+	var buf bytes.Buffer
+	if err := outboxPage.Execute(&buf, mails); err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
 	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Write(buf.Bytes())
 }
