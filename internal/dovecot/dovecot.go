@@ -45,7 +45,7 @@ type Server struct {
 	Home     string // the user's home
 	Maildir  string // the user's Maildir; INBOX lives here, Folder in .Folder
 
-	t    testing.TB
+	t    testing.TB // nil when from Launch
 	bin  string
 	conf string
 	// mailUID/mailGID own the mail; -1 when that is the current user.
@@ -58,27 +58,47 @@ type Server struct {
 
 var seq atomic.Uint64
 
-// Start starts Dovecot with the default Config and stops it when the test
+// Start starts Dovecot with the default Config and kills it when the test
 // ends.
 func Start(t testing.TB) *Server { return StartConfig(t, Config{}) }
 
-// StartConfig starts Dovecot with cfg.
+// StartConfig starts Dovecot with cfg and kills it when the test ends.
 func StartConfig(t testing.TB, cfg Config) *Server {
 	t.Helper()
-	bin, err := exec.LookPath("dovecot")
+	if _, err := Binary(); err != nil {
+		if os.Getenv(RequireEnv) == "1" {
+			t.Fatalf("%v and %s=1", err, RequireEnv)
+		}
+		t.Skip(err)
+	}
+	s, err := Launch(cfg)
 	if err != nil {
-		for _, p := range []string{"/usr/sbin/dovecot", "/usr/local/sbin/dovecot"} {
-			if _, serr := os.Stat(p); serr == nil {
-				bin, err = p, nil
-				break
-			}
+		t.Fatal(err)
+	}
+	s.t = t
+	t.Cleanup(s.Close)
+	return s
+}
+
+// Binary returns the path of the dovecot executable.
+func Binary() (string, error) {
+	if bin, err := exec.LookPath("dovecot"); err == nil {
+		return bin, nil
+	}
+	for _, p := range []string{"/usr/sbin/dovecot", "/usr/local/sbin/dovecot"} {
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
 		}
 	}
+	return "", errors.New("dovecot not installed (apt-get install dovecot-imapd)")
+}
+
+// Launch starts Dovecot outside a test (for benchmarks); Close stops it
+// and removes its files. Restart and ResetUIDs need a server from Start.
+func Launch(cfg Config) (*Server, error) {
+	bin, err := Binary()
 	if err != nil {
-		if os.Getenv(RequireEnv) == "1" {
-			t.Fatalf("dovecot not installed and %s=1", RequireEnv)
-		}
-		t.Skip("dovecot not installed (apt-get install dovecot-imapd)")
+		return nil, err
 	}
 	if cfg.MaxConnections <= 0 {
 		cfg.MaxConnections = 1000
@@ -87,47 +107,53 @@ func StartConfig(t testing.TB, cfg Config) *Server {
 	// long: keep base_dir short.
 	dir, err := os.MkdirTemp("", "dovecot")
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
 	s := &Server{
 		User:     "liaison",
 		Password: fmt.Sprintf("pw-%d-%d", os.Getpid(), seq.Add(1)),
 		Dir:      dir,
 		Home:     filepath.Join(dir, "home"),
-		t:        t,
 		bin:      bin,
 		conf:     filepath.Join(dir, "dovecot.conf"),
 		mailUID:  -1,
 		mailGID:  -1,
 	}
 	s.Maildir = filepath.Join(s.Home, "Maildir")
-	for _, d := range []string{"run", "state", s.Home} {
-		if err := os.MkdirAll(filepath.Join(dir, d), 0o700); err != nil {
-			t.Fatal(err)
-		}
+	if err := s.launch(cfg); err != nil {
+		s.Close()
+		return nil, err
 	}
-	if err := os.MkdirAll(s.Home, 0o700); err != nil {
-		t.Fatal(err)
+	return s, nil
+}
+
+func (s *Server) launch(cfg Config) error {
+	for _, d := range []string{"run", "state"} {
+		if err := os.MkdirAll(filepath.Join(s.Dir, d), 0o700); err != nil {
+			return err
+		}
 	}
 	for _, d := range []string{"cur", "new", "tmp"} {
 		if err := os.MkdirAll(filepath.Join(s.Maildir, d), 0o700); err != nil {
-			t.Fatal(err)
+			return err
 		}
 	}
 	port, err := freePort()
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
 	s.Addr = fmt.Sprintf("127.0.0.1:%d", port)
 	if err := s.writeConfig(port, cfg); err != nil {
-		t.Fatal(err)
+		return err
 	}
-	t.Cleanup(s.Kill) // the temp dir goes too: no need for a graceful stop
-	if err := s.start(); err != nil {
-		t.Fatal(err)
-	}
-	return s
+	return s.start()
+}
+
+// Close kills Dovecot and removes its files: nothing of it is kept, so
+// there is no need for a graceful stop.
+func (s *Server) Close() {
+	s.Kill()
+	os.RemoveAll(s.Dir)
 }
 
 func freePort() (int, error) {
@@ -334,10 +360,9 @@ func (s *Server) Stop() {
 
 // Restart kills Dovecot if it runs and starts it again on the same port.
 func (s *Server) Restart() {
-	s.t.Helper()
 	s.Kill()
 	if err := s.start(); err != nil {
-		s.t.Fatal(err)
+		s.fatal(err)
 	}
 }
 
@@ -411,18 +436,17 @@ func (s *Server) Deliver(mailbox string, raw []byte) error {
 // (Dovecot takes the current time, so this waits for the clock to pass the
 // old value) and its messages get new UIDs from 1.
 func (s *Server) ResetUIDs(mailbox string) {
-	s.t.Helper()
 	s.Stop()
 	dir := s.MaildirOf(mailbox)
 	old := uidValidity(filepath.Join(dir, "dovecot-uidlist"))
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		s.t.Fatal(err)
+		s.fatal(err)
 	}
 	for _, e := range entries {
 		if n := e.Name(); strings.HasPrefix(n, "dovecot-uidlist") || strings.HasPrefix(n, "dovecot.index") {
 			if err := os.Remove(filepath.Join(dir, n)); err != nil {
-				s.t.Fatal(err)
+				s.fatal(err)
 			}
 		}
 	}
@@ -430,7 +454,7 @@ func (s *Server) ResetUIDs(mailbox string) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	if err := s.start(); err != nil {
-		s.t.Fatal(err)
+		s.fatal(err)
 	}
 }
 
@@ -450,4 +474,13 @@ func uidValidity(file string) uint32 {
 		}
 	}
 	return 0
+}
+
+// fatal ends the test; outside one (Launch) it can only report.
+func (s *Server) fatal(err error) {
+	if s.t != nil {
+		s.t.Helper()
+		s.t.Fatal(err)
+	}
+	fmt.Fprintln(os.Stderr, "dovecot:", err)
 }
