@@ -40,8 +40,12 @@ type DSNRecipient struct {
 func (d DSNRecipient) Failed() bool { return d.Action == "failed" }
 
 var (
-	statusCodeRE = regexp.MustCompile(`\b([245]\.\d{1,3}\.\d{1,3})\b`)
-	verpRE       = regexp.MustCompile(`(?i)\+b-(\d{1,19})@`)
+	statusCodeRE  = regexp.MustCompile(`\b([245]\.\d{1,3}\.\d{1,3})\b`)
+	verpRE        = regexp.MustCompile(`(?i)\+b-(\d{1,19})@`)
+	bounceRcptRE  = regexp.MustCompile(`(?m)^\s*<([^<>\s]+@[^<>\s]+)>:?`)
+	dmarcCodeRE   = regexp.MustCompile(`\b5\.7\.\d{1,3}\b`)
+	trailingNumRE = regexp.MustCompile(`(\d{1,19})$`)
+	quotedOwnIDRE = regexp.MustCompile(`(?i)<(ls-\d{4}-\d{4,})\.[^<>\s]*@[^<>\s]+>`)
 )
 
 func (e *extraction) bounce() {
@@ -90,7 +94,7 @@ func (e *extraction) bounce() {
 		// A non-standard bounce: read recipient and status from its text.
 		text := r.FullText
 		rc := DSNRecipient{Action: "failed"}
-		if m := regexp.MustCompile(`(?m)^\s*<([^<>\s]+@[^<>\s]+)>:?`).FindStringSubmatch(text); m != nil {
+		if m := bounceRcptRE.FindStringSubmatch(text); m != nil {
 			rc.FinalRecipient = strings.ToLower(m[1])
 		}
 		rc.Status = statusCodeRE.FindString(text)
@@ -108,7 +112,7 @@ func (e *extraction) bounce() {
 	}
 	if !b.DMARC && len(b.Recipients) == 0 {
 		low := strings.ToLower(r.FullText)
-		if strings.Contains(low, "dmarc") && regexp.MustCompile(`\b5\.7\.\d{1,3}\b`).MatchString(low) {
+		if strings.Contains(low, "dmarc") && dmarcCodeRE.MatchString(low) {
 			b.DMARC = true
 		}
 	}
@@ -128,7 +132,7 @@ func (e *extraction) bounce() {
 	}
 	if b.SendID == 0 && b.OriginalEnvelopeID != "" {
 		// Our envelope ids are the send ids, decimal, possibly with a prefix.
-		if m := regexp.MustCompile(`(\d{1,19})$`).FindStringSubmatch(b.OriginalEnvelopeID); m != nil && strings.HasPrefix(strings.ToLower(b.OriginalEnvelopeID), "b-") {
+		if m := trailingNumRE.FindStringSubmatch(b.OriginalEnvelopeID); m != nil && strings.HasPrefix(strings.ToLower(b.OriginalEnvelopeID), "b-") {
 			b.SendID, _ = strconv.ParseUint(m[1], 10, 64)
 		}
 	}
@@ -138,7 +142,7 @@ func (e *extraction) bounce() {
 			b.ReturnedMessageID = id
 		}
 		if b.ReturnedMessageID == "" {
-			if m := regexp.MustCompile(`<([^<>\s]+)>`).FindStringSubmatch(ret.Get("Message-Id")); m != nil {
+			if m := angleIDRE.FindStringSubmatch(ret.Get("Message-Id")); m != nil {
 				b.ReturnedMessageID = m[1]
 			}
 		}
@@ -165,7 +169,7 @@ func (e *extraction) bounce() {
 	}
 	if r.ThreadStatement.IsZero() {
 		// Non-standard bounces quote the returned mail in their text.
-		if m := regexp.MustCompile(`(?i)<(ls-\d{4}-\d{4,})\.[^<>\s]*@[^<>\s]+>`).FindStringSubmatch(r.FullText); m != nil {
+		if m := quotedOwnIDRE.FindStringSubmatch(r.FullText); m != nil {
 			r.ThreadStatement, _ = liaison.ParseID(m[1])
 		} else if m := subjectTagRE.FindStringSubmatch(r.FullText); m != nil {
 			r.ThreadStatement, _ = liaison.ParseID(m[1])

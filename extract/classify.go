@@ -14,6 +14,7 @@ var oooSubjectRE = regexp.MustCompile(`(?i)^\s*(?:automatic reply|auto(?:matic)?
 
 var subjectTagRE = regexp.MustCompile(`(?i)\[\s*(LS-\d{4}-\d{4,})\s*\]`)
 var ownMsgIDRE = regexp.MustCompile(`(?i)^<?(ls-\d{4}-\d{4,})\.`)
+var angleIDRE = regexp.MustCompile(`<([^<>\s]+)>`)
 var replyTokenIDRE = regexp.MustCompile(`(?i)^<?reply-([a-z2-7]{16,64})@`)
 
 func (e *extraction) classify() liaison.Kind {
@@ -166,7 +167,7 @@ func msgIDs(h mail.Header) []string {
 		ids, err := h.MsgIDList(k)
 		if err != nil || len(ids) == 0 {
 			for _, v := range headerValues(h.Header, k) {
-				for _, m := range regexp.MustCompile(`<([^<>\s]+)>`).FindAllStringSubmatch(v, 64) {
+				for _, m := range angleIDRE.FindAllStringSubmatch(v, 64) {
 					ids = append(ids, m[1])
 				}
 			}

@@ -184,6 +184,11 @@ func sortInts(a []int) {
 	}
 }
 
+var (
+	trailerRE = regexp.MustCompile(`trailer[\s\x00]*<<`)
+	rootRE    = regexp.MustCompile(`/Root[\s\x00]+(\d+)[\s\x00]+\d+[\s\x00]+R`)
+)
+
 var objRE = regexp.MustCompile(`(\d{1,10})[ \t\r\n\f\x00]+(\d{1,5})[ \t\r\n\f\x00]+obj\b`)
 
 // index finds every "N G obj" in the file (a later definition wins, as
@@ -317,7 +322,7 @@ func (r *pdfReader) dict(v any) pdfDict {
 }
 
 func (r *pdfReader) encrypted() bool {
-	for _, m := range regexp.MustCompile(`trailer[\s\x00]*<<`).FindAllIndex(r.data, 16) {
+	for _, m := range trailerRE.FindAllIndex(r.data, 16) {
 		lx := &pdfLexer{b: r.data, pos: m[1] - 2, max: len(r.data)}
 		if d, ok := lx.object(0).(pdfDict); ok {
 			if _, enc := d["Encrypt"]; enc {
@@ -432,7 +437,7 @@ type pdfPage struct {
 // pages walks the page tree from the catalog, in reading order.
 func (r *pdfReader) pages() []pdfPage {
 	var root pdfDict
-	for _, m := range regexp.MustCompile(`/Root[\s\x00]+(\d+)[\s\x00]+\d+[\s\x00]+R`).FindAllSubmatch(r.data, 32) {
+	for _, m := range rootRE.FindAllSubmatch(r.data, 32) {
 		n, _ := strconv.Atoi(string(m[1]))
 		if d := r.dict(pdfRef{num: n}); d != nil && d["Pages"] != nil {
 			root = d
@@ -630,8 +635,9 @@ func (r *pdfReader) runContent(b []byte, res pdfDict, depth int, ts *textState) 
 	lx := &pdfLexer{b: b, max: len(b)}
 	var ops []any
 	for r.tick() {
+		before := lx.pos
 		tok := lx.operand()
-		if tok == nil {
+		if tok == nil || lx.pos <= before {
 			break
 		}
 		kw, isOp := tok.(pdfKeyword)
@@ -934,6 +940,7 @@ func (l *pdfLexer) literal() pdfString {
 // object parses one PDF object (with "N G R" references).
 func (l *pdfLexer) object(depth int) any {
 	if depth > 64 {
+		l.next() // always make progress
 		return nil
 	}
 	tok := l.next()
@@ -957,6 +964,9 @@ func (l *pdfLexer) object(depth int) any {
 				}
 				l.pos = save
 				arr = append(arr, l.object(depth+1))
+				if l.pos == save {
+					return arr
+				}
 			}
 			return arr
 		case '{':
@@ -977,7 +987,11 @@ func (l *pdfLexer) object(depth int) any {
 					}
 					continue
 				}
-				d[k] = l.object(depth + 1)
+				if len(d) < 4096 {
+					d[k] = l.object(depth + 1)
+				} else {
+					l.object(depth + 1)
+				}
 			}
 			return d
 		}
@@ -1011,15 +1025,17 @@ func (l *pdfLexer) operand() any {
 	save := l.pos
 	tok := l.next()
 	if d, ok := tok.(pdfDelim); ok {
-		l.pos = save
 		switch d {
 		case '[', '{':
+			l.pos = save
 			v := l.object(0)
-			if v == nil {
+			if v == nil || l.pos == save {
+				l.pos = max(l.pos, save+1)
 				return pdfArray{}
 			}
 			return v
 		default:
+			// A stray closing delimiter: consumed, acts as an empty operator.
 			return pdfKeyword("")
 		}
 	}

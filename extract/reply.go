@@ -72,9 +72,10 @@ func Commands(replyText string) []Command {
 // Quote markers: where the quoted original starts in a reply.
 var (
 	origMsgRE   = regexp.MustCompile(`(?i)^\s*-{2,}\s*(?:original message|ursprüngliche nachricht|message d'origine|mensaje original|messaggio originale|oorspronkelijk bericht|original meddelelse|forwarded message|weitergeleitete nachricht|message transféré|message transfere)\s*-{2,}\s*$`)
-	onWroteRE   = regexp.MustCompile(`(?i)^\s*(?:on|am|le|el|il|op|den|em)\s.{0,300}(?:wrote|schrieb|a écrit|escribió|ha scritto|schreef|skrev|escreveu)\s*:\s*$`)
+	onWroteRE   = regexp.MustCompile(`(?i)^\s*(?:on|am|le|el|il|op|den|em)\s.{0,300}(?:wrote|schrieb|a écrit|escribió|ha scritto|schreef|skrev|escreveu)(?:\s.{0,160})?\s*:\s*$`)
 	headerFromR = regexp.MustCompile(`(?i)^\s*\*?(?:from|von|de|van|da|från|od)\s*\*?\s*:\s*\S`)
 	headerSentR = regexp.MustCompile(`(?i)^\s*\*?(?:sent|date|gesendet|datum|envoyé|date d'envoi|enviado|fecha|inviato|verzonden|skickat|to|an|à|para|subject|betreff|objet|asunto)\s*\*?\s*:`)
+	onStartRE   = regexp.MustCompile(`(?i)^\s*(?:on|am|le|el|il|op|den|em)\s`)
 	underscoreR = regexp.MustCompile(`^\s*_{10,}\s*$`)
 	mobileSigR  = regexp.MustCompile(`(?i)^\s*(?:sent from my \w+|get outlook for \w+|envoyé de mon \w+|von meinem \w+ gesendet)`)
 )
@@ -96,7 +97,7 @@ func StripReply(text string) string {
 		case onWroteRE.MatchString(t):
 			cut = i
 		case i+1 < len(lines) && onWroteRE.MatchString(t+" "+strings.TrimSpace(lines[i+1])) &&
-			regexp.MustCompile(`(?i)^\s*(?:on|am|le|el|il|op|den|em)\s`).MatchString(t):
+			onStartRE.MatchString(t):
 			cut = i
 		case headerFromR.MatchString(t) && nextIsHeader(lines, i+1):
 			cut = i

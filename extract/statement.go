@@ -50,6 +50,7 @@ func (e *extraction) allAttachments() []*Part {
 // inline forward markers.
 var (
 	fwdMarkerRE = regexp.MustCompile(`(?i)^\s*(?:-{2,}\s*(?:forwarded message|original message|weitergeleitete nachricht|ursprüngliche nachricht|message transféré|message d'origine|mensaje reenviado|mensaje original|messaggio inoltrato|doorgestuurd bericht)\s*-{2,}|begin forwarded message\s*:|début du message réexpédié\s*:|anfang der weitergeleiteten nachricht\s*:)\s*$`)
+	sentLineRE  = regexp.MustCompile(`(?i)^\s*\*?(sent|gesendet|envoyé|date)\s*\*?\s*:`)
 	fwdHdrRE    = regexp.MustCompile(`(?i)^\s*\*?(from|von|de|sent|date|datum|gesendet|envoyé|to|an|à|cc|subject|betreff|objet|reply-to|antwort an)\s*\*?\s*:\s*(.*)$`)
 )
 
@@ -67,7 +68,7 @@ func splitInlineForward(text string) (string, *fwdHeader, string) {
 			start = i + 1
 		case underscoreR.MatchString(t) && nextIsHeader(lines, i+1):
 			start = i + 1
-		case headerFromR.MatchString(t) && i+1 < len(lines) && regexp.MustCompile(`(?i)^\s*\*?(sent|gesendet|envoyé|date)\s*\*?\s*:`).MatchString(lines[i+1]):
+		case headerFromR.MatchString(t) && i+1 < len(lines) && sentLineRE.MatchString(lines[i+1]):
 			start = i
 		}
 		if start < 0 {
@@ -340,7 +341,7 @@ func (e *extraction) statement() {
 		r.PurposeLabel = oneLine(f.Value)
 		// "Action requested: please review ..." names the purpose in its label.
 		if l := normLabel(f.Label); strings.Contains(l, "action") && !noActionRE.MatchString(f.Value) &&
-			!regexp.MustCompile(`(?i)\bno\b|\bnone\b`).MatchString(firstLine(f.Value)) {
+			!purposeNoRE.MatchString(firstLine(f.Value)) {
 			r.PurposeLabel = f.Label + ": " + r.PurposeLabel
 		}
 	}
@@ -458,7 +459,7 @@ func strongerPurpose(a, b string) string {
 func purposeOf(label string, hasDeadline bool) liaison.Purpose {
 	s := strings.ToLower(oneLine(label))
 	switch {
-	case regexp.MustCompile(`\bno (?:further )?action\b|\bnot? (?:for )?action\b`).MatchString(s):
+	case noActionWordsRE.MatchString(s):
 		if strings.Contains(s, "response") || strings.Contains(s, "reply") {
 			return liaison.PurposeResponse
 		}
@@ -472,6 +473,8 @@ func purposeOf(label string, hasDeadline bool) liaison.Purpose {
 	}
 	return p
 }
+
+var noActionWordsRE = regexp.MustCompile(`\bno (?:further )?action\b|\bnot? (?:for )?action\b`)
 
 var (
 	prosePurposeRE = regexp.MustCompile(`(?i)\b(?:for\s+(?:your\s+|their\s+)?(action|information|info|comments?|review|consideration)\b|(no\s+(?:further\s+)?action\s+is\s+(?:requested|required|expected|needed))|(in\s+(?:reply|response)\s+to\s+(?:your|the|its|their)\s+(?:ls|liaison)))`)
@@ -570,18 +573,26 @@ func texts(srcs []*source) []string {
 	return out
 }
 
+var (
+	dtSubjectRE = regexp.MustCompile(`(?i)new liaison statement,?\s*"(.+)"`)
+	lsWordRE    = regexp.MustCompile(`\bls\b`)
+	sentenceRE  = regexp.MustCompile(`[.;!?]\s|\n\s*\n`)
+	purposeNoRE = regexp.MustCompile(`(?i)\bno\b|\bnone\b`)
+	askRE       = regexp.MustCompile(`(?i)\b(?:asks?|request(?:s|ed)?|kindly|invites?|please|would like|would appreciate|action)\b`)
+)
+
 // titleFromSubject strips reply/forward prefixes, our tag, and the
 // "Liaison Statement:" / "LS from X:" / datatracker wrappers.
 func titleFromSubject(s string) string {
 	s = cleanSubject(s)
-	if m := regexp.MustCompile(`(?i)new liaison statement,?\s*"(.+)"`).FindStringSubmatch(s); m != nil {
+	if m := dtSubjectRE.FindStringSubmatch(s); m != nil {
 		return cleanTitle(m[1])
 	}
 	// "<prefix>: <title>" where the prefix names the LS, not the topic.
 	if i := strings.Index(s, ": "); i > 0 && i < 80 {
 		pre := strings.ToLower(s[:i])
-		if strings.Contains(pre, "liaison") || regexp.MustCompile(`\bls\b`).MatchString(pre) ||
-			strings.Contains(pre, "statement") || regexp.MustCompile(`\d`).MatchString(pre) && hasAcronym(s[:i]) {
+		if strings.Contains(pre, "liaison") || lsWordRE.MatchString(pre) ||
+			strings.Contains(pre, "statement") || strings.ContainsAny(pre, "0123456789") && hasAcronym(s[:i]) {
 			s = s[i+2:]
 		}
 	}
@@ -668,7 +679,7 @@ func (e *extraction) proseDeadline(srcs []*source) {
 			}
 		}
 		order := dateOrderHint(text)
-		for _, sent := range regexp.MustCompile(`[.;!?]\s|\n\s*\n`).Split(text, -1) {
+		for _, sent := range sentenceRE.Split(text, -1) {
 			if !replyCueRE.MatchString(sent) || strings.Contains(strings.ToLower(sent), "meeting") && !strings.Contains(strings.ToLower(sent), "before") {
 				continue
 			}
@@ -881,8 +892,9 @@ func (e *extraction) references(srcs []*source, atts []*Part) []string {
 				continue
 			}
 			// Another body's id counts where the sentence cites it.
-			lo := strings.LastIndexAny(s.text[:m.start], ".\n")
-			pre := s.text[lo+1 : m.start]
+			from := max(0, m.start-300)
+			lo := strings.LastIndexAny(s.text[from:m.start], ".\n")
+			pre := s.text[from+lo+1 : m.start]
 			if citeCueRE.MatchString(pre) && !ownCueRE.MatchString(pre) {
 				addRef(m.id)
 			}
@@ -905,7 +917,7 @@ func actionsAsk(srcs []*source) bool {
 			if noActionRE.MatchString(v) {
 				continue
 			}
-			if regexp.MustCompile(`(?i)\b(?:asks?|request(?:s|ed)?|kindly|invites?|please|would like|would appreciate|action)\b`).MatchString(v) {
+			if askRE.MatchString(v) {
 				return true
 			}
 		}

@@ -56,8 +56,9 @@ func displayNameBefore(s string, pos int) string {
 	if pos == 0 || s[pos-1] != '<' {
 		return ""
 	}
-	start := strings.LastIndexAny(s[:pos-1], "\n,;:(>")
-	name := strings.TrimSpace(s[start+1 : pos-1])
+	from := max(0, pos-1-120)
+	start := strings.LastIndexAny(s[from:pos-1], "\n,;:(>")
+	name := strings.TrimSpace(s[from+start+1 : pos-1])
 	name = strings.Trim(name, `"' `)
 	if len(name) > 80 {
 		return ""
@@ -74,6 +75,8 @@ var fieldSplitRE = regexp.MustCompile(`\s*[;\n]\s*|,\s*`)
 // purposeSuffixRE finds "X for action", "Y for information" inside a list of
 // addressees ("IETF CCAMP for action; IEEE 802.3 for information").
 var purposeSuffixRE = regexp.MustCompile(`(?i)\s*[\(\[]?\s*(?:-\s*)?(?:for\s+)?(action|comments?|review|information|info|response)\s*[\)\]]?\s*$`)
+
+var bracketRE = regexp.MustCompile(`\([^()]*\)|\[[^\[\]]*\]`)
 
 var parenRE = regexp.MustCompile(`\([^()]*\)|<[^<>]*>|\[[^\[\]]*\]`)
 
@@ -167,10 +170,10 @@ func cleanBody(p string) bodyItem {
 		rest := emailRE.ReplaceAllString(p, "")
 		rest = strings.NewReplacer("mailto:", "", "<", "", ">", "", `"`, "").Replace(rest)
 		rest = strings.TrimSpace(rest)
-		inParens := parenRE.FindString(p)
+		inParens := bracketRE.FindString(p)
 		if inParens != "" && emailRE.MatchString(inParens) {
 			// "ITU-T SG15 (Ana <ana@example.net>)": the body is outside.
-			p = strings.TrimSpace(parenRE.ReplaceAllString(p, ""))
+			p = strings.TrimSpace(bracketRE.ReplaceAllString(p, ""))
 			if emailRE.MatchString(p) {
 				return it
 			}
