@@ -55,6 +55,9 @@ type Office struct {
 	opts Options
 	log  *slog.Logger
 	kick chan struct{}
+	// inject, set only by tests, fails a message inside its transaction,
+	// after everything it caused was written: the rollback must undo it all.
+	inject func(liaison.Message) error
 }
 
 // New returns an office working on db, sending through out.
@@ -190,6 +193,9 @@ func (o *Office) Process(ctx context.Context, m liaison.Message) error {
 		default:
 			m.Kind = liaison.KindStatement
 			err = o.statement(tx, &m, r)
+		}
+		if err == nil && o.inject != nil {
+			err = o.inject(m)
 		}
 		if err != nil {
 			return err
