@@ -372,14 +372,21 @@ var start = time.Date(2027, time.January, 4, 9, 0, 0, 0, time.UTC)
 
 func newHarness(t testing.TB) *harness {
 	t.Helper()
+	return newHarnessOn(t, filepath.Join(t.TempDir(), "liaisond.db"), newMailbox(t), newSink(t))
+}
+
+// newHarnessOn builds the office on the store file path, reading mbox and
+// sending to smtp (which may be servers of another process).
+func newHarnessOn(t testing.TB, path string, mbox *mailbox, smtp *sink) *harness {
+	t.Helper()
 	h := &harness{
 		t:      t,
 		ctx:    t.Context(),
 		cfg:    loadConfig(t),
 		clock:  &clock{t: start},
-		path:   filepath.Join(t.TempDir(), "liaisond.db"),
-		mbox:   newMailbox(t),
-		smtp:   newSink(t),
+		path:   path,
+		mbox:   mbox,
+		smtp:   smtp,
 		keys:   &keyring{},
 		logBuf: &bytes.Buffer{},
 	}
