@@ -121,13 +121,13 @@ type testIMAP struct {
 // slowSession delays every FETCH, so a capture batch takes long enough to
 // be interrupted in the middle.
 type slowSession struct {
-	imapserver.Session
+	imapserver.SessionIMAP4rev2
 	delay time.Duration
 }
 
 func (s slowSession) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, options *imap.FetchOptions) error {
 	time.Sleep(s.delay)
-	return s.Session.Fetch(w, numSet, options)
+	return s.SessionIMAP4rev2.Fetch(w, numSet, options)
 }
 
 func startIMAP(t *testing.T, fetchDelay time.Duration) *testIMAP {
@@ -141,7 +141,8 @@ func startIMAP(t *testing.T, fetchDelay time.Duration) *testIMAP {
 	srv := imapserver.New(&imapserver.Options{
 		NewSession: func(*imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
 			if fetchDelay > 0 {
-				return slowSession{Session: mem.NewSession(), delay: fetchDelay}, nil, nil
+				// imapserver refuses IMAP4rev2 to a session without its extensions.
+				return slowSession{SessionIMAP4rev2: mem.NewSession().(imapserver.SessionIMAP4rev2), delay: fetchDelay}, nil, nil
 			}
 			return mem.NewSession(), nil, nil
 		},
@@ -195,9 +196,9 @@ Pat Example
 // --- SMTP ---------------------------------------------------------------
 
 // smtpSink is a go-smtp server that requires AUTH PLAIN and records the
-// Message-ID of every mail it accepts. With stall set, Data blocks until
-// the sink is released (or the connection dies) and then refuses the mail,
-// as a server that fell over in the middle of a transaction.
+// Message-ID of every mail it accepts. With stall set, Data reads the mail
+// and then blocks until the sink is released, and accepts it only then: a
+// client that gave up meanwhile does not know the mail was delivered.
 type smtpSink struct {
 	addr string
 
@@ -287,7 +288,6 @@ func (c *sinkConn) Data(r io.Reader) error {
 			close(c.sink.stalled)
 		}
 		<-c.sink.release
-		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "try again later"}
 	}
 	id := ""
 	if mr, err := mail.CreateReader(bytes.NewReader(raw)); mr != nil {
@@ -400,7 +400,8 @@ type proc struct {
 	web    string // the web listener's address, once it serves
 }
 
-var servingRE = regexp.MustCompile(`msg="liaisond serving" web=(\S+)`)
+// servingRE finds the web address in the text or JSON log.
+var servingRE = regexp.MustCompile(`msg="liaisond serving" web=(\S+)|"msg":"liaisond serving","web":"([^"]+)"`)
 
 // startProc runs the test binary as liaisond with args.
 func startProc(t *testing.T, args ...string) *proc {
@@ -445,7 +446,7 @@ func startServe(t *testing.T, cfg string) *proc {
 		if m == nil {
 			return false
 		}
-		p.web = m[1]
+		p.web = m[1] + m[2]
 		return true
 	})
 	return p
