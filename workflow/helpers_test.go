@@ -88,8 +88,15 @@ func loadConfig(t testing.TB) *config.Config {
 // IMAP: the liaison mailbox on an in-process imapmemserver.
 
 type mailbox struct {
-	addr string
-	user *imapmemserver.User
+	addr       string
+	user, pass string // the IMAP login; imapUser/imapPass when empty
+}
+
+func (m *mailbox) login() (string, string) {
+	if m.user == "" {
+		return imapUser, imapPass
+	}
+	return m.user, m.pass
 }
 
 func newMailbox(t testing.TB) *mailbox {
@@ -114,7 +121,7 @@ func newMailbox(t testing.TB) *mailbox {
 	})
 	go srv.Serve(ln)
 	t.Cleanup(func() { srv.Close() })
-	return &mailbox{addr: ln.Addr().String(), user: user}
+	return &mailbox{addr: ln.Addr().String()}
 }
 
 // appendMail APPENDs raw to the INBOX over IMAP, as a mail server's
@@ -441,8 +448,9 @@ func (h *harness) open() {
 		Now:               h.clock.Now,
 		Logger:            log.With("part", "workflow"),
 	})
+	user, pass := h.mbox.login()
 	h.cap = ingest.New(db, ingest.Options{
-		Addr: h.mbox.addr, TLS: ingest.TLSNone, User: imapUser, Password: imapPass,
+		Addr: h.mbox.addr, TLS: ingest.TLSNone, User: user, Password: pass,
 		After: ingest.AfterFlag, Now: h.clock.Now, Logger: log.With("part", "ingest"),
 	})
 }
@@ -502,7 +510,8 @@ func (h *harness) remind() int {
 // deliver puts a mail into the liaison mailbox.
 func (h *harness) deliver(raw []byte) {
 	h.t.Helper()
-	appendMail(h.t, h.mbox.addr, imapUser, imapPass, raw)
+	user, pass := h.mbox.login()
+	appendMail(h.t, h.mbox.addr, user, pass, raw)
 }
 
 // sent returns every mail the SMTP server received.
