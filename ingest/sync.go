@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime/debug"
 	"slices"
 	"time"
 
@@ -19,6 +20,10 @@ import (
 // headerCost is what a header-only fetch is assumed to weigh when planning
 // batches.
 const headerCost = 64 << 10
+
+// largeBatch is the size from which a batch is fetched with nothing else in
+// memory and its memory returned right after its commit.
+const largeBatch = 16 << 20
 
 // maxHeader bounds the header kept of an oversized message.
 const maxHeader = 1 << 20
@@ -281,6 +286,14 @@ func (c *Capturer) capture(ctx context.Context, cl *conn, mbox, after string, ba
 		if firstErr != nil {
 			break
 		}
+		large := b.cost >= largeBatch
+		if large {
+			// Nothing is in flight now (the loop above waited). Hand the
+			// garbage of earlier batches back before holding the large
+			// message twice (our copy and bbolt's page buffer at commit);
+			// without it the GC lets the heap grow to twice the live size.
+			debug.FreeOSMemory()
+		}
 		msgs, err := cl.fetchBatch(b, c.opts.MaxMessageSize)
 		if err != nil {
 			firstErr = err
@@ -292,6 +305,10 @@ func (c *Capturer) capture(ctx context.Context, cl *conn, mbox, after string, ba
 		pending++
 		inflight += b.cost
 		jobs <- &commitJob{b: b, msgs: msgs}
+		if large {
+			handle(<-results)
+			debug.FreeOSMemory()
+		}
 	}
 	close(jobs)
 	for j := range results {

@@ -1,0 +1,570 @@
+// Command ingestbench measures ingest against a real Dovecot: the time to
+// capture a mailbox of realistic liaison mail into a fresh store (against
+// mbsync syncing the same mailbox to a Maildir, alternating), the
+// APPEND-to-captured latency while IDLE (against a bare IMAP client IDLEing
+// on the same mailbox), and the peak RSS of a capture with a 50 MB message
+// in the batch. Run it through bench/ingest.sh.
+//
+// The capture runs in a child process (`ingestbench capture ...`), as
+// `liaisond serve --once` will, so that its wall time and peak RSS are its
+// own.
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
+
+	"liaison"
+	"liaison/ingest"
+	"liaison/internal/dovecot"
+	"liaison/store"
+)
+
+func main() {
+	if len(os.Args) > 1 && os.Args[1] == "capture" {
+		if err := captureMain(os.Args[2:]); err != nil {
+			fmt.Fprintln(os.Stderr, "capture:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	n := flag.Int("n", 10000, "messages in the mailbox")
+	runs := flag.Int("runs", 3, "alternating runs of ingest and mbsync")
+	latN := flag.Int("latency", 50, "mails for the IDLE latency measurement (0 skips)")
+	bigMB := flag.Int("big", 50, "size in MB of the message for the RSS measurement (0 skips)")
+	mbsync := flag.String("mbsync", "mbsync", "mbsync binary (empty skips the comparison)")
+	flag.IntVar(&batchSize, "batchsize", 0, "ingest BatchSize (0: default)")
+	flag.Int64Var(&batchBytes, "batchbytes", 0, "ingest BatchBytes (0: default)")
+	flag.Parse()
+	if err := run(*n, *runs, *latN, *bigMB, *mbsync); err != nil {
+		fmt.Fprintln(os.Stderr, "ingestbench:", err)
+		os.Exit(1)
+	}
+}
+
+// Batch tuning passed to the capture child.
+var (
+	batchSize  int
+	batchBytes int64
+)
+
+func tuning() []string {
+	return []string{"-batchsize", fmt.Sprint(batchSize), "-batchbytes", fmt.Sprint(batchBytes)}
+}
+
+func run(n, runs, latN, bigMB int, mbsyncBin string) error {
+	srv, err := dovecot.Launch(dovecot.Config{})
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	work, err := os.MkdirTemp("", "ingestbench")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(work)
+	fmt.Printf("dovecot %s, user %s, maildir %s\n", srv.Addr, srv.User, srv.Maildir)
+
+	rng := rand.New(rand.NewPCG(1, 2))
+	t0 := time.Now()
+	var bytesTotal int64
+	for i := range n {
+		raw := liaisonMail(rng, i)
+		bytesTotal += int64(len(raw))
+		if err := srv.Deliver("INBOX", raw); err != nil {
+			return err
+		}
+	}
+	fmt.Printf("seeded %d messages, %.1f MB, in %s\n", n, float64(bytesTotal)/1e6, time.Since(t0).Round(time.Millisecond))
+	// Let Dovecot assign UIDs and build its index once, so that neither
+	// contender pays for it.
+	if err := warm(srv); err != nil {
+		return err
+	}
+
+	var lastStore string
+	var ours, theirs []time.Duration
+	var ourRSS, theirRSS []int64
+	for r := range runs {
+		lastStore = filepath.Join(work, fmt.Sprintf("run%d.db", r))
+		d, rss, out, err := child(os.Args[0], append([]string{"capture", "-addr", srv.Addr, "-user", srv.User,
+			"-password", srv.Password, "-store", lastStore, "-drain"}, tuning()...)...)
+		if err != nil {
+			return fmt.Errorf("ingest run %d: %w\n%s", r, err, out)
+		}
+		ours, ourRSS = append(ours, d), append(ourRSS, rss)
+		fmt.Printf("run %d ingest: %s, peak RSS %d MB (%s)\n", r, d.Round(time.Millisecond), rss>>10, strings.TrimSpace(out))
+		if mbsyncBin != "" {
+			d, rss, err := runMbsync(mbsyncBin, srv, filepath.Join(work, fmt.Sprintf("mbsync%d", r)))
+			if err != nil {
+				return fmt.Errorf("mbsync run %d: %w", r, err)
+			}
+			theirs, theirRSS = append(theirs, d), append(theirRSS, rss)
+			fmt.Printf("run %d mbsync: %s, peak RSS %d MB\n", r, d.Round(time.Millisecond), rss>>10)
+		}
+	}
+	fmt.Printf("\ncapture of %d messages (%.1f MB): ingest median %s", n, float64(bytesTotal)/1e6, median(ours).Round(time.Millisecond))
+	if len(theirs) > 0 {
+		ratio := float64(median(ours)) / float64(median(theirs))
+		fmt.Printf(", mbsync median %s, ratio ingest/mbsync %.2f (target <= 1.0)", median(theirs).Round(time.Millisecond), ratio)
+	}
+	fmt.Printf("\npeak RSS: ingest %d MB, mbsync %d MB\n", slices.Max(ourRSS)>>10, maxOr0(theirRSS)>>10)
+
+	if latN > 0 {
+		if err := latency(srv, lastStore, latN); err != nil {
+			return fmt.Errorf("latency: %w", err)
+		}
+	}
+	if bigMB > 0 {
+		if err := bigRSS(srv, work, bigMB, rng); err != nil {
+			return fmt.Errorf("rss: %w", err)
+		}
+	}
+	return nil
+}
+
+func maxOr0(l []int64) int64 {
+	if len(l) == 0 {
+		return 0
+	}
+	return slices.Max(l)
+}
+
+func median(l []time.Duration) time.Duration {
+	s := slices.Clone(l)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
+
+func percentile(l []time.Duration, p float64) time.Duration {
+	s := slices.Clone(l)
+	slices.Sort(s)
+	i := int(float64(len(s)-1) * p)
+	return s[i]
+}
+
+// child runs a command and returns its wall time, peak RSS (KB) and output.
+func child(name string, args ...string) (time.Duration, int64, string, error) {
+	cmd := exec.Command(name, args...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	t0 := time.Now()
+	err := cmd.Run()
+	d := time.Since(t0)
+	var rss int64
+	if cmd.ProcessState != nil {
+		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+			rss = ru.Maxrss
+		}
+	}
+	return d, rss, out.String(), err
+}
+
+func login(srv *dovecot.Server, opts *imapclient.Options) (*imapclient.Client, error) {
+	c, err := imapclient.DialInsecure(srv.Addr, opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.Login(srv.User, srv.Password).Wait(); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+func warm(srv *dovecot.Server) error {
+	c, err := login(srv, nil)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if _, err := c.Select("INBOX", nil).Wait(); err != nil {
+		return err
+	}
+	_, err = c.Fetch(imap.SeqSet{{Start: 1, Stop: 0}}, &imap.FetchOptions{UID: true, RFC822Size: true}).Collect()
+	return err
+}
+
+func runMbsync(bin string, srv *dovecot.Server, dir string) (time.Duration, int64, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return 0, 0, err
+	}
+	conf := filepath.Join(dir, "mbsyncrc")
+	rc := fmt.Sprintf(`IMAPAccount bench
+Host 127.0.0.1
+Port %s
+User %s
+Pass %s
+SSLType None
+AuthMechs LOGIN
+
+IMAPStore remote
+Account bench
+
+MaildirStore local
+Path %[4]s/
+Inbox %[4]s/INBOX
+
+Channel bench
+Far :remote:
+Near :local:
+Patterns INBOX
+Sync Pull
+Create Near
+SyncState *
+`, strings.Split(srv.Addr, ":")[1], srv.User, srv.Password, dir)
+	if err := os.WriteFile(conf, []byte(rc), 0o600); err != nil {
+		return 0, 0, err
+	}
+	d, rss, out, err := child(bin, "-c", conf, "-q", "bench")
+	if err != nil {
+		return 0, 0, fmt.Errorf("%w\n%s", err, out)
+	}
+	entries, err := os.ReadDir(filepath.Join(dir, "INBOX", "new"))
+	if err != nil {
+		return 0, 0, err
+	}
+	cur, _ := os.ReadDir(filepath.Join(dir, "INBOX", "cur"))
+	fmt.Printf("  mbsync stored %d files\n", len(entries)+len(cur))
+	return d, rss, nil
+}
+
+// captureMain is the child: Capturer.Once into a fresh store, then (with
+// -drain) a pending-queue drain that reads every raw message and marks it
+// processed, as the processor will.
+func captureMain(args []string) error {
+	fs := flag.NewFlagSet("capture", flag.ContinueOnError)
+	addr := fs.String("addr", "", "")
+	user := fs.String("user", "", "")
+	pass := fs.String("password", "", "")
+	path := fs.String("store", "", "")
+	mbox := fs.String("mailbox", "INBOX", "")
+	drain := fs.Bool("drain", false, "")
+	batchBytes := fs.Int64("batchbytes", 0, "")
+	batchSize := fs.Int("batchsize", 0, "")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	ctx := context.Background()
+	peak := samplePeak()
+	db, err := store.Open(ctx, *path, store.Options{})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	t0 := time.Now()
+	n, err := ingest.New(db, ingest.Options{
+		Addr: *addr, TLS: ingest.TLSNone, User: *user, Password: *pass,
+		Mailboxes: []string{*mbox}, After: ingest.AfterFlag, Logger: logger,
+		BatchBytes: *batchBytes, BatchSize: *batchSize,
+	}).Once(ctx)
+	if err != nil {
+		return err
+	}
+	capture := time.Since(t0)
+	drained := 0
+	if *drain {
+		if drained, err = drainPending(ctx, db); err != nil {
+			return err
+		}
+	}
+	anon, file := peak()
+	fmt.Printf("captured %d in %s, drained %d in %s; peak RssAnon %d MB, peak RssFile %d MB", n,
+		capture.Round(time.Millisecond), drained, (time.Since(t0) - capture).Round(time.Millisecond), anon>>10, file>>10)
+	return nil
+}
+
+// samplePeak samples RssAnon (heap, buffers) and RssFile (mostly the
+// store's mmap, reclaimable page cache) from /proc every 5 ms; the returned
+// func stops sampling and gives the peaks in KB.
+func samplePeak() func() (anon, file int64) {
+	var maxAnon, maxFile int64
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	sample := func() {
+		data, err := os.ReadFile("/proc/self/status")
+		if err != nil {
+			return
+		}
+		for _, line := range strings.Split(string(data), "\n") {
+			var v int64
+			if _, err := fmt.Sscanf(line, "RssAnon: %d kB", &v); err == nil {
+				maxAnon = max(maxAnon, v)
+			} else if _, err := fmt.Sscanf(line, "RssFile: %d kB", &v); err == nil {
+				maxFile = max(maxFile, v)
+			}
+		}
+	}
+	go func() {
+		defer close(done)
+		t := time.NewTicker(5 * time.Millisecond)
+		defer t.Stop()
+		for {
+			sample()
+			select {
+			case <-t.C:
+			case <-stop:
+				return
+			}
+		}
+	}()
+	return func() (int64, int64) {
+		close(stop)
+		<-done
+		sample()
+		return maxAnon, maxFile
+	}
+}
+
+func drainPending(ctx context.Context, db *store.DB) (int, error) {
+	total := 0
+	for {
+		var batch []liaison.Message
+		err := db.View(ctx, func(tx *store.Tx) error {
+			var err error
+			if batch, err = tx.PendingMessages(200); err != nil {
+				return err
+			}
+			for _, m := range batch {
+				raw, err := tx.MessageRaw(m.SHA256)
+				if err != nil {
+					return err
+				}
+				io.Copy(io.Discard, bytes.NewReader(raw))
+			}
+			return nil
+		})
+		if err != nil || len(batch) == 0 {
+			return total, err
+		}
+		err = db.Update(ctx, func(tx *store.Tx) error {
+			for _, m := range batch {
+				m.State = liaison.MessageProcessed
+				if err := tx.MarkMessage(m); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return total, err
+		}
+		total += len(batch)
+	}
+}
+
+// latency APPENDs mails one by one and measures, for each, the time until
+// a bare IMAP client IDLEing on INBOX sees the EXISTS and the time until
+// the Capturer (Run, IDLEing) has committed it.
+func latency(srv *dovecot.Server, storePath string, n int) error {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	db, err := store.Open(ctx, storePath, store.Options{})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	captured := make(chan time.Time, 10)
+	c := ingest.New(db, ingest.Options{
+		Addr: srv.Addr, TLS: ingest.TLSNone, User: srv.User, Password: srv.Password,
+		OnCaptured: func(int) { captured <- time.Now() },
+	})
+	done := make(chan error, 1)
+	go func() { done <- c.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+
+	exists := make(chan time.Time, 10)
+	bare, err := login(srv, &imapclient.Options{UnilateralDataHandler: &imapclient.UnilateralDataHandler{
+		Mailbox: func(d *imapclient.UnilateralDataMailbox) {
+			if d.NumMessages != nil {
+				select {
+				case exists <- time.Now():
+				default:
+				}
+			}
+		},
+	}})
+	if err != nil {
+		return err
+	}
+	defer bare.Close()
+	if _, err := bare.Select("INBOX", nil).Wait(); err != nil {
+		return err
+	}
+	idle, err := bare.Idle()
+	if err != nil {
+		return err
+	}
+	defer idle.Close()
+
+	appender, err := login(srv, nil)
+	if err != nil {
+		return err
+	}
+	defer appender.Close()
+
+	for !c.Status().Waiting {
+		time.Sleep(10 * time.Millisecond)
+	}
+	drain(exists)
+	rng := rand.New(rand.NewPCG(3, 4))
+	var ours, bares []time.Duration
+	for i := range n {
+		for !c.Status().Waiting { // both are IDLEing again
+			time.Sleep(time.Millisecond)
+		}
+		// Dovecot delays IDLE notifications by 500 ms after a change it sees
+		// (NOTIFY_DELAY_MSECS); our own flagging of the previous mail is such
+		// a change for the bare client. Let it settle, so that both clients
+		// see only the APPEND.
+		time.Sleep(700 * time.Millisecond)
+		raw := liaisonMail(rng, 1_000_000+i)
+		t0 := time.Now()
+		cmd := appender.Append("INBOX", int64(len(raw)), nil)
+		cmd.Write(raw)
+		cmd.Close()
+		if _, err := cmd.Wait(); err != nil {
+			return err
+		}
+		timeout := time.After(2 * time.Minute)
+		var tb, to time.Time
+		for tb.IsZero() || to.IsZero() {
+			select {
+			case tb = <-exists:
+			case to = <-captured:
+			case <-timeout:
+				return errors.New("mail not seen within 2 minutes")
+			}
+		}
+		bares, ours = append(bares, tb.Sub(t0)), append(ours, to.Sub(t0))
+	}
+	fmt.Printf("\nAPPEND-to-captured latency over %d mails while IDLE:\n", n)
+	fmt.Printf("  bare IDLE client (EXISTS seen): median %s, p95 %s\n", ms(median(bares)), ms(percentile(bares, 0.95)))
+	fmt.Printf("  ingest (committed to store):    median %s, p95 %s\n", ms(median(ours)), ms(percentile(ours, 0.95)))
+	fmt.Printf("  difference: median %s, p95 %s (target <= 50 ms)\n",
+		ms(median(ours)-median(bares)), ms(percentile(ours, 0.95)-percentile(bares, 0.95)))
+	return nil
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d)/1e6) }
+
+func drain(ch chan time.Time) {
+	for {
+		select {
+		case <-ch:
+		default:
+			return
+		}
+	}
+}
+
+// bigRSS captures a mailbox holding 20 ordinary mails and one of mb MB and
+// reports the child's peak RSS.
+func bigRSS(srv *dovecot.Server, work string, mb int, rng *rand.Rand) error {
+	for i := range 20 {
+		if err := srv.Deliver("Big", liaisonMail(rng, 2_000_000+i)); err != nil {
+			return err
+		}
+		if i == 10 {
+			if err := srv.Deliver("Big", bigMail(mb)); err != nil {
+				return err
+			}
+		}
+	}
+	d, rss, out, err := child(os.Args[0], append([]string{"capture", "-addr", srv.Addr, "-user", srv.User,
+		"-password", srv.Password, "-store", filepath.Join(work, "big.db"), "-mailbox", "Big"}, tuning()...)...)
+	if err != nil {
+		return fmt.Errorf("%w\n%s", err, out)
+	}
+	fmt.Printf("\ncapture with one %d MB message in the batch: %s, peak RSS %d MB (target < 150 MB) (%s)\n",
+		mb, d.Round(time.Millisecond), rss>>10, strings.TrimSpace(out))
+	return nil
+}
+
+// liaisonMail returns a realistic incoming liaison statement: 80% are
+// 5–20 KB of text, 20% carry a 100–300 KB .docx or .pdf attachment.
+func liaisonMail(rng *rand.Rand, i int) []byte {
+	var b bytes.Buffer
+	boundary := fmt.Sprintf("=_liaison_%d", i)
+	fmt.Fprintf(&b, "Return-Path: <tsbsg15@itu.example>\r\n"+
+		"Received: from mx.itu.example (mx.itu.example [192.0.2.25]) by mail.example.org with ESMTPS id %x; Mon, 2 Nov 2026 10:00:00 +0000\r\n"+
+		"From: ITU-T SG15 <tsbsg15@itu.example>\r\nTo: liaison-coordination@example.org\r\n"+
+		"Cc: ccamp-chairs@example.org\r\nSubject: LS on OTN YANG model alignment (%d)\r\n"+
+		"Message-ID: <ls-%d.%x@itu.example>\r\nDate: Mon, 2 Nov 2026 10:00:00 +0000\r\nMIME-Version: 1.0\r\n"+
+		"Content-Type: multipart/mixed; boundary=\"%s\"\r\n\r\n--%s\r\n"+
+		"Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n",
+		rng.Uint64(), i, i, rng.Uint64(), boundary, boundary)
+	text := 5000 + rng.IntN(15000)
+	words := []string{"liaison", "statement", "study", "group", "question", "OTN", "YANG", "alignment",
+		"deadline", "action", "information", "working", "party", "recommendation", "draft", "model"}
+	fmt.Fprintf(&b, "Title: LS on OTN YANG model alignment\r\nSource: ITU-T SG15\r\nFor action to: IETF CCAMP\r\n"+
+		"Deadline: 2027-02-01\r\n\r\n")
+	for line := 0; b.Len() < text; line++ {
+		for w := 0; w < 12; w++ {
+			b.WriteString(words[rng.IntN(len(words))])
+			b.WriteByte(' ')
+		}
+		b.WriteString("\r\n")
+	}
+	if rng.IntN(5) == 0 {
+		name, typ := "LS-OTN.pdf", "application/pdf"
+		if rng.IntN(2) == 0 {
+			name, typ = "LS-OTN.docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+		}
+		data := make([]byte, 100_000+rng.IntN(200_000))
+		for j := range data {
+			data[j] = byte(rng.Uint32())
+		}
+		fmt.Fprintf(&b, "\r\n--%s\r\nContent-Type: %s; name=\"%s\"\r\nContent-Disposition: attachment; filename=\"%s\"\r\n"+
+			"Content-Transfer-Encoding: base64\r\n\r\n", boundary, typ, name, name)
+		writeBase64(&b, data)
+	}
+	fmt.Fprintf(&b, "\r\n--%s--\r\n", boundary)
+	return b.Bytes()
+}
+
+func writeBase64(b *bytes.Buffer, data []byte) {
+	enc := base64.StdEncoding.EncodeToString(data)
+	for len(enc) > 76 {
+		b.WriteString(enc[:76])
+		b.WriteString("\r\n")
+		enc = enc[76:]
+	}
+	b.WriteString(enc)
+	b.WriteString("\r\n")
+}
+
+func bigMail(mb int) []byte {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "From: ITU-T SG15 <tsbsg15@itu.example>\r\nTo: liaison-coordination@example.org\r\n"+
+		"Subject: LS with a large annex\r\nMessage-ID: <ls-big@itu.example>\r\nDate: Mon, 2 Nov 2026 10:00:00 +0000\r\n"+
+		"MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\n"+
+		"Content-Type: text/plain\r\n\r\nSee the annex.\r\n--b\r\nContent-Type: application/pdf; name=\"annex.pdf\"\r\n"+
+		"Content-Transfer-Encoding: base64\r\n\r\n")
+	data := make([]byte, mb<<20*3/4)
+	rng := rand.New(rand.NewPCG(5, 6))
+	for j := range data {
+		data[j] = byte(rng.Uint32())
+	}
+	writeBase64(&b, data)
+	b.WriteString("--b--\r\n")
+	return b.Bytes()
+}
