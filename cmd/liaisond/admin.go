@@ -22,7 +22,16 @@ type adminCommand struct {
 	// flags declares the command's flags on fs and returns the function
 	// that does the work once they are parsed.
 	flags func(fs *flag.FlagSet) func(ctx context.Context, a *admin, w io.Writer) error
+	// remote, if set, replaces forwarding the command line unchanged to a
+	// running daemon: backup has the daemon stream the copy and writes the
+	// file here, where the administrator can write. handled is false when
+	// no daemon answers.
+	remote func(ctx context.Context, fs *flag.FlagSet, call daemonCall, w io.Writer) (handled bool, err error)
 }
+
+// daemonCall runs the command with args on the running daemon, copying
+// its output to w; handled is false when no daemon answers.
+type daemonCall func(args []string, w io.Writer) (handled bool, err error)
 
 // admin is what an administrative command works on.
 type admin struct {
@@ -62,9 +71,17 @@ func (ac adminCommand) runLocal(ctx context.Context, e *env, args []string) erro
 	if *storePath != "" {
 		c.Store.Path = *storePath
 	}
-	// Strip the flags the daemon does not need to see: it has its own config.
-	rest := append([]string{ac.name}, stripFlags(args, "config", "store")...)
-	if handled, err := callDaemon(ctx, controlPath(c.Store.Path), rest, e.stdout); handled {
+	call := func(args []string, w io.Writer) (bool, error) {
+		return callDaemon(ctx, controlPath(c.Store.Path), append([]string{ac.name}, args...), w)
+	}
+	var handled bool
+	if ac.remote != nil {
+		handled, err = ac.remote(ctx, fs, call, e.stdout)
+	} else {
+		// Strip the flags the daemon does not need to see: it has its own config.
+		handled, err = call(stripFlags(args, "config", "store"), e.stdout)
+	}
+	if handled {
 		return err
 	}
 	db, err := store.Open(ctx, c.Store.Path, store.Options{})

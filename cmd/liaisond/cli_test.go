@@ -55,7 +55,7 @@ func TestExitCodes(t *testing.T) {
 		{"show unknown statement", []string{"show", "-config", cfg, "LS-2026-0099"}, exitRuntime, "LS-2026-0099"},
 		{"list empty store", []string{"list", "-config", cfg}, exitOK, ""},
 		{"list bad direction", []string{"list", "-config", cfg, "-direction", "sideways"}, exitUsage, `-direction "sideways"`},
-		{"backup relative path", []string{"backup", "-config", cfg, "x.db"}, exitUsage, "must be absolute"},
+		{"backup without file", []string{"backup", "-config", cfg}, exitUsage, "backup takes one file name"},
 		{"backup unwritable", []string{"backup", "-config", cfg, "/nonexistent-dir/x.db"}, exitRuntime, "backup"},
 		{"restore nothing", []string{"restore", "-config", cfg}, exitUsage, "restore takes one backup file"},
 		{"restore not a store", []string{"restore", "-config", cfg, broken}, exitRuntime, "not a usable store"},

@@ -8,24 +8,27 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"os"
 	"sync"
+	"syscall"
 	"time"
 )
 
 // The control socket lets the administrative commands reach a running
 // daemon, which holds the bbolt file. It is a Unix socket beside the store,
 // owner-only. The protocol is JSON lines: one request {"args": [...]}, then
-// frames {"out": "..."} and a last {"done": true, "err": "...", "usage": bool}.
+// frames {"out": BASE64} and a last {"done": true, "err": "...", "usage": bool}.
+// Output travels as bytes, not text, so that a backup streams through it.
 
 type controlRequest struct {
 	Args []string `json:"args"`
 }
 
 type controlFrame struct {
-	Out   string `json:"out,omitempty"`
+	Out   []byte `json:"out,omitempty"`
 	Done  bool   `json:"done,omitempty"`
 	Err   string `json:"err,omitempty"`
 	Usage bool   `json:"usage,omitempty"`
@@ -38,8 +41,15 @@ func controlPath(storePath string) string { return storePath + ".sock" }
 func callDaemon(ctx context.Context, path string, args []string, w io.Writer) (handled bool, err error) {
 	d := net.Dialer{Timeout: 2 * time.Second}
 	conn, err := d.DialContext(ctx, "unix", path)
-	if err != nil {
+	switch {
+	case err == nil:
+	case errors.Is(err, fs.ErrNotExist), errors.Is(err, syscall.ECONNREFUSED):
+		// No daemon, or one that died and left its socket: the store is free.
 		return false, nil
+	case errors.Is(err, fs.ErrPermission):
+		return true, fmt.Errorf("control socket %s: permission denied: run this as the daemon's user or root", path)
+	default:
+		return true, fmt.Errorf("control socket %s: %w", path, err)
 	}
 	defer conn.Close()
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
@@ -53,8 +63,10 @@ func callDaemon(ctx context.Context, path string, args []string, w io.Writer) (h
 		if err := dec.Decode(&f); err != nil {
 			return true, fmt.Errorf("control socket %s: the daemon closed the connection: %w", path, err)
 		}
-		if f.Out != "" {
-			io.WriteString(w, f.Out)
+		if len(f.Out) > 0 {
+			if _, err := w.Write(f.Out); err != nil {
+				return true, err
+			}
 		}
 		if f.Done {
 			switch {
@@ -78,7 +90,7 @@ type frameWriter struct {
 func (fw *frameWriter) Write(p []byte) (int, error) {
 	fw.mu.Lock()
 	defer fw.mu.Unlock()
-	if err := fw.enc.Encode(controlFrame{Out: string(p)}); err != nil {
+	if err := fw.enc.Encode(controlFrame{Out: p}); err != nil {
 		return 0, err
 	}
 	return len(p), nil
@@ -92,13 +104,22 @@ func serveControl(ctx context.Context, path string, a *admin, log *slog.Logger) 
 		c.Close()
 		return nil, fmt.Errorf("control socket %s: another daemon answers there", path)
 	}
-	os.Remove(path)
-	ln, err := net.Listen("unix", path)
+	// The socket is made under a temporary name and renamed into place once
+	// it is owner-only, so that nobody can connect while the umask's
+	// permissions still apply.
+	tmp := fmt.Sprintf("%s.%d.tmp", path, os.Getpid())
+	os.Remove(tmp)
+	ln, err := net.Listen("unix", tmp)
 	if err != nil {
 		return nil, fmt.Errorf("control socket %s: %w", path, err)
 	}
-	if err := os.Chmod(path, 0o600); err != nil {
+	ln.(*net.UnixListener).SetUnlinkOnClose(false)
+	if err := os.Chmod(tmp, 0o600); err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
 		ln.Close()
+		os.Remove(tmp)
 		return nil, fmt.Errorf("control socket %s: %w", path, err)
 	}
 	var wg sync.WaitGroup
@@ -149,10 +170,10 @@ func handleControl(ctx context.Context, conn net.Conn, a *admin, log *slog.Logge
 			continue
 		}
 		log.Info("control command", "cmd", ac.name)
-		fs := flag.NewFlagSet("liaisond "+ac.name, flag.ContinueOnError)
-		fs.SetOutput(fw)
-		do := ac.flags(fs)
-		if err := fs.Parse(req.Args[1:]); err != nil {
+		set := flag.NewFlagSet("liaisond "+ac.name, flag.ContinueOnError)
+		set.SetOutput(fw)
+		do := ac.flags(set)
+		if err := set.Parse(req.Args[1:]); err != nil {
 			done(usageError{err})
 			return
 		}

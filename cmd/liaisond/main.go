@@ -69,6 +69,9 @@ func register(c command) bool { registry[c.name] = c; return true }
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// The first signal asks for a clean stop; a second one, should that
+	// stop hang, kills the process as usual.
+	context.AfterFunc(ctx, stop)
 	code := run(ctx, &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv}, os.Args[1:])
 	stop()
 	os.Exit(code)

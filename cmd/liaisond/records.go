@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -166,40 +167,91 @@ func printStatement(w io.Writer, s *liaison.Statement) {
 }
 
 var backupCommand = adminCommand{
-	name: "backup", summary: "write a consistent copy of the store to FILE while the daemon runs",
-	usage: "backup [-config FILE] FILE",
+	name: "backup", summary: "write a consistent copy of the store to FILE (or - for stdout) while the daemon runs",
+	usage: "backup [-config FILE] FILE|-",
 	flags: func(fs *flag.FlagSet) func(context.Context, *admin, io.Writer) error {
 		return func(ctx context.Context, a *admin, w io.Writer) error {
 			if fs.NArg() != 1 {
-				return usagef("backup takes one file name")
+				return usagef("backup takes one file name, or - for standard output")
 			}
-			path := fs.Arg(0)
-			if !filepath.IsAbs(path) {
-				return usagef("backup %s: the path must be absolute (the daemon may run elsewhere)", path)
+			if fs.Arg(0) == "-" {
+				_, err := a.db.Backup(ctx, w)
+				return err
 			}
-			tmp := path + ".tmp"
-			f, err := os.OpenFile(tmp, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
-			if err != nil {
-				return fmt.Errorf("backup: %w", err)
-			}
-			n, err := a.db.Backup(ctx, f)
-			if err == nil {
-				err = f.Sync()
-			}
-			if cerr := f.Close(); err == nil {
-				err = cerr
-			}
-			if err == nil {
-				err = os.Rename(tmp, path)
-			}
-			if err != nil {
-				os.Remove(tmp)
-				return fmt.Errorf("backup to %s: %w", path, err)
-			}
-			fmt.Fprintf(w, "backup: %d bytes written to %s\n", n, path)
-			return nil
+			return writeBackup(fs.Arg(0), w, func(f io.Writer) (int64, error) { return a.db.Backup(ctx, f) })
 		}
 	},
+	// The daemon streams the copy through the control socket and the file is
+	// written here: the daemon's sandbox may not reach the administrator's
+	// directory, nor should it write there.
+	remote: func(ctx context.Context, fs *flag.FlagSet, call daemonCall, w io.Writer) (bool, error) {
+		if fs.NArg() != 1 {
+			return true, usagef("backup takes one file name, or - for standard output")
+		}
+		if fs.Arg(0) == "-" {
+			return call([]string{"-"}, w)
+		}
+		handled := true
+		err := writeBackup(fs.Arg(0), w, func(f io.Writer) (int64, error) {
+			cw := &countingWriter{w: f}
+			var err error
+			handled, err = call([]string{"-"}, cw)
+			if !handled {
+				return 0, errNoDaemon
+			}
+			return cw.n, err
+		})
+		if !handled {
+			return false, nil
+		}
+		return true, err
+	},
+}
+
+var errNoDaemon = errors.New("no daemon answers")
+
+// writeBackup writes a backup to path through a temporary file renamed over
+// it, so that a failed or interrupted backup never leaves a truncated file
+// under the name (an older backup there is replaced only by a complete one),
+// and reports the size on w.
+func writeBackup(path string, w io.Writer, backup func(io.Writer) (int64, error)) error {
+	// CreateTemp makes the file owner-only, and a temporary file left by a
+	// killed backup does not stand in the next one's way.
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
+	tmp := f.Name()
+	n, err := backup(f)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		if errors.Is(err, errNoDaemon) {
+			return err
+		}
+		return fmt.Errorf("backup to %s: %w", path, err)
+	}
+	fmt.Fprintf(w, "backup: %d bytes written to %s\n", n, path)
+	return nil
+}
+
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
 }
 
 var exportCommand = adminCommand{

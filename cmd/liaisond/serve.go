@@ -28,6 +28,10 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	// Catch SIGHUP from the start: its default action would end the daemon.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 	log := newLogger(e.stderr, c)
 	db, err := store.Open(ctx, c.Store.Path, store.Options{Logger: log.With("part", "store")})
 	if err != nil {
@@ -48,9 +52,6 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		return d.once(ctx)
 	}
 
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
 	go func() {
 		for {
 			select {

@@ -319,6 +319,16 @@ func TestControlSocket(t *testing.T) {
 	if r := runCLI(t, ctx, "backup", "-config", cfg, backupViaDaemon); r.code != exitOK || !strings.Contains(r.stdout, "bytes written to "+backupViaDaemon) {
 		t.Fatalf("backup via the daemon: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
+	// backup - streams the store to stdout, through the socket too.
+	streamed := filepath.Join(dir, "streamed.db")
+	if r := runCLI(t, ctx, "backup", "-config", cfg, "-"); r.code != exitOK || len(r.stdout) < 4096 {
+		t.Fatalf("backup - via the daemon: exit %d, %d bytes\n%s", r.code, len(r.stdout), r.stderr)
+	} else if err := os.WriteFile(streamed, []byte(r.stdout), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if r := runCLI(t, ctx, "backup", "-config", cfg, backupViaDaemon); r.code != exitOK {
+		t.Errorf("backup over an older backup: exit %d\n%s", r.code, r.stderr)
+	}
 	if r := runCLI(t, ctx, "show", "-config", cfg, "LS-2026-0099"); r.code != exitRuntime || !strings.Contains(r.stderr, "LS-2026-0099") {
 		t.Errorf("show of an unknown id via the daemon: exit %d\n%s", r.code, r.stderr)
 	}
@@ -363,12 +373,14 @@ func TestControlSocket(t *testing.T) {
 		t.Errorf("the socket is left behind after a clean stop: %v", err)
 	}
 
-	// With no daemon, restore puts the backup in place.
-	if r := runCLI(t, ctx, "restore", "-config", cfg, backupViaDaemon); r.code != exitOK {
-		t.Fatalf("restore: exit %d\n%s", r.code, r.stderr)
-	}
-	if r := runCLI(t, ctx, "list", "-config", cfg); r.code != exitOK || r.stdout != viaDaemon["list"].stdout {
-		t.Errorf("list after restore: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	// With no daemon, restore puts each backup in place.
+	for _, b := range []string{backupViaDaemon, streamed, backupDirect} {
+		if r := runCLI(t, ctx, "restore", "-config", cfg, b); r.code != exitOK {
+			t.Fatalf("restore %s: exit %d\n%s", b, r.code, r.stderr)
+		}
+		if r := runCLI(t, ctx, "list", "-config", cfg); r.code != exitOK || r.stdout != viaDaemon["list"].stdout {
+			t.Errorf("list after restore of %s: exit %d\n%s%s", b, r.code, r.stdout, r.stderr)
+		}
 	}
 }
 
