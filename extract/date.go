@@ -178,11 +178,14 @@ var (
 // "(dd/mm/yyyy)", or another numeric date in it that can only be read one
 // way (18/11/2026 is day-first).
 func dateOrderHint(s string) DateOrder {
-	if dayFirstHintRE.MatchString(s) {
-		return OrderDayFirst
-	}
-	if monthFirstHintRE.MatchString(s) {
-		return OrderMonthFirst
+	// A written hint needs "mm" or "month"; skip the regexps otherwise.
+	if low := strings.ToLower(s); strings.Contains(low, "mm") || strings.Contains(low, "month") {
+		if dayFirstHintRE.MatchString(s) {
+			return OrderDayFirst
+		}
+		if monthFirstHintRE.MatchString(s) {
+			return OrderMonthFirst
+		}
 	}
 	df, mf := 0, 0
 	for _, m := range numDateRE.FindAllStringSubmatch(s, 50) {

@@ -730,12 +730,19 @@ func (e *extraction) contacts(srcs []*source, sender liaison.Address, replyHdr [
 		}
 	}
 	if replyTo == nil {
+	srcLoop:
 		for _, s := range srcs {
-			if m := proseReplyToRE.FindStringSubmatch(s.text); m != nil {
-				if as := findAddresses(m[1] + m[2]); len(as) > 0 {
-					a := as[0]
-					replyTo = &a
-					break
+			for _, ln := range strings.Split(s.text, "\n") {
+				// Cheap test first: the sentence needs an address and "to".
+				if !strings.Contains(ln, "@") || !strings.Contains(ln, " to ") {
+					continue
+				}
+				if m := proseReplyToRE.FindStringSubmatch(ln); m != nil {
+					if as := findAddresses(m[1] + m[2]); len(as) > 0 {
+						a := as[0]
+						replyTo = &a
+						break srcLoop
+					}
 				}
 			}
 		}
@@ -785,7 +792,7 @@ func (e *extraction) contacts(srcs []*source, sender liaison.Address, replyHdr [
 }
 
 var (
-	lsIDRE    = regexp.MustCompile(`(?i)\bLS-(\d{4})-(\d{4,})\b`)
+	lsIDRE    = regexp.MustCompile(`\b[Ll][Ss]-(\d{4})-(\d{4,})\b`)
 	tdocRE    = regexp.MustCompile(`\b((?:S[1-6P]|C[1-6P]|R[1-6P]|G[1-6P]|T[1-6P]|SP|CP|RP|GP)-\d{6,7})\b`)
 	ituLSRE   = regexp.MustCompile(`(?i)\b((?:SG|COM)\s?\d{1,2}\s?-\s?LS\s?\d{1,4})\b`)
 	ituTDRE   = regexp.MustCompile(`(?i)\bTD\s?(\d{1,5}(?:R\d)?\s?\((?:PLEN|WP\d|GEN)/\d{1,2}\))`)
@@ -803,6 +810,10 @@ type refMatch struct {
 
 func findRefs(s string) []refMatch {
 	var out []refMatch
+	up := strings.ToUpper(s)
+	if !strings.Contains(up, "LS") && !strings.Contains(s, "-") && !strings.Contains(up, "TD") && !strings.Contains(up, "DATATRACKER") {
+		return nil
+	}
 	for _, m := range lsIDRE.FindAllStringSubmatchIndex(s, 64) {
 		out = append(out, refMatch{"LS-" + s[m[2]:m[3]] + "-" + s[m[4]:m[5]], m[0], m[1]})
 	}
@@ -814,8 +825,13 @@ func findRefs(s string) []refMatch {
 		id = strings.ReplaceAll(id, " ", "")
 		out = append(out, refMatch{id, m[0], m[1]})
 	}
-	for _, m := range ituTDRE.FindAllStringSubmatchIndex(s, 64) {
-		out = append(out, refMatch{"TD " + strings.Join(strings.Fields(s[m[2]:m[3]]), " "), m[0], m[1]})
+	if strings.Contains(up, "TD") {
+		for _, m := range ituTDRE.FindAllStringSubmatchIndex(s, 64) {
+			out = append(out, refMatch{"TD " + strings.Join(strings.Fields(s[m[2]:m[3]]), " "), m[0], m[1]})
+		}
+	}
+	if !strings.Contains(up, "DATATRACKER") {
+		return out
 	}
 	for _, m := range dtURLRE.FindAllStringSubmatchIndex(s, 64) {
 		out = append(out, refMatch{"https://datatracker.ietf.org/liaison/" + s[m[2]:m[3]] + "/", m[0], m[1]})
