@@ -51,12 +51,19 @@ func (o *Office) statement(tx *store.Tx, m *liaison.Message, r *extract.Result) 
 		recipients = o.coordinators()
 	}
 
-	// Statements it answers: ids of ours that exist.
-	var originals []*liaison.Statement
+	// Statements it answers: ids of ours that exist, whether extraction
+	// resolved them or they are only among the references.
+	candidates := s.InResponseTo
 	for _, ref := range s.References {
-		id, err := liaison.ParseID(ref)
-		if err != nil {
-			continue
+		if id, err := liaison.ParseID(ref); err == nil {
+			candidates = append(candidates, id)
+		}
+	}
+	s.InResponseTo = nil
+	var originals []*liaison.Statement
+	for _, id := range candidates {
+		if slices.Contains(s.InResponseTo, id) {
+			continue // cited twice (subject and text)
 		}
 		orig, err := tx.Statement(id)
 		if err != nil || orig.Direction != liaison.Outgoing {

@@ -15,33 +15,37 @@ import (
 // submitter with every field at fault.
 func (o *Office) submission(tx *store.Tx, m *liaison.Message, r *extract.Result, auth authResult) error {
 	sub := r.Submission
-	if sub == nil || len(r.SubmissionErrors) > 0 {
-		reason := "The submission could not be read."
-		if len(r.SubmissionErrors) > 0 {
-			var lines []string
-			for _, fe := range r.SubmissionErrors {
-				lines = append(lines, "  "+fe.Error())
+	var errs []extract.FieldError
+	for _, fe := range r.SubmissionErrors {
+		// A response is addressed from the statement it answers (DESIGN 6):
+		// it needs no To-Group of its own.
+		if fe.Field == "To-Group" && fe.Msg == "missing" && sub != nil && len(sub.InResponseTo) > 0 {
+			continue
+		}
+		errs = append(errs, fe)
+	}
+	if sub != nil && len(errs) == 0 {
+		for _, id := range sub.InResponseTo {
+			if orig, err := tx.Statement(id); err != nil {
+				errs = append(errs, extract.FieldError{Field: "In-Response-To", Value: id.String(), Msg: "no such statement is recorded"})
+			} else if orig.Direction != liaison.Incoming {
+				errs = append(errs, extract.FieldError{Field: "In-Response-To", Value: id.String(), Msg: "is one of our own statements, not one we received"})
 			}
-			reason = "The submission was not recorded; please fix these fields and send it again:\n" + strings.Join(lines, "\n")
 		}
-		if automated(r) {
-			return nil
-		}
-		_, err := o.out.Enqueue(tx, dispatch.Mail{Kind: liaison.MailCommandRefusal, To: []liaison.Address{r.From}, InReplyTo: r.MessageID, Reason: reason})
-		if isRateLimited(err) {
-			return nil
-		}
-		return err
+	}
+	if sub == nil || len(errs) > 0 {
+		return o.rejectSubmission(tx, r, errs)
 	}
 	s := SubmissionStatement(sub)
 	s.Source = liaison.Source{MessageID: m.MessageID, SHA256: m.SHA256}
-	for i, p := range r.Attachments {
+	for _, p := range r.Attachments {
 		sum, err := tx.PutBlob(p.Data)
 		if err != nil {
 			return fmt.Errorf("store attachment %q: %w", p.Name, err)
 		}
-		s.Attachments = append(s.Attachments, p.Attachment)
-		s.Attachments[i].SHA256 = sum
+		a := p.Attachment
+		a.SHA256 = sum
+		s.Attachments = append(s.Attachments, a)
 	}
 	submitter := r.From
 	s.Submitter = &submitter
@@ -56,6 +60,46 @@ func (o *Office) submission(tx *store.Tx, m *liaison.Message, r *extract.Result,
 	}
 	m.Statement = s.ID
 	return nil
+}
+
+// rejectSubmission answers a submission that cannot be recorded with every
+// field at fault. Nothing is recorded, so there is no statement the answer
+// could be about; dispatch sends refusals only about statements, so the
+// answer goes out as an alert addressed to the submitter alone.
+func (o *Office) rejectSubmission(tx *store.Tx, r *extract.Result, errs []extract.FieldError) error {
+	reason := "Your submission could not be read: it needs a block of labelled fields (From-Group, To-Group, Purpose, Title, ...), a blank line, then the text."
+	if len(errs) > 0 {
+		var lines []string
+		for _, fe := range errs {
+			line := fe.Error()
+			if fe.Value != "" && !strings.Contains(line, fe.Value) {
+				line += " (" + fe.Value + ")"
+			}
+			lines = append(lines, "  "+line)
+		}
+		reason = "Your submission " + quoteSubject(r.Subject) + "was not recorded; please fix these fields and send it again:\n" + strings.Join(lines, "\n")
+	}
+	if automated(r) || r.From.Email == "" {
+		o.log.Warn("submission rejected, not answered (automated or no sender)", "msgid", r.MessageID, "reason", reason)
+		return nil
+	}
+	_, err := o.out.Enqueue(tx, dispatch.Mail{Kind: liaison.MailAlert, To: []liaison.Address{r.From}, InReplyTo: r.MessageID,
+		Alert: alertSubmissionRejected, AlertText: reason})
+	if isRateLimited(err) {
+		return nil
+	}
+	return err
+}
+
+// alertSubmissionRejected is the alert kind of the answer to a submission
+// that could not be recorded.
+const alertSubmissionRejected dispatch.AlertKind = "submission-rejected"
+
+func quoteSubject(s string) string {
+	if s = strings.TrimSpace(s); s == "" {
+		return ""
+	}
+	return fmt.Sprintf("%q ", s)
 }
 
 // SubmissionStatement turns a parsed submission into an outgoing statement.
