@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"syscall"
 
 	"liaison"
 	"liaison/store"
@@ -62,6 +63,12 @@ func runRestore(ctx context.Context, e *env, args []string) error {
 	if err := copyFile(tmp, backup); err != nil {
 		return fmt.Errorf("restore: %w", err)
 	}
+	// Run as root on a store owned by the daemon's user, the restored file
+	// must stay the daemon's, or it could no longer open it.
+	if err := keepOwner(tmp, target); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("restore: %w", err)
+	}
 	if err := os.Rename(tmp, target); err != nil {
 		os.Remove(tmp)
 		return fmt.Errorf("restore: %w", err)
@@ -89,4 +96,19 @@ func copyFile(dst, src string) error {
 		return err
 	}
 	return out.Close()
+}
+
+// keepOwner gives path the owner and group of the file it replaces. Only
+// root may give a file away; anyone else owns both already, or gets an
+// error worth reporting.
+func keepOwner(path, replaces string) error {
+	fi, err := os.Stat(replaces)
+	if err != nil {
+		return nil // nothing replaced: the new file is the caller's
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok || (int(st.Uid) == os.Getuid() && int(st.Gid) == os.Getgid()) {
+		return nil
+	}
+	return os.Chown(path, int(st.Uid), int(st.Gid))
 }
