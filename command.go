@@ -105,6 +105,11 @@ func Authorize(cmd Command, s *Statement, dir *Directory, cc CommandContext) err
 		}
 		return nil
 	case VerbRedirect:
+		if s.Direction != Incoming {
+			// Its Send-To and approvers follow from the groups: moving an
+			// outgoing statement is a new submission, not a redirect.
+			return refuse("%s is an outgoing statement; submit it again to send it to another group", s.ID)
+		}
 		if cmd.Arg == "" {
 			return refuse("redirect needs a group: redirect <group>")
 		}

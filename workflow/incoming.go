@@ -113,8 +113,14 @@ func (o *Office) statement(tx *store.Tx, m *liaison.Message, r *extract.Result) 
 	}
 	if o.opts.Acknowledge && !automated(r) && sender != "" {
 		to := r.From
-		if _, err := o.out.Enqueue(tx, dispatch.Mail{Kind: liaison.MailAcknowledgement, Statement: s, To: []liaison.Address{to}}); err != nil && !isRateLimited(err) {
+		ack, err := o.out.Enqueue(tx, dispatch.Mail{Kind: liaison.MailAcknowledgement, Statement: s, To: []liaison.Address{to}})
+		if err != nil && !isRateLimited(err) {
 			return fmt.Errorf("queue acknowledgement of %s: %w", s.ID, err)
+		}
+		if ack != nil {
+			if err := o.event(tx, s, liaison.EventAcknowledged, "liaisond", "Acknowledged to "+to.Email, false, ack.MessageID); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

@@ -342,3 +342,40 @@ func TestResponsesLinked(t *testing.T) {
 		t.Errorf("incoming: state %s, responded_by %v", in.State, in.RespondedBy)
 	}
 }
+
+// A chair's response to a statement also sent to a group outside the
+// directory comes from the chair's group only; an outgoing statement
+// cannot be redirected.
+func TestRespondFromOwnGroupAndNoOutgoingRedirect(t *testing.T) {
+	h := newHarness(t)
+	h.deliver(h.labelled("bbf-2@example.com", "Joint review", "Broadband Forum", "IETF CCAMP WG, IEEE 802.3 Working Group", "For Action", "2027-04-01"))
+	h.cycle()
+	notify := one(t, h.newMails(), "notification", and(kind(liaison.MailNotification), to("ccamp-chairs@example.org")))
+	h.deliver(h.reply(notify, "Heidi Chair <heidi.chair@example.org>", "respond\n\nCCAMP has no comments.", signed()))
+	h.cycle()
+	ss := h.statements()
+	if len(ss) != 2 {
+		t.Fatalf("%d statements", len(ss))
+	}
+	resp := ss[1]
+	if !slices.Equal(resp.FromBodies, []string{"IETF CCAMP WG"}) || len(resp.Problems) != 0 || resp.State != liaison.StateSent {
+		t.Errorf("response from %q, problems %+v, state %s; want from CCAMP alone, sent", resp.FromBodies, resp.Problems, resp.State)
+	}
+	letter := one(t, h.newMails(), "the response", kind(liaison.MailStatement))
+	if !slices.Equal(letter.HeaderTo, []string{"liaisons@example.com"}) {
+		t.Errorf("response To = %v, want BBF's Send Reply To", letter.HeaderTo)
+	}
+
+	// Redirecting our response is refused.
+	h.clock.Advance(24 * time.Hour)
+	h.deliver(h.reply(letter, "Heidi Chair <heidi.chair@example.org>", "redirect detnet", signed()))
+	h.cycle()
+	s, evs := h.statementOf(resp.ID)
+	if !slices.Equal(s.ToBodies, resp.ToBodies) {
+		t.Errorf("outgoing statement redirected to %q", s.ToBodies)
+	}
+	if ev := eventsOf(evs, liaison.EventCommandRefused); len(ev) != 1 || !strings.Contains(ev[0].Text, "outgoing") {
+		dumpEvents(t, h, resp.ID)
+		t.Errorf("refusals %+v, want one saying it is outgoing", ev)
+	}
+}

@@ -246,7 +246,7 @@ func (o *Office) execute(tx *store.Tx, s *liaison.Statement, c liaison.Command, 
 			Title:        "Response to " + s.Title,
 			Purpose:      liaison.PurposeResponse,
 			PurposeLabel: "In Response",
-			FromBodies:   append([]string(nil), s.ToBodies...),
+			FromBodies:   o.respondingBodies(s, actor),
 			Body:         strings.TrimSpace(rest),
 			InResponseTo: []liaison.ID{s.ID},
 			References:   []string{s.ID.String()},
@@ -261,6 +261,36 @@ func (o *Office) execute(tx *store.Tx, s *liaison.Statement, c liaison.Command, 
 		return fmt.Sprintf("Drafted the response %s (%s) to %s.", resp.ID, resp.State, strings.Join(resp.ToBodies, ", ")), nil
 	}
 	return "", fmt.Errorf("unknown command %q", c.Verb)
+}
+
+// respondingBodies are the groups a response by actor comes from: those
+// of the statement's To bodies the directory names actor for (a chair of
+// CCAMP answers for CCAMP, not for the IEEE group that was copied), else
+// all of them the directory knows, else all as written.
+func (o *Office) respondingBodies(s *liaison.Statement, actor string) []string {
+	dir := o.dir()
+	var mine, known []string
+	for _, b := range s.ToBodies {
+		g, ok := dir.Lookup(b)
+		if !ok {
+			continue
+		}
+		known = append(known, b)
+		people := append(append([]string(nil), g.Contacts...), g.Approvers...)
+		for _, p := range people {
+			if a, err := liaison.ParseAddress(p); err == nil && strings.EqualFold(a.Email, actor) {
+				mine = append(mine, b)
+				break
+			}
+		}
+	}
+	switch {
+	case len(mine) > 0:
+		return mine
+	case len(known) > 0:
+		return known
+	}
+	return append([]string(nil), s.ToBodies...)
 }
 
 // splitCommands reads the command lines at the top of a reply and returns
