@@ -22,10 +22,11 @@ type source struct {
 // fwdHeader is the header block of a forwarded message (attached
 // message/rfc822 or inline "Forwarded message" block).
 type fwdHeader struct {
-	from    []liaison.Address
-	to      []liaison.Address
-	replyTo []liaison.Address
-	subject string
+	explicit bool // the marker says "forwarded", not just "original message"
+	from     []liaison.Address
+	to       []liaison.Address
+	replyTo  []liaison.Address
+	subject  string
 }
 
 func (e *extraction) allAttachments() []*Part {
@@ -49,9 +50,11 @@ func (e *extraction) allAttachments() []*Part {
 
 // inline forward markers.
 var (
-	fwdMarkerRE = regexp.MustCompile(`(?i)^\s*(?:-{2,}\s*(?:forwarded message|original message|weitergeleitete nachricht|ursprüngliche nachricht|message transféré|message d'origine|mensaje reenviado|mensaje original|messaggio inoltrato|doorgestuurd bericht)\s*-{2,}|begin forwarded message\s*:|début du message réexpédié\s*:|anfang der weitergeleiteten nachricht\s*:)\s*$`)
-	sentLineRE  = regexp.MustCompile(`(?i)^\s*\*?(sent|gesendet|envoyé|date)\s*\*?\s*:`)
-	fwdHdrRE    = regexp.MustCompile(`(?i)^\s*\*?(from|von|de|sent|date|datum|gesendet|envoyé|to|an|à|cc|subject|betreff|objet|reply-to|antwort an)\s*\*?\s*:\s*(.*)$`)
+	fwdMarkerRE   = regexp.MustCompile(`(?i)^\s*(?:-{2,}\s*(?:forwarded message|original message|weitergeleitete nachricht|ursprüngliche nachricht|message transféré|message d'origine|mensaje reenviado|mensaje original|messaggio inoltrato|doorgestuurd bericht)\s*-{2,}|begin forwarded message\s*:|début du message réexpédié\s*:|anfang der weitergeleiteten nachricht\s*:)\s*$`)
+	forwardWordRE = regexp.MustCompile(`(?i)forward|weitergeleitet|transféré|réexpédié|reenviado|inoltrato|doorgestuurd`)
+	fwdSubjectRE  = regexp.MustCompile(`(?i)^\s*(?:fwd?|wg|tr|rv|enc|doorst|vs|i)\s*:`)
+	sentLineRE    = regexp.MustCompile(`(?i)^\s*\*?(sent|gesendet|envoyé|date)\s*\*?\s*:`)
+	fwdHdrRE      = regexp.MustCompile(`(?i)^\s*\*?(from|von|de|sent|date|datum|gesendet|envoyé|to|an|à|cc|subject|betreff|objet|reply-to|antwort an)\s*\*?\s*:\s*(.*)$`)
 )
 
 // splitInlineForward finds an inline forwarded message in a cover text:
@@ -74,7 +77,7 @@ func splitInlineForward(text string) (string, *fwdHeader, string) {
 		if start < 0 {
 			continue
 		}
-		h := &fwdHeader{}
+		h := &fwdHeader{explicit: fwdMarkerRE.MatchString(t) && forwardWordRE.MatchString(t)}
 		j := start
 		for j < len(lines) && strings.TrimSpace(lines[j]) == "" && j < start+2 {
 			j++
@@ -144,6 +147,11 @@ func (e *extraction) collect() ([]*source, []*fwdHeader) {
 		for k := 0; k < 4; k++ {
 			note, fh, rest := splitInlineForward(text)
 			if fh == nil {
+				break
+			}
+			if !fh.explicit && !fwdSubjectRE.MatchString(headerText(d.header, "Subject")) && substantive(note) {
+				// A reply quoting an earlier mail: the quote is not the statement.
+				text = note
 				break
 			}
 			add(name, note, false)
@@ -331,6 +339,9 @@ func (e *extraction) statement() {
 		if b := proseFromBody(srcs, r.Subject); b != "" {
 			r.FromBodies = []string{b}
 		}
+	}
+	if len(r.ToBodies) == 0 {
+		r.ToBodies = dedupe(proseToBodies(srcs, r.Subject))
 	}
 
 	// Deadline, before the purpose: "For Comment" depends on it.
@@ -549,15 +560,41 @@ func headingBodies(srcs []*source) (string, []string) {
 	return from, dedupe(to)
 }
 
-var proseFromRE = regexp.MustCompile(`(?i)(?:on behalf of|liaison statement from|an? LS from|LS from)\s+(?:the\s+)?([A-Z0-9][\w\-./]*(?:\s+[A-Z0-9][\w\-./]*){0,6})`)
+var (
+	proseFromRE = regexp.MustCompile(`(?:(?i:on behalf of)|(?i:liaison(?:\s+statement)?|ls|statement|letter)\s+(?i:from))\s+(?:the\s+)?([A-Z0-9][\w\-./&]*(?:\s+[A-Z0-9][\w\-./&]*){0,6})`)
+	proseToRE   = regexp.MustCompile(`(?:(?i:liaison(?:\s+statement)?|ls|statement|letter)(?:\s+[\w\-]+){0,5}?|(?i:addressed))\s+(?i:to)\s+(?:the\s+)?([A-Z0-9][\w\-./&]*(?:\s+[A-Z0-9][\w\-./&]*){0,6})`)
+)
+
+// proseToBodies reads the receiving body from the cover's words ("this
+// liaison statement to the IETF EMU WG", "LS to IETF CCAMP").
+func proseToBodies(srcs []*source, subject string) []string {
+	for _, s := range append(texts(srcs), subject) {
+		if len(s) > 4000 {
+			s = s[:4000]
+		}
+		for _, m := range proseToRE.FindAllStringSubmatch(s, 8) {
+			b := strings.Trim(m[1], " .,:;")
+			if hasAcronym(b) {
+				var out []string
+				for _, it := range splitBodies(b) {
+					out = append(out, it.Name)
+				}
+				if len(out) > 0 {
+					return out
+				}
+			}
+		}
+	}
+	return nil
+}
 
 // proseFromBody reads the sending body from the cover's words ("on behalf
 // of 3GPP TSG SA WG2", "a liaison statement from ITU-T Study Group 15").
 func proseFromBody(srcs []*source, subject string) string {
 	for _, s := range append([]string{subject}, texts(srcs)...) {
-		if m := proseFromRE.FindStringSubmatch(s); m != nil {
+		for _, m := range proseFromRE.FindAllStringSubmatch(s, 8) {
 			b := strings.Trim(m[1], " .,:;")
-			if hasAcronym(b) {
+			if hasAcronym(b) || len(strings.Fields(b)) >= 2 {
 				return b
 			}
 		}
@@ -653,7 +690,12 @@ var deadlineCueRE = regexp.MustCompile(`(?i)\b(?:by|before|no later than|not lat
 func (e *extraction) sentenceDeadline(text string, order DateOrder) (liaison.Date, bool) {
 	for _, m := range findDates(text, order) {
 		pre := text[max(0, m.Start-40):m.Start]
-		if !deadlineCueRE.MatchString(pre) {
+		cues := deadlineCueRE.FindAllStringIndex(pre, -1)
+		if len(cues) == 0 {
+			continue
+		}
+		// "before the next meeting on <date>" dates the meeting, not a reply.
+		if strings.Contains(strings.ToLower(pre[cues[len(cues)-1][1]:]), "meeting") {
 			continue
 		}
 		if m.Ambiguous {
@@ -680,7 +722,7 @@ func (e *extraction) proseDeadline(srcs []*source) {
 		}
 		order := dateOrderHint(text)
 		for _, sent := range sentenceRE.Split(text, -1) {
-			if !replyCueRE.MatchString(sent) || strings.Contains(strings.ToLower(sent), "meeting") && !strings.Contains(strings.ToLower(sent), "before") {
+			if !replyCueRE.MatchString(sent) {
 				continue
 			}
 			if d, ok := e.sentenceDeadline(sent, order); ok {
@@ -939,4 +981,16 @@ func actionsAsk(srcs []*source) bool {
 		}
 	}
 	return false
+}
+
+// substantive reports whether a note before a quoted mail says more than
+// "FYI": several lines or labelled fields.
+func substantive(note string) bool {
+	n := 0
+	for _, l := range strings.Split(note, "\n") {
+		if strings.TrimSpace(l) != "" {
+			n++
+		}
+	}
+	return n >= 4 || len(parseLabels(note)) >= 2
 }
