@@ -135,7 +135,7 @@ func nextIsHeader(lines []string, i int) bool {
 
 func (e *extraction) threadReply() {
 	r := e.res
-	r.Title = cleanSubject(r.Subject)
+	r.Title = threadTitle(r.Subject)
 	if r.From.Email != "" {
 		r.FromContacts = append(r.FromContacts, r.From)
 	}
@@ -145,4 +145,25 @@ func (e *extraction) threadReply() {
 	for _, p := range e.allAttachments() {
 		r.Attachments = append(r.Attachments, p)
 	}
+}
+
+// daemonPrefixRE matches the words our own mails put before a statement's
+// title in their subjects ("Approval needed: X", "Deadline in 7 days: X").
+var daemonPrefixRE = regexp.MustCompile(`(?i)^(?:new liaison statement(?: from .*)?|liaison statement|approval (?:needed|requested)|deadline (?:today|in .*)|liaison deadline .*|overdue(?: since .*)?|reminder|auto(?:: [a-z ]+)?|received|submitted|done|not carried out)$`)
+
+// threadTitle is the statement title in a reply's subject: reply prefixes,
+// our tag and our subject wording removed.
+func threadTitle(subject string) string {
+	t := cleanSubject(subject)
+	for k := 0; k < 3; k++ {
+		i := strings.Index(t, ": ")
+		if i <= 0 || i > 100 || !daemonPrefixRE.MatchString(t[:i]) {
+			break
+		}
+		t = strings.TrimSpace(t[i+2:])
+	}
+	if m := dtSubjectRE.FindStringSubmatch(t); m != nil {
+		t = m[1]
+	}
+	return cleanTitle(t)
 }
