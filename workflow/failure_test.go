@@ -3,6 +3,8 @@ package workflow_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
+	"sync"
 	"strings"
 	"testing"
 
@@ -90,4 +92,35 @@ func TestProcessingFailure(t *testing.T) {
 		t.Fatalf("after reprocess: %d statements", len(ss))
 	}
 	one(t, h.newMails(), "the notification after reprocess", and(kind(liaison.MailNotification), to("ccamp-chairs@example.org")))
+}
+
+// Two passes over the pending queue at once (the daemon's loop and an
+// administrator's reprocess) still process each message once.
+func TestConcurrentProcessing(t *testing.T) {
+	h := newHarness(t)
+	const n = 12
+	for i := range n {
+		h.deliver(h.labelled(fmt.Sprintf("bbf-%d@example.com", i), fmt.Sprintf("Statement %d", i), "Broadband Forum", "IETF IPPM WG", "For Information", ""))
+	}
+	if _, err := h.cap.Once(h.ctx); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for range 3 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := h.office.ProcessPending(h.ctx); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if got := len(h.statements()); got != n {
+		t.Errorf("%d statements from %d messages", got, n)
+	}
+	h.flush()
+	if got := count(h.newMails(), kind(liaison.MailNotification)); got != n {
+		t.Errorf("%d notifications, want %d", got, n)
+	}
 }

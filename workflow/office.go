@@ -175,8 +175,11 @@ func (o *Office) Process(ctx context.Context, m liaison.Message) error {
 	}
 	auth := o.authenticate(raw, r)
 	return o.db.Update(ctx, func(tx *store.Tx) error {
-		// Another copy may have been processed since capture (a forwarded
-		// duplicate with a new Message-ID is a new statement; the same one is not).
+		// Another pass (the daemon's loop and an administrator's reprocess)
+		// may have handled it since it was listed: then it is done.
+		if moved, err := stateMoved(tx, m); err != nil || moved {
+			return err
+		}
 		m.Kind = r.Kind
 		var err error
 		switch r.Kind {
@@ -208,6 +211,9 @@ func (o *Office) Process(ctx context.Context, m liaison.Message) error {
 // fail marks m failed and alerts the coordinators, in its own transaction.
 func (o *Office) fail(ctx context.Context, m liaison.Message, cause error) error {
 	return o.db.Update(ctx, func(tx *store.Tx) error {
+		if moved, err := stateMoved(tx, m); err != nil || moved {
+			return err
+		}
 		m.State = liaison.MessageFailed
 		m.Error = cause.Error()
 		if err := tx.MarkMessage(m); err != nil {
@@ -216,6 +222,16 @@ func (o *Office) fail(ctx context.Context, m liaison.Message, cause error) error
 		_, err := o.alert(tx, nil, dispatch.AlertUnparseable, fmt.Sprintf("A captured message could not be processed; its raw bytes are kept.\n\nMessage-ID: %s\nSHA-256: %s\nError: %v\n\nRun `liaisond reprocess` after fixing the cause.", m.MessageID, m.SHA256, cause))
 		return err
 	})
+}
+
+// stateMoved reports whether m's stored state is no longer the one it was
+// listed with: another pass got to it first.
+func stateMoved(tx *store.Tx, m liaison.Message) (bool, error) {
+	cur, err := tx.Message(m.SHA256)
+	if err != nil {
+		return false, fmt.Errorf("read message %s: %w", m.SHA256, err)
+	}
+	return cur.State != m.State, nil
 }
 
 func (o *Office) dir() *liaison.Directory { return o.opts.Directory() }

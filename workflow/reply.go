@@ -110,7 +110,9 @@ func (o *Office) threadReply(tx *store.Tx, m *liaison.Message, r *extract.Result
 	for _, c := range cmds {
 		err := liaison.Authorize(c, s, o.dir(), cc)
 		if err == nil && c.Verb == liaison.VerbApprove {
-			if first, uerr := tx.UseToken("approve:" + r.Token); uerr != nil {
+			// Keyed by the mail the token names, not its spelling: an
+			// upper-cased copy of the token is the same approval.
+			if first, uerr := tx.UseToken(fmt.Sprintf("approve:%d", tok.SendID)); uerr != nil {
 				return uerr
 			} else if !first {
 				err = &liaison.Refusal{Command: c, Reason: "this approval request was already used"}
