@@ -130,6 +130,21 @@ func (e *extraction) bounce() {
 			break
 		}
 	}
+	if b.SendID == 0 {
+		// The report text (X-Postfix-Sender) or the returned header may name it.
+		texts := []string{e.doc.deliveryStatus}
+		if e.doc.returned != nil {
+			texts = append(texts, e.doc.returned.Get("Return-Path"))
+		}
+		for _, t := range texts {
+			if m := verpRE.FindStringSubmatch(t); m != nil {
+				if id, err := strconv.ParseUint(m[1], 10, 64); err == nil {
+					b.SendID = id
+					break
+				}
+			}
+		}
+	}
 	if b.SendID == 0 && b.OriginalEnvelopeID != "" {
 		// Our envelope ids are the send ids, decimal, possibly with a prefix.
 		if m := trailingNumRE.FindStringSubmatch(b.OriginalEnvelopeID); m != nil && strings.HasPrefix(strings.ToLower(b.OriginalEnvelopeID), "b-") {

@@ -228,3 +228,34 @@ func ParseDeadline(s string, order DateOrder) (liaison.Date, error) {
 	}
 	return ms[0].Date, nil
 }
+
+var (
+	dmNoYearRE = regexp.MustCompile(`(?i)\b(\d{1,2})(?:st|nd|rd|th)?\.?(?:\s+of)?[\s\-]+(` + monthAlt + `)\b`)
+	mdNoYearRE = regexp.MustCompile(`(?i)\b(` + monthAlt + `)\.?\s+(\d{1,2})(?:st|nd|rd|th)?\b`)
+)
+
+// yearlessDate reads "15 January" or "January 15th" without a year as the
+// first such day on or after ref (less a month's grace: a deadline written
+// in early January for "20 December" means the one just past).
+func yearlessDate(s string, ref time.Time) (liaison.Date, bool) {
+	var d int
+	var mo time.Month
+	if m := dmNoYearRE.FindStringSubmatch(s); m != nil {
+		d, _ = strconv.Atoi(m[1])
+		mo = monthNames[strings.ToLower(m[2])]
+	} else if m := mdNoYearRE.FindStringSubmatch(s); m != nil {
+		mo = monthNames[strings.ToLower(m[1])]
+		d, _ = strconv.Atoi(m[2])
+	} else {
+		return liaison.Date{}, false
+	}
+	y := ref.Year()
+	dt, ok := mkDate(y, mo, d)
+	if !ok {
+		return liaison.Date{}, false
+	}
+	if dt.Time(time.UTC).Before(ref.AddDate(0, -1, 0)) {
+		dt, ok = mkDate(y+1, mo, d)
+	}
+	return dt, ok
+}

@@ -301,6 +301,14 @@ func (e *extraction) run() {
 		r.NoAutoAnswer = true
 	case liaison.KindAutoReply:
 		r.ThreadStatement, r.Token = e.thread(h)
+		if r.ThreadStatement.IsZero() && e.doc.mdn {
+			// An MDN names the message it reports on in its report part.
+			for _, blk := range dsnBlocks(e.doc.deliveryStatus) {
+				if m := ownMsgIDRE.FindStringSubmatch(strings.TrimSpace(blk["original-message-id"])); m != nil {
+					r.ThreadStatement, _ = liaison.ParseID(m[1])
+				}
+			}
+		}
 		r.NoAutoAnswer = true
 	case liaison.KindThreadReply:
 		e.threadReply()

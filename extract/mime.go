@@ -236,9 +236,9 @@ func (w *walker) walk(e *message.Entity, depth int, doc *mailDoc, top bool) {
 			mh := mail.Header{Header: message.Header{Header: h}}
 			doc.returned = &mh
 		}
-	case mt == "message/disposition-notification":
+	case mt == "message/disposition-notification" || mt == "message/global-disposition-notification":
 		doc.mdn = true
-		w.readAll(e.Body, "disposition notification")
+		doc.deliveryStatus = string(w.readAll(e.Body, "disposition notification"))
 	default:
 		w.leaf(e, mt, params, doc)
 	}

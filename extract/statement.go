@@ -6,6 +6,7 @@ import (
 	"path"
 	"regexp"
 	"strings"
+	"time"
 
 	"liaison"
 )
@@ -668,6 +669,10 @@ func (e *extraction) deadline(srcs []*source) {
 				r.Deadline = d
 				return
 			}
+			if d, ok := yearlessDate(firstLine(f.Value), e.refTime()); ok {
+				r.Deadline = d
+				return
+			}
 		}
 	}
 	for _, s := range srcs {
@@ -993,4 +998,12 @@ func substantive(note string) bool {
 		}
 	}
 	return n >= 4 || len(parseLabels(note)) >= 2
+}
+
+// refTime is when the mail was written (its Date), else now.
+func (e *extraction) refTime() time.Time {
+	if !e.res.Date.IsZero() {
+		return e.res.Date
+	}
+	return e.opts.Now()
 }

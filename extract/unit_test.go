@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"liaison"
 )
@@ -307,5 +308,21 @@ func TestAuthResults(t *testing.T) {
 	}
 	if d := ar.Passed("spf"); len(d) != 0 {
 		t.Fatalf("spf passed %v", d)
+	}
+}
+
+func TestYearlessDate(t *testing.T) {
+	ref := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
+	tests := []struct{ in, want string }{
+		{"15 January", "2027-01-15"},
+		{"December 1st", "2026-12-01"},
+		{"1 November", "2026-11-01"},
+		{"1 March", "2027-03-01"},
+	}
+	for _, tt := range tests {
+		d, ok := yearlessDate(tt.in, ref)
+		if !ok || d.String() != tt.want {
+			t.Errorf("%s: got %s %v, want %s", tt.in, d, ok, tt.want)
+		}
 	}
 }
