@@ -202,6 +202,14 @@ func startDemo(ctx context.Context, o demoOptions) (*demo, error) {
 		return fail(err)
 	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	// The admin commands reach the demo as they reach `serve`.
+	a := &admin{db: db, cfg: c, logger: log, wire: func() (*daemon, error) { return dmn, nil }}
+	stopControl, err := serveControl(runCtx, controlPath(c.Store.Path), a, log)
+	if err != nil {
+		cancel()
+		return fail(err)
+	}
+	closers = append(closers, stopControl)
 	done := make(chan error, 1)
 	go func() { done <- dmn.run(runCtx, webLn, h) }()
 
@@ -214,13 +222,14 @@ func startDemo(ctx context.Context, o demoOptions) (*demo, error) {
   IMAP mailbox   %s  user %q password %q  (the central alias's mailbox: %d sample statements)
   SMTP           %s  (mail to %s lands in the mailbox; all other mail is captured here)
   Store          %s
+  Admin          liaisond list -config %s   (also show, export, backup, ...)
 
 Send a statement of your own:  liaisond demo send -smtp %s FILE.eml
 or point any mail client at the SMTP address above and write to %s.
 Reply to a captured notification (its Reply-To is a statements+TOKEN@ address) with "taken" or
 "comment-public" on the first line, and watch the record change. Ctrl-C stops the demo.
 
-`, url, url, imapLn.Addr(), demoUser, demoPassword, len(samples), smtpLn.Addr(), demoAlias, c.Store.Path, smtpLn.Addr(), demoAlias)
+`, url, url, imapLn.Addr(), demoUser, demoPassword, len(samples), smtpLn.Addr(), demoAlias, c.Store.Path, cfgPath, smtpLn.Addr(), demoAlias)
 	}
 	var once sync.Once
 	var stopErr error

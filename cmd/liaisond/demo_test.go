@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -72,6 +73,15 @@ func TestDemo(t *testing.T) {
 		waitFor(t, "the notification of "+id, func() bool { return notified(id) })
 	}
 	waitFor(t, "the mails shown on stdout", func() bool { return strings.Contains(out.String(), "mail #1 sent") })
+
+	// The admin commands reach the demo through its control socket.
+	demoCfg := filepath.Join(filepath.Dir(d.DB.Path()), "demo.toml")
+	if !strings.Contains(out.String(), "liaisond list -config "+demoCfg) {
+		t.Errorf("the banner does not show the admin command line")
+	}
+	if r := runCLI(t, ctx, "list", "-config", demoCfg); r.code != exitOK || strings.Count(r.stdout, "LS-") != len(samples) {
+		t.Errorf("list against the demo: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
 
 	// demo send: a statement of one's own goes through the SMTP server into
 	// the mailbox and onto the record.

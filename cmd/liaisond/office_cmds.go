@@ -87,7 +87,7 @@ var approveCommand = adminCommand{
 }
 
 var reprocessCommand = adminCommand{
-	name: "reprocess", summary: "re-run processing of captured messages that failed or are pending",
+	name: "reprocess", summary: "re-run extraction on every captured message (after an upgrade); people's changes are kept",
 	usage: "reprocess [-config FILE]",
 	flags: func(fs *flag.FlagSet) func(context.Context, *admin, io.Writer) error {
 		return func(ctx context.Context, a *admin, w io.Writer) error {
