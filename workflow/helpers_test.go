@@ -163,6 +163,15 @@ type sink struct {
 	addr string
 	mu   sync.Mutex
 	msgs []envelope
+	// refuse, when set, answers RCPT TO (nil accepts).
+	refuse func(rcpt string) error
+}
+
+// refuseWith makes the server answer RCPT TO with f (nil: accept all).
+func (s *sink) refuseWith(f func(rcpt string) error) {
+	s.mu.Lock()
+	s.refuse = f
+	s.mu.Unlock()
 }
 
 type envelope struct {
@@ -206,6 +215,14 @@ func (ss *sinkSession) Mail(from string, _ *smtp.MailOptions) error {
 	return nil
 }
 func (ss *sinkSession) Rcpt(to string, _ *smtp.RcptOptions) error {
+	ss.s.mu.Lock()
+	refuse := ss.s.refuse
+	ss.s.mu.Unlock()
+	if refuse != nil {
+		if err := refuse(strings.ToLower(to)); err != nil {
+			return err
+		}
+	}
 	ss.cur.To = append(ss.cur.To, strings.ToLower(to))
 	return nil
 }

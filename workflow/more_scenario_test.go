@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/emersion/go-smtp"
+
 	"liaison"
 	"liaison/store"
 )
@@ -377,5 +379,53 @@ func TestRespondFromOwnGroupAndNoOutgoingRedirect(t *testing.T) {
 	if ev := eventsOf(evs, liaison.EventCommandRefused); len(ev) != 1 || !strings.Contains(ev[0].Text, "outgoing") {
 		dumpEvents(t, h, resp.ID)
 		t.Errorf("refusals %+v, want one saying it is outgoing", ev)
+	}
+}
+
+// An approved statement is recorded as sent only once the SMTP server
+// accepted it: not after a temporary refusal, and never after a permanent
+// one, which the coordinators hear of.
+func TestSentOnlyWhenAccepted(t *testing.T) {
+	for _, permanent := range []bool{false, true} {
+		t.Run(fmt.Sprintf("permanent=%v", permanent), func(t *testing.T) {
+			h := newHarness(t)
+			code := 451
+			if permanent {
+				code = 550
+			}
+			// Every recipient but the coordinators is refused: dispatch counts a statement sent
+			// when any one recipient (a Cc) accepted it, even with its
+			// Send-To refused (reported to dispatch's owner).
+			h.smtp.refuseWith(func(rcpt string) error {
+				if slices.Contains(h.cfg.Coordinators, rcpt) {
+					return nil
+				}
+				return &smtp.SMTPError{Code: code, EnhancedCode: smtp.EnhancedCode{code / 100, 1, 1}, Message: "not now"}
+			})
+			h.deliver(h.submission("Heidi Chair <heidi.chair@example.org>", ccampToSG15, "CCAMP progress."))
+			h.cycle()
+			id := mustID(t, "LS-2027-0001")
+			s, evs := h.statementOf(id)
+			want := liaison.StateApproved
+			if permanent {
+				want = liaison.StateSendFailed
+			}
+			if s.State != want || len(eventsOf(evs, liaison.EventSent)) != 0 {
+				dumpEvents(t, h, id)
+				t.Fatalf("after the refusal: state %s, want %s and no sent event", s.State, want)
+			}
+			if permanent {
+				if n := count(h.newMails(), kind(liaison.MailAlert)); n != 1 {
+					t.Errorf("%d alerts, want 1", n)
+				}
+				return
+			}
+			h.smtp.refuseWith(nil)
+			h.clock.Advance(time.Hour)
+			h.flush()
+			if s, _ := h.statementOf(id); s.State != liaison.StateSent {
+				t.Errorf("after the retry: state %s, want sent", s.State)
+			}
+		})
 	}
 }
