@@ -144,3 +144,51 @@ Content-Type: text/rfc822-headers
 --b0und--
 `, m.From, h.clock.Now().Format(time.RFC1123Z), rcpt, strings.ReplaceAll(string(head), "\r\n", "\n"), h.msgNo), "\n", "\r\n"))
 }
+
+// List and bulk mail is recorded like any other but never answered; our
+// own mail coming back is dropped with an event.
+func TestNoAnswersToMachines(t *testing.T) {
+	h := newHarness(t)
+	raw := h.sg15Statement("sg15-ls99@example.com")
+	raw = append([]byte("List-Id: SG15 liaisons <sg15-ls.lists.example.com>\r\nPrecedence: list\r\n"), raw...)
+	h.deliver(raw)
+	h.cycle()
+	mails := h.newMails()
+	if n := len(h.statements()); n != 1 {
+		t.Fatalf("%d statements from list mail, want 1", n)
+	}
+	notify := one(t, mails, "notification", kind(liaison.MailNotification))
+	if n := count(mails, kind(liaison.MailAcknowledgement)); n != 0 {
+		t.Errorf("list mail was acknowledged")
+	}
+
+	// The chairs' list echoes a chair's unauthenticated command: refused,
+	// recorded, not answered.
+	h.clock.Advance(time.Hour)
+	echo := h.reply(notify, "Heidi Chair <heidi.chair@example.org>", "taken")
+	echo = append([]byte("List-Id: CCAMP chairs <ccamp-chairs.example.org>\r\n"), echo...)
+	h.deliver(echo)
+	h.cycle()
+	id := mustID(t, "LS-2027-0001")
+	s, evs := h.statementOf(id)
+	if s.State != liaison.StateRecorded || len(eventsOf(evs, liaison.EventCommandRefused)) != 1 {
+		t.Errorf("state %s, %d refusals; want recorded and one refusal", s.State, len(eventsOf(evs, liaison.EventCommandRefused)))
+	}
+	if mails := h.newMails(); len(mails) != 0 {
+		t.Errorf("list mail was answered:\n%s", describe(mails))
+	}
+
+	// Our own notification delivered back to the liaison mailbox.
+	h.deliver(notify.Raw)
+	h.cycle()
+	if mails := h.newMails(); len(mails) != 0 {
+		t.Errorf("our own mail caused mail:\n%s", describe(mails))
+	}
+	if n := len(h.statements()); n != 1 {
+		t.Errorf("our own mail became a statement")
+	}
+	_, evs2 := h.statementOf(id)
+	if len(evs2) != len(evs)+1 || evs2[len(evs2)-1].Type != liaison.EventProblem {
+		t.Errorf("our own mail: events %+v, want one problem event", evs2[len(evs):])
+	}
+}
