@@ -41,37 +41,42 @@ func runRestore(ctx context.Context, e *env, args []string) error {
 	// The backup must be a sound store before it replaces anything.
 	bdb, err := store.Open(ctx, backup, store.Options{ReadOnly: true})
 	if err != nil {
-		return fmt.Errorf("restore: %s is not a usable store: %w", backup, err)
+		return fmt.Errorf("%s is not a usable store: %w", backup, err)
 	}
 	checkErr := bdb.Check(ctx)
 	bdb.Close()
 	if checkErr != nil {
-		return fmt.Errorf("restore: %s fails its consistency check: %w", backup, checkErr)
+		return fmt.Errorf("%s fails its consistency check: %w", backup, checkErr)
 	}
 	// Refuse while anyone holds the target: opening it takes the lock.
 	if _, err := os.Stat(target); err == nil {
 		tdb, err := store.Open(ctx, target, store.Options{})
 		if err != nil {
 			if errors.Is(err, liaison.ErrStoreLocked) {
-				return fmt.Errorf("restore: refused: %w; stop the daemon first", err)
+				return fmt.Errorf("refused: %w; stop the daemon first", err)
 			}
-			return fmt.Errorf("restore: %w", err)
+			return err
 		}
 		defer tdb.Close()
 	}
 	tmp := filepath.Join(filepath.Dir(target), "."+filepath.Base(target)+".restore")
 	if err := copyFile(tmp, backup); err != nil {
-		return fmt.Errorf("restore: %w", err)
+		return err
 	}
 	// Run as root on a store owned by the daemon's user, the restored file
 	// must stay the daemon's, or it could no longer open it.
 	if err := keepOwner(tmp, target); err != nil {
 		os.Remove(tmp)
-		return fmt.Errorf("restore: %w", err)
+		return err
 	}
 	if err := os.Rename(tmp, target); err != nil {
 		os.Remove(tmp)
-		return fmt.Errorf("restore: %w", err)
+		return err
+	}
+	// The rename is durable once the directory is on disk too.
+	if dir, err := os.Open(filepath.Dir(target)); err == nil {
+		dir.Sync()
+		dir.Close()
 	}
 	fmt.Fprintf(e.stdout, "restore: %s now holds the backup %s\n", target, backup)
 	return nil
