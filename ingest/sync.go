@@ -288,10 +288,14 @@ func (c *Capturer) capture(ctx context.Context, cl *conn, mbox, after string, ba
 		}
 		large := b.cost >= largeBatch
 		if large {
-			// Nothing is in flight now (the loop above waited). Hand the
-			// garbage of earlier batches back before holding the large
-			// message twice (our copy and bbolt's page buffer at commit);
-			// without it the GC lets the heap grow to twice the live size.
+			// Fetch a large batch with nothing else in flight, and hand the
+			// garbage of earlier batches back first: the commit holds the
+			// message more than once (our copy, bbolt's page buffer and its
+			// copies on remap), and the GC would let the heap grow to twice
+			// the live size.
+			for pending > 0 {
+				handle(<-results)
+			}
 			debug.FreeOSMemory()
 		}
 		msgs, err := cl.fetchBatch(b, c.opts.MaxMessageSize)
