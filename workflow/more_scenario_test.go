@@ -429,3 +429,30 @@ func TestSentOnlyWhenAccepted(t *testing.T) {
 		})
 	}
 }
+
+// Through a server without subaddressing (Exchange) the reply reaches the
+// bare alias; the token in References still carries the approval.
+func TestApproveWithoutSubaddress(t *testing.T) {
+	h := newHarness(t)
+	s, req := submitForApproval(t, h)
+	h.deliver(h.reply(req, "Heidi Chair <heidi.chair@example.org>", "approve", signed(), replyTo("liaison-coordination@example.org")))
+	h.cycle()
+	if got, _ := h.statementOf(s.ID); got.State != liaison.StateSent {
+		dumpEvents(t, h, s.ID)
+		t.Fatalf("state = %s, want sent", got.State)
+	}
+}
+
+// Without acknowledge_senders the sender gets nothing.
+func TestNoAcknowledgement(t *testing.T) {
+	h := newHarness(t)
+	h.cfg.Reminders.AcknowledgeSenders = false
+	h.restart()
+	h.deliver(h.sg15Statement("sg15-ls99@example.com"))
+	h.cycle()
+	mails := h.newMails()
+	one(t, mails, "notification", kind(liaison.MailNotification))
+	if len(mails) != 1 {
+		t.Errorf("mails:\n%s", describe(mails))
+	}
+}
