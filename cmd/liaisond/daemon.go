@@ -156,7 +156,11 @@ func (d *daemon) readyz(w http.ResponseWriter, r *http.Request) {
 	var problems []string
 	st := d.capturer.Status()
 	limit := 2*time.Duration(d.cfg.IMAP.PollInterval) + time.Minute
-	if !st.Connected && time.Since(st.LastPoll) > limit {
+	switch {
+	case st.Connected:
+	case st.LastPoll.IsZero():
+		problems = append(problems, fmt.Sprintf("imap: not connected yet (%s)", st.LastError))
+	case time.Since(st.LastPoll) > limit:
 		problems = append(problems, fmt.Sprintf("imap: not connected since %s (%s)", st.LastPoll.Format(time.RFC3339), st.LastError))
 	}
 	err := d.db.View(r.Context(), func(tx *store.Tx) error {

@@ -433,3 +433,54 @@ func TestServeSIGHUP(t *testing.T) {
 	}
 	checkNoSecrets(t, p.stderr.String())
 }
+
+// TestReadyzWrongPassword runs serve in-process with a password the IMAP
+// server refuses: /readyz says why it is not ready, and no log line holds
+// the password.
+func TestReadyzWrongPassword(t *testing.T) {
+	imapSrv := startIMAP(t, 0)
+	sink := startSMTP(t, false)
+	dir := t.TempDir()
+	cfg := writeConfig(t, dir, testConfigOptions{imap: imapSrv.addr, smtp: sink.addr})
+	const wrong = "Wrong-Password-91d2"
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var errb syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, &env{stdin: strings.NewReader(""), stdout: io.Discard, stderr: &errb,
+			getenv: testGetenv(map[string]string{"LIAISOND_TEST_IMAP_PASSWORD": wrong})}, []string{"serve", "-config", cfg})
+	}()
+	var web string
+	waitFor(t, "liaisond serving", func() bool {
+		m := servingRE.FindStringSubmatch(errb.String())
+		if m != nil {
+			web = m[1] + m[2]
+		}
+		return m != nil
+	})
+	var body string
+	waitFor(t, "/readyz to name the refused login", func() bool {
+		resp, err := http.Get("http://" + web + "/readyz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		body = string(b)
+		return resp.StatusCode == http.StatusServiceUnavailable && strings.Contains(body, "AUTHENTICATIONFAILED")
+	})
+	if !strings.HasPrefix(body, "imap: not connected yet (") {
+		t.Errorf("/readyz: %q", body)
+	}
+	if metricValue(scrape(t, web), "liaisond_imap_connected") != 0 {
+		t.Errorf("liaisond_imap_connected is not 0")
+	}
+	cancel()
+	if code := <-done; code != exitOK {
+		t.Fatalf("serve exited %d\n%s", code, errb.String())
+	}
+	if strings.Contains(errb.String(), wrong) {
+		t.Errorf("the log holds the password:\n%s", grepLines(errb.String(), wrong))
+	}
+}
