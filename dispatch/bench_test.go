@@ -87,10 +87,18 @@ func BenchmarkEnqueue(b *testing.B) {
 // BenchmarkDrain10k queues 10,000 mails and drains them, reporting the time
 // to drain and the peak heap while doing so.
 func BenchmarkDrain10k(b *testing.B) {
-	const n = 10000
+	for _, bc := range []struct {
+		name   string
+		noSync bool
+	}{{"fsync", false}, {"nosync", true}} {
+		b.Run(bc.name, func(b *testing.B) { drain(b, 10000, bc.noSync) })
+	}
+}
+
+func drain(b *testing.B, n int, noSync bool) {
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
-		e, srv := benchEnv(b, false)
+		e, srv := benchEnv(b, noSync)
 		s := e.create(incoming())
 		fill(b, e, s, n)
 		runtime.GC()
