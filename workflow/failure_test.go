@@ -124,3 +124,33 @@ func TestConcurrentProcessing(t *testing.T) {
 		t.Errorf("%d notifications, want %d", got, n)
 	}
 }
+
+// Reprocessing unchanged messages changes nothing: no new version, no
+// edited event, no mail — also for a statement with problems the office
+// found (an unknown To body) rather than the extractor.
+func TestReprocessUnchanged(t *testing.T) {
+	h := newHarness(t)
+	h.deliver(h.sg15Statement("sg15-ls99@example.com"))
+	h.deliver(h.labelled("bbf-1@example.com", "Capacity review", "Broadband Forum", "IETF Capacity WG", "For Information", ""))
+	h.cycle()
+	h.newMails()
+	before := h.statements()
+	for range 2 {
+		if _, err := h.office.Reprocess(h.ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h.flush()
+	for i, s := range h.statements() {
+		_, evs := h.statementOf(s.ID)
+		if s.Version != before[i].Version || len(eventsOf(evs, liaison.EventEdited)) != 0 {
+			t.Errorf("%s: version %d -> %d, %d edited events", s.ID, before[i].Version, s.Version, len(eventsOf(evs, liaison.EventEdited)))
+		}
+		if len(s.Problems) != len(before[i].Problems) {
+			t.Errorf("%s: problems %+v -> %+v", s.ID, before[i].Problems, s.Problems)
+		}
+	}
+	if mails := h.newMails(); len(mails) != 0 {
+		t.Errorf("reprocess sent:\n%s", describe(mails))
+	}
+}

@@ -42,10 +42,7 @@ func (o *Office) statement(tx *store.Tx, m *liaison.Message, r *extract.Result) 
 		}
 		recipients = appendAddrs(recipients, g.Contacts...)
 	}
-	if len(unknown) > 0 {
-		s.Problems = append(s.Problems, liaison.Problem{Code: liaison.ProblemUnknownToBody, Field: "to_bodies",
-			Detail: "not in the group directory: " + strings.Join(unknown, ", ")})
-	}
+	s.Problems = append(s.Problems, unknownToProblems(unknown)...)
 	recipients = append(recipients, s.ToContacts...)
 	if len(recipients) == 0 {
 		recipients = o.coordinators()
@@ -124,6 +121,16 @@ func (o *Office) statement(tx *store.Tx, m *liaison.Message, r *extract.Result) 
 		}
 	}
 	return nil
+}
+
+// unknownToProblems is the problem the office records for To bodies the
+// group directory does not know.
+func unknownToProblems(unknown []string) []liaison.Problem {
+	if len(unknown) == 0 {
+		return nil
+	}
+	return []liaison.Problem{{Code: liaison.ProblemUnknownToBody, Field: "to_bodies",
+		Detail: "not in the group directory: " + strings.Join(unknown, ", ")}}
 }
 
 // linkResponse records that resp answers orig, both ways, and marks orig

@@ -170,8 +170,7 @@ func (o *Office) Process(ctx context.Context, m liaison.Message) error {
 	}
 	r := extract.Extract(ctx, raw, o.opts.Extract)
 	if m.Truncated {
-		r.Problems = append(r.Problems, liaison.Problem{Code: liaison.ProblemOversized,
-			Detail: fmt.Sprintf("the message is %d bytes, over the size limit; only its header was fetched and it was left in the mailbox, flagged", m.Size)})
+		r.Problems = append(r.Problems, oversized(m))
 	}
 	auth := o.authenticate(raw, r)
 	return o.db.Update(ctx, func(tx *store.Tx) error {
@@ -206,6 +205,11 @@ func (o *Office) Process(ctx context.Context, m liaison.Message) error {
 		m.State = liaison.MessageProcessed
 		return tx.MarkMessage(m)
 	})
+}
+
+func oversized(m liaison.Message) liaison.Problem {
+	return liaison.Problem{Code: liaison.ProblemOversized,
+		Detail: fmt.Sprintf("the message is %d bytes, over the size limit; only its header was fetched and it was left in the mailbox, flagged", m.Size)}
 }
 
 // fail marks m failed and alerts the coordinators, in its own transaction.

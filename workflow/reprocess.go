@@ -93,7 +93,18 @@ func (o *Office) refresh(ctx context.Context, m liaison.Message) error {
 		}
 		s.ToContacts, s.ToLiaisonContact = fresh.ToContacts, fresh.ToLiaisonContact
 		s.References, s.Body, s.Flags = fresh.References, fresh.Body, fresh.Flags
-		s.Problems = r.Problems
+		// The problems are the extractor's and the office's: recompute both.
+		s.Problems = append([]liaison.Problem(nil), r.Problems...)
+		if m.Truncated {
+			s.Problems = append(s.Problems, oversized(m))
+		}
+		var unknown []string
+		for _, b := range s.ToBodies {
+			if _, ok := o.dir().Lookup(b); !ok {
+				unknown = append(unknown, b)
+			}
+		}
+		s.Problems = append(s.Problems, unknownToProblems(unknown)...)
 		if sameExtraction(&before, s) {
 			return nil
 		}
