@@ -15,6 +15,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/emersion/go-message"
 	"github.com/emersion/go-message/charset"
@@ -365,6 +366,10 @@ func decodeWords(s string) string {
 
 func cleanFilename(s string) string {
 	s = decodeWords(s)
+	if !utf8.ValidString(s) {
+		// Raw 8-bit file names are nearly always windows-1252.
+		s = decodeLatin(s)
+	}
 	s = strings.ReplaceAll(s, "\\", "/")
 	s = path.Base(strings.TrimSpace(s))
 	if s == "." || s == "/" {
