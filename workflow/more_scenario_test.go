@@ -456,3 +456,32 @@ func TestNoAcknowledgement(t *testing.T) {
 		t.Errorf("mails:\n%s", describe(mails))
 	}
 }
+
+// The submitter withdraws a pending statement; a later approve is refused.
+func TestWithdrawBeforeApproval(t *testing.T) {
+	h := newHarness(t)
+	s, req := submitForApproval(t, h)
+	var conf sentMail
+	for _, m := range h.sent() {
+		if m.Kind == liaison.MailConfirmation {
+			conf = m
+		}
+	}
+	h.deliver(h.reply(conf, "Paul Member <paul.member@example.org>", "withdraw\n\nWe will send a better one.", signed()))
+	h.cycle()
+	if got, _ := h.statementOf(s.ID); got.State != liaison.StateWithdrawn {
+		dumpEvents(t, h, s.ID)
+		t.Fatalf("state = %s, want withdrawn", got.State)
+	}
+	h.clock.Advance(24 * time.Hour)
+	h.deliver(h.reply(req, "Heidi Chair <heidi.chair@example.org>", "approve", signed()))
+	h.cycle()
+	got, evs := h.statementOf(s.ID)
+	if got.State != liaison.StateWithdrawn || len(eventsOf(evs, liaison.EventCommandRefused)) != 1 {
+		t.Errorf("state %s, %d refusals", got.State, len(eventsOf(evs, liaison.EventCommandRefused)))
+	}
+	mails := h.newMails()
+	if n := count(mails, kind(liaison.MailStatement)); n != 0 {
+		t.Errorf("a withdrawn statement was sent")
+	}
+}
