@@ -332,8 +332,9 @@ type Command struct {
 	Help string
 }
 
-// Commands are the reply commands (DESIGN 7), for help texts.
-var Commands = []Command{
+// commandHelp lists the reply commands (DESIGN 7) for help texts; templates
+// see it as .Commands.
+var commandHelp = [...]Command{
 	{"approve", "release this outgoing statement (approvers only)"},
 	{"redirect <group>", "the statement is for another group: hand it over"},
 	{"respond", "the rest of your reply is the draft response"},
@@ -353,7 +354,7 @@ func (o *Outbox) view(in composeInput) View {
 		Today:      today.String(),
 		Alias:      o.opts.Alias,
 		Instance:   o.opts.Instance,
-		Commands:   Commands,
+		Commands:   commandHelp[:],
 		Reason:     m.Reason,
 		Transcript: m.Transcript,
 		Problems:   m.Problems,

@@ -109,7 +109,8 @@ type Options struct {
 	// PollInterval bounds how long Run sleeps without a Kick; default 1 minute.
 	PollInterval time.Duration
 	// MaxAttachmentBytes caps the attachments carried as MIME parts per
-	// mail (beyond it they are sent as links only); default 20 MiB.
+	// mail (beyond it they are sent as links only); default 7 MiB, which
+	// base64 keeps under the 10 MB many servers accept.
 	MaxAttachmentBytes int64
 	Now                func() time.Time
 	Logger             *slog.Logger
@@ -209,7 +210,7 @@ func New(db *store.DB, opts Options) (*Outbox, error) {
 		opts.PollInterval = time.Minute
 	}
 	if opts.MaxAttachmentBytes == 0 {
-		opts.MaxAttachmentBytes = 20 << 20
+		opts.MaxAttachmentBytes = 7 << 20
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now

@@ -344,3 +344,16 @@ func TestTemplateOverride(t *testing.T) {
 		t.Fatal("New accepted a broken template")
 	}
 }
+
+func TestAttachmentCap(t *testing.T) {
+	e := newEnv(t, "127.0.0.1:1", func(o *Options) { o.MaxAttachmentBytes = 10 })
+	s := e.create(incoming())
+	om := e.enqueue(Mail{Kind: liaison.MailNotification, Statement: s})
+	h := parseHeader(t, om.Raw)
+	if ct, _, _ := h.ContentType(); ct != "text/plain" {
+		t.Errorf("Content-Type %q: attachment carried beyond the cap", ct)
+	}
+	if !bytes.Contains(om.Raw, []byte("/ls/LS-2026-0001/attachments/LS45%20Mod%C3%")) {
+		t.Error("no attachment link")
+	}
+}
