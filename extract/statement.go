@@ -367,6 +367,10 @@ func (e *extraction) statement() {
 	if label == "" {
 		label = prosePurpose(srcs)
 	}
+	if label != "" && r.Deadline.IsZero() && !e.probs.has(liaison.ProblemAmbiguousDate) && purposeOf(label, true) == liaison.PurposeAction {
+		// "For Comment" is for action only with a deadline: look for one in the letter.
+		e.proseDeadline(srcs)
+	}
 	if label != "" {
 		r.Purpose = purposeOf(label, !r.Deadline.IsZero())
 		if r.PurposeLabel == "" {
@@ -520,9 +524,10 @@ func prosePurpose(srcs []*source) string {
 }
 
 var (
-	headingToRE   = regexp.MustCompile(`(?im)^\s*(?:liaison\s+statement|ls|liaison)\s+to\s+(?:the\s+)?(.{2,100}?)\s*$`)
-	headingFromRE = regexp.MustCompile(`(?im)^\s*(?:liaison\s+statement|ls)\s+from\s+(?:the\s+)?(.{2,100}?)(?:\s+to\s+(?:the\s+)?(.{2,100}?))?\s*$`)
-	headingOrgRE  = regexp.MustCompile(`(?im)^\s*([^\n:]{2,80}?)\s*[-–:]?\s*liaison\s+statement\s*$`)
+	headingToRE       = regexp.MustCompile(`(?im)^\s*(?:liaison\s+statement|ls|liaison)\s+to\s+(?:the\s+)?(.{2,100}?)\s*$`)
+	headingFromRE     = regexp.MustCompile(`(?im)^\s*(?:liaison\s+statement|ls)\s+from\s+(?:the\s+)?(.{2,100}?)(?:\s+to\s+(?:the\s+)?(.{2,100}?))?\s*$`)
+	headingCapsFromRE = regexp.MustCompile(`(?m)^\s*FROM\s+(?:THE\s+)?([^\n:]{2,100}?)\s*$`)
+	headingOrgRE      = regexp.MustCompile(`(?im)^\s*([^\n:]{2,80}?)\s*[-–:]?\s*liaison\s+statement\s*$`)
 )
 
 // headingBodies reads the bodies from a letter heading ("LIAISON STATEMENT
@@ -547,6 +552,9 @@ func headingBodies(srcs []*source) (string, []string) {
 			for _, it := range splitBodies(m[1]) {
 				to = append(to, it.Name)
 			}
+		}
+		if m := headingCapsFromRE.FindStringSubmatch(head); m != nil && from == "" && isHeading(m[0]) {
+			from = strings.Trim(m[1], " .:")
 		}
 		if m := headingOrgRE.FindStringSubmatch(head); m != nil && from == "" {
 			c := strings.TrimSpace(m[1])
@@ -643,8 +651,13 @@ func cleanTitle(s string) string {
 	if len(s) > 300 {
 		s = s[:300]
 	}
+	if genericTitleRE.MatchString(s) {
+		return "" // "Liaison statement" names no topic
+	}
 	return s
 }
+
+var genericTitleRE = regexp.MustCompile(`(?i)^(?:new\s+)?(?:incoming\s+)?(?:liaison(?:\s+statement)?s?|ls|statement|letter|fwd?|re|fw|no subject|\(no subject\))[.!:]?$`)
 
 // deadline finds the deadline: a labelled one first (cover, then
 // documents), then a date in the actions of a 3GPP LS.
