@@ -3,6 +3,7 @@ package extract
 import (
 	"archive/zip"
 	"bytes"
+	"compress/zlib"
 	"context"
 	"errors"
 	"fmt"
@@ -324,5 +325,62 @@ func TestYearlessDate(t *testing.T) {
 		if !ok || d.String() != tt.want {
 			t.Errorf("%s: got %s %v, want %s", tt.in, d, ok, tt.want)
 		}
+	}
+}
+
+// TestPDFType0ToUnicode: a Type0 font whose 2-byte codes map to text only
+// through its ToUnicode CMap, as Word's PDF export writes them.
+func TestPDFType0ToUnicode(t *testing.T) {
+	cmap := "/CIDInit /ProcSet findresource begin 12 dict begin begincmap\n1 begincodespacerange <0000> <FFFF> endcodespacerange\n" +
+		"2 beginbfchar <0003> <0020> <0011> <003A> endbfchar\n" +
+		"2 beginbfrange <0024> <003D> <0041> <0044> <005D> [<0061> <0062> <0063> <0064> <0065> <0066> <0067> <0068> <0069> <006A> <006B> <006C> <006D> <006E> <006F> <0070> <0071> <0072> <0073> <0074> <0075> <0076> <0077> <0078> <0079> <007A>] endbfrange\nendcmap\n"
+	// "Title: Test" in glyph ids: T=0x37 i=0x4C t=0x57 l=0x4F e=0x48 :=0x11 space=0x03 s=0x56
+	content := "BT /F1 12 Tf 72 700 Td <0037004C0057004F00480011000300370048005600570000> Tj ET"
+	pdf := "%PDF-1.7\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n" +
+		"2 0 obj << /Type /Pages /Kids [3 0 R] /Count 1 >> endobj\n" +
+		"3 0 obj << /Type /Page /Parent 2 0 R /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >> endobj\n" +
+		"4 0 obj << /Length " + fmt.Sprint(len(content)) + " >>\nstream\n" + content + "\nendstream\nendobj\n" +
+		"5 0 obj << /Type /Font /Subtype /Type0 /BaseFont /ABCDEF+Calibri /Encoding /Identity-H /ToUnicode 6 0 R >> endobj\n" +
+		"6 0 obj << /Length " + fmt.Sprint(len(cmap)) + " >>\nstream\n" + cmap + "\nendstream\nendobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+	got, err := PDFText(context.Background(), []byte(pdf), Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.TrimSpace(got) != "Title: Test" {
+		t.Fatalf("got %q", got)
+	}
+}
+
+// TestPDFObjectStream: the page tree and font live in a compressed object
+// stream (PDF 1.5+), only the content stream is a plain object.
+func TestPDFObjectStream(t *testing.T) {
+	objs := []string{
+		"<< /Type /Catalog /Pages 2 0 R >>",
+		"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+		"<< /Type /Page /Parent 2 0 R /Contents 5 0 R /Resources << /Font << /F1 4 0 R >> >> >>",
+		"<< /Type /Font /Subtype /TrueType /BaseFont /Arial /Encoding /WinAnsiEncoding >>",
+	}
+	var head, body strings.Builder
+	for i, o := range objs {
+		fmt.Fprintf(&head, "%d %d ", i+1, body.Len())
+		body.WriteString(o + "\n")
+	}
+	stm := head.String() + body.String()
+	var z bytes.Buffer
+	zw := zlib.NewWriter(&z)
+	zw.Write([]byte(stm))
+	zw.Close()
+	content := "BT /F1 11 Tf 1 0 0 1 72 700 Tm (Source:) Tj 1 0 0 1 200 700 Tm (ETSI TC CYBER) Tj 1 0 0 1 72 686 Tm [(Dead)-20(line:)] TJ 1 0 0 1 200 686 Tm (15 January 2027) Tj ET"
+	pdf := "%PDF-1.5\n" +
+		fmt.Sprintf("6 0 obj << /Type /ObjStm /N 4 /First %d /Filter /FlateDecode /Length %d >>\nstream\n", head.Len(), z.Len()) +
+		z.String() + "\nendstream\nendobj\n" +
+		fmt.Sprintf("5 0 obj << /Length %d >>\nstream\n%s\nendstream\nendobj\n", len(content), content) +
+		"7 0 obj << /Type /XRef /Root 1 0 R /Size 8 >>\nstream\n\nendstream\nendobj\n%%EOF\n"
+	got, err := PDFText(context.Background(), []byte(pdf), Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "Source:\tETSI TC CYBER\nDeadline:\t15 January 2027"; strings.TrimSpace(got) != want {
+		t.Fatalf("got %q, want %q", got, want)
 	}
 }
