@@ -130,7 +130,7 @@ func (s slowSession) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, option
 	return s.SessionIMAP4rev2.Fetch(w, numSet, options)
 }
 
-func startIMAP(t *testing.T, fetchDelay time.Duration) *testIMAP {
+func startIMAP(t testing.TB, fetchDelay time.Duration) *testIMAP {
 	t.Helper()
 	mem := imapmemserver.New()
 	user := imapmemserver.NewUser("liaison", testIMAPPassword)
@@ -159,7 +159,7 @@ func startIMAP(t *testing.T, fetchDelay time.Duration) *testIMAP {
 	return &testIMAP{addr: ln.Addr().String(), user: user}
 }
 
-func (m *testIMAP) add(t *testing.T, raw []byte) {
+func (m *testIMAP) add(t testing.TB, raw []byte) {
 	t.Helper()
 	if _, err := m.user.Append("INBOX", bytes.NewReader(raw), &imap.AppendOptions{Time: time.Now()}); err != nil {
 		t.Fatal(err)
@@ -209,7 +209,7 @@ type smtpSink struct {
 	release  chan struct{}
 }
 
-func startSMTP(t *testing.T, stall bool) *smtpSink {
+func startSMTP(t testing.TB, stall bool) *smtpSink {
 	t.Helper()
 	s := &smtpSink{stallAll: stall, stalled: make(chan struct{}), release: make(chan struct{})}
 	srv := smtp.NewServer(s)
@@ -312,7 +312,7 @@ type testConfigOptions struct {
 
 // writeConfig writes a config for the test servers into dir and returns
 // its path. The store is dir/liaisond.db.
-func writeConfig(t *testing.T, dir string, o testConfigOptions) string {
+func writeConfig(t testing.TB, dir string, o testConfigOptions) string {
 	t.Helper()
 	if o.web == "" {
 		o.web = freeAddr(t)
@@ -378,7 +378,7 @@ send_to = "tsbsg15@example.com"
 
 // freeAddr returns an address on 127.0.0.1 nobody listens on just now: the
 // config refuses port 0, as an administrator must name the port.
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

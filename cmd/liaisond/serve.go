@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -49,7 +50,14 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}
 	defer stopControl()
 	if *once {
-		return d.once(ctx)
+		err := d.once(ctx)
+		if errors.Is(err, context.Canceled) && ctx.Err() != nil {
+			// Stopped by a signal: what was done is committed, the rest
+			// waits for the next run.
+			log.Info("once: stopped before the end")
+			return nil
+		}
+		return err
 	}
 
 	go func() {
