@@ -808,7 +808,7 @@ func (e *extraction) contacts(srcs []*source, sender liaison.Address, replyHdr [
 		}
 	}
 	labelled := replyTo != nil
-	if replyTo == nil && len(replyHdr) > 0 && !e.isOwn(replyHdr[0].Email) {
+	if replyTo == nil && len(replyHdr) > 0 && !e.isOwn(replyHdr[0].Email) && !e.isListAddress(replyHdr[0].Email) {
 		a := replyHdr[0]
 		replyTo = &a
 	}
@@ -1019,4 +1019,25 @@ func (e *extraction) refTime() time.Time {
 		return e.res.Date
 	}
 	return e.opts.Now()
+}
+
+// isListAddress reports whether addr is the posting address of the
+// mailing list the mail came through (a list's Reply-To munging names no
+// liaison contact).
+func (e *extraction) isListAddress(addr string) bool {
+	h := e.doc.header
+	for _, k := range []string{"List-Post", "List-Id"} {
+		v := strings.ToLower(h.Get(k))
+		if v == "" {
+			continue
+		}
+		if strings.Contains(v, strings.ToLower(addr)) {
+			return true
+		}
+		// List-Id <name.example.org> for name@example.org.
+		if at := strings.IndexByte(addr, '@'); at > 0 && strings.Contains(v, addr[:at]+"."+addr[at+1:]) {
+			return true
+		}
+	}
+	return false
 }
