@@ -14,6 +14,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
+	"sync"
 	"time"
 
 	"liaison"
@@ -123,88 +125,201 @@ func (o *Office) Run(ctx context.Context, interval time.Duration) error {
 // ProcessPending processes every captured message not yet processed, oldest
 // first. A message that fails is marked failed with its error (its raw bytes
 // stay) and the coordinators are told; it never blocks the ones behind it.
+//
+// Extraction, the slow part, runs on every core and ahead of the commits:
+// while one batch is being committed the next is already being extracted.
+// A batch is committed in one transaction (one fsync for many messages); if
+// any message of it fails, the batch is rolled back and its messages are
+// committed one by one, so that only the failing one is marked failed.
 func (o *Office) ProcessPending(ctx context.Context) (int, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	batches := make(chan []*prepared, 1)
+	listErr := make(chan error, 1)
+	go func() {
+		defer close(batches)
+		listErr <- o.prepareBatches(ctx, batches)
+	}()
 	done := 0
-	for {
-		var batch []liaison.Message
-		err := o.db.View(ctx, func(tx *store.Tx) error {
-			var err error
-			batch, err = tx.PendingMessages(64)
-			return err
-		})
+	for b := range batches {
+		n, err := o.commitBatch(ctx, b)
+		done += n
 		if err != nil {
-			return done, fmt.Errorf("list pending messages: %w", err)
-		}
-		if len(batch) == 0 {
-			return done, nil
-		}
-		for _, m := range batch {
-			if err := ctx.Err(); err != nil {
-				return done, err
+			cancel()
+			for range batches {
 			}
-			if err := o.Process(ctx, m); err != nil {
-				if ctx.Err() != nil {
-					return done, ctx.Err()
-				}
-				o.log.Error("process message", "sha256", m.SHA256, "msgid", m.MessageID, "err", err)
-				if ferr := o.fail(ctx, m, err); ferr != nil {
-					return done, fmt.Errorf("mark message %s failed: %w", m.SHA256, ferr)
-				}
-			}
-			done++
+			return done, err
 		}
 		o.out.Kick()
 	}
+	if err := <-listErr; err != nil {
+		return done, err
+	}
+	return done, ctx.Err()
+}
+
+// batchSize is how many messages one transaction commits at most.
+const batchSize = 64
+
+// prepared is a message with what extraction made of it.
+type prepared struct {
+	m    liaison.Message
+	r    *extract.Result
+	auth authResult
+	err  error // reading or extracting failed
+}
+
+// prepareBatches lists pending messages and extracts them in parallel,
+// sending batches in capture order until none is left.
+func (o *Office) prepareBatches(ctx context.Context, out chan<- []*prepared) error {
+	inFlight := map[string]bool{}
+	workers := max(1, runtime.GOMAXPROCS(0))
+	for {
+		var list []liaison.Message
+		err := o.db.View(ctx, func(tx *store.Tx) error {
+			var err error
+			list, err = tx.PendingMessages(len(inFlight) + batchSize)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("list pending messages: %w", err)
+		}
+		var batch []*prepared
+		for _, m := range list {
+			if !inFlight[m.SHA256] && len(batch) < batchSize {
+				inFlight[m.SHA256] = true
+				batch = append(batch, &prepared{m: m})
+			}
+		}
+		if len(batch) == 0 {
+			return nil
+		}
+		var wg sync.WaitGroup
+		next := make(chan *prepared)
+		for range min(workers, len(batch)) {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for p := range next {
+					o.prepare(ctx, p)
+				}
+			}()
+		}
+		for _, p := range batch {
+			next <- p
+		}
+		close(next)
+		wg.Wait()
+		select {
+		case out <- batch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// prepare reads and extracts one message, outside any transaction.
+func (o *Office) prepare(ctx context.Context, p *prepared) {
+	var raw []byte
+	if err := o.db.View(ctx, func(tx *store.Tx) error {
+		var err error
+		raw, err = tx.MessageRaw(p.m.SHA256)
+		return err
+	}); err != nil {
+		p.err = fmt.Errorf("read raw message %s: %w", p.m.SHA256, err)
+		return
+	}
+	p.r = extract.Extract(ctx, raw, o.opts.Extract)
+	if p.m.Truncated {
+		p.r.Problems = append(p.r.Problems, oversized(p.m))
+	}
+	p.auth = o.authenticate(raw, p.r)
+}
+
+// commitBatch records a prepared batch in one transaction, or message by
+// message when something in it fails.
+func (o *Office) commitBatch(ctx context.Context, batch []*prepared) (int, error) {
+	err := o.db.Update(ctx, func(tx *store.Tx) error {
+		for _, p := range batch {
+			if p.err != nil {
+				return p.err
+			}
+			if err := o.apply(tx, p); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err == nil {
+		return len(batch), nil
+	}
+	if ctx.Err() != nil {
+		return 0, ctx.Err()
+	}
+	done := 0
+	for _, p := range batch {
+		err := p.err
+		if err == nil {
+			err = o.db.Update(ctx, func(tx *store.Tx) error { return o.apply(tx, p) })
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return done, ctx.Err()
+			}
+			o.log.Error("process message", "sha256", p.m.SHA256, "msgid", p.m.MessageID, "err", err)
+			if ferr := o.fail(ctx, p.m, err); ferr != nil {
+				return done, fmt.Errorf("mark message %s failed: %w", p.m.SHA256, ferr)
+			}
+		}
+		done++
+	}
+	return done, nil
 }
 
 // Process handles one captured message: extraction outside any transaction
 // (it is the slow part), then everything it causes in one transaction.
 func (o *Office) Process(ctx context.Context, m liaison.Message) error {
-	var raw []byte
-	if err := o.db.View(ctx, func(tx *store.Tx) error {
-		var err error
-		raw, err = tx.MessageRaw(m.SHA256)
+	p := &prepared{m: m}
+	o.prepare(ctx, p)
+	if p.err != nil {
+		return p.err
+	}
+	return o.db.Update(ctx, func(tx *store.Tx) error { return o.apply(tx, p) })
+}
+
+// apply records everything one prepared message causes, in tx.
+func (o *Office) apply(tx *store.Tx, p *prepared) error {
+	m, r := p.m, p.r
+	// Another pass (the daemon's loop and an administrator's reprocess) may
+	// have handled it since it was listed: then it is done.
+	if moved, err := stateMoved(tx, m); err != nil || moved {
 		return err
-	}); err != nil {
-		return fmt.Errorf("read raw message %s: %w", m.SHA256, err)
 	}
-	r := extract.Extract(ctx, raw, o.opts.Extract)
-	if m.Truncated {
-		r.Problems = append(r.Problems, oversized(m))
+	m.Kind = r.Kind
+	var err error
+	switch r.Kind {
+	case liaison.KindOwn:
+		err = o.own(tx, &m, r)
+	case liaison.KindBounce:
+		err = o.bounce(tx, &m, r)
+	case liaison.KindAutoReply:
+		err = o.autoReply(tx, &m, r)
+	case liaison.KindThreadReply:
+		err = o.threadReply(tx, &m, r, p.auth)
+	case liaison.KindSubmission:
+		err = o.submission(tx, &m, r, p.auth)
+	default:
+		m.Kind = liaison.KindStatement
+		err = o.statement(tx, &m, r)
 	}
-	auth := o.authenticate(raw, r)
-	return o.db.Update(ctx, func(tx *store.Tx) error {
-		// Another pass (the daemon's loop and an administrator's reprocess)
-		// may have handled it since it was listed: then it is done.
-		if moved, err := stateMoved(tx, m); err != nil || moved {
-			return err
-		}
-		m.Kind = r.Kind
-		var err error
-		switch r.Kind {
-		case liaison.KindOwn:
-			err = o.own(tx, &m, r)
-		case liaison.KindBounce:
-			err = o.bounce(tx, &m, r)
-		case liaison.KindAutoReply:
-			err = o.autoReply(tx, &m, r)
-		case liaison.KindThreadReply:
-			err = o.threadReply(tx, &m, r, auth)
-		case liaison.KindSubmission:
-			err = o.submission(tx, &m, r, auth)
-		default:
-			m.Kind = liaison.KindStatement
-			err = o.statement(tx, &m, r)
-		}
-		if err == nil && o.inject != nil {
-			err = o.inject(m)
-		}
-		if err != nil {
-			return err
-		}
-		m.State = liaison.MessageProcessed
-		return tx.MarkMessage(m)
-	})
+	if err == nil && o.inject != nil {
+		err = o.inject(m)
+	}
+	if err != nil {
+		return err
+	}
+	m.State = liaison.MessageProcessed
+	return tx.MarkMessage(m)
 }
 
 func oversized(m liaison.Message) liaison.Problem {
