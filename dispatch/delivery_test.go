@@ -1,9 +1,12 @@
 package dispatch
 
 import (
+	"bytes"
 	"net"
 	"slices"
 	"strconv"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -297,5 +300,97 @@ func TestJitter(t *testing.T) {
 		if d < lo || d > hi {
 			t.Errorf("jitter %v: delay %v outside [%v, %v]", r, d, lo, hi)
 		}
+	}
+}
+
+// TestStatementAddresseeDecides: an outgoing statement is sent only when
+// every To recipient accepted it; a refused copy (Cc) is reported but does
+// not keep it from being sent.
+func TestStatementAddresseeDecides(t *testing.T) {
+	for _, c := range []struct {
+		name, refused string
+		want          liaison.State
+		alertSays     string
+	}{
+		{"send-to refused", "tsbsg15@itu.example", liaison.StateSendFailed, "The statement was NOT sent"},
+		{"archive copy refused", "liaison-archive@example.org", liaison.StateSent, "Only copies (Cc) were refused"},
+		{"from contact refused", "chair1@ietf.example", liaison.StateSent, "Only copies (Cc) were refused"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			srv := newSink(t, "", func(s *sink) {
+				s.rcpt = func(to string) error {
+					if to == c.refused {
+						return err550
+					}
+					return nil
+				}
+			})
+			e := newEnv(t, srv.Addr(), nil)
+			s := e.create(outgoing())
+			om := e.enqueue(Mail{Kind: liaison.MailStatement, Statement: s})
+			e.flush()
+			if m := e.mail(om.ID); m.State != liaison.OutboxSent {
+				t.Errorf("outbox state %s, want sent (others accepted it)", m.State)
+			}
+			st := e.statement(s.ID)
+			if st.State != c.want {
+				t.Errorf("statement state %s, want %s", st.State, c.want)
+			}
+			if n := len(eventsOf(st, liaison.EventSent)); (c.want == liaison.StateSent) != (n == 1) || n > 1 {
+				t.Errorf("%d sent events", n)
+			}
+			ev := eventsOf(st, liaison.EventDeliveryFailed)
+			if len(ev) != 1 || !strings.Contains(ev[0].Text, c.refused) {
+				t.Errorf("delivery-failed events %+v", ev)
+			}
+			var alert *received
+			for _, r := range srv.Received() {
+				if slices.Contains(r.To, "coord@example.org") {
+					alert = &r
+				}
+			}
+			if alert == nil {
+				t.Fatal("no alert reached the coordinators")
+			}
+			if !bytes.Contains(alert.Data, []byte(c.alertSays)) || !bytes.Contains(alert.Data, []byte(c.refused)) {
+				t.Errorf("alert lacks %q and %q:\n%s", c.alertSays, c.refused, alert.Data)
+			}
+		})
+	}
+}
+
+// TestStatementSentWhenLastAddresseeAccepts: with two To-Contacts, one
+// deferred (4xx), the statement is sent only once the deferred one accepts.
+func TestStatementSentWhenLastAddresseeAccepts(t *testing.T) {
+	var mu sync.Mutex
+	defer451 := true
+	srv := newSink(t, "", func(s *sink) {
+		s.rcpt = func(to string) error {
+			mu.Lock()
+			defer mu.Unlock()
+			if to == "b@itu.example" && defer451 {
+				return err451
+			}
+			return nil
+		}
+	})
+	e := newEnv(t, srv.Addr(), nil)
+	out := outgoing()
+	out.ToLiaisonContact = nil
+	out.ToContacts = []liaison.Address{{Email: "a@itu.example"}, {Email: "b@itu.example"}}
+	s := e.create(out)
+	e.enqueue(Mail{Kind: liaison.MailStatement, Statement: s})
+	e.flush()
+	if st := e.statement(s.ID); st.State != liaison.StateApproved {
+		t.Fatalf("statement state %s after one addressee deferred, want approved", st.State)
+	}
+	mu.Lock()
+	defer451 = false
+	mu.Unlock()
+	e.clk.Advance(time.Hour)
+	e.flush()
+	st := e.statement(s.ID)
+	if st.State != liaison.StateSent || len(eventsOf(st, liaison.EventSent)) != 1 {
+		t.Fatalf("statement state %s, sent events %d; want sent once", st.State, len(eventsOf(st, liaison.EventSent)))
 	}
 }

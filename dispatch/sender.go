@@ -1,12 +1,18 @@
 package dispatch
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
 	"strings"
 	"time"
+
+	"github.com/emersion/go-message"
+	"github.com/emersion/go-message/mail"
+	"github.com/emersion/go-message/textproto"
 
 	"liaison"
 	"liaison/store"
@@ -182,10 +188,10 @@ func errText(err error) string {
 // record applies an attempt to the stored mail and, in the same
 // transaction, records its consequences: events, statement state, alerts.
 func (o *Outbox) record(ctx context.Context, id uint64, a attempt) error {
-	var sentNow, failedNow, retry bool
-	var newlyFailed []liaison.Recipient
+	var out outcome
+	var retry bool
 	err := o.db.Update(ctx, func(tx *store.Tx) error {
-		sentNow, failedNow, retry, newlyFailed = false, false, false, nil
+		out, retry = outcome{}, false
 		m, err := tx.OutboxMail(id)
 		if err != nil {
 			return err
@@ -200,6 +206,13 @@ func (o *Outbox) record(ctx context.Context, id uint64, a attempt) error {
 				hadSent = true
 			}
 		}
+		var to map[string]bool
+		hadAllTo := false
+		if m.Kind == liaison.MailStatement {
+			to = addressees(m)
+			hadAllTo = allSent(m.Recipients, to)
+		}
+		var newlyFailed []liaison.Recipient
 		var temp error
 		switch {
 		case a.connErr != nil:
@@ -272,34 +285,94 @@ func (o *Outbox) record(ctx context.Context, id uint64, a attempt) error {
 			m.Sent = now
 		default:
 			m.State = liaison.OutboxFailed
-			failedNow = true
+			out.failedNow = true
 		}
-		sentNow = !hadSent && sent > 0
+		out.sentNow = !hadSent && sent > 0
+		out.failed = newlyFailed
+		if m.Kind == liaison.MailStatement {
+			out.delivered = !hadAllTo && allSent(m.Recipients, to)
+			for _, r := range newlyFailed {
+				if to[r.Email] {
+					out.toFailed = true
+				}
+			}
+		}
 		if err := tx.PutOutbox(m); err != nil {
 			return err
 		}
-		return o.consequences(tx, m, sentNow, failedNow, newlyFailed)
+		return o.consequences(tx, m, out)
 	})
 	if err != nil {
 		return err
 	}
-	if sentNow {
+	if out.sentNow {
 		o.sent.Add(1)
 	}
-	if failedNow {
+	if out.failedNow {
 		o.failures.Add(1)
 	}
 	if retry {
 		o.retries.Add(1)
 	}
-	o.rcptFailures.Add(int64(len(newlyFailed)))
+	o.rcptFailures.Add(int64(len(out.failed)))
 	return nil
+}
+
+// outcome is what recording one attempt changed.
+type outcome struct {
+	sentNow   bool                // the first recipient accepted the mail
+	failedNow bool                // the whole mail failed for good
+	failed    []liaison.Recipient // recipients refused for good in this attempt
+	// For an outgoing statement: delivered is set when the last of its
+	// addressees (To) accepted it, toFailed when an addressee refused it.
+	// Copies (Cc) decide neither.
+	delivered, toFailed bool
+}
+
+// addressees are the To recipients of a mail, read back from its To:
+// header (recipients are stored without their role). When the header
+// names none of the recipients, every recipient counts as one.
+func addressees(m *liaison.OutboxMail) map[string]bool {
+	to := map[string]bool{}
+	if h, err := textproto.ReadHeader(bufio.NewReader(bytes.NewReader(m.Raw))); err == nil {
+		mh := mail.Header{Header: message.Header{Header: h}}
+		if list, err := mh.AddressList("To"); err == nil {
+			for _, a := range list {
+				to[strings.ToLower(a.Address)] = true
+			}
+		}
+	}
+	for _, r := range m.Recipients {
+		if to[r.Email] {
+			return to
+		}
+	}
+	for _, r := range m.Recipients {
+		to[r.Email] = true
+	}
+	return to
+}
+
+// allSent reports whether every recipient in to was accepted.
+func allSent(rcpts []liaison.Recipient, to map[string]bool) bool {
+	n := 0
+	for _, r := range rcpts {
+		if !to[r.Email] {
+			continue
+		}
+		if r.State != liaison.OutboxSent {
+			return false
+		}
+		n++
+	}
+	return n > 0
 }
 
 // consequences records what a delivery result means for the statement:
 // delivery-failed events and an alert for refused recipients, and for an
 // outgoing statement its sent or send-failed state.
-func (o *Outbox) consequences(tx *store.Tx, m *liaison.OutboxMail, sentNow, failedNow bool, failed []liaison.Recipient) error {
+func (o *Outbox) consequences(tx *store.Tx, m *liaison.OutboxMail, out outcome) error {
+	sentNow, failed := out.sentNow, out.failed
 	log := o.log.With("send_id", m.ID, "kind", m.Kind, "message_id", m.MessageID)
 	var s *liaison.Statement
 	if !m.Statement.IsZero() {
@@ -333,7 +406,7 @@ func (o *Outbox) consequences(tx *store.Tx, m *liaison.OutboxMail, sentNow, fail
 			}
 		}
 		if m.Kind != liaison.MailAlert {
-			if err := o.alert(tx, s, m, lines); err != nil {
+			if err := o.alert(tx, s, m, lines, out); err != nil {
 				return err
 			}
 		} else {
@@ -342,7 +415,7 @@ func (o *Outbox) consequences(tx *store.Tx, m *liaison.OutboxMail, sentNow, fail
 	}
 	if m.Kind == liaison.MailStatement && s != nil {
 		switch {
-		case sentNow:
+		case out.delivered:
 			e := &liaison.Event{
 				Time: now, Type: liaison.EventSent, Actor: "liaisond", Public: true,
 				Text: "sent by mail", MessageID: m.MessageID,
@@ -355,7 +428,8 @@ func (o *Outbox) consequences(tx *store.Tx, m *liaison.OutboxMail, sentNow, fail
 			} else if err := tx.PutStatement(s); err != nil {
 				return err
 			}
-		case failedNow:
+		case out.toFailed:
+			log.Warn("outgoing statement refused by its addressee", "statement", s.ID.String())
 			if s.State != liaison.StateSendFailed {
 				if err := s.Transition(liaison.StateSendFailed); err != nil {
 					log.Warn("statement not moved to send-failed", "statement", s.ID.String(), "err", err)
@@ -369,13 +443,20 @@ func (o *Outbox) consequences(tx *store.Tx, m *liaison.OutboxMail, sentNow, fail
 }
 
 // alert queues a delivery-failure alert to the coordinators.
-func (o *Outbox) alert(tx *store.Tx, s *liaison.Statement, m *liaison.OutboxMail, lines []string) error {
+func (o *Outbox) alert(tx *store.Tx, s *liaison.Statement, m *liaison.OutboxMail, lines []string, out outcome) error {
 	if len(o.opts.Coordinators) == 0 {
 		o.log.Warn("no coordinators to alert about a failed delivery", "send_id", m.ID)
 		return nil
 	}
 	text := fmt.Sprintf("The %s mail <%s> (send %d, queued %s) was refused:\n%s",
 		m.Kind, m.MessageID, m.ID, m.Enqueued.UTC().Format(time.RFC3339), strings.Join(lines, "\n"))
+	if m.Kind == liaison.MailStatement {
+		if out.toFailed {
+			text += "\n\nThe statement was NOT sent: its addressee refused it. It is now send-failed;\ncorrect the Send-To or To-Contact address and send it again."
+		} else {
+			text += "\n\nOnly copies (Cc) were refused: the statement itself goes to its addressees."
+		}
+	}
 	_, err := o.enqueue(tx, Mail{Kind: liaison.MailAlert, Statement: s, Alert: AlertDeliveryFailed, AlertText: text})
 	if err != nil {
 		return fmt.Errorf("queue delivery alert: %w", err)
