@@ -39,6 +39,19 @@ func (db *DB) Check(ctx context.Context) error {
 	return nil
 }
 
+// checkChunkOwners reports chunks whose seq no record claims, and
+// malformed chunk keys.
+func checkChunkOwners(b *bolt.Bucket, owned map[uint64]bool, what string, add func(string, ...any)) {
+	_ = b.ForEach(func(k, _ []byte) error {
+		if len(k) != chunkKeyLen {
+			add("%s chunk key %x malformed", what, k)
+		} else if seq := binary.BigEndian.Uint64(k); !owned[seq] {
+			add("%s chunk %d/%d: no record owns it", what, seq, binary.BigEndian.Uint32(k[8:]))
+		}
+		return nil
+	})
+}
+
 func (tx *Tx) checkInvariants() []error {
 	var errs []error
 	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
@@ -50,8 +63,9 @@ func (tx *Tx) checkInvariants() []error {
 		add("%v", err)
 	}
 
-	// Messages: record <-> raw, indexes -> record.
-	messages, raw := tx.bucket(bucketMessages), tx.bucket(bucketRaw)
+	// Messages: record <-> raw chunks, indexes -> record.
+	messages, rawData := tx.bucket(bucketMessages), tx.bucket(bucketRawData)
+	seqs := map[uint64]bool{}
 	_ = messages.ForEach(func(k, v []byte) error {
 		var r messageRecord
 		if err := json.Unmarshal(v, &r); err != nil {
@@ -61,8 +75,9 @@ func (tx *Tx) checkInvariants() []error {
 		if r.SHA256 != string(k) {
 			add("message %s: record says sha %s", k, r.SHA256)
 		}
-		if raw.Get(k) == nil {
-			add("message %s: no raw bytes", k)
+		seqs[r.Seq] = true
+		if err := checkChunks(rawData, r.Seq, r.RawLen); err != nil {
+			add("message %s: raw bytes: %v", k, err)
 		}
 		if r.MessageID != "" && string(tx.bucket(bucketMessageIDs).Get([]byte(r.MessageID))) != string(k) {
 			add("message %s: Message-ID %s not indexed to it", k, r.MessageID)
@@ -76,12 +91,7 @@ func (tx *Tx) checkInvariants() []error {
 		}
 		return nil
 	})
-	_ = raw.ForEach(func(k, _ []byte) error {
-		if messages.Get(k) == nil {
-			add("raw %s: no message record", k)
-		}
-		return nil
-	})
+	checkChunkOwners(rawData, seqs, "raw", add)
 	for _, idx := range [][]byte{bucketMessageIDs, bucketCaptured, bucketPending} {
 		_ = tx.bucket(idx).ForEach(func(k, v []byte) error {
 			if messages.Get(v) == nil {
@@ -141,6 +151,29 @@ func (tx *Tx) checkInvariants() []error {
 		}
 		return nil
 	})
+
+	// Blobs: every index entry has its chunks, every chunk its entry.
+	blobData := tx.bucket(bucketBlobData)
+	blobSeqs := map[uint64]bool{}
+	_ = tx.bucket(bucketBlobIndex).ForEach(func(k, v []byte) error {
+		r, err := decodeBlobRef(v)
+		if err != nil {
+			add("blob %s: %v", k, err)
+			return nil
+		}
+		if blobSeqs[r.seq] {
+			add("blob %s: seq %d shared with another blob", k, r.seq)
+		}
+		blobSeqs[r.seq] = true
+		if r.seq > blobData.Sequence() {
+			add("blob %s: seq %d ahead of the sequence %d", k, r.seq, blobData.Sequence())
+		}
+		if err := checkChunks(blobData, r.seq, r.size); err != nil {
+			add("blob %s: %v", k, err)
+		}
+		return nil
+	})
+	checkChunkOwners(blobData, blobSeqs, "blob", add)
 
 	// Outbox: indexes agree with the mails, sequence ahead of every id.
 	outbox := tx.bucket(bucketOutbox)

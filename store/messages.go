@@ -28,7 +28,8 @@ type Captured struct {
 // which the pending queue is keyed by.
 type messageRecord struct {
 	liaison.Message
-	Seq uint64 `json:"capture_seq"`
+	Seq    uint64 `json:"capture_seq"`
+	RawLen int64  `json:"raw_len"` // bytes stored under Seq in the rawdata bucket
 }
 
 // Capture stores a batch fetched from mailbox (at uidValidity) and advances
@@ -162,7 +163,8 @@ func (tx *Tx) PutMessage(m *liaison.Message, raw []byte) error {
 }
 
 // putMessage writes a message known to be new. raw is handed to bbolt as
-// is (it copies it at commit), so a 50 MB message is not duplicated here.
+// is (it copies it at commit), so a 50 MB message is not duplicated here;
+// its chunks go under the capture seq, at the end of the file's order.
 func (tx *Tx) putMessage(m *liaison.Message, raw []byte) error {
 	captured := tx.bucket(bucketCaptured)
 	seq, err := captured.NextSequence()
@@ -170,10 +172,10 @@ func (tx *Tx) putMessage(m *liaison.Message, raw []byte) error {
 		return err
 	}
 	key := []byte(m.SHA256)
-	if err := tx.bucket(bucketRaw).Put(key, raw); err != nil {
+	if err := putChunks(tx.bucket(bucketRawData), seq, raw); err != nil {
 		return fmt.Errorf("put raw message %s: %w", m.SHA256, err)
 	}
-	if err := putJSON(tx.bucket(bucketMessages), key, messageRecord{Message: *m, Seq: seq}); err != nil {
+	if err := putJSON(tx.bucket(bucketMessages), key, messageRecord{Message: *m, Seq: seq, RawLen: int64(len(raw))}); err != nil {
 		return err
 	}
 	if err := captured.Put(u64Key(seq), key); err != nil {
@@ -232,26 +234,30 @@ func (tx *Tx) Message(sha256 string) (liaison.Message, error) {
 
 // MessageRaw returns the raw bytes of a stored message.
 func (tx *Tx) MessageRaw(sha256 string) ([]byte, error) {
-	v := tx.bucket(bucketRaw).Get([]byte(sha256))
-	if v == nil {
-		return nil, fmt.Errorf("raw message %s: %w", sha256, liaison.ErrNotFound)
+	r, err := tx.messageRecord(sha256)
+	if err != nil {
+		return nil, fmt.Errorf("raw %w", err)
 	}
-	return clone(v), nil
+	raw, err := readChunks(tx.bucket(bucketRawData), r.Seq, r.RawLen)
+	if err != nil {
+		return nil, fmt.Errorf("raw message %s: %w", sha256, err)
+	}
+	return raw, nil
 }
 
 // WriteMessageRaw writes the raw bytes of a stored message to w straight
-// from the file, without the copy MessageRaw makes (messages reach 50 MB);
-// w must not keep the slice it is given.
+// from the file, chunk by chunk, without the copy MessageRaw makes
+// (messages reach 50 MB); w must not keep the slices it is given.
 func (tx *Tx) WriteMessageRaw(sha256 string, w io.Writer) (int64, error) {
-	v := tx.bucket(bucketRaw).Get([]byte(sha256))
-	if v == nil {
-		return 0, fmt.Errorf("raw message %s: %w", sha256, liaison.ErrNotFound)
-	}
-	n, err := w.Write(v)
+	r, err := tx.messageRecord(sha256)
 	if err != nil {
-		return int64(n), fmt.Errorf("write raw message %s: %w", sha256, err)
+		return 0, fmt.Errorf("raw %w", err)
 	}
-	return int64(n), nil
+	n, err := writeChunks(tx.bucket(bucketRawData), r.Seq, w)
+	if err != nil {
+		return n, fmt.Errorf("write raw message %s: %w", sha256, err)
+	}
+	return n, nil
 }
 
 // MarkMessage updates a message's processing state (and kind, statement,

@@ -18,7 +18,7 @@ import (
 var (
 	bucketMeta       = []byte("meta")       // schema version, HMAC secret
 	bucketMessages   = []byte("messages")   // sha hex -> messageRecord JSON
-	bucketRaw        = []byte("raw")        // sha hex -> raw bytes
+	bucketRawData    = []byte("rawdata")    // capture seq (be64) + chunk (be32) -> raw bytes, see chunks.go
 	bucketMessageIDs = []byte("messageids") // Message-ID -> sha hex
 	bucketCaptured   = []byte("captured")   // capture seq (be64) -> sha hex, every message
 	bucketPending    = []byte("pending")    // capture seq (be64) -> sha hex, not yet processed
@@ -28,7 +28,8 @@ var (
 	bucketSummaries  = []byte("summaries")  // id key -> summary JSON, what List filters on
 	bucketSearch     = []byte("search")     // id key -> lower-cased title, bodies, body text
 	bucketEvents     = []byte("events")     // id key + seq (be64) -> Event JSON
-	bucketBlobs      = []byte("blobs")      // sha hex -> bytes
+	bucketBlobIndex  = []byte("blobindex")  // sha hex -> blob seq (be64) + size (be64)
+	bucketBlobData   = []byte("blobdata")   // blob seq (be64) + chunk (be32) -> bytes; its sequence is the blob seq
 	bucketOutbox     = []byte("outbox")     // send id (be64) -> OutboxMail JSON; its sequence is the send id
 	bucketOutState   = []byte("outstate")   // send id (be64) -> state + enqueued, for stats without decoding mails
 	bucketOutQueue   = []byte("outqueue")   // send id (be64) of pending mails -> nil
@@ -36,18 +37,32 @@ var (
 	bucketTokens     = []byte("tokens")     // spent token -> time spent (RFC 3339)
 
 	allBuckets = [][]byte{
-		bucketMeta, bucketMessages, bucketRaw, bucketMessageIDs, bucketCaptured, bucketPending,
+		bucketMeta, bucketMessages, bucketRawData, bucketMessageIDs, bucketCaptured, bucketPending,
 		bucketSync, bucketYears, bucketStatements, bucketSummaries, bucketSearch, bucketEvents,
-		bucketBlobs, bucketOutbox, bucketOutState, bucketOutQueue, bucketThreads, bucketTokens,
+		bucketBlobIndex, bucketBlobData, bucketOutbox, bucketOutState, bucketOutQueue, bucketThreads, bucketTokens,
+	}
+
+	// Version 1 kept large values whole, keyed by their SHA-256; the
+	// v1 -> v2 migration moves them into chunks.
+	v1BucketRaw   = []byte("raw")   // sha hex -> raw bytes
+	v1BucketBlobs = []byte("blobs") // sha hex -> bytes
+	v1Buckets     = [][]byte{
+		bucketMeta, bucketMessages, v1BucketRaw, bucketMessageIDs, bucketCaptured, bucketPending,
+		bucketSync, bucketYears, bucketStatements, bucketSummaries, bucketSearch, bucketEvents,
+		v1BucketBlobs, bucketOutbox, bucketOutState, bucketOutQueue, bucketThreads, bucketTokens,
 	}
 
 	keySchema = []byte("schema")
 	keySecret = []byte("secret")
 )
 
-// migration moves a file from version to version+1 in one transaction.
+// migration moves a file from version to version+1 in one transaction,
+// after pre (if any) has done the bulk of the work in transactions of its
+// own, each of which must leave the file readable by the new code and be
+// safe to repeat after a crash.
 type migration struct {
 	name string
+	pre  func(ctx context.Context, db *DB) error
 	fn   func(tx *bolt.Tx, db *DB) error
 }
 
@@ -55,7 +70,8 @@ type migration struct {
 // file. Append a step here (never edit a released one) and bump
 // SchemaVersion.
 var migrations = []migration{
-	{"create buckets and secret", migrateCreate},
+	{"create buckets and secret", nil, migrateCreate},
+	{"chunk raw messages and blobs", migrateChunksPre, migrateChunks},
 }
 
 func init() {
@@ -65,7 +81,7 @@ func init() {
 }
 
 func migrateCreate(tx *bolt.Tx, _ *DB) error {
-	for _, name := range allBuckets {
+	for _, name := range v1Buckets {
 		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 			return fmt.Errorf("create bucket %s: %w", name, err)
 		}
@@ -120,6 +136,11 @@ func (db *DB) migrate(ctx context.Context, readOnly bool) error {
 			return err
 		}
 		m := migrations[v]
+		if m.pre != nil {
+			if err := m.pre(ctx, db); err != nil {
+				return fmt.Errorf("migrate schema %d to %d (%s): %w", v, v+1, m.name, err)
+			}
+		}
 		err := db.bolt.Update(func(tx *bolt.Tx) error {
 			if err := m.fn(tx, db); err != nil {
 				return err

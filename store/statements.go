@@ -166,50 +166,76 @@ func (tx *Tx) StatementWithEvents(id liaison.ID) (*liaison.Statement, error) {
 }
 
 // PutBlob stores data content-addressed and returns its SHA-256 (hex); a blob
-// already stored is not written again.
+// already stored is not written again. data is handed to bbolt as is: leave
+// it alone until the transaction ends.
 func (tx *Tx) PutBlob(data []byte) (string, error) {
 	sum := sha256.Sum256(data)
 	sha := hex.EncodeToString(sum[:])
-	b := tx.bucket(bucketBlobs)
-	if b.Get([]byte(sha)) != nil {
+	index := tx.bucket(bucketBlobIndex)
+	if index.Get([]byte(sha)) != nil {
 		return sha, nil
 	}
-	if err := b.Put([]byte(sha), data); err != nil {
+	chunks := tx.bucket(bucketBlobData)
+	seq, err := chunks.NextSequence()
+	if err != nil {
+		return "", fmt.Errorf("put blob %s: %w", sha, err)
+	}
+	if err := putChunks(chunks, seq, data); err != nil {
+		return "", fmt.Errorf("put blob %s: %w", sha, err)
+	}
+	if err := index.Put([]byte(sha), blobRef{seq: seq, size: int64(len(data))}.encode()); err != nil {
 		return "", fmt.Errorf("put blob %s: %w", sha, err)
 	}
 	return sha, nil
 }
 
-// Blob returns the bytes of a stored blob.
-func (tx *Tx) Blob(sha256 string) ([]byte, error) {
-	v := tx.bucket(bucketBlobs).Get([]byte(sha256))
+func (tx *Tx) blobRef(sha256 string) (blobRef, error) {
+	v := tx.bucket(bucketBlobIndex).Get([]byte(sha256))
 	if v == nil {
-		return nil, fmt.Errorf("blob %s: %w", sha256, liaison.ErrNotFound)
+		return blobRef{}, fmt.Errorf("blob %s: %w", sha256, liaison.ErrNotFound)
 	}
-	return clone(v), nil
+	r, err := decodeBlobRef(v)
+	if err != nil {
+		return blobRef{}, fmt.Errorf("blob %s: %w", sha256, err)
+	}
+	return r, nil
 }
 
-// WriteBlob writes a stored blob to w straight from the file, without the
-// copy Blob makes; w must not keep the slice it is given.
-func (tx *Tx) WriteBlob(sha256 string, w io.Writer) (int64, error) {
-	v := tx.bucket(bucketBlobs).Get([]byte(sha256))
-	if v == nil {
-		return 0, fmt.Errorf("blob %s: %w", sha256, liaison.ErrNotFound)
-	}
-	n, err := w.Write(v)
+// Blob returns the bytes of a stored blob.
+func (tx *Tx) Blob(sha256 string) ([]byte, error) {
+	r, err := tx.blobRef(sha256)
 	if err != nil {
-		return int64(n), fmt.Errorf("write blob %s: %w", sha256, err)
+		return nil, err
 	}
-	return int64(n), nil
+	data, err := readChunks(tx.bucket(bucketBlobData), r.seq, r.size)
+	if err != nil {
+		return nil, fmt.Errorf("blob %s: %w", sha256, err)
+	}
+	return data, nil
+}
+
+// WriteBlob writes a stored blob to w straight from the file, chunk by
+// chunk, without the copy Blob makes; w must not keep the slices it is
+// given.
+func (tx *Tx) WriteBlob(sha256 string, w io.Writer) (int64, error) {
+	r, err := tx.blobRef(sha256)
+	if err != nil {
+		return 0, err
+	}
+	n, err := writeChunks(tx.bucket(bucketBlobData), r.seq, w)
+	if err != nil {
+		return n, fmt.Errorf("write blob %s: %w", sha256, err)
+	}
+	return n, nil
 }
 
 // HasBlob reports whether a blob is stored.
 func (tx *Tx) HasBlob(sha256 string) bool {
-	return tx.bucket(bucketBlobs).Get([]byte(sha256)) != nil
+	return tx.bucket(bucketBlobIndex).Get([]byte(sha256)) != nil
 }
 
 // CountBlobs returns how many blobs are stored.
-func (tx *Tx) CountBlobs() int { return tx.bucket(bucketBlobs).Stats().KeyN }
+func (tx *Tx) CountBlobs() int { return tx.bucket(bucketBlobIndex).Stats().KeyN }
 
 // ForEachStatement calls fn for every statement, oldest first.
 func (tx *Tx) ForEachStatement(fn func(s *liaison.Statement) error) error {

@@ -29,7 +29,9 @@ import (
 
 // SchemaVersion is the layout version this code writes; Open migrates older
 // files up to it.
-const SchemaVersion = 1
+const SchemaVersion = 2
+
+const initialMmapSize = 1 << 30
 
 // DefaultTimeout is how long Open waits for a file lock held elsewhere.
 const DefaultTimeout = time.Second
@@ -98,6 +100,11 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		NoSync:       opts.NoSync,
 		ReadOnly:     opts.ReadOnly,
 		FreelistType: bolt.FreelistMapType,
+		// Growing the map makes bbolt copy every value the writing
+		// transaction holds (a 50 MB message included) off the old map;
+		// mapping 1 GiB of address space up front avoids that until the
+		// file is that big. It costs address space, not memory.
+		InitialMmapSize: initialMmapSize,
 	})
 	if errors.Is(err, berrors.ErrTimeout) {
 		return nil, &LockedError{Path: path, Err: err}

@@ -1,0 +1,135 @@
+package store
+
+import (
+	"encoding/binary"
+	"fmt"
+	"io"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Large values (raw messages, attachment blobs) are stored in chunks of
+// chunkSize under an append-only key: the owner's sequence number (be64)
+// then the chunk number (be32). bbolt rewrites a whole leaf whenever one
+// key in it changes, and a leaf holding a 50 MB value is 50 MB: keyed by
+// SHA-256 such a value sat among random later inserts and was rewritten
+// (and its page buffer allocated) by every commit that touched its leaf.
+// With sequence keys new data only ever lands in the rightmost leaves, and
+// a leaf holds at most a few chunks (bbolt does not split a node of four
+// keys or fewer), so a later commit rewrites at most about 1 MiB of old
+// data, never the whole message.
+const chunkSize = 256 << 10
+
+const chunkKeyLen = 12
+
+func chunkKey(seq uint64, n uint32) []byte {
+	k := make([]byte, chunkKeyLen)
+	binary.BigEndian.PutUint64(k, seq)
+	binary.BigEndian.PutUint32(k[8:], n)
+	return k
+}
+
+// putChunks writes data as the chunks of seq. bbolt keeps the slices it is
+// given until commit, so data is not copied here; the caller must leave it
+// alone until the transaction ends.
+func putChunks(b *bolt.Bucket, seq uint64, data []byte) error {
+	// Append-only keys: full pages, as bbolt advises for sequential inserts.
+	b.FillPercent = 1
+	for n := uint32(0); len(data) > 0; n++ {
+		c := data[:min(len(data), chunkSize)]
+		data = data[len(c):]
+		if err := b.Put(chunkKey(seq, n), c); err != nil {
+			return fmt.Errorf("put chunk %d/%d: %w", seq, n, err)
+		}
+	}
+	return nil
+}
+
+// forEachChunk calls fn with the chunks of seq in order. The slices point
+// into the file and are valid only during the transaction.
+func forEachChunk(b *bolt.Bucket, seq uint64, fn func(n uint32, chunk []byte) error) error {
+	c := b.Cursor()
+	prefix := chunkKey(seq, 0)[:8]
+	for k, v := c.Seek(prefix); k != nil && len(k) == chunkKeyLen && string(k[:8]) == string(prefix); k, v = c.Next() {
+		if err := fn(binary.BigEndian.Uint32(k[8:]), v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// readChunks reassembles the value of seq, size bytes long.
+func readChunks(b *bolt.Bucket, seq uint64, size int64) ([]byte, error) {
+	out := make([]byte, 0, size)
+	err := forEachChunk(b, seq, func(_ uint32, chunk []byte) error {
+		out = append(out, chunk...)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(out)) != size {
+		return nil, fmt.Errorf("chunks of %d hold %d bytes, want %d", seq, len(out), size)
+	}
+	return out, nil
+}
+
+// writeChunks streams the chunks of seq to w, one at a time, straight from
+// the file.
+func writeChunks(b *bolt.Bucket, seq uint64, w io.Writer) (int64, error) {
+	var total int64
+	err := forEachChunk(b, seq, func(_ uint32, chunk []byte) error {
+		n, err := w.Write(chunk)
+		total += int64(n)
+		return err
+	})
+	return total, err
+}
+
+// checkChunks reports what is wrong with the chunks of seq, which should
+// hold size bytes: numbered from 0 without gaps, all full but the last.
+func checkChunks(b *bolt.Bucket, seq uint64, size int64) error {
+	var total int64
+	var next uint32
+	var short bool
+	err := forEachChunk(b, seq, func(n uint32, chunk []byte) error {
+		switch {
+		case n != next:
+			return fmt.Errorf("chunk %d where %d expected", n, next)
+		case short:
+			return fmt.Errorf("chunk %d follows a short chunk", n)
+		case len(chunk) == 0 || len(chunk) > chunkSize:
+			return fmt.Errorf("chunk %d holds %d bytes", n, len(chunk))
+		}
+		short = len(chunk) < chunkSize
+		next++
+		total += int64(len(chunk))
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if total != size {
+		return fmt.Errorf("chunks hold %d bytes, want %d", total, size)
+	}
+	return nil
+}
+
+// blobRef is a blob's entry in the blob index: where its chunks are and how
+// long it is.
+type blobRef struct {
+	seq  uint64
+	size int64
+}
+
+func (r blobRef) encode() []byte {
+	v := binary.BigEndian.AppendUint64(nil, r.seq)
+	return binary.BigEndian.AppendUint64(v, uint64(r.size))
+}
+
+func decodeBlobRef(v []byte) (blobRef, error) {
+	if len(v) != 16 {
+		return blobRef{}, fmt.Errorf("blob index entry of %d bytes", len(v))
+	}
+	return blobRef{seq: binary.BigEndian.Uint64(v), size: int64(binary.BigEndian.Uint64(v[8:]))}, nil
+}
