@@ -14,6 +14,7 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"liaison"
+	"liaison/store"
 )
 
 func TestTemporaryThenSuccess(t *testing.T) {
@@ -392,5 +393,51 @@ func TestStatementSentWhenLastAddresseeAccepts(t *testing.T) {
 	st := e.statement(s.ID)
 	if st.State != liaison.StateSent || len(eventsOf(st, liaison.EventSent)) != 1 {
 		t.Fatalf("statement state %s, sent events %d; want sent once", st.State, len(eventsOf(st, liaison.EventSent)))
+	}
+}
+
+// TestWithdrawnStatementNotSent: a statement withdrawn while its mail waits
+// in the outbox is not sent.
+func TestWithdrawnStatementNotSent(t *testing.T) {
+	srv := newSink(t, "")
+	e := newEnv(t, srv.Addr(), nil)
+	s := e.create(outgoing())
+	om := e.enqueue(Mail{Kind: liaison.MailStatement, Statement: s})
+	if err := e.db.Update(e.ctx, func(tx *store.Tx) error {
+		s, err := tx.Statement(s.ID)
+		if err != nil {
+			return err
+		}
+		if err := s.Transition(liaison.StateWithdrawn); err != nil {
+			return err
+		}
+		return tx.PutStatement(s)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	e.flush()
+	if n := len(srv.Received()); n != 0 {
+		t.Fatalf("server received %d mails, want none", n)
+	}
+	m := e.mail(om.ID)
+	if m.State != liaison.OutboxFailed || m.LastError != "statement withdrawn before sending" {
+		t.Errorf("mail state %s, last error %q", m.State, m.LastError)
+	}
+	for _, r := range m.Recipients {
+		if r.State != liaison.OutboxFailed {
+			t.Errorf("recipient %s: %s", r.Email, r.State)
+		}
+	}
+	st := e.statement(s.ID)
+	if st.State != liaison.StateWithdrawn {
+		t.Errorf("statement state %s, want withdrawn", st.State)
+	}
+	if ev := eventsOf(st, liaison.EventDeliveryFailed); len(ev) != 1 || !strings.Contains(ev[0].Text, "withdrawn before sending") || ev[0].MessageID != om.MessageID {
+		t.Errorf("delivery-failed events %+v", ev)
+	}
+	e.clk.Advance(time.Hour)
+	e.flush()
+	if n := len(srv.Received()); n != 0 {
+		t.Fatalf("server received %d mails later, want none", n)
 	}
 }

@@ -80,6 +80,15 @@ func (o *Outbox) Flush(ctx context.Context) error {
 				if tried[m.ID] || len(batch) >= o.opts.BatchSize {
 					continue
 				}
+				if m.Kind == liaison.MailStatement {
+					cancelled, err := o.cancelIfWithdrawn(tx, m, now)
+					if err != nil {
+						return err
+					}
+					if cancelled {
+						continue
+					}
+				}
 				// Lease: push the next attempt back before the mail is
 				// handed to the server, so a crash mid-send retries it
 				// after the backoff instead of in a tight loop.
@@ -105,6 +114,46 @@ func (o *Outbox) Flush(ctx context.Context) error {
 			return err
 		}
 	}
+}
+
+// errWithdrawn is the LastError of an outgoing statement withdrawn while it
+// waited in the outbox.
+const errWithdrawn = "statement withdrawn before sending"
+
+// cancelIfWithdrawn marks a queued outgoing statement failed, without
+// sending it, when the statement was withdrawn since it was queued: the
+// withdrawal is checked in the transaction that would lease the mail, so
+// no send starts after it.
+func (o *Outbox) cancelIfWithdrawn(tx *store.Tx, m *liaison.OutboxMail, now time.Time) (bool, error) {
+	s, err := tx.Statement(m.Statement)
+	if errors.Is(err, liaison.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("check statement %s of mail %d: %w", m.Statement, m.ID, err)
+	}
+	if s.State != liaison.StateWithdrawn {
+		return false, nil
+	}
+	m.State, m.LastError = liaison.OutboxFailed, errWithdrawn
+	for i := range m.Recipients {
+		if r := &m.Recipients[i]; r.State == liaison.OutboxPending {
+			r.State, r.Result = liaison.OutboxFailed, errWithdrawn
+		}
+	}
+	if err := tx.PutOutbox(m); err != nil {
+		return false, err
+	}
+	e := &liaison.Event{
+		Time: now, Type: liaison.EventDeliveryFailed, Actor: "liaisond",
+		Text:      fmt.Sprintf("statement mail (send %d) not sent: %s", m.ID, errWithdrawn),
+		MessageID: m.MessageID,
+	}
+	if err := tx.AddEvent(s.ID, e); err != nil {
+		return false, err
+	}
+	o.log.Info("outgoing statement not sent: withdrawn", "send_id", m.ID, "statement", s.ID.String(), "message_id", m.MessageID)
+	return true, nil
 }
 
 // nextAttempt is when a mail that has had m.Attempts attempts is tried
