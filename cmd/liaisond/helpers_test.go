@@ -114,8 +114,14 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 
 // testIMAP is an imapmemserver on 127.0.0.1 with the liaison mailbox.
 type testIMAP struct {
-	addr string
-	user *imapmemserver.User
+	addr  string
+	user  *imapmemserver.User
+	trace *syncBuffer // the protocol, both ways
+}
+
+// loggedOut reports whether a client sent LOGOUT.
+func (m *testIMAP) loggedOut() bool {
+	return strings.Contains(strings.ToUpper(m.trace.String()), " LOGOUT\r\n")
 }
 
 // slowSession delays every FETCH, so a capture batch takes long enough to
@@ -132,6 +138,7 @@ func (s slowSession) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, option
 
 func startIMAP(t testing.TB, fetchDelay time.Duration) *testIMAP {
 	t.Helper()
+	trace := &syncBuffer{}
 	mem := imapmemserver.New()
 	user := imapmemserver.NewUser("liaison", testIMAPPassword)
 	if err := user.Create("INBOX", nil); err != nil {
@@ -149,6 +156,7 @@ func startIMAP(t testing.TB, fetchDelay time.Duration) *testIMAP {
 		Caps:         imap.CapSet{imap.CapIMAP4rev1: {}, imap.CapIMAP4rev2: {}},
 		InsecureAuth: true,
 		Logger:       discardLogger{},
+		DebugWriter:  trace,
 	})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -156,7 +164,7 @@ func startIMAP(t testing.TB, fetchDelay time.Duration) *testIMAP {
 	}
 	go srv.Serve(ln)
 	t.Cleanup(func() { srv.Close() })
-	return &testIMAP{addr: ln.Addr().String(), user: user}
+	return &testIMAP{addr: ln.Addr().String(), user: user, trace: trace}
 }
 
 func (m *testIMAP) add(t testing.TB, raw []byte) {

@@ -151,7 +151,7 @@ func TestServeSIGTERMDuringCapture(t *testing.T) {
 	})
 	code, took := p.stop(t, syscall.SIGTERM)
 	captured := metricValueFromLog(p.stderr.String())
-	t.Logf("SIGTERM during capture: exit %d after %v, %d of %d captured", code, took, captured, n)
+	t.Logf("SIGTERM during capture: exit %d after %v, %d of %d captured, logged out of IMAP: %v", code, took, captured, n, imapSrv.loggedOut())
 	if code != 0 {
 		t.Fatalf("exit %d after SIGTERM, want 0", code)
 	}
@@ -219,6 +219,18 @@ func TestServeSIGTERMDuringSend(t *testing.T) {
 	t.Logf("SIGTERM during SMTP DATA: exit %d after %v", code, took)
 	if code != 0 {
 		t.Fatalf("exit %d after SIGTERM, want 0", code)
+	}
+	if !imapSrv.loggedOut() {
+		var cmds []string
+		for _, l := range strings.Split(imapSrv.trace.String(), "\n") {
+			if f := strings.Fields(l); len(f) > 1 && strings.HasPrefix(f[0], "T") {
+				cmds = append(cmds, strings.Join(f[:min(3, len(f))], " "))
+			}
+		}
+		// Known ingest bug: Capturer.session returns when ctx ends its wait
+		// (IDLE is ended with DONE) without sending LOGOUT. Make this an
+		// Errorf once ingest logs out.
+		t.Logf("KNOWN BUG (ingest): the daemon did not log out of IMAP before it exited; its commands: %s", strings.Join(cmds, " | "))
 	}
 	sink.unstall()
 	waitFor(t, "the stalled mail to be accepted", func() bool { return len(sink.messageIDs()) > 0 })
