@@ -54,6 +54,7 @@ func TestExitCodes(t *testing.T) {
 		{"show bad id", []string{"show", "-config", cfg, "LS-banana"}, exitUsage, "LS-banana"},
 		{"show unknown statement", []string{"show", "-config", cfg, "LS-2026-0099"}, exitRuntime, "LS-2026-0099"},
 		{"list empty store", []string{"list", "-config", cfg}, exitOK, ""},
+		{"list bad state", []string{"list", "-config", cfg, "-state", "recordd"}, exitUsage, `-state "recordd": want one of recorded, action-taken`},
 		{"list bad direction", []string{"list", "-config", cfg, "-direction", "sideways"}, exitUsage, `-direction "sideways"`},
 		{"backup without file", []string{"backup", "-config", cfg}, exitUsage, "backup takes one file name"},
 		{"backup unwritable", []string{"backup", "-config", cfg, "/nonexistent-dir/x.db"}, exitRuntime, "backup"},

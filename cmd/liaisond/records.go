@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -34,6 +35,9 @@ var listCommand = adminCommand{
 			f.Direction, f.State, f.Purpose = liaison.Direction(dir), liaison.State(state), liaison.Purpose(purpose)
 			if f.Direction != "" && !f.Direction.Valid() {
 				return usagef("-direction %q: want incoming or outgoing", dir)
+			}
+			if f.State != "" && !slices.Contains(knownStates, f.State) {
+				return usagef("-state %q: want one of %s", state, joinStates(knownStates))
 			}
 			if f.Purpose != "" && !f.Purpose.Valid() {
 				return usagef("-purpose %q: want information, action or response", purpose)
@@ -61,6 +65,19 @@ var listCommand = adminCommand{
 			return tw.Flush()
 		}
 	},
+}
+
+// knownStates are the states -state accepts: a typo would otherwise list
+// nothing, which looks like an empty record.
+var knownStates = []liaison.State{liaison.StateRecorded, liaison.StateActionTaken, liaison.StateResponded,
+	liaison.StatePendingApproval, liaison.StateApproved, liaison.StateSent, liaison.StateSendFailed, liaison.StateWithdrawn}
+
+func joinStates(states []liaison.State) string {
+	var out []string
+	for _, s := range states {
+		out = append(out, string(s))
+	}
+	return strings.Join(out, ", ")
 }
 
 var showCommand = adminCommand{
