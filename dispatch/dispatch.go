@@ -200,6 +200,9 @@ func New(db *store.DB, opts Options) (*Outbox, error) {
 	if opts.SMTP.HeloName == "" {
 		opts.SMTP.HeloName = o.domain
 	}
+	if strings.ContainsFunc(opts.SMTP.HeloName, func(r rune) bool { return r <= ' ' || r > '~' }) {
+		return nil, fmt.Errorf("dispatch: smtp helo name %q: want a host name", opts.SMTP.HeloName)
+	}
 	if opts.SMTP.Timeout <= 0 {
 		opts.SMTP.Timeout = time.Minute
 	}

@@ -71,6 +71,9 @@ type sink struct {
 	mu       sync.Mutex
 	msgs     []received
 	sessions int
+	// helos are the names the client greeted with (EHLO starts a session,
+	// again after STARTTLS).
+	helos []string
 	// rcpt returns the reply to RCPT TO (nil accepts).
 	rcpt func(to string) error
 	// data sees the message and may refuse it; conn is the server side of
@@ -104,6 +107,7 @@ func newSink(t testing.TB, addr string, configure ...func(*sink)) *sink {
 	s.srv = smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
 		s.mu.Lock()
 		s.sessions++
+		s.helos = append(s.helos, c.Hostname())
 		s.mu.Unlock()
 		return &sinkSession{s: s, conn: c}, nil
 	}))

@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"strconv"
@@ -49,6 +50,35 @@ func (d deadlineConn) cap(t time.Time) time.Time {
 func (d deadlineConn) SetDeadline(t time.Time) error      { return d.Conn.SetDeadline(d.cap(t)) }
 func (d deadlineConn) SetReadDeadline(t time.Time) error  { return d.Conn.SetReadDeadline(d.cap(t)) }
 func (d deadlineConn) SetWriteDeadline(t time.Time) error { return d.Conn.SetWriteDeadline(d.cap(t)) }
+
+// heloConn makes the EHLO (or HELO) that go-smtp sends before STARTTLS use
+// the configured name: NewClientStartTLS greets as "localhost" and v0.25.1
+// has no way to set the name for that first greeting (Hello must come
+// before any other call, and there is no public StartTLS). The client
+// writes each command in one Write, so the line is replaced whole; from
+// STARTTLS on (the second EHLO, set by Hello) nothing is touched.
+type heloConn struct {
+	net.Conn
+	name string
+	done bool
+}
+
+func (h *heloConn) Write(p []byte) (int, error) {
+	if h.done {
+		return h.Conn.Write(p)
+	}
+	if cmd, ok := bytes.CutSuffix(p, []byte(" localhost\r\n")); ok && (string(cmd) == "EHLO" || string(cmd) == "HELO") {
+		line := string(cmd) + " " + h.name + "\r\n"
+		if _, err := io.WriteString(h.Conn, line); err != nil {
+			return 0, err
+		}
+		return len(p), nil
+	}
+	if bytes.Equal(p, []byte("STARTTLS\r\n")) {
+		h.done = true
+	}
+	return h.Conn.Write(p)
+}
 
 // isLoopback reports whether host names this machine.
 func isLoopback(host string) bool {
@@ -116,7 +146,7 @@ func (o *Outbox) dial(ctx context.Context) (*smtpConn, error) {
 		raw.SetDeadline(time.Time{})
 		cn.c = smtp.NewClient(tc)
 	case "starttls":
-		c, err := smtp.NewClientStartTLS(raw, tlsCfg)
+		c, err := smtp.NewClientStartTLS(&heloConn{Conn: raw, name: so.HeloName}, tlsCfg)
 		if err != nil {
 			return fail(fmt.Errorf("smtp starttls with %s: %w", so.Addr, err))
 		}

@@ -108,6 +108,18 @@ func TestTLSAndAuth(t *testing.T) {
 				if !slices.Equal(authed, []string{"liaisond"}) {
 					t.Errorf("authenticated %v", authed)
 				}
+				// Both greetings, before and after STARTTLS, use the
+				// configured name (default the alias domain).
+				srv.mu.Lock()
+				helos := srv.helos
+				srv.mu.Unlock()
+				want := []string{"example.org"}
+				if tt.mode == "starttls" {
+					want = []string{"example.org", "example.org"}
+				}
+				if !slices.Equal(helos, want) {
+					t.Errorf("EHLO names %v, want %v", helos, want)
+				}
 				return
 			}
 			if m.State != liaison.OutboxPending || !strings.Contains(m.LastError, tt.wantErr) {
