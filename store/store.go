@@ -9,6 +9,9 @@
 //
 // Values are JSON-encoded liaison types, so a file can be read with the bbolt
 // CLI; numeric keys are big-endian so that byte order is numeric order.
+// Raw messages and blobs are the exception: their bytes are kept in 256 KiB
+// chunks under append-only keys (see chunks.go), so that a 50 MB message is
+// written once and later commits do not rewrite it.
 package store
 
 import (
