@@ -122,6 +122,9 @@ func serveControl(ctx context.Context, path string, a *admin, log *slog.Logger) 
 		os.Remove(tmp)
 		return nil, fmt.Errorf("control socket %s: %w", path, err)
 	}
+	// At the stop every connection is closed: a client that sends nothing,
+	// or reads its output slowly (export | less), must not hold the daemon.
+	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
@@ -135,14 +138,15 @@ func serveControl(ctx context.Context, path string, a *admin, log *slog.Logger) 
 			go func() {
 				defer wg.Done()
 				defer conn.Close()
+				stop := context.AfterFunc(ctx, func() { conn.Close() })
+				defer stop()
 				handleControl(ctx, conn, a, log)
 			}()
 		}
 	}()
-	stop := context.AfterFunc(ctx, func() { ln.Close() })
+	context.AfterFunc(ctx, func() { ln.Close() })
 	return func() {
-		stop()
-		ln.Close()
+		cancel()
 		wg.Wait()
 		os.Remove(path)
 	}, nil

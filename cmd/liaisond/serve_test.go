@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -440,6 +441,13 @@ func TestServeSIGHUP(t *testing.T) {
 	if l := grepLines(p.stderr.String(), "reloaded the group directory"); !strings.Contains(l[len(l)-1], "groups=3") {
 		t.Errorf("reload log: %q", l)
 	}
+	// A control client that connects and says nothing does not hold up
+	// the stop.
+	idle, err := net.Dial("unix", filepath.Join(dir, "liaisond.db.sock"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer idle.Close()
 	if code, _ := p.stop(t, syscall.SIGTERM); code != 0 {
 		t.Fatalf("exit %d", code)
 	}
