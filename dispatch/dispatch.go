@@ -26,10 +26,12 @@
 // instance name and a VERP envelope sender alias+b-<send-id>@domain, so
 // bounces tie back to one send; machine mail is marked Auto-Submitted and
 // X-Auto-Response-Suppress; answers (acknowledgements, confirmations,
-// command results, refusals) go to one address only, are never queued for
-// automated causes (ErrAutomated) and at most once per address, statement
-// and day (ErrRateLimited). The outgoing statements are letters and carry
-// neither Auto-Submitted nor Precedence.
+// command results, refusals) go to one address only and are never queued
+// for automated causes (ErrAutomated); acknowledgements and refusals go out
+// at most once per address, statement and day (ErrRateLimited), while a
+// command result, the answer to an explicit command, always goes out. The
+// outgoing statements are letters and carry neither Auto-Submitted nor
+// Precedence.
 package dispatch
 
 import (

@@ -58,10 +58,12 @@ func isAnswer(k liaison.MailKind) bool {
 }
 
 // isRateLimited reports whether kind counts against the one-answer-per-day
-// limit.
+// limit. A command result is exempt: it answers an explicit human command,
+// the caller sends at most one per reply mail, and swallowing it would
+// leave the person not knowing whether the command worked.
 func isRateLimited(k liaison.MailKind) bool {
 	switch k {
-	case liaison.MailAcknowledgement, liaison.MailCommandResult, liaison.MailCommandRefusal:
+	case liaison.MailAcknowledgement, liaison.MailCommandRefusal:
 		return true
 	}
 	return false
@@ -80,8 +82,9 @@ func validKind(k liaison.MailKind) bool {
 // Enqueue composes m and queues it in the caller's transaction, which must
 // be writable. The mail's send id, Message-ID, Date, envelope and bytes are
 // fixed here. An answer to an automated cause returns ErrAutomated; a second
-// automatic answer to the same address about the same statement on the same
-// day returns ErrRateLimited (both wrap ErrSkipped, and nothing is queued).
+// acknowledgement or refusal to the same address about the same statement
+// on the same day returns ErrRateLimited (both wrap ErrSkipped, and nothing
+// is queued). Command results are not rate-limited.
 // Call Kick after the transaction commits to send it at once.
 func (o *Outbox) Enqueue(tx *store.Tx, m Mail) (*liaison.OutboxMail, error) {
 	om, err := o.enqueue(tx, m)

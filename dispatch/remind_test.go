@@ -159,14 +159,30 @@ func TestAnswersNeverToAutomationAndRateLimited(t *testing.T) {
 	if err := try(Mail{Kind: liaison.MailAcknowledgement, Statement: s, To: to}); err != nil {
 		t.Fatal(err)
 	}
-	if err := try(Mail{Kind: liaison.MailCommandResult, Statement: s, To: to}); !errors.Is(err, ErrRateLimited) || !errors.Is(err, ErrSkipped) {
+	if err := try(Mail{Kind: liaison.MailCommandRefusal, Statement: s, To: to}); !errors.Is(err, ErrRateLimited) || !errors.Is(err, ErrSkipped) {
 		t.Errorf("second answer the same day: %v", err)
 	}
-	if err := try(Mail{Kind: liaison.MailCommandResult, Statement: s, To: []liaison.Address{{Email: "RAPPORTEUR@itu.example"}}}); !errors.Is(err, ErrRateLimited) {
+	if err := try(Mail{Kind: liaison.MailCommandRefusal, Statement: s, To: []liaison.Address{{Email: "RAPPORTEUR@itu.example"}}}); !errors.Is(err, ErrRateLimited) {
 		t.Errorf("second answer, address in capitals: %v", err)
 	}
-	if err := try(Mail{Kind: liaison.MailCommandResult, Statement: s, To: []liaison.Address{{Email: "other@itu.example"}}}); err != nil {
+	if err := try(Mail{Kind: liaison.MailCommandRefusal, Statement: s, To: []liaison.Address{{Email: "other@itu.example"}}}); err != nil {
 		t.Errorf("answer to another address: %v", err)
+	}
+	// Command results answer explicit commands: never rate-limited, and
+	// they use up no one's daily answer.
+	for i := range 3 {
+		if err := try(Mail{Kind: liaison.MailCommandResult, Statement: s, To: to}); err != nil {
+			t.Errorf("command result %d the same day: %v", i+1, err)
+		}
+	}
+	if err := try(Mail{Kind: liaison.MailCommandResult, Statement: s, To: to, Automated: true}); !errors.Is(err, ErrAutomated) {
+		t.Errorf("command result to automated mail: %v", err)
+	}
+	if err := try(Mail{Kind: liaison.MailAcknowledgement, Statement: s, To: []liaison.Address{{Email: "third@itu.example"}}}); err != nil {
+		t.Errorf("acknowledgement to a new address: %v", err)
+	}
+	if err := try(Mail{Kind: liaison.MailCommandResult, Statement: s, To: []liaison.Address{{Email: "third@itu.example"}}}); err != nil {
+		t.Errorf("command result after an acknowledgement: %v", err)
 	}
 	if err := try(Mail{Kind: liaison.MailCommandResult, Statement: s, To: to, Cc: []liaison.Address{{Email: "x@y.example"}}}); err == nil || errors.Is(err, ErrSkipped) {
 		t.Errorf("answer to two addresses: %v", err)
@@ -176,10 +192,10 @@ func TestAnswersNeverToAutomationAndRateLimited(t *testing.T) {
 		t.Errorf("notification: %v", err)
 	}
 	e.clk.Advance(24 * time.Hour)
-	if err := try(Mail{Kind: liaison.MailCommandResult, Statement: s, To: to}); err != nil {
+	if err := try(Mail{Kind: liaison.MailCommandRefusal, Statement: s, To: to}); err != nil {
 		t.Errorf("answer the next day: %v", err)
 	}
-	if st := e.o.Stats(); st.RateLimited != 4 {
+	if st := e.o.Stats(); st.RateLimited != 5 {
 		t.Errorf("stats %+v", st)
 	}
 }

@@ -128,6 +128,29 @@ func TestCommentPublicHelpWithdraw(t *testing.T) {
 	one(t, h.newMails(), "the transcript", and(kind(liaison.MailCommandResult), to("heidi.chair@example.org")))
 }
 
+// Two commands from one person about one statement on the same day both
+// get their transcript: a command result is not rate-limited.
+func TestTwoCommandsSameDay(t *testing.T) {
+	h := newHarness(t)
+	h.deliver(h.sg15Statement("sg15-ls98@example.com"))
+	h.cycle()
+	notify := one(t, h.newMails(), "notification", kind(liaison.MailNotification))
+	ivan := "Ivan Chair <ivan.chair@example.org>"
+
+	h.deliver(h.reply(notify, ivan, "comment-public\n\nCCAMP will discuss this at IETF 128.", signed()))
+	h.cycle()
+	r := one(t, h.newMails(), "the first transcript", and(kind(liaison.MailCommandResult), to("ivan.chair@example.org")))
+	if !strings.Contains(r.Text, "comment-public") {
+		t.Errorf("first transcript:\n%s", r.Text)
+	}
+	h.deliver(h.reply(notify, ivan, "help", signed()))
+	h.cycle()
+	r = one(t, h.newMails(), "the second transcript, the same day", and(kind(liaison.MailCommandResult), to("ivan.chair@example.org")))
+	if !strings.Contains(r.Text, "redirect") {
+		t.Errorf("second transcript is not the help:\n%s", r.Text)
+	}
+}
+
 // Validation errors of a submission go back to the submitter, naming each
 // field at fault; nothing is recorded.
 func TestSubmissionErrors(t *testing.T) {
