@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -164,11 +163,10 @@ func TestCheckConfig(t *testing.T) {
 	})
 }
 
-func TestMain_helpers(t *testing.T) {
+func TestStripFlags(t *testing.T) {
 	// stripFlags removes what the daemon must not see, in every spelling.
 	got := strings.Join(stripFlags([]string{"-config", "a", "-store=b", "--config=c", "-n", "3", "--store", "d", "x"}, "config", "store"), " ")
 	if want := "-n 3 x"; got != want {
 		t.Errorf("stripFlags = %q, want %q", got, want)
 	}
-	_ = os.Getenv
 }
