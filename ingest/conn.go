@@ -113,7 +113,9 @@ func (c *Capturer) connect(ctx context.Context) (*conn, error) {
 		return nil, fmt.Errorf("connect imap %s: %w", o.Addr, r.err)
 	}
 	cl.c = r.c
-	cl.stopWatch = context.AfterFunc(ctx, func() { cl.c.Close() })
+	// When ctx ends, the session says DONE and LOGOUT by itself; the
+	// connection is closed hard only if that has not happened in time.
+	cl.stopWatch = context.AfterFunc(ctx, func() { time.AfterFunc(logoutGrace, func() { cl.c.Close() }) })
 
 	if err := cl.authenticate(); err != nil {
 		cl.close()

@@ -63,6 +63,7 @@ func (c *Capturer) session(ctx context.Context, loop bool) (int, bool, error) {
 		total += n
 		if err != nil {
 			if ctx.Err() != nil {
+				cl.logout()
 				err = ctx.Err()
 			}
 			return total, synced, err
@@ -74,6 +75,10 @@ func (c *Capturer) session(ctx context.Context, loop bool) (int, bool, error) {
 			return total, true, cl.logout()
 		}
 		if err := c.wait(ctx, cl, idle); err != nil {
+			if ctx.Err() != nil {
+				// Shut down politely: the server sees a LOGOUT, not a reset.
+				cl.logout()
+			}
 			return total, synced, err
 		}
 	}
@@ -554,6 +559,10 @@ func (cl *conn) catchUp(after string, lastUID uint32) {
 
 // wait blocks until the server reports new mail, the IDLE or poll interval
 // passes, ctx is done or the connection drops.
+// logoutGrace is how long a session may take to leave IDLE and log out
+// after its context ends, before the connection is closed hard.
+const logoutGrace = 2 * time.Second
+
 func (c *Capturer) wait(ctx context.Context, cl *conn, idle bool) error {
 	interval := c.opts.IdleRestart
 	if !idle || len(c.opts.Mailboxes) > 1 {

@@ -228,10 +228,7 @@ func TestServeSIGTERMDuringSend(t *testing.T) {
 				cmds = append(cmds, strings.Join(f[:min(3, len(f))], " "))
 			}
 		}
-		// Known ingest bug: Capturer.session returns when ctx ends its wait
-		// (IDLE is ended with DONE) without sending LOGOUT. Make this an
-		// Errorf once ingest logs out.
-		t.Logf("KNOWN BUG (ingest): the daemon did not log out of IMAP before it exited; its commands: %s", strings.Join(cmds, " | "))
+		t.Errorf("the daemon did not log out of IMAP before it exited; its commands: %s", strings.Join(cmds, " | "))
 	}
 	sink.unstall()
 	waitFor(t, "the stalled mail to be accepted", func() bool { return len(sink.messageIDs()) > 0 })
