@@ -310,6 +310,7 @@ type View struct {
 	Instance    string
 	Commands    []Command
 	Reason      string
+	Subject     string // the subject of the mail answered (answers about no statement)
 	Transcript  string
 	Problems    []liaison.Problem
 	Alert       AlertKind
@@ -356,6 +357,7 @@ func (o *Outbox) view(in composeInput) View {
 		Instance:   o.opts.Instance,
 		Commands:   commandHelp[:],
 		Reason:     m.Reason,
+		Subject:    headerText(m.Subject),
 		Transcript: m.Transcript,
 		Problems:   m.Problems,
 		Alert:      m.Alert,

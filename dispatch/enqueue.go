@@ -26,8 +26,10 @@ const (
 // recipients of a notification, reminder or outgoing statement; the
 // coordinators for an alert.
 type Mail struct {
-	Kind      liaison.MailKind
-	Statement *liaison.Statement // nil only for alerts not about a statement
+	Kind liaison.MailKind
+	// Statement is nil only for alerts not about a statement and for the
+	// refusal of a submission that was not recorded.
+	Statement *liaison.Statement
 	To, Cc    []liaison.Address
 	// InReplyTo is the Message-ID (without brackets) of the mail this one
 	// answers, if any.
@@ -39,12 +41,18 @@ type Mail struct {
 	// (notifications and outgoing statements always do).
 	WithAttachments bool
 
-	Reason     string            // refusal: why the command was not carried out
-	Transcript string            // command result: what was done
-	Problems   []liaison.Problem // what extraction could not establish
-	Alert      AlertKind         // alert: what kind
-	AlertText  string            // alert: the details
-	Data       map[string]any    // anything else a custom template wants
+	Reason     string // refusal: why the command (or submission) was not carried out
+	Transcript string // command result: what was done
+	// Problems are what extraction could not establish; for a refused
+	// submission, the fields at fault (Field, and Detail saying what is
+	// wrong with it).
+	Problems []liaison.Problem
+	// Subject is the subject of the mail answered, for answers about no
+	// statement (a refused submission).
+	Subject   string
+	Alert     AlertKind      // alert: what kind
+	AlertText string         // alert: the details
+	Data      map[string]any // anything else a custom template wants
 }
 
 // isAnswer reports whether kind is an automatic answer to one person
@@ -108,7 +116,7 @@ func (o *Outbox) enqueue(tx *store.Tx, m Mail) (*liaison.OutboxMail, error) {
 	if !validKind(m.Kind) {
 		return nil, fmt.Errorf("enqueue mail %q: unknown kind", m.Kind)
 	}
-	if m.Statement == nil && m.Kind != liaison.MailAlert {
+	if m.Statement == nil && m.Kind != liaison.MailAlert && m.Kind != liaison.MailCommandRefusal {
 		return nil, fmt.Errorf("enqueue %s mail: no statement", m.Kind)
 	}
 	if m.Statement != nil && m.Statement.ID.IsZero() {
@@ -134,7 +142,11 @@ func (o *Outbox) enqueue(tx *store.Tx, m Mail) (*liaison.OutboxMail, error) {
 	}
 	now := o.now()
 	if isRateLimited(m.Kind) {
-		key := "auto:" + m.To[0].Email + ":" + m.Statement.ID.String() + ":" + liaison.DateOf(now.UTC()).String()
+		about := "submission" // a refused submission: there is no statement
+		if m.Statement != nil {
+			about = m.Statement.ID.String()
+		}
+		key := "auto:" + m.To[0].Email + ":" + about + ":" + liaison.DateOf(now.UTC()).String()
 		fresh, err := tx.UseToken(key)
 		if err != nil {
 			return nil, fmt.Errorf("enqueue %s mail: %w", what, err)

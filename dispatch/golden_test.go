@@ -60,6 +60,14 @@ var goldenCases = []goldenCase{
 		return Mail{Kind: liaison.MailConfirmation, Statement: out, To: []liaison.Address{{Email: "chair1@ietf.example"}}}
 	}},
 	{"statement", func(_, out *liaison.Statement) Mail { return Mail{Kind: liaison.MailStatement, Statement: out} }},
+	{"refusal-submission", func(_, _ *liaison.Statement) Mail {
+		return Mail{Kind: liaison.MailCommandRefusal, To: []liaison.Address{{Name: "Paul Member", Email: "paul.member@ietf.example"}},
+			InReplyTo: "submission-1@ietf.example", Subject: "LS to SG15 on OTN YANG",
+			Problems: []liaison.Problem{
+				{Code: "submission-field", Field: "To-Group", Detail: "missing"},
+				{Code: "submission-field", Field: "Deadline", Detail: "not a date (2027-13-45), line 4"},
+			}}
+	}},
 }
 
 // goldenMails queues every golden case in one store, in order, and returns
@@ -167,6 +175,9 @@ func checkHeaders(t *testing.T, e *env, om *liaison.OutboxMail, s *liaison.State
 	if s == nil {
 		if h.Has("Reply-To") {
 			t.Error("Reply-To on a mail about no statement")
+		}
+		if strings.Contains(subject, "[LS-") || h.Has("X-Liaison-Statement") {
+			t.Errorf("mail about no statement names one: subject %q", subject)
 		}
 		return
 	}

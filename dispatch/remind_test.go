@@ -191,11 +191,35 @@ func TestAnswersNeverToAutomationAndRateLimited(t *testing.T) {
 	if err := try(Mail{Kind: liaison.MailNotification, Statement: s, Automated: true}); err != nil {
 		t.Errorf("notification: %v", err)
 	}
+	// A refused submission (no statement) is answered once a day per
+	// address too, and never to automated mail; only a refusal may lack a
+	// statement.
+	sub := Mail{Kind: liaison.MailCommandRefusal, To: []liaison.Address{{Email: "paul@ietf.example"}}, Subject: "LS",
+		Problems: []liaison.Problem{{Field: "To-Group", Detail: "missing"}}}
+	if err := try(sub); err != nil {
+		t.Errorf("refused submission: %v", err)
+	}
+	if err := try(sub); !errors.Is(err, ErrRateLimited) {
+		t.Errorf("second refused submission the same day: %v", err)
+	}
+	automatedSub := sub
+	automatedSub.Automated = true
+	if err := try(automatedSub); !errors.Is(err, ErrAutomated) {
+		t.Errorf("refused submission from automated mail: %v", err)
+	}
+	for _, k := range []liaison.MailKind{liaison.MailCommandResult, liaison.MailAcknowledgement, liaison.MailStatement} {
+		if err := try(Mail{Kind: k, To: to}); err == nil || errors.Is(err, ErrSkipped) {
+			t.Errorf("%s without a statement: %v", k, err)
+		}
+	}
 	e.clk.Advance(24 * time.Hour)
 	if err := try(Mail{Kind: liaison.MailCommandRefusal, Statement: s, To: to}); err != nil {
 		t.Errorf("answer the next day: %v", err)
 	}
-	if st := e.o.Stats(); st.RateLimited != 5 {
+	if err := try(sub); err != nil {
+		t.Errorf("refused submission the next day: %v", err)
+	}
+	if st := e.o.Stats(); st.RateLimited != 7 {
 		t.Errorf("stats %+v", st)
 	}
 }

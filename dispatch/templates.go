@@ -191,6 +191,16 @@ func sampleViews(kind liaison.MailKind) []View {
 		Data:        map[string]any{},
 	}
 	out := []View{base}
+	if kind == liaison.MailCommandRefusal {
+		// A refused submission: no statement, the fields at fault.
+		sub := base
+		sub.S, sub.ID, sub.RecordURL, sub.Attachments, sub.Purpose, sub.Deadline = nil, "", "", nil, "", ""
+		sub.Subject = "LS to SG15"
+		sub.Problems = []liaison.Problem{{Code: "submission-field", Field: "To-Group", Detail: "missing"}}
+		noFields := sub
+		noFields.Problems, noFields.Subject = nil, ""
+		out = append(out, sub, noFields)
+	}
 	if kind == liaison.MailAlert {
 		bare := base
 		bare.S, bare.ID, bare.RecordURL, bare.Attachments = nil, "", "", nil

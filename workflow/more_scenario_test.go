@@ -174,9 +174,16 @@ func TestSubmissionErrors(t *testing.T) {
 				t.Errorf("%d statements recorded from a bad submission", n)
 			}
 			mails := h.newMails()
-			ans := one(t, mails, "the answer", kind(liaison.MailAlert))
+			ans := one(t, mails, "the answer", kind(liaison.MailCommandRefusal))
 			if !ans.rcpt("heidi.chair@example.org") || len(ans.To) != 1 {
 				t.Errorf("answer to %v", ans.To)
+			}
+			if !strings.Contains(ans.Text, "Your submission") || !strings.Contains(ans.Text, "was not recorded") ||
+				strings.Contains(ans.Text, "coordinator's attention") {
+				t.Errorf("answer does not read as one to a submitter:\n%s", ans.Text)
+			}
+			if strings.Contains(ans.Subject, "[LS-") || !strings.HasPrefix(ans.Subject, "Auto: submission not recorded") || ans.Auto != "auto-replied" {
+				t.Errorf("answer subject %q, Auto-Submitted %q", ans.Subject, ans.Auto)
 			}
 			for _, w := range tc.want {
 				if !strings.Contains(ans.Text, w) {

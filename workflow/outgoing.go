@@ -63,44 +63,42 @@ func (o *Office) submission(tx *store.Tx, m *liaison.Message, r *extract.Result,
 }
 
 // rejectSubmission answers a submission that cannot be recorded with every
-// field at fault. Nothing is recorded, so there is no statement the answer
-// could be about; dispatch sends refusals only about statements, so the
-// answer goes out as an alert addressed to the submitter alone.
+// field at fault. Nothing is recorded, so the answer is a refusal about no
+// statement, to the submitter alone.
 func (o *Office) rejectSubmission(tx *store.Tx, r *extract.Result, errs []extract.FieldError) error {
-	reason := "Your submission could not be read: it needs a block of labelled fields (From-Group, To-Group, Purpose, Title, ...), a blank line, then the text."
-	if len(errs) > 0 {
-		var lines []string
-		for _, fe := range errs {
-			line := fe.Error()
-			if fe.Value != "" && !strings.Contains(line, fe.Value) {
-				line += " (" + fe.Value + ")"
-			}
-			lines = append(lines, "  "+line)
+	answer := dispatch.Mail{Kind: liaison.MailCommandRefusal, To: []liaison.Address{r.From}, InReplyTo: r.MessageID, Subject: r.Subject}
+	var lines []string
+	for _, fe := range errs {
+		detail := fe.Msg
+		if fe.Value != "" && !strings.Contains(detail, fe.Value) {
+			detail += " (" + fe.Value + ")"
 		}
-		reason = "Your submission " + quoteSubject(r.Subject) + "was not recorded; please fix these fields and send it again:\n" + strings.Join(lines, "\n")
+		if fe.Line > 0 {
+			detail = fmt.Sprintf("%s, line %d", detail, fe.Line)
+		}
+		answer.Problems = append(answer.Problems, liaison.Problem{Code: problemSubmissionField, Field: fe.Field, Detail: detail})
+		lines = append(lines, fe.Field+": "+detail)
+	}
+	reason := strings.Join(lines, "; ")
+	if len(errs) == 0 {
+		answer.Reason = "The mail does not start with a block of labelled fields (From-Group, To-Group, Purpose, Title, ...), so it could not be read as a submission."
+		reason = answer.Reason
 	}
 	if automated(r) || r.From.Email == "" {
 		o.log.Warn("submission rejected, not answered (automated or no sender)", "msgid", r.MessageID, "reason", reason)
 		return nil
 	}
-	_, err := o.out.Enqueue(tx, dispatch.Mail{Kind: liaison.MailAlert, To: []liaison.Address{r.From}, InReplyTo: r.MessageID,
-		Alert: alertSubmissionRejected, AlertText: reason})
+	o.log.Info("submission rejected", "msgid", r.MessageID, "from", r.From.Email, "reason", reason)
+	_, err := o.out.Enqueue(tx, answer)
 	if isRateLimited(err) {
 		return nil
 	}
 	return err
 }
 
-// alertSubmissionRejected is the alert kind of the answer to a submission
-// that could not be recorded.
-const alertSubmissionRejected dispatch.AlertKind = "submission-rejected"
-
-func quoteSubject(s string) string {
-	if s = strings.TrimSpace(s); s == "" {
-		return ""
-	}
-	return fmt.Sprintf("%q ", s)
-}
+// problemSubmissionField is the problem code of a submission field at
+// fault, in the answer to a rejected submission.
+const problemSubmissionField = "submission-field"
 
 // SubmissionStatement turns a parsed submission into an outgoing statement.
 func SubmissionStatement(sub *extract.Submission) *liaison.Statement {
