@@ -60,6 +60,9 @@ type dateMatch struct {
 	Start     int
 	End       int
 	Ambiguous bool // numeric, both readings valid, no hint
+	// Range: the date is the first day of a span ("10-14 May 2027", "8th -
+	// 12th February 2027"), which dates a meeting, not a deadline.
+	Range bool
 }
 
 func mkDate(y int, m time.Month, d int) (liaison.Date, bool) {
@@ -158,6 +161,72 @@ func findDates(s string, order DateOrder) []dateMatch {
 		out = append(out, dm)
 	}
 	sortMatches(out)
+	return markRanges(s, out)
+}
+
+var (
+	// rangeDayHeadRE: "10-" or "8th - " or "10 to " before "14 May 2027".
+	rangeDayHeadRE = regexp.MustCompile(`(?i)(?:^|[^\w.,/])(\d{1,2})(?:st|nd|rd|th)?\.?\s*(?:-|–|—|to|till|until|and)\s*$`)
+	// rangeMonthHeadRE: "10 May - " or "30th April to " before "2 May 2027".
+	rangeMonthHeadRE = regexp.MustCompile(`(?i)(?:^|[^\w.,/])(\d{1,2})(?:st|nd|rd|th)?\.?\s+(` + monthAlt + `)\.?,?\s*(?:-|–|—|to|till|until)\s*$`)
+	// mdyRangeRE: "May 10-14, 2027", "April 30 - May 2, 2027".
+	mdyRangeRE = regexp.MustCompile(`(?i)\b(` + monthAlt + `)\.?\s+(\d{1,2})(?:st|nd|rd|th)?\s*(?:-|–|—|to)\s*(?:(` + monthAlt + `)\.?\s+)?(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})\b`)
+	// rangeJoinRE: what stands between the two dates of "10 May 2027 to 14 May 2027".
+	rangeJoinRE = regexp.MustCompile(`(?i)^\s*(?:-|–|—|to|till|until)\s*$`)
+)
+
+// markRanges folds day spans into one match dated by their first day and
+// marked Range: "10-14 May 2027", "10 May - 14 May 2027", "May 10-14,
+// 2027", "2027-05-10 to 2027-05-14".
+func markRanges(s string, ms []dateMatch) []dateMatch {
+	for i := range ms {
+		m := &ms[i]
+		pre := s[max(0, m.Start-40):m.Start]
+		if h := rangeMonthHeadRE.FindStringSubmatchIndex(pre); h != nil {
+			d, _ := strconv.Atoi(pre[h[2]:h[3]])
+			mo := monthNames[strings.ToLower(pre[h[4]:h[5]])]
+			if dt, ok := mkDate(m.Date.Year, mo, d); ok && !dt.Time(time.UTC).After(m.Date.Time(time.UTC)) {
+				m.Date, m.Range, m.Ambiguous = dt, true, false
+				m.Start -= len(pre) - h[2]
+			}
+		} else if h := rangeDayHeadRE.FindStringSubmatchIndex(pre); h != nil && !m.Ambiguous {
+			d, _ := strconv.Atoi(pre[h[2]:h[3]])
+			if dt, ok := mkDate(m.Date.Year, m.Date.Month, d); ok && d < m.Date.Day {
+				m.Date, m.Range = dt, true
+				m.Start -= len(pre) - h[2]
+			}
+		}
+	}
+	// Two full dates joined by "to" or a dash.
+	var out []dateMatch
+	for i := 0; i < len(ms); i++ {
+		m := ms[i]
+		if i+1 < len(ms) && ms[i+1].Start >= m.End && rangeJoinRE.MatchString(s[m.End:ms[i+1].Start]) &&
+			!ms[i+1].Date.Time(time.UTC).Before(m.Date.Time(time.UTC)) {
+			m.Range, m.End = true, ms[i+1].End
+			i++
+		}
+		out = append(out, m)
+	}
+	// "May 10-14, 2027": no single-date pattern matches it.
+	for _, r := range mdyRangeRE.FindAllStringSubmatchIndex(s, -1) {
+		overlap := false
+		for _, m := range out {
+			if r[0] < m.End && r[1] > m.Start {
+				overlap = true
+			}
+		}
+		if overlap {
+			continue
+		}
+		mo := monthNames[strings.ToLower(s[r[2]:r[3]])]
+		d, _ := strconv.Atoi(s[r[4]:r[5]])
+		y, _ := strconv.Atoi(s[r[10]:r[11]])
+		if dt, ok := mkDate(y, mo, d); ok {
+			out = append(out, dateMatch{Date: dt, Start: r[0], End: r[1], Range: true})
+		}
+	}
+	sortMatches(out)
 	return out
 }
 
@@ -213,7 +282,7 @@ func dateOrderHint(s string) DateOrder {
 // ParseDeadline reads the first date written in s ("2027-01-15", "15
 // January 2027", "January 15, 2027", "15 Jan 2027", "15.01.2027", "1st
 // February 2027", "15/01/2027"), reading all-numeric dates in the given
-// order. It returns ErrAmbiguousDate for 03/04/2027 with OrderUnknown and
+// order. A span of days ("10-14 May 2027") gives its first day. It returns ErrAmbiguousDate for 03/04/2027 with OrderUnknown and
 // ErrNoDate when s holds no date.
 func ParseDeadline(s string, order DateOrder) (liaison.Date, error) {
 	if order == OrderUnknown {

@@ -95,7 +95,7 @@ var labelWords = map[string]fieldKey{
 
 	"purpose": kPurpose, "for": kPurpose, "action requested": kPurpose, "requested action": kPurpose,
 	"purpose of ls": kPurpose, "purpose of liaison": kPurpose, "ls purpose": kPurpose, "nature": kPurpose,
-	"action required": kPurpose,
+	"action required": kPurpose, "expected action": kPurpose, "requested action type": kPurpose,
 
 	"deadline": kDeadline, "response deadline": kDeadline, "reply deadline": kDeadline, "due date": kDeadline,
 	"deadline for response": kDeadline, "deadline for reply": kDeadline, "response date": kDeadline,
@@ -136,7 +136,8 @@ var labelWords = map[string]fieldKey{
 	"place": kIgnore, "location": kIgnore, "agenda item": kIgnore, "status": kIgnore, "version": kIgnore,
 	"origin": kIgnore, "language": kIgnore, "received": kIgnore, "importance": kIgnore, "priority": kIgnore,
 	"posted date": kIgnore, "state": kIgnore, "tags": kIgnore, "spec": kIgnore, "specification": kIgnore,
-	"work item code": kIgnore, "document for": kIgnore,
+	"work item code": kIgnore, "document for": kIgnore, "project": kIgnore, "document type": kIgnore,
+	"date of document": kIgnore, "document date": kIgnore, "secretariat": kIgnore, "committee url": kIgnore,
 }
 
 // normLabel folds the spellings of one label: case, hyphens and
@@ -165,6 +166,13 @@ func lookupLabel(s string) fieldKey {
 	if strings.HasPrefix(n, "date of next") || strings.HasPrefix(n, "dates of next") ||
 		strings.HasPrefix(n, "date of the next") || strings.HasPrefix(n, "next ") && strings.Contains(n, "meeting") {
 		return kNextMeeting
+	}
+	// "Action due date", "Comment deadline", "Comments requested by".
+	for _, suf := range []string{"due date", "deadline", "reply by", "respond by", "response by", "comments by",
+		"feedback by", "requested by", "due by"} {
+		if strings.HasSuffix(n, suf) && !strings.Contains(n, "meeting") {
+			return kDeadline
+		}
 	}
 	if strings.HasSuffix(n, " contact") && !strings.HasPrefix(n, "to ") && !strings.HasPrefix(n, "cc") {
 		if strings.Contains(n, "response") || strings.Contains(n, "reply") {

@@ -326,6 +326,19 @@ func (w *walker) leaf(e *message.Entity, mt string, params map[string]string, do
 // else Content-Type name, RFC 2047 and RFC 2231 decoded in any charset
 // (Go's mime package only decodes utf-8 RFC 2231 values).
 func partFilename(h message.Header, ctParams map[string]string) string {
+	// With filename* in the raw header, Go's result cannot be trusted: for a
+	// charset it does not know it drops the *0* segment and returns the later
+	// ones, which look clean ("P.docx").
+	if cd := h.Get("Content-Disposition"); ext2231FilenameRE.MatchString(cd) {
+		if n := rfc2231Param(cd, "filename"); n != "" {
+			return cleanFilename(n)
+		}
+	}
+	if ct := h.Get("Content-Type"); ext2231NameExtRE.MatchString(ct) && !strings.Contains(strings.ToLower(h.Get("Content-Disposition")), "filename") {
+		if n := rfc2231Param(ct, "name"); n != "" {
+			return cleanFilename(n)
+		}
+	}
 	_, dp, err := h.ContentDisposition()
 	if err == nil && dp["filename"] != "" && !rawExtValueRE.MatchString(dp["filename"]) {
 		return cleanFilename(dp["filename"])
@@ -382,6 +395,13 @@ func cleanFilename(s string) string {
 		return r
 	}, s)
 }
+
+// ext2231FilenameRE and ext2231NameExtRE find RFC 2231 extended
+// parameters (filename*=, filename*0*=, name*=) in a raw header.
+var (
+	ext2231FilenameRE = regexp.MustCompile(`(?i)(?:^|;)\s*filename\*`)
+	ext2231NameExtRE  = regexp.MustCompile(`(?i)(?:^|;)\s*name\*`)
+)
 
 var ext2231RE = regexp.MustCompile(`(?i)(?:^|;)\s*([a-z]+)\*(?:(\d+)(\*)?|(\*))?\s*=\s*("(?:[^"\\]|\\.)*"|[^;\s]*)`)
 

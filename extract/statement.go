@@ -349,23 +349,41 @@ func (e *extraction) statement() {
 	e.deadline(srcs)
 
 	// Purpose.
+	codeLabel := ""
 	if _, f := first(kPurpose); f != nil {
 		r.PurposeLabel = oneLine(f.Value)
+		codeLabel = purposeCode(f.Value)
 		// "Action requested: please review ..." names the purpose in its label.
-		if l := normLabel(f.Label); strings.Contains(l, "action") && !noActionRE.MatchString(f.Value) &&
+		if l := normLabel(f.Label); codeLabel == "" && strings.Contains(l, "action") && !noActionRE.MatchString(f.Value) &&
 			!purposeNoRE.MatchString(firstLine(f.Value)) {
 			r.PurposeLabel = f.Label + ": " + r.PurposeLabel
 		}
 	}
 	label := r.PurposeLabel
+	if codeLabel != "" {
+		label = codeLabel
+	}
 	if label == "" && toPurpose != "" {
 		label = "for " + toPurpose
 	}
-	if label == "" && actionsAsk(srcs) {
+	asks, passive := actionsAsk(srcs)
+	if label == "" && asks {
 		label = "for action"
 	}
 	if label == "" {
 		label = prosePurpose(srcs)
+	}
+	if label == "" && r.Deadline.IsZero() && !e.probs.has(liaison.ProblemAmbiguousDate) && e.requestDeadline(srcs) {
+		// No label, but the letter asks for an answer by a date.
+		label = "for action"
+	}
+	if label == "" && answersEarlier(srcs) {
+		// A reply LS ("Response to: ...") that asks for nothing more.
+		label = "response"
+	}
+	if label == "" && passive {
+		// "asks X to take the above into account": nothing to answer.
+		label = "for information"
 	}
 	if label != "" && r.Deadline.IsZero() && !e.probs.has(liaison.ProblemAmbiguousDate) && purposeOf(label, true) == liaison.PurposeAction {
 		// "For Comment" is for action only with a deadline: look for one in the letter.
@@ -488,6 +506,25 @@ func purposeOf(label string, hasDeadline bool) liaison.Purpose {
 		return liaison.PurposeUnknown
 	}
 	return p
+}
+
+// purposeCodeRE: the purpose codes of ISO/IEC JTC 1 document headers
+// ("Expected action: ACT", "COM", "FYI").
+var purposeCodeRE = regexp.MustCompile(`^\W*(ACT|COM|FYI|INF|INFO|act|com|fyi)\b\W*$`)
+
+// purposeCode maps a purpose code to the written purpose it stands for.
+func purposeCode(v string) string {
+	m := purposeCodeRE.FindStringSubmatch(firstLine(v))
+	if m == nil {
+		return ""
+	}
+	switch strings.ToUpper(m[1]) {
+	case "ACT":
+		return "for action"
+	case "COM":
+		return "for comment"
+	}
+	return "for information"
 }
 
 var noActionWordsRE = regexp.MustCompile(`\bno (?:further )?action\b|\bnot? (?:for )?action\b`)
@@ -673,7 +710,13 @@ func (e *extraction) deadline(srcs []*source) {
 				// An explicit "none" ends the search in this and later sources.
 				return
 			}
-			d, err := ParseDeadline(firstLine(f.Value), order)
+			v := firstLine(f.Value)
+			if ms := findDates(v, order); len(ms) > 0 && ms[0].Range {
+				// "before the next SG13 meeting, 10-14 May 2027" names a
+				// meeting, not a calendar deadline.
+				return
+			}
+			d, err := ParseDeadline(v, order)
 			if errors.Is(err, ErrAmbiguousDate) {
 				e.probs.add(liaison.ProblemAmbiguousDate, "deadline", fmt.Sprintf("%q can be read as day/month or month/day", firstLine(f.Value)))
 				return
@@ -682,7 +725,7 @@ func (e *extraction) deadline(srcs []*source) {
 				r.Deadline = d
 				return
 			}
-			if d, ok := yearlessDate(firstLine(f.Value), e.refTime()); ok {
+			if d, ok := yearlessDate(v, e.refTime()); ok {
 				r.Deadline = d
 				return
 			}
@@ -694,7 +737,7 @@ func (e *extraction) deadline(srcs []*source) {
 			if f.Key != kActions {
 				continue
 			}
-			if d, ok := e.sentenceDeadline(f.Value, order); ok {
+			if d, ok := e.sentenceDeadline(f.Value, order, false); ok {
 				r.Deadline = d
 				return
 			}
@@ -704,10 +747,23 @@ func (e *extraction) deadline(srcs []*source) {
 
 var deadlineCueRE = regexp.MustCompile(`(?i)\b(?:by|before|no later than|not later than|until|prior to|deadline|due)\b`)
 
+// adjacentCueRE: the deadline word stands right before the date ("by 15
+// January", "no later than Friday, 15 January", "before the end of").
+var adjacentCueRE = regexp.MustCompile(`(?i)\b(?:by|before|no\s+later\s+than|not\s+later\s+than|until|till|prior\s+to|due(?:\s+(?:on|by))?|deadline(?:\s+(?:is|of))?|on\s+or\s+before)\s*:?\s*(?:the\s+)?(?:end\s+of\s+)?(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day,?\s+)?(?:the\s+)?$`)
+
 // sentenceDeadline finds a date introduced by "by", "before", ... in text.
-func (e *extraction) sentenceDeadline(text string, order DateOrder) (liaison.Date, bool) {
+// With strict, the cue must stand right before the date: in free prose "by"
+// a few words earlier is as often "approved by the plenary on <date>".
+func (e *extraction) sentenceDeadline(text string, order DateOrder, strict bool) (liaison.Date, bool) {
 	for _, m := range findDates(text, order) {
+		if m.Range {
+			// "before CT4#134 (8th - 12th February 2027)": a meeting.
+			continue
+		}
 		pre := text[max(0, m.Start-40):m.Start]
+		if strict && !adjacentCueRE.MatchString(pre) {
+			continue
+		}
 		cues := deadlineCueRE.FindAllStringIndex(pre, -1)
 		if len(cues) == 0 {
 			continue
@@ -725,7 +781,38 @@ func (e *extraction) sentenceDeadline(text string, order DateOrder) (liaison.Dat
 	return liaison.Date{}, false
 }
 
-var replyCueRE = regexp.MustCompile(`(?i)\b(?:repl(?:y|ies)|respon(?:d|se|ses)|answers?|comments?|feedback|input|views|action)\b`)
+var replyCueRE = regexp.MustCompile(`(?i)\b(?:repl(?:y|ies)|respon(?:d|se|ses)|answers?|comments?|feedback|input|views|action|review|confirm\w*|advi[cs]e)\b`)
+
+// requestRE finds the words of a request in a sentence ("please", "we
+// invite", "would appreciate", "kindly asks").
+var requestRE = regexp.MustCompile(`(?i)\b(?:please|kindly|invites?|invited|asks?|asked|requests?|requested|would\s+(?:appreciate|welcome|be\s+grateful|like)|appreciate|grateful|welcomes?|look(?:s|ing)?\s+forward|encourages?|should|must|needs?\s+to)\b|^\s*(?:repl(?:y|ies)|respon(?:d|ses?)|answers?|comments?|feedback)\b`)
+
+// requestDeadline looks, in a letter without any purpose label, for a
+// sentence that asks for an answer by a date ("We invite MADINAS to
+// provide any comments by 15 Jan 2027"); the date must follow its cue
+// directly, and dates of meetings, publications and approvals do not
+// count.
+func (e *extraction) requestDeadline(srcs []*source) bool {
+	for _, s := range srcs {
+		text := s.text
+		for _, f := range s.fields {
+			if f.Key == kNextMeeting && f.Value != "" {
+				text = strings.Replace(text, f.Value, "", 1)
+			}
+		}
+		order := dateOrderHint(text)
+		for _, sent := range sentenceRE.Split(text, -1) {
+			if !replyCueRE.MatchString(sent) || !requestRE.MatchString(sent) {
+				continue
+			}
+			if d, ok := e.sentenceDeadline(sent, order, true); ok {
+				e.res.Deadline = d
+				return true
+			}
+		}
+	}
+	return false
+}
 
 // proseDeadline looks for "please reply by <date>" in the letter when a
 // statement for action has no labelled deadline; dates of next meetings
@@ -743,7 +830,7 @@ func (e *extraction) proseDeadline(srcs []*source) {
 			if !replyCueRE.MatchString(sent) {
 				continue
 			}
-			if d, ok := e.sentenceDeadline(sent, order); ok {
+			if d, ok := e.sentenceDeadline(sent, order, false); ok {
 				e.res.Deadline = d
 				return
 			}
@@ -981,9 +1068,17 @@ func (e *extraction) references(srcs []*source, atts []*Part) []string {
 
 var noActionRE = regexp.MustCompile(`(?i)^\W*(?:none|no action|n/a|-|nil|not applicable|no specific action)`)
 
+// passiveAskRE: an ask that needs no answer ("asks IETF TSVWG to take the
+// above answers into account", "to note", "to be aware").
+var passiveAskRE = regexp.MustCompile(`(?i)\bto\s+(?:kindly\s+)?(?:take\s+(?:[^.]{0,80}?\s)?into\s+(?:account|consideration)|(?:take\s+)?note\b|be\s+(?:aware|informed)|keep\s+(?:[^.]{0,40}?\s)?informed)`)
+
+// answerWordRE: what an ask that expects an answer asks for.
+var answerWordRE = regexp.MustCompile(`(?i)\b(?:provide|answer|repl(?:y|ies)|respond|response|feedback|comments?|confirm|clarify|inform\s+(?:us|[A-Z0-9]{2,})|advise|let\s+\w+\s+know|views?|input|review|consider\s+(?:the\s+)?(?:request|proposal|question)|update|allocate|assign|register|specify|define|develop|study|investigate|check|align|adopt)\b`)
+
 // actionsAsk reports whether a template's Actions section asks for
-// something ("ACTION: SA2 asks IETF DetNet to ...").
-func actionsAsk(srcs []*source) bool {
+// something ("ACTION: SA2 asks IETF DetNet to ..."), and whether what it
+// asks needs no answer ("to take the above into account", "to note").
+func actionsAsk(srcs []*source) (asks, passive bool) {
 	for _, s := range srcs {
 		for _, f := range s.fields {
 			if f.Key != kActions || isNone(f.Value) {
@@ -993,7 +1088,30 @@ func actionsAsk(srcs []*source) bool {
 			if noActionRE.MatchString(v) {
 				continue
 			}
-			if askRE.MatchString(v) {
+			for _, sent := range sentenceRE.Split(v, -1) {
+				if !askRE.MatchString(sent) {
+					continue
+				}
+				if passiveAskRE.MatchString(sent) && !answerWordRE.MatchString(sent) {
+					passive = true
+					continue
+				}
+				return true, false
+			}
+		}
+	}
+	return false, passive
+}
+
+// answersEarlier reports whether the statement fills a "Response to:" /
+// "In reply to:" field: it answers an earlier statement.
+func answersEarlier(srcs []*source) bool {
+	for _, s := range srcs {
+		for _, f := range s.fields {
+			if f.Key != kRef || isNone(f.Value) {
+				continue
+			}
+			if l := normLabel(f.Label); strings.Contains(l, "response") || strings.Contains(l, "reply") {
 				return true
 			}
 		}

@@ -40,7 +40,13 @@ func TestParseDeadline(t *testing.T) {
 		{"03/03/2027", OrderUnknown, "2027-03-03", nil},
 		{"31.02.2027", OrderUnknown, "", ErrNoDate},
 		{"none", OrderUnknown, "", ErrNoDate},
-		{"25 - 29 January 2027", OrderUnknown, "2027-01-29", nil},
+		{"25 - 29 January 2027", OrderUnknown, "2027-01-25", nil},
+		{"8th - 12th February 2027", OrderUnknown, "2027-02-08", nil},
+		{"30 April - 4 May 2027", OrderUnknown, "2027-04-30", nil},
+		{"May 10-14, 2027", OrderUnknown, "2027-05-10", nil},
+		{"2027-05-10 to 2027-05-14", OrderUnknown, "2027-05-10", nil},
+		{"S2-2401234 15 January 2027", OrderUnknown, "2027-01-15", nil},
+		{"version 1.2 - 15 January 2027", OrderUnknown, "2027-01-15", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
