@@ -13,7 +13,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"errors"
 	"flag"
 	"fmt"
@@ -38,6 +37,13 @@ import (
 )
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "gen" {
+		if err := genMain(os.Args[2:]); err != nil {
+			fmt.Fprintln(os.Stderr, "gen:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if len(os.Args) > 1 && os.Args[1] == "capture" {
 		if err := captureMain(os.Args[2:]); err != nil {
 			fmt.Fprintln(os.Stderr, "capture:", err)
@@ -50,10 +56,13 @@ func main() {
 	latN := flag.Int("latency", 50, "mails for the IDLE latency measurement (0 skips)")
 	bigMB := flag.Int("big", 50, "size in MB of the message for the RSS measurement (0 skips)")
 	mbsync := flag.String("mbsync", "mbsync", "mbsync binary (empty skips the comparison)")
+	flag.StringVar(&liaisond, "liaisond", "", "liaisond binary: time `serve --once` (empty: time the capture-only child)")
+	perfOut := flag.String("perf", "", "with -liaisond, after the timed runs profile one more serve --once with `perf record` into this file")
+	flag.BoolVar(&captureLine, "capture", true, "with -liaisond, also time one capture-only run (capture + pending drain)")
 	flag.IntVar(&batchSize, "batchsize", 0, "ingest BatchSize (0: default)")
 	flag.Int64Var(&batchBytes, "batchbytes", 0, "ingest BatchBytes (0: default)")
 	flag.Parse()
-	if err := run(*n, *runs, *latN, *bigMB, *mbsync); err != nil {
+	if err := run(*n, *runs, *latN, *bigMB, *mbsync, *perfOut); err != nil {
 		fmt.Fprintln(os.Stderr, "ingestbench:", err)
 		os.Exit(1)
 	}
@@ -61,6 +70,10 @@ func main() {
 
 // Batch tuning passed to the capture child.
 var (
+	liaisond    string
+	perfData    string
+	captureLine bool
+
 	batchSize  int
 	batchBytes int64
 )
@@ -69,7 +82,7 @@ func tuning() []string {
 	return []string{"-batchsize", fmt.Sprint(batchSize), "-batchbytes", fmt.Sprint(batchBytes)}
 }
 
-func run(n, runs, latN, bigMB int, mbsyncBin string) error {
+func run(n, runs, latN, bigMB int, mbsyncBin, perfOut string) error {
 	srv, err := dovecot.Launch(dovecot.Config{})
 	if err != nil {
 		return err
@@ -99,18 +112,39 @@ func run(n, runs, latN, bigMB int, mbsyncBin string) error {
 		return err
 	}
 
+	var sk *sink
+	if liaisond != "" {
+		if sk, err = startSink(); err != nil {
+			return err
+		}
+		defer sk.Close()
+	}
+	what := "ingest"
+	if liaisond != "" {
+		what = "liaisond serve --once"
+	}
 	var lastStore string
 	var ours, theirs []time.Duration
 	var ourRSS, theirRSS []int64
 	for r := range runs {
-		lastStore = filepath.Join(work, fmt.Sprintf("run%d.db", r))
-		d, rss, out, err := child(os.Args[0], append([]string{"capture", "-addr", srv.Addr, "-user", srv.User,
-			"-password", srv.Password, "-store", lastStore, "-drain"}, tuning()...)...)
-		if err != nil {
-			return fmt.Errorf("ingest run %d: %w\n%s", r, err, out)
+		var d time.Duration
+		var rss int64
+		if liaisond != "" {
+			lastStore = filepath.Join(work, fmt.Sprintf("run%d", r), "liaisond.db")
+			if d, rss, err = serveOnce(srv, sk, lastStore, "INBOX", n, r); err != nil {
+				return err
+			}
+		} else {
+			lastStore = filepath.Join(work, fmt.Sprintf("run%d.db", r))
+			var out string
+			d, rss, out, err = child(os.Args[0], append([]string{"capture", "-addr", srv.Addr, "-user", srv.User,
+				"-password", srv.Password, "-store", lastStore, "-drain"}, tuning()...)...)
+			if err != nil {
+				return fmt.Errorf("ingest run %d: %w\n%s", r, err, out)
+			}
+			fmt.Printf("run %d ingest: %s, peak RSS %d MB (%s)\n", r, d.Round(time.Millisecond), rss>>10, strings.TrimSpace(out))
 		}
 		ours, ourRSS = append(ours, d), append(ourRSS, rss)
-		fmt.Printf("run %d ingest: %s, peak RSS %d MB (%s)\n", r, d.Round(time.Millisecond), rss>>10, strings.TrimSpace(out))
 		if mbsyncBin != "" {
 			d, rss, err := runMbsync(mbsyncBin, srv, filepath.Join(work, fmt.Sprintf("mbsync%d", r)))
 			if err != nil {
@@ -120,13 +154,30 @@ func run(n, runs, latN, bigMB int, mbsyncBin string) error {
 			fmt.Printf("run %d mbsync: %s, peak RSS %d MB\n", r, d.Round(time.Millisecond), rss>>10)
 		}
 	}
-	fmt.Printf("\ncapture of %d messages (%.1f MB): ingest median %s", n, float64(bytesTotal)/1e6, median(ours).Round(time.Millisecond))
+	fmt.Printf("\n%s on %d messages (%.1f MB): median %s", what, n, float64(bytesTotal)/1e6, median(ours).Round(time.Millisecond))
 	if len(theirs) > 0 {
 		ratio := float64(median(ours)) / float64(median(theirs))
-		fmt.Printf(", mbsync median %s, ratio ingest/mbsync %.2f (target <= 1.0)", median(theirs).Round(time.Millisecond), ratio)
+		fmt.Printf(", mbsync median %s, ratio %.2f (target <= 1.0)", median(theirs).Round(time.Millisecond), ratio)
 	}
-	fmt.Printf("\npeak RSS: ingest %d MB, mbsync %d MB\n", slices.Max(ourRSS)>>10, maxOr0(theirRSS)>>10)
+	fmt.Printf("\npeak RSS: %s %d MB, mbsync %d MB\n", what, slices.Max(ourRSS)>>10, maxOr0(theirRSS)>>10)
+	if liaisond != "" && captureLine {
+		d, rss, out, err := child(os.Args[0], append([]string{"capture", "-addr", srv.Addr, "-user", srv.User,
+			"-password", srv.Password, "-store", filepath.Join(work, "capture-only.db"), "-drain"}, tuning()...)...)
+		if err != nil {
+			return fmt.Errorf("capture-only run: %w\n%s", err, out)
+		}
+		fmt.Printf("capture only (ingest.Capturer.Once + pending drain, no extraction): %s, peak RSS %d MB (%s)\n",
+			d.Round(time.Millisecond), rss>>10, strings.TrimSpace(out))
+	}
 
+	if liaisond != "" && perfOut != "" {
+		perfData = perfOut
+		if _, _, err := serveOnce(srv, sk, filepath.Join(work, "perf", "liaisond.db"), "INBOX", n, runs); err != nil {
+			return fmt.Errorf("profile run: %w", err)
+		}
+		perfData = ""
+		fmt.Printf("profile of serve --once in %s: perf report -i %[1]s --no-children --sort symbol\n", perfOut)
+	}
 	if latN > 0 {
 		if err := latency(srv, lastStore, latN); err != nil {
 			return fmt.Errorf("latency: %w", err)
@@ -499,59 +550,6 @@ func bigRSS(srv *dovecot.Server, work string, mb int, rng *rand.Rand) error {
 	return nil
 }
 
-// liaisonMail returns a realistic incoming liaison statement: 80% are
-// 5–20 KB of text, 20% carry a 100–300 KB .docx or .pdf attachment.
-func liaisonMail(rng *rand.Rand, i int) []byte {
-	var b bytes.Buffer
-	boundary := fmt.Sprintf("=_liaison_%d", i)
-	fmt.Fprintf(&b, "Return-Path: <tsbsg15@itu.example>\r\n"+
-		"Received: from mx.itu.example (mx.itu.example [192.0.2.25]) by mail.example.org with ESMTPS id %x; Mon, 2 Nov 2026 10:00:00 +0000\r\n"+
-		"From: ITU-T SG15 <tsbsg15@itu.example>\r\nTo: liaison-coordination@example.org\r\n"+
-		"Cc: ccamp-chairs@example.org\r\nSubject: LS on OTN YANG model alignment (%d)\r\n"+
-		"Message-ID: <ls-%d.%x@itu.example>\r\nDate: Mon, 2 Nov 2026 10:00:00 +0000\r\nMIME-Version: 1.0\r\n"+
-		"Content-Type: multipart/mixed; boundary=\"%s\"\r\n\r\n--%s\r\n"+
-		"Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n",
-		rng.Uint64(), i, i, rng.Uint64(), boundary, boundary)
-	text := 5000 + rng.IntN(15000)
-	words := []string{"liaison", "statement", "study", "group", "question", "OTN", "YANG", "alignment",
-		"deadline", "action", "information", "working", "party", "recommendation", "draft", "model"}
-	fmt.Fprintf(&b, "Title: LS on OTN YANG model alignment\r\nSource: ITU-T SG15\r\nFor action to: IETF CCAMP\r\n"+
-		"Deadline: 2027-02-01\r\n\r\n")
-	for line := 0; b.Len() < text; line++ {
-		for w := 0; w < 12; w++ {
-			b.WriteString(words[rng.IntN(len(words))])
-			b.WriteByte(' ')
-		}
-		b.WriteString("\r\n")
-	}
-	if rng.IntN(5) == 0 {
-		name, typ := "LS-OTN.pdf", "application/pdf"
-		if rng.IntN(2) == 0 {
-			name, typ = "LS-OTN.docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-		}
-		data := make([]byte, 100_000+rng.IntN(200_000))
-		for j := range data {
-			data[j] = byte(rng.Uint32())
-		}
-		fmt.Fprintf(&b, "\r\n--%s\r\nContent-Type: %s; name=\"%s\"\r\nContent-Disposition: attachment; filename=\"%s\"\r\n"+
-			"Content-Transfer-Encoding: base64\r\n\r\n", boundary, typ, name, name)
-		writeBase64(&b, data)
-	}
-	fmt.Fprintf(&b, "\r\n--%s--\r\n", boundary)
-	return b.Bytes()
-}
-
-func writeBase64(b *bytes.Buffer, data []byte) {
-	enc := base64.StdEncoding.EncodeToString(data)
-	for len(enc) > 76 {
-		b.WriteString(enc[:76])
-		b.WriteString("\r\n")
-		enc = enc[76:]
-	}
-	b.WriteString(enc)
-	b.WriteString("\r\n")
-}
-
 func bigMail(mb int) []byte {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "From: ITU-T SG15 <tsbsg15@itu.example>\r\nTo: liaison-coordination@example.org\r\n"+
@@ -567,4 +565,22 @@ func bigMail(mb int) []byte {
 	writeBase64(&b, data)
 	b.WriteString("--b--\r\n")
 	return b.Bytes()
+}
+
+// genMain writes the first -n generated mails to -dir as NNNNN.eml, to
+// look at them or run `liaisond extract` on them.
+func genMain(args []string) error {
+	fs := flag.NewFlagSet("gen", flag.ContinueOnError)
+	n := fs.Int("n", 20, "mails to write")
+	dir := fs.String("dir", ".", "directory to write them to")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range *n {
+		if err := os.WriteFile(filepath.Join(*dir, fmt.Sprintf("%05d.eml", i)), liaisonMail(rng, i), 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -1,0 +1,291 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/emersion/go-smtp"
+
+	"liaison"
+	"liaison/internal/dovecot"
+	"liaison/store"
+)
+
+// sink is an SMTP server on 127.0.0.1 that accepts and discards every
+// mail, counting them: the daemon's notifications and acknowledgements.
+type sink struct {
+	srv   *smtp.Server
+	addr  string
+	mails atomic.Int64
+}
+
+func startSink() (*sink, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("smtp sink: listen: %w", err)
+	}
+	s := &sink{addr: ln.Addr().String()}
+	s.srv = smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return sinkSession{s}, nil }))
+	s.srv.Domain = "localhost"
+	s.srv.MaxRecipients = 1000
+	go s.srv.Serve(ln)
+	return s, nil
+}
+
+func (s *sink) Close() { s.srv.Close() }
+
+type sinkSession struct{ s *sink }
+
+func (sinkSession) Reset()                               {}
+func (sinkSession) Logout() error                        { return nil }
+func (sinkSession) Mail(string, *smtp.MailOptions) error { return nil }
+func (sinkSession) Rcpt(string, *smtp.RcptOptions) error { return nil }
+func (ss sinkSession) Data(r io.Reader) error {
+	_, err := io.Copy(io.Discard, r)
+	ss.s.mails.Add(1)
+	return err
+}
+
+// benchConfig is the daemon's configuration: everything on 127.0.0.1 and
+// a group directory that names every body the generated mails address.
+const benchConfig = `alias = "` + benchAlias + `"
+public_url = "https://liaison.example.org"
+coordinators = ["liaison-coordinators@example.org"]
+
+[imap]
+address = "{{IMAP}}"
+tls = "none"
+user = "{{USER}}"
+password_file = "{{PASSFILE}}"
+mailboxes = ["{{MAILBOX}}"]
+after_record = "flag"
+
+[smtp]
+address = "{{SMTP}}"
+tls = "none"
+archive = "liaison-archive@example.org"
+
+[reminders]
+acknowledge_senders = true
+
+[security]
+require_authentication = false
+
+[store]
+path = "{{STORE}}"
+
+[log]
+level = "warn"
+
+[[group]]
+name = "IETF"
+aliases = ["Internet Engineering Task Force", "IESG"]
+type = "ietf"
+contacts = ["iesg@example.org"]
+approvers = ["ietf-chair@example.org"]
+
+[[group]]
+name = "IAB"
+aliases = ["Internet Architecture Board"]
+type = "iab"
+contacts = ["iab@example.org"]
+approvers = ["iab-chair@example.org"]
+
+[[group]]
+name = "RTG"
+aliases = ["Routing Area", "IETF Routing Area"]
+type = "area"
+contacts = ["rtg-ads@example.org"]
+approvers = ["alice.rtg-ad@example.org"]
+
+[[group]]
+name = "OPS"
+aliases = ["Operations and Management Area"]
+type = "area"
+contacts = ["ops-ads@example.org"]
+approvers = ["carol.ops-ad@example.org"]
+
+[[group]]
+name = "TSV"
+aliases = ["Transport Area"]
+type = "area"
+contacts = ["tsv-ads@example.org"]
+approvers = ["erin.tsv-ad@example.org"]
+
+[[group]]
+name = "SEC"
+aliases = ["Security Area"]
+type = "area"
+contacts = ["sec-ads@example.org"]
+approvers = ["frank.sec-ad@example.org"]
+
+[[group]]
+name = "ccamp"
+aliases = ["IETF CCAMP WG"]
+type = "wg"
+parent = "RTG"
+contacts = ["ccamp-chairs@example.org"]
+approvers = ["heidi.chair@example.org"]
+
+[[group]]
+name = "detnet"
+aliases = ["IETF DetNet WG", "Deterministic Networking"]
+type = "wg"
+parent = "RTG"
+contacts = ["detnet-chairs@example.org"]
+approvers = ["judy.chair@example.org"]
+
+[[group]]
+name = "ippm"
+aliases = ["IETF IPPM WG"]
+type = "wg"
+parent = "TSV"
+contacts = ["ippm-chairs@example.org"]
+approvers = ["nina.chair@example.org"]
+
+[[group]]
+name = "tsvwg"
+aliases = ["IETF TSVWG"]
+type = "wg"
+parent = "TSV"
+contacts = ["tsvwg-chairs@example.org"]
+approvers = ["peggy.chair@example.org"]
+
+[[group]]
+name = "v6ops"
+aliases = ["IETF V6OPS WG"]
+type = "wg"
+parent = "OPS"
+contacts = ["v6ops-chairs@example.org"]
+approvers = ["rupert.chair@example.org"]
+
+[[group]]
+name = "netmod"
+aliases = ["IETF NETMOD WG"]
+type = "wg"
+parent = "OPS"
+contacts = ["netmod-chairs@example.org"]
+approvers = ["trent.chair@example.org"]
+
+[[group]]
+name = "lamps"
+aliases = ["IETF LAMPS WG"]
+type = "wg"
+parent = "SEC"
+contacts = ["lamps-chairs@example.org"]
+approvers = ["victor.chair@example.org"]
+
+[[group]]
+name = "tls"
+aliases = ["IETF TLS WG"]
+type = "wg"
+parent = "SEC"
+contacts = ["tls-chairs@example.org"]
+approvers = ["xavier.chair@example.org"]
+
+[[group]]
+name = "ITU-T SG15"
+aliases = ["ITU-T Study Group 15"]
+type = "sdo"
+contacts = ["sg15-rapporteurs@example.com"]
+send_to = "tsbsg15@example.net"
+
+[[group]]
+name = "3GPP SA2"
+aliases = ["3GPP TSG SA WG2", "SA WG2"]
+type = "sdo"
+contacts = ["sa2-chair@example.com"]
+send_to = "3gppliaison@example.com"
+`
+
+// writeConfig writes the daemon's config for one run into dir and returns
+// its path.
+func writeConfig(dir string, srv *dovecot.Server, smtpAddr, mailbox, storePath string) (string, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", err
+	}
+	pass := filepath.Join(dir, "imap-password")
+	if err := os.WriteFile(pass, []byte(srv.Password+"\n"), 0o600); err != nil {
+		return "", err
+	}
+	conf := strings.NewReplacer("{{IMAP}}", srv.Addr, "{{USER}}", srv.User, "{{PASSFILE}}", pass,
+		"{{SMTP}}", smtpAddr, "{{MAILBOX}}", mailbox, "{{STORE}}", storePath).Replace(benchConfig)
+	path := filepath.Join(dir, "liaisond.toml")
+	return path, os.WriteFile(path, []byte(conf), 0o600)
+}
+
+// recorded is what a `serve --once` run left in its store.
+type recorded struct {
+	statements, pending, withAttachments, withDeadline, withProblems int
+}
+
+// verify opens the store read-only and counts what was recorded.
+func verify(path string) (recorded, error) {
+	ctx := context.Background()
+	db, err := store.Open(ctx, path, store.Options{ReadOnly: true, Timeout: 10 * time.Second})
+	if err != nil {
+		return recorded{}, fmt.Errorf("open store %s: %w", path, err)
+	}
+	defer db.Close()
+	var r recorded
+	err = db.View(ctx, func(tx *store.Tx) error {
+		r.statements, r.pending = tx.CountStatements(), tx.CountPending()
+		return tx.ForEachStatement(func(s *liaison.Statement) error {
+			if len(s.Attachments) > 0 {
+				r.withAttachments++
+			}
+			if !s.Deadline.IsZero() {
+				r.withDeadline++
+			}
+			if len(s.Problems) > 0 {
+				r.withProblems++
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return r, fmt.Errorf("count statements in %s: %w", path, err)
+	}
+	return r, nil
+}
+
+// serveOnce runs `liaisond serve --once` on a fresh store over mailbox,
+// which holds n mails, and checks that every one became a statement.
+func serveOnce(srv *dovecot.Server, sk *sink, storePath, mailbox string, n, r int) (time.Duration, int64, error) {
+	dir := filepath.Dir(storePath)
+	cfg, err := writeConfig(dir, srv, sk.addr, mailbox, storePath)
+	if err != nil {
+		return 0, 0, fmt.Errorf("run %d: write config: %w", r, err)
+	}
+	sent := sk.mails.Load()
+	name, args := liaisond, []string{"serve", "-once", "-config", cfg}
+	if perfData != "" {
+		// Untimed: perf's sampling slows the run down.
+		name, args = "perf", append([]string{"record", "-F", "999", "-g", "-o", perfData, "--", liaisond}, args...)
+	}
+	d, rss, out, err := child(name, args...)
+	if err != nil {
+		return 0, 0, fmt.Errorf("liaisond run %d: %w\n%s", r, err, out)
+	}
+	rec, err := verify(storePath)
+	if err != nil {
+		return 0, 0, err
+	}
+	fmt.Printf("run %d liaisond serve --once: %s, peak RSS %d MB; recorded %d statements (%d with attachments, %d with a deadline, %d with problems), %d pending, %d mails sent\n",
+		r, d.Round(time.Millisecond), rss>>10, rec.statements, rec.withAttachments, rec.withDeadline, rec.withProblems,
+		rec.pending, sk.mails.Load()-sent)
+	if out = strings.TrimSpace(out); out != "" {
+		fmt.Printf("  liaisond said: %.2000s\n", out)
+	}
+	if rec.statements != n || rec.pending != 0 {
+		return 0, 0, fmt.Errorf("liaisond run %d recorded %d statements of %d mails, %d pending: the figure would not be honest", r, rec.statements, n, rec.pending)
+	}
+	return d, rss, nil
+}
