@@ -18,7 +18,7 @@ var fuzzLimits = Limits{
 
 func seedMails(f *testing.F) [][]byte {
 	var out [][]byte
-	for _, dir := range []string{"testdata/corpus", "testdata/mails"} {
+	for _, dir := range []string{"testdata/corpus", "testdata/mails", "testdata/redteam"} {
 		files, _ := filepath.Glob(filepath.Join(dir, "*.eml"))
 		for _, p := range files {
 			raw, err := os.ReadFile(p)

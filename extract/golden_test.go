@@ -199,6 +199,9 @@ func TestGoldenCorpus(t *testing.T) { runGolden(t, filepath.Join("testdata", "co
 
 func TestGoldenMails(t *testing.T) { runGolden(t, filepath.Join("testdata", "mails")) }
 
+// TestGoldenRedTeam runs the mails a red team wrote against the extractor.
+func TestGoldenRedTeam(t *testing.T) { runGolden(t, filepath.Join("testdata", "redteam")) }
+
 // TestDump prints the JSON of one test mail: DUMP=testdata/mails/x.eml.
 func TestDump(t *testing.T) {
 	p := os.Getenv("DUMP")

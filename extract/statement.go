@@ -344,6 +344,9 @@ func (e *extraction) statement() {
 	if len(r.ToBodies) == 0 {
 		r.ToBodies = dedupe(proseToBodies(srcs, r.Subject))
 	}
+	if len(r.ToBodies) == 0 {
+		r.ToBodies = salutationBodies(srcs)
+	}
 
 	// Deadline, before the purpose: "For Comment" depends on it.
 	e.deadline(srcs)
@@ -372,6 +375,10 @@ func (e *extraction) statement() {
 	}
 	if label == "" {
 		label = prosePurpose(srcs)
+	}
+	if label == "" && !r.Deadline.IsZero() {
+		// rfc4053bis: a deadline asks for action.
+		label = "for action"
 	}
 	if label == "" && r.Deadline.IsZero() && !e.probs.has(liaison.ProblemAmbiguousDate) && e.requestDeadline(srcs) {
 		// No label, but the letter asks for an answer by a date.
@@ -646,6 +653,33 @@ func proseFromBody(srcs []*source, subject string) string {
 		}
 	}
 	return ""
+}
+
+// salutationRE reads the addressee from the greeting: "Dear HTTPBIS
+// chairs,", "Dear IETF ABC WG,", "Dear colleagues of ITU-T SG15,".
+var salutationRE = regexp.MustCompile(`(?im)^[ \t]*dear\s+(?:(?:colleagues|members|experts|participants|chairs?)\s+(?:of|in|from)\s+)?(?:the\s+)?([^\n,:;]{2,80}?)(?:\s+(?:co-?chairs?|chairs?|chairpersons?|leadership|members|participants|colleagues|experts|rapporteurs?|convenors?))?\s*[,:;!]?[ \t]*$`)
+
+// salutationBodies is the last resort for the addressee: a greeting that
+// names a group rather than people.
+func salutationBodies(srcs []*source) []string {
+	for _, s := range srcs {
+		head := s.text
+		if len(head) > 3000 {
+			head = head[:3000]
+		}
+		m := salutationRE.FindStringSubmatch(head)
+		if m == nil || !hasAcronym(m[1]) || peopleNames(m[1]) {
+			continue
+		}
+		var out []string
+		for _, it := range splitBodies(m[1]) {
+			out = append(out, it.Name)
+		}
+		if len(out) > 0 {
+			return dedupe(out)
+		}
+	}
+	return nil
 }
 
 func texts(srcs []*source) []string {
@@ -1055,15 +1089,49 @@ func (e *extraction) references(srcs []*source, atts []*Part) []string {
 				continue
 			}
 			// Another body's id counts where the sentence cites it.
-			from := max(0, m.start-300)
-			lo := strings.LastIndexAny(s.text[from:m.start], ".\n")
-			pre := s.text[from+lo+1 : m.start]
+			pre := citeContext(s.text, m.start)
 			if citeCueRE.MatchString(pre) && !ownCueRE.MatchString(pre) {
 				addRef(m.id)
 			}
 		}
 	}
 	return out
+}
+
+// citeContext returns the sentence before position pos in text, wrapped
+// lines joined: a plain-text body wrapped at 72 columns often puts the id
+// at the start of a line and the words citing it on the line above. It
+// stops at a sentence end, a blank line, a line ending a sentence or a
+// labelled line.
+func citeContext(text string, pos int) string {
+	lineStart := strings.LastIndexByte(text[:pos], '\n') + 1
+	pre := text[lineStart:pos]
+	for n := 0; n < 3 && lineStart > 0 && len(pre) < 300; n++ {
+		line := text[lineStart:]
+		if i := strings.IndexByte(line, '\n'); i >= 0 {
+			line = line[:i]
+		}
+		if _, ok := splitLabel(line); ok {
+			break
+		}
+		prevStart := strings.LastIndexByte(text[:lineStart-1], '\n') + 1
+		prev := strings.TrimSpace(text[prevStart : lineStart-1])
+		if prev == "" || strings.ContainsAny(prev[len(prev)-1:], ".:;!?") {
+			break
+		}
+		if _, ok := splitLabel(prev); ok {
+			break // a field's value, not a sentence going on
+		}
+		pre = prev + " " + pre
+		lineStart = prevStart
+	}
+	if i := strings.LastIndex(pre, ". "); i >= 0 {
+		pre = pre[i+2:]
+	}
+	if len(pre) > 300 {
+		pre = pre[len(pre)-300:]
+	}
+	return pre
 }
 
 var noActionRE = regexp.MustCompile(`(?i)^\W*(?:none|no action|n/a|-|nil|not applicable|no specific action)`)

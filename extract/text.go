@@ -83,6 +83,9 @@ var parenRE = regexp.MustCompile(`\([^()]*\)|<[^<>]*>|\[[^\[\]]*\]`)
 // acronymy reports whether a word looks like part of a group name: an
 // acronym, a name with inner capitals (DetNet), or one with digits.
 func acronymy(w string) bool {
+	if strings.Contains(w, "-") && nameParts(w) {
+		return false // "Juan-Carlos", "Jean-Marie": a hyphenated given name
+	}
 	upper, digit := 0, 0
 	for _, r := range w {
 		if unicode.IsUpper(r) {
@@ -93,6 +96,23 @@ func acronymy(w string) bool {
 		}
 	}
 	return upper >= 2 || digit > 0 && upper > 0
+}
+
+// nameParts reports whether every hyphen-separated part of w is one
+// capitalised word of lower-case letters (Juan-Carlos).
+func nameParts(w string) bool {
+	for _, p := range strings.Split(w, "-") {
+		r := []rune(p)
+		if len(r) < 2 || !unicode.IsUpper(r[0]) {
+			return false
+		}
+		for _, c := range r[1:] {
+			if !unicode.IsLower(c) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func hasAcronym(s string) bool {
@@ -119,7 +139,7 @@ func splitBodies(v string) []bodyItem {
 	v = strings.ReplaceAll(v, "\t", " ")
 	// Protect "and"/"&" that do not separate two group names.
 	var parts []string
-	for _, seg := range fieldSplitRE.Split(v, -1) {
+	for _, seg := range dropPeople(fieldSplitRE.Split(v, -1)) {
 		parts = append(parts, splitAnd(seg)...)
 	}
 	var out []bodyItem
@@ -132,6 +152,64 @@ func splitBodies(v string) []bodyItem {
 	}
 	return out
 }
+
+// roleRE matches a segment that is only an office ("Chair", "Vice-Chair",
+// "Rapporteur Q2/13" is not: it names the question).
+var roleRE = regexp.MustCompile(`(?i)^\s*(?:the\s+)?(?:(?:co|vice|deputy|associate|acting|interim)[\s\-]*)?(?:chair(?:man|woman|person)?s?|rapporteurs?|convenors?|conveners?|secretar(?:y|ies)|liaison\s+(?:officer|manager|coordinator|rapporteur|representative)s?|editors?|directors?|presidents?|managers?|coordinators?|representatives?)\s*$`)
+
+// roleSuffixRE: a role written after a name in the same segment
+// ("Dorothy Stanley (Chair)", "Dorothy Stanley - Chair").
+var roleSuffixRE = regexp.MustCompile(`(?i)\s*(?:\(|[-–]\s)\s*(?:(?:co|vice|deputy)[\s\-]*)?(?:chair(?:man|woman|person)?s?|rapporteurs?|convenors?|secretary|liaison\s+officer|editors?)\s*\)?\s*$`)
+
+// dropPeople removes the people and their offices from the segments of a
+// From/To value ("Dorothy Stanley, Chair, IEEE 802.11 Working Group" names
+// one body): a segment that is only an office, and the person's name
+// before it.
+func dropPeople(segs []string) []string {
+	drop := make([]bool, len(segs))
+	found := false
+	for i, seg := range segs {
+		if roleSuffixRE.MatchString(seg) && peopleNames(roleSuffixRE.ReplaceAllString(seg, "")) {
+			drop[i], found = true, true
+			continue
+		}
+		if !roleRE.MatchString(seg) {
+			continue
+		}
+		drop[i], found = true, true
+		if i > 0 && peopleNames(segs[i-1]) {
+			drop[i-1] = true
+		}
+	}
+	if !found {
+		return segs
+	}
+	out := segs[:0:0]
+	for i, seg := range segs {
+		if !drop[i] {
+			out = append(out, seg)
+		}
+	}
+	return out
+}
+
+// peopleNames reports whether s is one or more persons' names ("Carlos
+// Bernardos and Juan-Carlos Zúñiga", "Mr. Günther Schäfer").
+func peopleNames(s string) bool {
+	s = strings.TrimSpace(s)
+	if s == "" || emailRE.MatchString(s) {
+		return false
+	}
+	for _, p := range andRE.Split(s, -1) {
+		p = strings.TrimSpace(titleRE.ReplaceAllString(p, ""))
+		if len(strings.Fields(p)) < 1 || !looksLikePerson(p) {
+			return false
+		}
+	}
+	return true
+}
+
+var titleRE = regexp.MustCompile(`^(?i:mr|mrs|ms|dr|prof|mme|m|herr|frau)\.?\s+`)
 
 var andRE = regexp.MustCompile(`\s+(?:and|&)\s+`)
 
