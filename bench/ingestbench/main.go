@@ -58,11 +58,13 @@ func main() {
 	mbsync := flag.String("mbsync", "mbsync", "mbsync binary (empty skips the comparison)")
 	flag.StringVar(&liaisond, "liaisond", "", "liaisond binary: time `serve --once` (empty: time the capture-only child)")
 	perfOut := flag.String("perf", "", "with -liaisond, after the timed runs profile one more serve --once with `perf record` into this file")
+	flag.StringVar(&logLevel, "loglevel", "warn", "liaisond's log level; its log is kept as liaisond.log beside each run's store")
+	keep := flag.Bool("keep", false, "keep the work directory (stores, configs, liaisond logs)")
 	flag.BoolVar(&captureLine, "capture", true, "with -liaisond, also time one capture-only run (capture + pending drain)")
 	flag.IntVar(&batchSize, "batchsize", 0, "ingest BatchSize (0: default)")
 	flag.Int64Var(&batchBytes, "batchbytes", 0, "ingest BatchBytes (0: default)")
 	flag.Parse()
-	if err := run(*n, *runs, *latN, *bigMB, *mbsync, *perfOut); err != nil {
+	if err := run(*n, *runs, *latN, *bigMB, *mbsync, *perfOut, *keep); err != nil {
 		fmt.Fprintln(os.Stderr, "ingestbench:", err)
 		os.Exit(1)
 	}
@@ -71,6 +73,7 @@ func main() {
 // Batch tuning passed to the capture child.
 var (
 	liaisond    string
+	logLevel    string
 	perfData    string
 	captureLine bool
 
@@ -82,7 +85,7 @@ func tuning() []string {
 	return []string{"-batchsize", fmt.Sprint(batchSize), "-batchbytes", fmt.Sprint(batchBytes)}
 }
 
-func run(n, runs, latN, bigMB int, mbsyncBin, perfOut string) error {
+func run(n, runs, latN, bigMB int, mbsyncBin, perfOut string, keep bool) error {
 	srv, err := dovecot.Launch(dovecot.Config{})
 	if err != nil {
 		return err
@@ -92,7 +95,11 @@ func run(n, runs, latN, bigMB int, mbsyncBin, perfOut string) error {
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(work)
+	if keep {
+		fmt.Printf("work directory %s (kept)\n", work)
+	} else {
+		defer os.RemoveAll(work)
+	}
 	fmt.Printf("dovecot %s, user %s, maildir %s\n", srv.Addr, srv.User, srv.Maildir)
 
 	rng := rand.New(rand.NewPCG(1, 2))

@@ -82,7 +82,7 @@ require_authentication = false
 path = "{{STORE}}"
 
 [log]
-level = "warn"
+level = "{{LOGLEVEL}}"
 
 [[group]]
 name = "IETF"
@@ -216,7 +216,7 @@ func writeConfig(dir string, srv *dovecot.Server, smtpAddr, mailbox, storePath s
 		return "", err
 	}
 	conf := strings.NewReplacer("{{IMAP}}", srv.Addr, "{{USER}}", srv.User, "{{PASSFILE}}", pass,
-		"{{SMTP}}", smtpAddr, "{{MAILBOX}}", mailbox, "{{STORE}}", storePath).Replace(benchConfig)
+		"{{SMTP}}", smtpAddr, "{{MAILBOX}}", mailbox, "{{STORE}}", storePath, "{{LOGLEVEL}}", logLevel).Replace(benchConfig)
 	path := filepath.Join(dir, "liaisond.toml")
 	return path, os.WriteFile(path, []byte(conf), 0o600)
 }
@@ -281,7 +281,10 @@ func serveOnce(srv *dovecot.Server, sk *sink, storePath, mailbox string, n, r in
 	fmt.Printf("run %d liaisond serve --once: %s, peak RSS %d MB; recorded %d statements (%d with attachments, %d with a deadline, %d with problems), %d pending, %d mails sent\n",
 		r, d.Round(time.Millisecond), rss>>10, rec.statements, rec.withAttachments, rec.withDeadline, rec.withProblems,
 		rec.pending, sk.mails.Load()-sent)
-	if out = strings.TrimSpace(out); out != "" {
+	if err := os.WriteFile(filepath.Join(dir, "liaisond.log"), []byte(out), 0o600); err != nil {
+		return 0, 0, err
+	}
+	if out = strings.TrimSpace(out); out != "" && logLevel == "warn" {
 		fmt.Printf("  liaisond said: %.2000s\n", out)
 	}
 	if rec.statements != n || rec.pending != 0 {
