@@ -85,7 +85,8 @@ var labelWords = map[string]fieldKey{
 	"for comment to": kCommentTo, "for comments to": kCommentTo, "for review to": kCommentTo,
 	"for information to": kInfoTo, "for info to": kInfoTo, "for information": kInfoTo,
 
-	"to contact": kToContact, "to contacts": kToContact, "recipient contact": kToContact,
+	"to contact": kToContact, "to contacts": kToContact, "attention": kToContact, "attn": kToContact,
+	"for the attention of": kToContact, "recipient contact": kToContact,
 	"action holder contact": kToContact, "action holder contacts": kToContact,
 
 	"send to": kSendTo, "to liaison contact": kSendTo,
@@ -169,7 +170,7 @@ func lookupLabel(s string) fieldKey {
 	}
 	// "Action due date", "Comment deadline", "Comments requested by".
 	for _, suf := range []string{"due date", "deadline", "reply by", "respond by", "response by", "comments by",
-		"feedback by", "requested by", "due by"} {
+		"feedback by", "requested by", "due by", "response date", "reply date"} {
 		if strings.HasSuffix(n, suf) && !strings.Contains(n, "meeting") {
 			return kDeadline
 		}
@@ -253,6 +254,25 @@ func splitLabel(line string) (lineLabel, bool) {
 		return lineLabel{kReplyBy, "Please reply by", strings.TrimSpace(m[1])}, true
 	}
 	return lineLabel{}, false
+}
+
+// unknownLabelRE: "Attention:\tHenk", "Requested response date: 29 January
+// 2027" — a capitalised label of a few words at the start of a line.
+var unknownLabelRE = regexp.MustCompile(`^[ \t]*\p{Lu}[\p{L}0-9\-/().'’]*(?:[ \t]+[\p{L}0-9\-/().'’]+){0,3}[ \t]*[:：](?:[ \t]|$)`)
+
+// unknownLabel reports whether line starts with a label we do not know,
+// which ends the value above it rather than continuing it.
+func unknownLabel(line string) bool {
+	if len(line) > 4096 {
+		line = line[:4096]
+	}
+	m := unknownLabelRE.FindString(line)
+	if m == "" {
+		return false
+	}
+	// "http:" and "Note that x: y" are not labels; times ("10:00") never match.
+	low := strings.ToLower(strings.TrimSpace(m))
+	return !strings.HasPrefix(low, "http") && !strings.HasPrefix(low, "mailto")
 }
 
 func isContactKey(k fieldKey) bool {
@@ -351,13 +371,14 @@ func parseLabels(text string) []Field {
 					break
 				}
 				ind := indentOf(ln)
-				if ind > baseIndent && ind >= 2 || emptyValue && len(cont) < 12 {
+				if ind > baseIndent && ind >= 2 || emptyValue && len(cont) < 12 && !unknownLabel(ln) {
 					cont = append(cont, ln)
 					continue
 				}
-				// Unlabelled lines sandwiched between labels are a wrapped value.
+				// Unlabelled lines sandwiched between labels are a wrapped value;
+				// a field under a label we do not know ("Attention: ...") is not.
 				k := j
-				for k < len(lines) && k-j < 3 && strings.TrimSpace(lines[k]) != "" && !labs[k].ok && !isHeading(lines[k]) {
+				for k < len(lines) && k-j < 3 && strings.TrimSpace(lines[k]) != "" && !labs[k].ok && !isHeading(lines[k]) && !unknownLabel(lines[k]) {
 					k++
 				}
 				if k < len(lines) && labs[k].ok && k > j && !isSectionKey(labs[k].l.key) {

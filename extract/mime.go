@@ -274,7 +274,8 @@ func (w *walker) walkAlternative(mr message.MultipartReader, depth int, doc *mai
 			break
 		}
 	}
-	useHTML := len(plain) == 0 || sub.htmlSeen && len(html) > 0 && htmlHadTable(sub) && strings.TrimSpace(strings.Join(html, "")) != ""
+	useHTML := len(plain) == 0 || sub.htmlSeen && len(html) > 0 && htmlHadTable(sub) && strings.TrimSpace(strings.Join(html, "")) != "" ||
+		len(html) > 0 && htmlBetter(strings.Join(html, "\n"), strings.Join(plain, "\n"))
 	if useHTML && len(html) > 0 {
 		doc.texts = append(doc.texts, html...)
 	} else {
@@ -286,6 +287,17 @@ func (w *walker) walkAlternative(mr message.MultipartReader, depth int, doc *mai
 }
 
 func htmlHadTable(d *mailDoc) bool { return d.cids["\x00table"] }
+
+// htmlBetter reports whether the HTML rendering says more than the plain
+// one: the plain part is a stub ("This message is in HTML format"), or it
+// lost the line structure so fewer labelled fields can be read from it.
+func htmlBetter(html, plain string) bool {
+	hw, pw := len(strings.Fields(html)), len(strings.Fields(plain))
+	if pw < 30 && hw > 3*pw {
+		return true
+	}
+	return len(parseLabels(html)) > len(parseLabels(plain))
+}
 
 func (w *walker) leaf(e *message.Entity, mt string, params map[string]string, doc *mailDoc) {
 	name := partFilename(e.Header, params)

@@ -344,6 +344,15 @@ func (e *extraction) statement() {
 	if len(r.ToBodies) == 0 {
 		r.ToBodies = dedupe(proseToBodies(srcs, r.Subject))
 	}
+	if len(r.FromBodies) == 0 || len(r.ToBodies) == 0 {
+		from, to := thanksBodies(srcs)
+		if len(r.FromBodies) == 0 && from != "" {
+			r.FromBodies = []string{from}
+		}
+		if len(r.ToBodies) == 0 && to != "" {
+			r.ToBodies = []string{to}
+		}
+	}
 	if len(r.ToBodies) == 0 {
 		r.ToBodies = salutationBodies(srcs)
 	}
@@ -375,6 +384,10 @@ func (e *extraction) statement() {
 	}
 	if label == "" {
 		label = prosePurpose(srcs)
+		if (label == "" || label == "information" || label == "for information") && replyTitleRE.MatchString(r.Title) {
+			// "Reply to IETF AIPREF on ..." that asks for nothing more.
+			label = "response"
+		}
 	}
 	if label == "" && !r.Deadline.IsZero() {
 		// rfc4053bis: a deadline asks for action.
@@ -653,6 +666,42 @@ func proseFromBody(srcs []*source, subject string) string {
 		}
 	}
 	return ""
+}
+
+// replyTitleRE: a title that says the statement answers another.
+var replyTitleRE = regexp.MustCompile(`(?i)^(?:re:\s*)?(?:reply|response|answer|réponse|antwort|respuesta)\b|\b(?:reply|response)\s+(?:ls|liaison)\b`)
+
+// thanksRE: "The Broadband Forum thanks the IETF OPSAWG for its liaison",
+// "CT4 thanks IETF DIME for the LS" — the opening of most replies names
+// both bodies.
+var thanksRE = regexp.MustCompile(`(?m)(?:^|[.!?:]\s+)(?:[Tt]he\s+)?([A-Z0-9][\w\-./&#]*(?:\s+[A-Z0-9][\w\-./&#]*){0,6})\s+(?:would\s+like\s+to\s+)?(?:thanks|thank)\s+(?:the\s+)?([A-Z0-9][\w\-./&]*(?:\s+[A-Z0-9][\w\-./&]*){0,6})\s+for\s+(?:its|their|the|your|his|her)\b`)
+
+// thanksBodies reads the sending and receiving bodies from a letter's
+// thanks, for statements whose fields name only people.
+func thanksBodies(srcs []*source) (string, string) {
+	for _, s := range srcs {
+		head := s.text
+		if len(head) > 6000 {
+			head = head[:6000]
+		}
+		for _, m := range thanksRE.FindAllStringSubmatch(head, 4) {
+			from := strings.Trim(m[1], " .,")
+			to := strings.Trim(m[2], " .,")
+			ok := func(b string) bool {
+				return b != "" && (hasAcronym(b) || len(strings.Fields(b)) >= 2) && !peopleNames(b)
+			}
+			if ok(from) || ok(to) {
+				if !ok(from) {
+					from = ""
+				}
+				if !ok(to) {
+					to = ""
+				}
+				return from, to
+			}
+		}
+	}
+	return "", ""
 }
 
 // salutationRE reads the addressee from the greeting: "Dear HTTPBIS

@@ -320,7 +320,8 @@ func looksLikePerson(s string) bool {
 	low := strings.ToLower(s)
 	for _, g := range []string{"group", "forum", "committee", "council", "board", "team", "office",
 		"secretariat", "sector", "union", "alliance", "consortium", "institute", "association", "area",
-		"coordinator", "liaison", "chair", "chairs"} {
+		"coordinator", "liaison", "chair", "chairs", "society", "foundation", "project", "force", "organization",
+		"organisation", "network", "partnership", "initiative", "agency", "commission", "authority", "ministry"} {
 		if strings.Contains(low, g) {
 			return false
 		}
