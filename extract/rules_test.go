@@ -218,3 +218,82 @@ func TestAddresseeFallback(t *testing.T) {
 		})
 	}
 }
+
+// TestUnknownLabelEndsValue: a line under a label we do not know is a field
+// of its own, not the wrapped end of the value above.
+func TestUnknownLabelEndsValue(t *testing.T) {
+	tests := []struct{ text, key, want string }{
+		{"To:\tIETF OPSAWG\nAttention:\tHenk Birkholz, Joe Clarke, OPSAWG Chairs\nFrom:\tMEF TC", "to", "IETF OPSAWG"},
+		{"Purpose:\tFor comment\nRequested response date:\tJanuary 29, 2027\nContact:\tDave", "purpose", "For comment"},
+		{"Title: LS on the use of ALTO in\ncomputing power networks\nFrom: ITU-T SG13", "title", "LS on the use of ALTO in\ncomputing power networks"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.key, func(t *testing.T) {
+			for _, f := range Labels(tt.text) {
+				if f.Key == tt.key {
+					if f.Value != tt.want {
+						t.Fatalf("%s = %q, want %q", tt.key, f.Value, tt.want)
+					}
+					return
+				}
+			}
+			t.Fatalf("no %s field", tt.key)
+		})
+	}
+}
+
+// TestHTMLBetter: the HTML alternative is read when the plain one is a
+// stub or lost its lines.
+func TestHTMLBetter(t *testing.T) {
+	html := "From: W3C VC WG\nTo: IETF SPICE WG\nSubject: SD-JWT VC\n\nDear SPICE chairs, we write about the VC data model and its media types and would welcome comments."
+	tests := []struct {
+		plain string
+		want  bool
+	}{
+		{"This message is in HTML format. Please view it in an HTML-capable mail reader.", true},
+		{"From: W3C VC WG   To: IETF SPICE WG   Subject: SD-JWT VC   Dear SPICE chairs, we write about the VC data model and its media types and would welcome comments.", true},
+		{html, false},
+	}
+	for _, tt := range tests {
+		if got := htmlBetter(html, tt.plain); got != tt.want {
+			t.Errorf("%.30q: got %v, want %v", tt.plain, got, tt.want)
+		}
+	}
+}
+
+// TestThanksBodies: a reply's opening thanks name both bodies.
+func TestThanksBodies(t *testing.T) {
+	tests := []struct{ text, from, to string }{
+		{"The Broadband Forum thanks the IETF OPSAWG for its liaison statement on YANG.", "Broadband Forum", "IETF OPSAWG"},
+		{"1. Overall Description:\nCT4 thanks IETF DIME for the LS on the DOIC rate algorithm.", "CT4", "IETF DIME"},
+		{"We thank you for your liaison.", "", ""},
+		{"Thank you for your liaison statement LS-2026-0012.", "", ""},
+		{"Dorothy Stanley thanks Juan Carlos for his help.", "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.text, func(t *testing.T) {
+			from, to := thanksBodies([]*source{{text: tt.text}})
+			if from != tt.from || to != tt.to {
+				t.Fatalf("got %q, %q; want %q, %q", from, to, tt.from, tt.to)
+			}
+		})
+	}
+}
+
+// TestReplyTitlePurpose: a letter titled as a reply that asks for nothing
+// is a response; an explicit label still wins.
+func TestReplyTitlePurpose(t *testing.T) {
+	tests := []struct{ subject, body, want string }{
+		{"Reply to IETF AIPREF on AI preference vocabulary", "From: ETSI TC SAI\nTo: IETF AIPREF WG\n\nThank you for your LS-2026-0012. No further action is requested.", "response"},
+		{"Reply LS on L4S support", "From: RAN2\nTo: IETF TSVWG\n\nThis is for your information.", "response"},
+		{"Reply LS on L4S support", "From: RAN2\nTo: IETF TSVWG\nPurpose: For information\n", "information"},
+		{"LS on L4S support", "From: RAN2\nTo: IETF TSVWG\n\nThis is for your information.", "information"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.subject+"/"+tt.want, func(t *testing.T) {
+			if r := extractText(t, tt.subject, tt.body); string(r.Purpose) != tt.want {
+				t.Fatalf("purpose %q, want %q", r.Purpose, tt.want)
+			}
+		})
+	}
+}
