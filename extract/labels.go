@@ -96,7 +96,7 @@ var labelWords = map[string]fieldKey{
 
 	"purpose": kPurpose, "for": kPurpose, "action requested": kPurpose, "requested action": kPurpose,
 	"purpose of ls": kPurpose, "purpose of liaison": kPurpose, "ls purpose": kPurpose, "nature": kPurpose,
-	"action required": kPurpose, "expected action": kPurpose, "requested action type": kPurpose,
+	"action required": kPurpose, "expected action": kPurpose, "action id": kPurpose, "requested action type": kPurpose,
 
 	"deadline": kDeadline, "response deadline": kDeadline, "reply deadline": kDeadline, "due date": kDeadline,
 	"deadline for response": kDeadline, "deadline for reply": kDeadline, "response date": kDeadline,

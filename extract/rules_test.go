@@ -208,6 +208,9 @@ func TestAddresseeFallback(t *testing.T) {
 		{"Fetch Metadata registrations", "Dear IETF ABC WG,\n\nWe write about Fetch Metadata.", "IETF ABC WG"},
 		{"LS to IETF OPSAWG on YANG", "Dear colleagues,\n\nWe write about YANG.", "IETF OPSAWG"},
 		{"Fetch Metadata registrations", "Dear Carlos and Juan-Carlos,\n\nWe write.", ""},
+		{"W3C WebAppSec to IETF HTTPBIS: Fetch Metadata", "Dear colleagues,\n\nWe write.", "IETF HTTPBIS"},
+		{"Re: Reply to IETF AIPREF on AI preference vocabulary", "Dear colleagues,\n\nWe write.", "IETF AIPREF"},
+		{"Response to IETF comments on Y.3800", "Dear colleagues,\n\nWe write.", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.subject+"/"+tt.want, func(t *testing.T) {
@@ -293,6 +296,30 @@ func TestReplyTitlePurpose(t *testing.T) {
 		t.Run(tt.subject+"/"+tt.want, func(t *testing.T) {
 			if r := extractText(t, tt.subject, tt.body); string(r.Purpose) != tt.want {
 				t.Fatalf("purpose %q, want %q", r.Purpose, tt.want)
+			}
+		})
+	}
+}
+
+// TestBodiesWithBrackets: commas inside brackets do not split a body, and
+// a bracket that only names people goes.
+func TestBodiesWithBrackets(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"IEEE 802.11 WG (Dorothy Stanley, Chair)", "IEEE 802.11 WG"},
+		{"IETF MADINAS WG (Carlos Bernardos and Juan-Carlos Zúñiga)", "IETF MADINAS WG"},
+		{"ITU-T SG15 (Q11/15, Q12/15), IEEE 802.1", "ITU-T SG15 (Q11/15, Q12/15)|IEEE 802.1"},
+		{"O-RAN ALLIANCE WG9 (Xhaul Transport Work Group)", "O-RAN ALLIANCE WG9 (Xhaul Transport Work Group)"},
+		{"ITU-T-SG-15 (Stephen Trowbridge <steve@example.net>)", "ITU-T-SG-15"},
+		{"IETF TEAS (unclosed\nIETF CCAMP", "IETF TEAS (unclosed|IETF CCAMP"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			var got []string
+			for _, it := range splitBodies(tt.in) {
+				got = append(got, it.Name)
+			}
+			if strings.Join(got, "|") != tt.want {
+				t.Fatalf("got %q, want %q", got, tt.want)
 			}
 		})
 	}

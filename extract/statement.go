@@ -354,6 +354,9 @@ func (e *extraction) statement() {
 		}
 	}
 	if len(r.ToBodies) == 0 {
+		r.ToBodies = subjectToBodies(r.Subject)
+	}
+	if len(r.ToBodies) == 0 {
 		r.ToBodies = salutationBodies(srcs)
 	}
 
@@ -702,6 +705,23 @@ func thanksBodies(srcs []*source) (string, string) {
 		}
 	}
 	return "", ""
+}
+
+// subjectToRE: "W3C WebAppSec to IETF HTTPBIS: Fetch Metadata", "Reply to
+// IETF AIPREF on AI preferences" — the addressee after "to" in a subject.
+var subjectToRE = regexp.MustCompile(`\b(?i:to)\s+(?:(?i:the)\s+)?([A-Z0-9][\w\-./&]*(?:\s+[A-Z0-9][\w\-./&]*){0,5})\s*(?::|$|\s+(?i:on|about|regarding|concerning|re|-|–)\s)`)
+
+// subjectToBodies reads the addressee from the mail's subject.
+func subjectToBodies(subject string) []string {
+	m := subjectToRE.FindStringSubmatch(cleanSubject(subject))
+	if m == nil || !hasAcronym(m[1]) || peopleNames(m[1]) {
+		return nil
+	}
+	var out []string
+	for _, it := range splitBodies(m[1]) {
+		out = append(out, it.Name)
+	}
+	return dedupe(out)
 }
 
 // salutationRE reads the addressee from the greeting: "Dear HTTPBIS

@@ -69,8 +69,51 @@ func displayNameBefore(s string, pos int) string {
 	return name
 }
 
-// fieldSplitRE splits a field that names several bodies.
-var fieldSplitRE = regexp.MustCompile(`\s*[;\n]\s*|,\s*`)
+// splitTop splits a field that names several bodies at commas,
+// semicolons and new lines outside brackets: "IEEE 802.11 WG (Dorothy
+// Stanley, Chair)" and "ITU-T SG15 (Q11/15, Q12/15)" are one body each.
+func splitTop(v string) []string {
+	var out []string
+	depth, start := 0, 0
+	for i := 0; i < len(v); i++ {
+		switch c := v[i]; c {
+		case '(', '[':
+			depth++
+		case ')', ']':
+			if depth > 0 {
+				depth--
+			}
+		case ',', ';', '\n':
+			// A new line always separates: an unclosed bracket must not
+			// swallow the rest of the field.
+			if depth == 0 || c == '\n' {
+				out = append(out, strings.TrimSpace(v[start:i]))
+				start, depth = i+1, 0
+			}
+		}
+	}
+	return append(out, strings.TrimSpace(v[start:]))
+}
+
+// peopleParenRE: a trailing bracket that names people or an office
+// ("(Dorothy Stanley, Chair)").
+var peopleParenRE = regexp.MustCompile(`\s*\(([^()]*)\)\s*$`)
+
+// dropPeopleParen removes a trailing bracket that holds only people and
+// their offices.
+func dropPeopleParen(p string) string {
+	m := peopleParenRE.FindStringSubmatchIndex(p)
+	if m == nil || m[0] == 0 {
+		return p
+	}
+	inner := splitTop(strings.NewReplacer(" and ", ", ", " & ", ", ").Replace(p[m[2]:m[3]]))
+	for _, seg := range inner {
+		if seg != "" && !roleRE.MatchString(seg) && !peopleNames(seg) {
+			return p
+		}
+	}
+	return strings.TrimSpace(p[:m[0]])
+}
 
 // purposeSuffixRE finds "X for action", "Y for information" inside a list of
 // addressees ("IETF CCAMP for action; IEEE 802.3 for information").
@@ -139,12 +182,12 @@ func splitBodies(v string) []bodyItem {
 	v = strings.ReplaceAll(v, "\t", " ")
 	// Protect "and"/"&" that do not separate two group names.
 	var parts []string
-	for _, seg := range dropPeople(fieldSplitRE.Split(v, -1)) {
+	for _, seg := range dropPeople(splitTop(v)) {
 		parts = append(parts, splitAnd(seg)...)
 	}
 	var out []bodyItem
 	for _, p := range parts {
-		it := cleanBody(p)
+		it := cleanBody(dropPeopleParen(p))
 		if it.Name == "" {
 			continue
 		}
