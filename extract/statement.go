@@ -890,6 +890,10 @@ var replyCueRE = regexp.MustCompile(`(?i)\b(?:repl(?:y|ies)|respon(?:d|se|ses)|a
 // invite", "would appreciate", "kindly asks").
 var requestRE = regexp.MustCompile(`(?i)\b(?:please|kindly|invites?|invited|asks?|asked|requests?|requested|would\s+(?:appreciate|welcome|be\s+grateful|like)|appreciate|grateful|welcomes?|look(?:s|ing)?\s+forward|encourages?|should|must|needs?\s+to)\b|^\s*(?:repl(?:y|ies)|respon(?:d|ses?)|answers?|comments?|feedback)\b`)
 
+// yearlessCueRE: "by 15 January", "before Friday, January 15th" with no
+// year after it.
+var yearlessCueRE = regexp.MustCompile(`(?i)\b(?:by|before|no\s+later\s+than|not\s+later\s+than|until|prior\s+to|on\s+or\s+before)\s+(?:the\s+)?(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day,?\s+)?((?:\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:` + monthAlt + `)|(?:` + monthAlt + `)\.?\s+\d{1,2}(?:st|nd|rd|th)?))\b[.,;:)]?(?:\s+[^\d\s]|\s*$)`)
+
 // requestDeadline looks, in a letter without any purpose label, for a
 // sentence that asks for an answer by a date ("We invite MADINAS to
 // provide any comments by 15 Jan 2027"); the date must follow its cue
@@ -911,6 +915,13 @@ func (e *extraction) requestDeadline(srcs []*source) bool {
 			if d, ok := e.sentenceDeadline(sent, order, true); ok {
 				e.res.Deadline = d
 				return true
+			}
+			if m := yearlessCueRE.FindStringSubmatch(sent); m != nil {
+				// "please reply by 15 January": the next such day.
+				if d, ok := yearlessDate(m[1], e.refTime()); ok {
+					e.res.Deadline = d
+					return true
+				}
 			}
 		}
 	}
