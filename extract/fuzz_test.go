@@ -58,6 +58,8 @@ func FuzzLabels(f *testing.F) {
 	f.Add("Title: X\nFrom: A, B and C\nTo:\n  D\n  E\nPurpose: For Action\nDeadline: 15 January 2027\n")
 	f.Add("Contact Person:\n\tName:\tA\n\tE-mail Address:\ta@b.c\n2. Actions:\nACTION: x by 1st February 2027\n")
 	f.Add("Submit:\nFrom-Group: IETF X\nTo-Group: Y\n\nbody")
+	f.Add("To:\tDorothy Stanley, Chair, IEEE 802.11 WG (A and B, Chairs)\nAttention:\tX\n\nDear HTTPBIS chairs,\n" +
+		"The Broadband Forum thanks the IETF OPSAWG for its reply to our liaison\nSG13-LS98.")
 	f.Fuzz(func(t *testing.T, s string) {
 		fs := parseLabels(s)
 		lines := strings.Count(s, "\n") + 1
@@ -70,6 +72,13 @@ func FuzzLabels(f *testing.F) {
 			splitBodies(x.Value)
 			findAddresses(x.Value)
 		}
+		srcs := []*source{{text: s, fields: fs}}
+		thanksBodies(srcs)
+		salutationBodies(srcs)
+		subjectToBodies(s)
+		for _, m := range findRefs(s) {
+			citeContext(s, m.start)
+		}
 		ParseSubmission(s)
 		Commands(s)
 		StripReply(s)
@@ -78,7 +87,8 @@ func FuzzLabels(f *testing.F) {
 
 func FuzzDate(f *testing.F) {
 	for _, s := range []string{"2027-01-15", "15 January 2027", "January 15, 2027", "15 Jan 2027", "15.01.2027",
-		"15/01/2027", "03/04/2027", "1st February 2027", "dd/mm/yyyy 03/04/2027", "31.02.2027"} {
+		"15/01/2027", "03/04/2027", "1st February 2027", "dd/mm/yyyy 03/04/2027", "31.02.2027",
+		"10-14 May 2027", "8th - 12th February 2027", "30 April - 4 May 2027", "May 10-14, 2027", "2027-05-10 to 2027-05-14"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
