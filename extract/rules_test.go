@@ -293,6 +293,7 @@ func TestReplyTitlePurpose(t *testing.T) {
 		{"Reply LS on L4S support", "From: RAN2\nTo: IETF TSVWG\n\nThis is for your information.", "response"},
 		{"Reply LS on L4S support", "From: RAN2\nTo: IETF TSVWG\nPurpose: For information\n", "information"},
 		{"LS on L4S support", "From: RAN2\nTo: IETF TSVWG\n\nThis is for your information.", "information"},
+		{"LS on L4S support", "From: RAN2\nTo: IETF TSVWG\nResponse to: LS on ECN (LS-2026-0011)\n\nThis is for your information.", "response"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.subject+"/"+tt.want, func(t *testing.T) {

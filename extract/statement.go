@@ -387,8 +387,9 @@ func (e *extraction) statement() {
 	}
 	if label == "" {
 		label = prosePurpose(srcs)
-		if (label == "" || label == "information" || label == "for information") && replyTitleRE.MatchString(r.Title) {
-			// "Reply to IETF AIPREF on ..." that asks for nothing more.
+		if (label == "" || label == "information" || label == "for information") && (replyTitleRE.MatchString(r.Title) || answersEarlier(srcs)) {
+			// "Reply to IETF AIPREF on ...", or a filled "Response to:",
+			// that asks for nothing more.
 			label = "response"
 		}
 	}
