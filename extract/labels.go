@@ -270,9 +270,11 @@ func unknownLabel(line string) bool {
 	if m == "" {
 		return false
 	}
-	// "http:" and "Note that x: y" are not labels; times ("10:00") never match.
+	// "http:" is no label; times ("10:00") never match; "IETF CCAMP WG: for
+	// action" under a To label is an addressee, and group names have
+	// acronyms where labels have words.
 	low := strings.ToLower(strings.TrimSpace(m))
-	return !strings.HasPrefix(low, "http") && !strings.HasPrefix(low, "mailto")
+	return !strings.HasPrefix(low, "http") && !strings.HasPrefix(low, "mailto") && !hasAcronym(strings.TrimRight(strings.TrimSpace(m), ":："))
 }
 
 func isContactKey(k fieldKey) bool {

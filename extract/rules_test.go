@@ -231,6 +231,7 @@ func TestUnknownLabelEndsValue(t *testing.T) {
 		{"To:\tIETF OPSAWG\nAttention:\tHenk Birkholz, Joe Clarke, OPSAWG Chairs\nFrom:\tMEF TC", "to", "IETF OPSAWG"},
 		{"Purpose:\tFor comment\nRequested response date:\tJanuary 29, 2027\nContact:\tDave", "purpose", "For comment"},
 		{"Title: LS on the use of ALTO in\ncomputing power networks\nFrom: ITU-T SG13", "title", "LS on the use of ALTO in\ncomputing power networks"},
+		{"To:\nIETF CCAMP WG: for action\nIETF TEAS WG: for information\nFrom: ITU-T SG15", "to", "IETF CCAMP WG: for action\nIETF TEAS WG: for information"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.key, func(t *testing.T) {
