@@ -14,9 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/emersion/go-imap/v2"
-	"github.com/emersion/go-imap/v2/imapclient"
-
 	"liaison/internal/dovecot"
 	"liaison/store"
 )
@@ -101,39 +98,6 @@ func deliver(t *testing.T, s *dovecot.Server, mbox string, ids []int, size func(
 	}
 }
 
-// dovecotState lists UID and flags of mbox through a real IMAP session.
-func dovecotState(t *testing.T, s *dovecot.Server, mbox string) map[uint32][]string {
-	t.Helper()
-	c, err := imapclient.DialInsecure(s.Addr, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	if err := c.Login(s.User, s.Password).Wait(); err != nil {
-		t.Fatal(err)
-	}
-	sel, err := c.Select(mbox, &imap.SelectOptions{ReadOnly: true}).Wait()
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[uint32][]string{}
-	if sel.NumMessages == 0 {
-		return out
-	}
-	msgs, err := c.Fetch(imap.SeqSet{{Start: 1, Stop: 0}}, &imap.FetchOptions{UID: true, Flags: true}).Collect()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, m := range msgs {
-		var fl []string
-		for _, f := range m.Flags {
-			fl = append(fl, strings.ToLower(string(f)))
-		}
-		out[uint32(m.UID)] = fl
-	}
-	return out
-}
-
 // TestDovecotKillCapturer kills a capture process with SIGKILL at 20 random
 // moments while it captures 1,000 messages, restarting it each time.
 func TestDovecotKillCapturer(t *testing.T) {
@@ -184,7 +148,7 @@ func TestDovecotKillCapturer(t *testing.T) {
 	if _, err := New(db, dovecotOptions(s)).Once(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	for uid, fl := range dovecotState(t, s, "INBOX") {
+	for uid, fl := range mailboxState(t, s.Addr, s.User, s.Password, "INBOX") {
 		if !slices.Contains(fl, `\seen`) || !slices.Contains(fl, strings.ToLower(Keyword)) {
 			t.Errorf("uid %d flags %v after catch-up", uid, fl)
 		}
@@ -281,7 +245,7 @@ func TestDovecotMoveAndOversized(t *testing.T) {
 	if n, err := New(db, opts).Once(context.Background()); err != nil || n != 5 {
 		t.Fatalf("Once = %d, %v", n, err)
 	}
-	inbox := dovecotState(t, s, "INBOX")
+	inbox := mailboxState(t, s.Addr, s.User, s.Password, "INBOX")
 	if len(inbox) != 2 {
 		t.Errorf("inbox %v, want the 2 oversized messages", inbox)
 	}
@@ -290,7 +254,7 @@ func TestDovecotMoveAndOversized(t *testing.T) {
 			t.Errorf("oversized uid %d flags %v, want \\Flagged only", uid, fl)
 		}
 	}
-	if got := len(dovecotState(t, s, "Liaison/Done")); got != 3 {
+	if got := len(mailboxState(t, s.Addr, s.User, s.Password, "Liaison/Done")); got != 3 {
 		t.Errorf("%d messages moved, want 3", got)
 	}
 	truncated := 0

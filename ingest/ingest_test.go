@@ -15,11 +15,12 @@ import (
 	"github.com/emersion/go-imap/v2"
 
 	"liaison"
+	"liaison/internal/mailtest"
 	"liaison/store"
 )
 
-func baseOptions(s *memServer) Options {
-	return Options{Addr: s.addr, TLS: TLSNone, User: testUser, Password: testPass}
+func baseOptions(s *mailtest.IMAPServer) Options {
+	return Options{Addr: s.Addr(), TLS: TLSNone, User: testUser, Password: testPass}
 }
 
 func TestOnceAfterActions(t *testing.T) {
@@ -56,10 +57,9 @@ func TestOnceAfterActions(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.after, func(t *testing.T) {
-			s := newMemServer(t)
-			s.start()
+			s := mailtest.NewIMAPServer(t, mailtest.IMAPOptions{})
 			for i := range 10 {
-				s.append("INBOX", mail(i, 2000+i*100))
+				s.Append(t, "INBOX", mail(i, 2000+i*100))
 			}
 			db := openStore(t)
 			var hooked atomic.Int64
@@ -91,9 +91,9 @@ func TestOnceAfterActions(t *testing.T) {
 			if st.LastUID != 10 || st.UIDValidity == 0 {
 				t.Errorf("sync state %+v, want last uid 10", st)
 			}
-			tt.wantInbox(t, mailboxState(t, s.addr, "INBOX"))
+			tt.wantInbox(t, mailboxState(t, s.Addr(), testUser, testPass, "INBOX"))
 			if tt.wantMoved > 0 {
-				if got := len(mailboxState(t, s.addr, "Liaison/Done")); got != tt.wantMoved {
+				if got := len(mailboxState(t, s.Addr(), testUser, testPass, "Liaison/Done")); got != tt.wantMoved {
 					t.Errorf("move-to folder has %d messages, want %d", got, tt.wantMoved)
 				}
 			}
@@ -109,13 +109,12 @@ func TestOnceAfterActions(t *testing.T) {
 }
 
 func TestDedupe(t *testing.T) {
-	s := newMemServer(t)
-	s.start()
+	s := mailtest.NewIMAPServer(t, mailtest.IMAPOptions{})
 	a := mail(1, 1000)
-	s.append("INBOX", a)
-	s.append("INBOX", a)                                     // same bytes
-	s.append("INBOX", append(bytes.Clone(a), "tail\r\n"...)) // same Message-ID
-	s.append("INBOX", mail(2, 1000))
+	s.Append(t, "INBOX", a)
+	s.Append(t, "INBOX", a)                                     // same bytes
+	s.Append(t, "INBOX", append(bytes.Clone(a), "tail\r\n"...)) // same Message-ID
+	s.Append(t, "INBOX", mail(2, 1000))
 	db := openStore(t)
 	n, err := New(db, baseOptions(s)).Once(context.Background())
 	if err != nil {
@@ -125,7 +124,7 @@ func TestDedupe(t *testing.T) {
 		t.Errorf("Once = %d, store holds %d; want 2, 2", n, got)
 	}
 	// Every UID was passed, duplicates included, and all were flagged.
-	for uid, fl := range mailboxState(t, s.addr, "INBOX") {
+	for uid, fl := range mailboxState(t, s.Addr(), testUser, testPass, "INBOX") {
 		if !slices.Contains(fl, `\seen`) {
 			t.Errorf("uid %d not flagged: %v", uid, fl)
 		}
@@ -133,12 +132,11 @@ func TestDedupe(t *testing.T) {
 }
 
 func TestOversized(t *testing.T) {
-	s := newMemServer(t)
-	s.start()
-	s.append("INBOX", mail(1, 500))
+	s := mailtest.NewIMAPServer(t, mailtest.IMAPOptions{})
+	s.Append(t, "INBOX", mail(1, 500))
 	big := mail(2, 20000)
-	s.append("INBOX", big)
-	s.append("INBOX", mail(3, 500))
+	s.Append(t, "INBOX", big)
+	s.Append(t, "INBOX", mail(3, 500))
 	db := openStore(t)
 	opts := baseOptions(s)
 	opts.After, opts.MoveTo, opts.MaxMessageSize = AfterMove, "Done", 5000
@@ -160,17 +158,16 @@ func TestOversized(t *testing.T) {
 			t.Errorf("%s truncated", m.MessageID)
 		}
 	}
-	inbox := mailboxState(t, s.addr, "INBOX")
+	inbox := mailboxState(t, s.Addr(), testUser, testPass, "INBOX")
 	if len(inbox) != 1 || !slices.Equal(inbox[2], []string{`\flagged`}) {
 		t.Errorf("inbox = %v, want only uid 2 left, \\Flagged and unseen", inbox)
 	}
 }
 
 func TestBatchBytesSplitsFetches(t *testing.T) {
-	s := newMemServer(t)
-	s.start()
+	s := mailtest.NewIMAPServer(t, mailtest.IMAPOptions{})
 	for i := range 20 {
-		s.append("INBOX", mail(i, 3000))
+		s.Append(t, "INBOX", mail(i, 3000))
 	}
 	db := openStore(t)
 	logger, logs := testLogger(t)
@@ -246,10 +243,9 @@ func TestReadHeader(t *testing.T) {
 }
 
 func TestUIDValidityChange(t *testing.T) {
-	s := newMemServer(t, "Liaison")
-	s.start()
+	s := mailtest.NewIMAPServer(t, mailtest.IMAPOptions{Mailboxes: []string{"Liaison"}})
 	for i := range 3 {
-		s.append("Liaison", mail(i, 1000))
+		s.Append(t, "Liaison", mail(i, 1000))
 	}
 	db := openStore(t)
 	logger, logs := testLogger(t)
@@ -259,14 +255,14 @@ func TestUIDValidityChange(t *testing.T) {
 		t.Fatalf("first Once = %d, %v", n, err)
 	}
 	// The mailbox is recreated: new UIDVALIDITY, UIDs start at 1 again.
-	if err := s.user.Delete("Liaison"); err != nil {
+	if err := s.Account().Delete("Liaison"); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.user.Create("Liaison", nil); err != nil {
+	if err := s.Account().Create("Liaison", nil); err != nil {
 		t.Fatal(err)
 	}
 	for i := range 5 {
-		s.append("Liaison", mail(i, 1000))
+		s.Append(t, "Liaison", mail(i, 1000))
 	}
 	n, err := New(db, opts).Once(context.Background())
 	if err != nil || n != 2 {
@@ -282,10 +278,9 @@ func TestUIDValidityChange(t *testing.T) {
 }
 
 func TestCatchUpPostAction(t *testing.T) {
-	s := newMemServer(t)
-	s.start()
+	s := mailtest.NewIMAPServer(t, mailtest.IMAPOptions{})
 	for i := range 4 {
-		s.append("INBOX", mail(i, 800))
+		s.Append(t, "INBOX", mail(i, 800))
 	}
 	db := openStore(t)
 	opts := baseOptions(s)
@@ -297,7 +292,7 @@ func TestCatchUpPostAction(t *testing.T) {
 	if n, err := New(db, opts).Once(context.Background()); err != nil || n != 0 {
 		t.Fatalf("Once = %d, %v", n, err)
 	}
-	for uid, fl := range mailboxState(t, s.addr, "INBOX") {
+	for uid, fl := range mailboxState(t, s.Addr(), testUser, testPass, "INBOX") {
 		if !slices.Contains(fl, strings.ToLower(Keyword)) {
 			t.Errorf("uid %d not flagged by catch-up: %v", uid, fl)
 		}
@@ -305,11 +300,10 @@ func TestCatchUpPostAction(t *testing.T) {
 }
 
 func TestSeveralMailboxes(t *testing.T) {
-	s := newMemServer(t, "Other")
-	s.start()
-	s.append("INBOX", mail(1, 500))
-	s.append("Other", mail(2, 500))
-	s.append("Other", mail(3, 500))
+	s := mailtest.NewIMAPServer(t, mailtest.IMAPOptions{Mailboxes: []string{"Other"}})
+	s.Append(t, "INBOX", mail(1, 500))
+	s.Append(t, "Other", mail(2, 500))
+	s.Append(t, "Other", mail(3, 500))
 	db := openStore(t)
 	opts := baseOptions(s)
 	opts.Mailboxes = []string{"INBOX", "Other"}
@@ -354,8 +348,7 @@ func waitCaptured(t *testing.T, got <-chan int, n int) {
 }
 
 func TestIdleWakeUp(t *testing.T) {
-	s := newMemServer(t)
-	s.start()
+	s := mailtest.NewIMAPServer(t, mailtest.IMAPOptions{})
 	db := openStore(t)
 	logger, logs := testLogger(t)
 	opts := baseOptions(s)
@@ -365,7 +358,7 @@ func TestIdleWakeUp(t *testing.T) {
 	c, got := runCapturer(t, db, opts, false)
 	for i := range 3 {
 		waitWaiting(t, c)
-		s.append("INBOX", mail(i, 700))
+		s.Append(t, "INBOX", mail(i, 700))
 		waitCaptured(t, got, 1)
 	}
 	if st := c.Status(); !st.Idle || !st.Connected || st.Captured != 3 {
@@ -379,25 +372,18 @@ func TestIdleWakeUp(t *testing.T) {
 // waitWaiting waits until c has caught up and waits for new mail.
 func waitWaiting(t *testing.T, c *Capturer) {
 	t.Helper()
-	deadline := time.Now().Add(time.Minute)
-	for !c.Status().Waiting {
-		if time.Now().After(deadline) {
-			t.Fatal("capturer never started waiting for mail")
-		}
-		time.Sleep(time.Millisecond)
-	}
+	mailtest.WaitFor(t, "the capturer to wait for mail", func() bool { return c.Status().Waiting })
 }
 
 func TestPollFallback(t *testing.T) {
-	s := newMemServer(t)
-	s.start()
+	s := mailtest.NewIMAPServer(t, mailtest.IMAPOptions{})
 	db := openStore(t)
 	opts := baseOptions(s)
 	opts.PollInterval = 20 * time.Millisecond
 	c, got := runCapturer(t, db, opts, true)
-	s.append("INBOX", mail(1, 700))
+	s.Append(t, "INBOX", mail(1, 700))
 	waitCaptured(t, got, 1)
-	s.append("INBOX", mail(2, 700))
+	s.Append(t, "INBOX", mail(2, 700))
 	waitCaptured(t, got, 1)
 	if st := c.Status(); st.Idle {
 		t.Errorf("status %+v, want polling", st)
@@ -405,19 +391,18 @@ func TestPollFallback(t *testing.T) {
 }
 
 func TestReconnect(t *testing.T) {
-	s := newMemServer(t)
-	s.start()
-	s.append("INBOX", mail(1, 700))
+	s := mailtest.NewIMAPServer(t, mailtest.IMAPOptions{})
+	s.Append(t, "INBOX", mail(1, 700))
 	db := openStore(t)
 	opts := baseOptions(s)
 	opts.ReconnectMin, opts.ReconnectMax = 10*time.Millisecond, 50*time.Millisecond
 	c, got := runCapturer(t, db, opts, false)
 	waitCaptured(t, got, 1)
-	s.restart() // drops the IDLE connection
-	s.append("INBOX", mail(2, 700))
+	s.Restart() // drops the IDLE connection
+	s.Append(t, "INBOX", mail(2, 700))
 	waitCaptured(t, got, 1)
-	s.restart()
-	s.append("INBOX", mail(3, 700))
+	s.Restart()
+	s.Append(t, "INBOX", mail(3, 700))
 	waitCaptured(t, got, 1)
 	if st := c.Status(); st.Reconnects < 2 || st.Captured != 3 {
 		t.Errorf("status %+v, want >= 2 reconnects, 3 captured", st)
@@ -455,7 +440,7 @@ func TestRunStopsWhenServerIsDown(t *testing.T) {
 }
 
 func TestTLS(t *testing.T) {
-	serverTLS, caFile := selfSigned(t)
+	serverTLS, caFile := mailtest.TLSCert(t)
 	tests := []struct {
 		name     string
 		mode     string
@@ -470,11 +455,9 @@ func TestTLS(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := newMemServer(t)
-			s.tls, s.star = serverTLS, tt.startTLS
-			s.start()
-			s.append("INBOX", mail(1, 500))
-			opts := Options{Addr: s.addr, TLS: tt.mode, CAFile: tt.caFile, User: testUser, Password: testPass}
+			s := mailtest.NewIMAPServer(t, mailtest.IMAPOptions{TLS: serverTLS, StartTLS: tt.startTLS})
+			s.Append(t, "INBOX", mail(1, 500))
+			opts := Options{Addr: s.Addr(), TLS: tt.mode, CAFile: tt.caFile, User: testUser, Password: testPass}
 			n, err := New(openStore(t), opts).Once(context.Background())
 			if tt.wantErr != (err != nil) || (err == nil && n != 1) {
 				t.Errorf("Once = %d, %v; want error %v", n, err, tt.wantErr)
@@ -521,8 +504,7 @@ func TestOptionsRefused(t *testing.T) {
 }
 
 func TestCheckLogin(t *testing.T) {
-	s := newMemServer(t)
-	s.start()
+	s := mailtest.NewIMAPServer(t, mailtest.IMAPOptions{})
 	for _, auth := range []string{"", AuthLogin, AuthPlain} {
 		opts := baseOptions(s)
 		opts.Auth = auth
