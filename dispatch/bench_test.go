@@ -10,12 +10,13 @@ import (
 	"time"
 
 	"liaison"
+	"liaison/internal/mailtest"
 	"liaison/store"
 )
 
-func benchEnv(b *testing.B, noSync bool) (*env, *sink) {
+func benchEnv(b *testing.B, noSync bool) (*env, *mailtest.SMTPSink) {
 	b.Helper()
-	srv := newSink(b, "", func(s *sink) { s.discard = true })
+	srv := mailtest.NewSMTPSink(b, mailtest.SMTPOptions{Discard: true})
 	clk := newClock()
 	ctx := context.Background()
 	db, err := store.Open(ctx, filepath.Join(b.TempDir(), "liaison.db"), store.Options{NoSync: noSync, Now: clk.Now})

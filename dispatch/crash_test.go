@@ -13,6 +13,7 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"liaison"
+	"liaison/internal/mailtest"
 	"liaison/store"
 )
 
@@ -27,7 +28,7 @@ func TestCrashChild(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clk := &clock{t: now}
+	clk := mailtest.NewClock(now)
 	ctx := context.Background()
 	db, err := store.Open(ctx, path, store.Options{Now: clk.Now})
 	if err != nil {
@@ -97,7 +98,7 @@ func TestCrashDuringSend(t *testing.T) {
 		// Counted in stalled; the client is gone and hears nothing.
 		return err451
 	}
-	srv := newSink(t, "", func(s *sink) { s.data = stall })
+	srv := mailtest.NewSMTPSink(t, mailtest.SMTPOptions{Data: stall})
 	child := func(now time.Time) *exec.Cmd {
 		cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.v")
 		cmd.Env = append(os.Environ(),
@@ -109,7 +110,7 @@ func TestCrashDuringSend(t *testing.T) {
 	}
 
 	first := child(clk.Now())
-	out := &lockedBuffer{}
+	out := &mailtest.SyncBuffer{}
 	first.Stdout, first.Stderr = out, out
 	if err := first.Start(); err != nil {
 		t.Fatal(err)
@@ -141,10 +142,10 @@ func TestCrashDuringSend(t *testing.T) {
 	got := srv.Received()
 	var ids []string
 	for _, raw := range stalled {
-		ids = append(ids, received{Data: raw}.messageID(t))
+		ids = append(ids, mailMessageID(t, mailtest.Mail{Data: raw}))
 	}
 	for _, r := range got {
-		ids = append(ids, r.messageID(t))
+		ids = append(ids, mailMessageID(t, r))
 	}
 	if len(ids) < 1 || len(ids) > 2 {
 		t.Fatalf("the mail arrived %d times, want once or twice", len(ids))
@@ -163,22 +164,4 @@ func TestCrashDuringSend(t *testing.T) {
 		t.Errorf("after restart: state %s, attempts %d", m.State, m.Attempts)
 	}
 	t.Logf("arrived %d times (one from the killed attempt), Message-ID %s", len(ids), om.MessageID)
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  []byte
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.b = append(l.b, p...)
-	return len(p), nil
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return string(l.b)
 }

@@ -14,18 +14,19 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"liaison"
+	"liaison/internal/mailtest"
 	"liaison/store"
 )
 
 func TestTemporaryThenSuccess(t *testing.T) {
 	var calls atomic.Int32
-	srv := newSink(t, "", func(s *sink) {
-		s.data = func(_ *smtp.Conn, _ []byte) error {
+	srv := mailtest.NewSMTPSink(t, mailtest.SMTPOptions{
+		Data: func(_ *smtp.Conn, _ []byte) error {
 			if calls.Add(1) == 1 {
 				return err451
 			}
 			return nil
-		}
+		},
 	})
 	e := newEnv(t, srv.Addr(), nil)
 	s := e.create(incoming())
@@ -54,7 +55,7 @@ func TestTemporaryThenSuccess(t *testing.T) {
 		t.Fatalf("received %d mails, want 1", len(got))
 	}
 	r := got[0]
-	if id := r.messageID(t); id != om.MessageID {
+	if id := mailMessageID(t, r); id != om.MessageID {
 		t.Errorf("Message-ID %q, want %q", id, om.MessageID)
 	}
 	if want := "liaison-coordination+b-" + strconv.FormatUint(om.ID, 10) + "@example.org"; r.From != want {
@@ -74,13 +75,13 @@ func TestTemporaryThenSuccess(t *testing.T) {
 }
 
 func TestOneRecipientRefused(t *testing.T) {
-	srv := newSink(t, "", func(s *sink) {
-		s.rcpt = func(to string) error {
+	srv := mailtest.NewSMTPSink(t, mailtest.SMTPOptions{
+		Rcpt: func(to string) error {
 			if to == "gone@ietf.example" {
 				return err550
 			}
 			return nil
-		}
+		},
 	})
 	e := newEnv(t, srv.Addr(), nil)
 	s := e.create(incoming())
@@ -103,7 +104,7 @@ func TestOneRecipientRefused(t *testing.T) {
 			t.Errorf("recipient %s: %s, want %s", k, states[k], v)
 		}
 	}
-	var notify, alert *received
+	var notify, alert *mailtest.Mail
 	for _, r := range srv.Received() {
 		switch {
 		case slices.Contains(r.To, "coord@example.org"):
@@ -132,7 +133,7 @@ func TestOneRecipientRefused(t *testing.T) {
 }
 
 func TestWholeMailRefusedAlertNotAlerted(t *testing.T) {
-	srv := newSink(t, "", func(s *sink) { s.data = func(*smtp.Conn, []byte) error { return err554 } })
+	srv := mailtest.NewSMTPSink(t, mailtest.SMTPOptions{Data: func(*smtp.Conn, []byte) error { return err554 }})
 	e := newEnv(t, srv.Addr(), nil)
 	s := e.create(outgoing())
 	om := e.enqueue(Mail{Kind: liaison.MailStatement, Statement: s})
@@ -158,7 +159,7 @@ func TestWholeMailRefusedAlertNotAlerted(t *testing.T) {
 }
 
 func TestStatementSent(t *testing.T) {
-	srv := newSink(t, "")
+	srv := mailtest.NewSMTPSink(t, mailtest.SMTPOptions{})
 	e := newEnv(t, srv.Addr(), nil)
 	s := e.create(outgoing())
 	om := e.enqueue(Mail{Kind: liaison.MailStatement, Statement: s})
@@ -184,15 +185,15 @@ func TestStatementSent(t *testing.T) {
 func TestConnectionDroppedDuringData(t *testing.T) {
 	var calls atomic.Int32
 	var firstID atomic.Value
-	srv := newSink(t, "", func(s *sink) {
-		s.data = func(c *smtp.Conn, raw []byte) error {
+	srv := mailtest.NewSMTPSink(t, mailtest.SMTPOptions{
+		Data: func(c *smtp.Conn, raw []byte) error {
 			if calls.Add(1) == 1 {
-				firstID.Store(received{Data: raw}.messageID(t))
+				firstID.Store(mailMessageID(t, mailtest.Mail{Data: raw}))
 				c.Conn().Close()
 				return err451
 			}
 			return nil
-		}
+		},
 	})
 	e := newEnv(t, srv.Addr(), nil)
 	s := e.create(incoming())
@@ -207,7 +208,7 @@ func TestConnectionDroppedDuringData(t *testing.T) {
 		t.Fatalf("after retry: %s (%s)", m.State, m.LastError)
 	}
 	got := srv.Received()
-	if len(got) != 1 || got[0].messageID(t) != om.MessageID || firstID.Load() != om.MessageID {
+	if len(got) != 1 || mailMessageID(t, got[0]) != om.MessageID || firstID.Load() != om.MessageID {
 		t.Fatalf("got %d mails; ids %v first %v, want %s", len(got), got, firstID.Load(), om.MessageID)
 	}
 }
@@ -242,13 +243,13 @@ func TestServerDownThenUp(t *testing.T) {
 		t.Fatalf("attempt 3: attempts %d next %v (want +4m)", m.Attempts, m.NextAttempt.Sub(e.clk.Now()))
 	}
 
-	srv := newSink(t, addr)
+	srv := mailtest.NewSMTPSink(t, mailtest.SMTPOptions{Addr: addr})
 	e.clk.Advance(4 * time.Minute)
 	e.flush()
 	if m = e.mail(om.ID); m.State != liaison.OutboxSent || m.Attempts != 4 {
 		t.Fatalf("after server up: %s attempts %d (%s)", m.State, m.Attempts, m.LastError)
 	}
-	if got := srv.Received(); len(got) != 1 || got[0].messageID(t) != om.MessageID {
+	if got := srv.Received(); len(got) != 1 || mailMessageID(t, got[0]) != om.MessageID {
 		t.Fatalf("received %d", len(got))
 	}
 }
@@ -318,13 +319,13 @@ func TestStatementAddresseeDecides(t *testing.T) {
 		{"from contact refused", "chair1@ietf.example", liaison.StateSent, "Only copies (Cc) were refused"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			srv := newSink(t, "", func(s *sink) {
-				s.rcpt = func(to string) error {
+			srv := mailtest.NewSMTPSink(t, mailtest.SMTPOptions{
+				Rcpt: func(to string) error {
 					if to == c.refused {
 						return err550
 					}
 					return nil
-				}
+				},
 			})
 			e := newEnv(t, srv.Addr(), nil)
 			s := e.create(outgoing())
@@ -344,7 +345,7 @@ func TestStatementAddresseeDecides(t *testing.T) {
 			if len(ev) != 1 || !strings.Contains(ev[0].Text, c.refused) {
 				t.Errorf("delivery-failed events %+v", ev)
 			}
-			var alert *received
+			var alert *mailtest.Mail
 			for _, r := range srv.Received() {
 				if slices.Contains(r.To, "coord@example.org") {
 					alert = &r
@@ -365,15 +366,15 @@ func TestStatementAddresseeDecides(t *testing.T) {
 func TestStatementSentWhenLastAddresseeAccepts(t *testing.T) {
 	var mu sync.Mutex
 	defer451 := true
-	srv := newSink(t, "", func(s *sink) {
-		s.rcpt = func(to string) error {
+	srv := mailtest.NewSMTPSink(t, mailtest.SMTPOptions{
+		Rcpt: func(to string) error {
 			mu.Lock()
 			defer mu.Unlock()
 			if to == "b@itu.example" && defer451 {
 				return err451
 			}
 			return nil
-		}
+		},
 	})
 	e := newEnv(t, srv.Addr(), nil)
 	out := outgoing()
@@ -399,7 +400,7 @@ func TestStatementSentWhenLastAddresseeAccepts(t *testing.T) {
 // TestWithdrawnStatementNotSent: a statement withdrawn while its mail waits
 // in the outbox is not sent.
 func TestWithdrawnStatementNotSent(t *testing.T) {
-	srv := newSink(t, "")
+	srv := mailtest.NewSMTPSink(t, mailtest.SMTPOptions{})
 	e := newEnv(t, srv.Addr(), nil)
 	s := e.create(outgoing())
 	om := e.enqueue(Mail{Kind: liaison.MailStatement, Statement: s})

@@ -4,267 +4,33 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"io"
-	"net"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/emersion/go-message/mail"
-	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
 
 	"liaison"
+	"liaison/internal/mailtest"
 	"liaison/store"
 )
 
-// clock is a controlled time source.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
+// newClock returns a clock at a Monday morning of 2027.
+func newClock() *mailtest.Clock {
+	return mailtest.NewClock(time.Date(2027, time.January, 4, 9, 30, 0, 0, time.UTC))
 }
 
-func newClock() *clock {
-	return &clock{t: time.Date(2027, time.January, 4, 9, 30, 0, 0, time.UTC)}
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
-// received is one mail as the test server got it.
-type received struct {
-	From     string
-	MailOpts smtp.MailOptions
-	To       []string
-	RcptOpts []smtp.RcptOptions
-	Data     []byte
-}
-
-func (r received) messageID(t testing.TB) string {
+// mailMessageID returns the Message-ID of a mail the sink received.
+func mailMessageID(t testing.TB, m mailtest.Mail) string {
 	t.Helper()
-	h := parseHeader(t, r.Data)
+	h := parseHeader(t, m.Data)
 	id, err := h.MessageID()
 	if err != nil {
 		t.Fatalf("message-id: %v", err)
 	}
 	return id
-}
-
-// sink is an in-process go-smtp server that records what it receives. Its
-// hooks script failures.
-type sink struct {
-	t   testing.TB
-	srv *smtp.Server
-	ln  net.Listener
-
-	mu       sync.Mutex
-	msgs     []received
-	sessions int
-	// helos are the names the client greeted with (EHLO starts a session,
-	// again after STARTTLS).
-	helos []string
-	// rcpt returns the reply to RCPT TO (nil accepts).
-	rcpt func(to string) error
-	// data sees the message and may refuse it; conn is the server side of
-	// the connection (to drop it).
-	data func(conn *smtp.Conn, raw []byte) error
-	// users enables AUTH with these mechanisms and user/password pairs; a
-	// session must then authenticate before MAIL.
-	users map[string]string
-	mechs []string
-	// authed lists who authenticated, per session.
-	authed []string
-	// discard keeps only a count of the mails (benchmarks).
-	discard bool
-	count   int
-	// delivered is signalled (without blocking) after each stored mail.
-	delivered chan struct{}
-}
-
-// newSink starts a server on addr (default 127.0.0.1:0); configure runs
-// before it serves (hooks set later would race with its goroutines).
-func newSink(t testing.TB, addr string, configure ...func(*sink)) *sink {
-	t.Helper()
-	if addr == "" {
-		addr = "127.0.0.1:0"
-	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &sink{t: t, ln: ln, delivered: make(chan struct{}, 100)}
-	s.srv = smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
-		s.mu.Lock()
-		s.sessions++
-		s.helos = append(s.helos, c.Hostname())
-		s.mu.Unlock()
-		return &sinkSession{s: s, conn: c}, nil
-	}))
-	s.srv.Domain = "localhost"
-	s.srv.AllowInsecureAuth = true
-	s.srv.EnableDSN = true
-	s.srv.MaxMessageBytes = 64 << 20
-	s.srv.MaxRecipients = 100
-	s.srv.ErrorLog = discardLogger{}
-	for _, f := range configure {
-		f(s)
-	}
-	go s.srv.Serve(ln)
-	t.Cleanup(func() { s.srv.Close() })
-	return s
-}
-
-type discardLogger struct{}
-
-func (discardLogger) Printf(string, ...interface{}) {}
-func (discardLogger) Println(...interface{})        {}
-
-func (s *sink) Addr() string { return s.ln.Addr().String() }
-
-// Count is how many mails the server accepted.
-func (s *sink) Count() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.count
-}
-
-func (s *sink) Received() []received {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]received(nil), s.msgs...)
-}
-
-type sinkSession struct {
-	s    *sink
-	conn *smtp.Conn
-	cur  received
-	user string
-}
-
-func (ss *sinkSession) AuthMechanisms() []string {
-	ss.s.mu.Lock()
-	defer ss.s.mu.Unlock()
-	if ss.s.users == nil {
-		return nil
-	}
-	return ss.s.mechs
-}
-
-func (ss *sinkSession) Auth(mech string) (sasl.Server, error) {
-	check := func(user, pass string) error {
-		ss.s.mu.Lock()
-		defer ss.s.mu.Unlock()
-		if p, ok := ss.s.users[user]; !ok || p != pass {
-			return smtp.ErrAuthFailed
-		}
-		ss.user = user
-		ss.s.authed = append(ss.s.authed, user)
-		return nil
-	}
-	switch mech {
-	case sasl.Plain:
-		return sasl.NewPlainServer(func(_, user, pass string) error { return check(user, pass) }), nil
-	case sasl.Login:
-		return &loginServer{check: check}, nil
-	}
-	return nil, smtp.ErrAuthUnknownMechanism
-}
-
-// loginServer is the server side of AUTH LOGIN (go-sasl has only the
-// client).
-type loginServer struct {
-	check func(user, pass string) error
-	user  string
-	step  int
-}
-
-func (l *loginServer) Next(resp []byte) ([]byte, bool, error) {
-	switch l.step {
-	case 0:
-		l.step++
-		if resp != nil {
-			l.user = string(resp)
-			l.step++
-			return []byte("Password:"), false, nil
-		}
-		return []byte("Username:"), false, nil
-	case 1:
-		l.user = string(resp)
-		l.step++
-		return []byte("Password:"), false, nil
-	default:
-		return nil, true, l.check(l.user, string(resp))
-	}
-}
-
-func (ss *sinkSession) Reset()        { ss.cur = received{} }
-func (ss *sinkSession) Logout() error { return nil }
-func (ss *sinkSession) Mail(from string, opts *smtp.MailOptions) error {
-	ss.s.mu.Lock()
-	needAuth := ss.s.users != nil
-	ss.s.mu.Unlock()
-	if needAuth && ss.user == "" {
-		return smtp.ErrAuthRequired
-	}
-	ss.cur = received{From: from}
-	if opts != nil {
-		ss.cur.MailOpts = *opts
-	}
-	return nil
-}
-
-func (ss *sinkSession) Rcpt(to string, opts *smtp.RcptOptions) error {
-	ss.s.mu.Lock()
-	f := ss.s.rcpt
-	ss.s.mu.Unlock()
-	if f != nil {
-		if err := f(to); err != nil {
-			return err
-		}
-	}
-	ss.cur.To = append(ss.cur.To, to)
-	if opts != nil {
-		ss.cur.RcptOpts = append(ss.cur.RcptOpts, *opts)
-	}
-	return nil
-}
-
-func (ss *sinkSession) Data(r io.Reader) error {
-	b, err := io.ReadAll(r)
-	if err != nil {
-		return err
-	}
-	ss.s.mu.Lock()
-	f := ss.s.data
-	ss.s.mu.Unlock()
-	if f != nil {
-		if err := f(ss.conn, b); err != nil {
-			return err
-		}
-	}
-	ss.cur.Data = b
-	ss.s.mu.Lock()
-	ss.s.count++
-	if !ss.s.discard {
-		ss.s.msgs = append(ss.s.msgs, ss.cur)
-	}
-	ss.s.mu.Unlock()
-	select {
-	case ss.s.delivered <- struct{}{}:
-	default:
-	}
-	return nil
 }
 
 var (
@@ -278,11 +44,11 @@ type env struct {
 	t   testing.TB
 	ctx context.Context
 	db  *store.DB
-	clk *clock
+	clk *mailtest.Clock
 	o   *Outbox
 }
 
-func testOptions(addr string, clk *clock) Options {
+func testOptions(addr string, clk *mailtest.Clock) Options {
 	return Options{
 		Alias:        "liaison-coordination@example.org",
 		Instance:     "liaisond-test",
@@ -309,7 +75,7 @@ func newEnv(t testing.TB, addr string, mod func(*Options)) *env {
 	return newEnvAt(t, filepath.Join(t.TempDir(), "liaison.db"), addr, clk, mod)
 }
 
-func newEnvAt(t testing.TB, path, addr string, clk *clock, mod func(*Options)) *env {
+func newEnvAt(t testing.TB, path, addr string, clk *mailtest.Clock, mod func(*Options)) *env {
 	t.Helper()
 	ctx := context.Background()
 	db, err := store.Open(ctx, path, store.Options{NoSync: true, Now: clk.Now})

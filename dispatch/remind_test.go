@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"liaison"
+	"liaison/internal/mailtest"
 	"liaison/store"
 )
 
@@ -28,7 +29,7 @@ func reminderKeys(s *liaison.Statement) []string {
 }
 
 func TestReminders(t *testing.T) {
-	srv := newSink(t, "")
+	srv := mailtest.NewSMTPSink(t, mailtest.SMTPOptions{})
 	e := newEnv(t, srv.Addr(), nil)
 	s := incoming()
 	s.Deadline = liaison.Date{Year: 2027, Month: time.January, Day: 20}

@@ -2,55 +2,14 @@ package dispatch
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
-	"net"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"liaison"
+	"liaison/internal/mailtest"
 )
-
-// selfSigned makes a certificate for 127.0.0.1 and writes it as a CA file.
-func selfSigned(t *testing.T) (*tls.Config, string) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "test smtp"},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(time.Hour),
-		IPAddresses:           []net.IP{net.ParseIP("127.0.0.1")},
-		DNSNames:              []string{"localhost"},
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	caFile := filepath.Join(t.TempDir(), "ca.pem")
-	if err := os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cert := tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
-	return &tls.Config{Certificates: []tls.Certificate{cert}}, caFile
-}
 
 func TestTLSAndAuth(t *testing.T) {
 	tests := []struct {
@@ -70,24 +29,14 @@ func TestTLSAndAuth(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg, caFile := selfSigned(t)
-			srv := newSink(t, "", func(s *sink) {
-				s.users = map[string]string{"liaisond": "secret"}
-				s.mechs = tt.mechs
-				s.srv.AllowInsecureAuth = false
-				if tt.mode == "starttls" {
-					s.srv.TLSConfig = cfg
-				}
+			cfg, caFile := mailtest.TLSCert(t)
+			srv := mailtest.NewSMTPSink(t, mailtest.SMTPOptions{
+				Users:       map[string]string{"liaisond": "secret"},
+				Mechs:       tt.mechs,
+				TLS:         cfg,
+				ImplicitTLS: tt.mode != "starttls",
 			})
 			addr := srv.Addr()
-			if tt.mode != "starttls" {
-				ln, err := tls.Listen("tcp", "127.0.0.1:0", cfg)
-				if err != nil {
-					t.Fatal(err)
-				}
-				go srv.srv.Serve(ln)
-				addr = ln.Addr().String()
-			}
 			e := newEnv(t, addr, func(o *Options) {
 				o.SMTP.TLS, o.SMTP.User, o.SMTP.Password = tt.mode, "liaisond", tt.pass
 				if tt.caFile {
@@ -102,17 +51,12 @@ func TestTLSAndAuth(t *testing.T) {
 				if m.State != liaison.OutboxSent {
 					t.Fatalf("state %s: %s", m.State, m.LastError)
 				}
-				srv.mu.Lock()
-				authed := srv.authed
-				srv.mu.Unlock()
-				if !slices.Equal(authed, []string{"liaisond"}) {
+				if authed := srv.Authed(); !slices.Equal(authed, []string{"liaisond"}) {
 					t.Errorf("authenticated %v", authed)
 				}
 				// Both greetings, before and after STARTTLS, use the
 				// configured name (default the alias domain).
-				srv.mu.Lock()
-				helos := srv.helos
-				srv.mu.Unlock()
+				helos := srv.Helos()
 				want := []string{"example.org"}
 				if tt.mode == "starttls" {
 					want = []string{"example.org", "example.org"}
@@ -150,16 +94,16 @@ func TestPlainRefused(t *testing.T) {
 		})
 	}
 	t.Run("starttls not offered", func(t *testing.T) {
-		srv := newSink(t, "")
+		srv := mailtest.NewSMTPSink(t, mailtest.SMTPOptions{})
 		e := newEnv(t, srv.Addr(), func(o *Options) { o.SMTP.TLS = "starttls" })
 		if _, err := e.o.dial(ctx); err == nil || !strings.Contains(err.Error(), "STARTTLS") {
 			t.Fatalf("dial: %v", err)
 		}
 	})
 	t.Run("auth on loopback without tls", func(t *testing.T) {
-		srv := newSink(t, "", func(s *sink) {
-			s.users = map[string]string{"u": "p"}
-			s.mechs = []string{"PLAIN"}
+		srv := mailtest.NewSMTPSink(t, mailtest.SMTPOptions{
+			Users: map[string]string{"u": "p"},
+			Mechs: []string{"PLAIN"},
 		})
 		e := newEnv(t, srv.Addr(), func(o *Options) { o.SMTP.User, o.SMTP.Password = "u", "p" })
 		cn, err := e.o.dial(ctx)
@@ -178,7 +122,7 @@ func TestPlainRefused(t *testing.T) {
 }
 
 func TestRunAndKick(t *testing.T) {
-	srv := newSink(t, "")
+	srv := mailtest.NewSMTPSink(t, mailtest.SMTPOptions{})
 	e := newEnv(t, srv.Addr(), func(o *Options) { o.PollInterval = time.Hour })
 	ctx, cancel := context.WithCancel(e.ctx)
 	done := make(chan error, 1)
@@ -188,7 +132,7 @@ func TestRunAndKick(t *testing.T) {
 		om := e.enqueue(Mail{Kind: liaison.MailNotification, Statement: s})
 		e.o.Kick()
 		select {
-		case <-srv.delivered:
+		case <-srv.Delivered():
 		case <-time.After(time.Minute):
 			t.Fatalf("mail %d not delivered after Kick", om.ID)
 		}
