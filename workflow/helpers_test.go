@@ -21,19 +21,16 @@ import (
 	"testing"
 	"time"
 
-	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
-	"github.com/emersion/go-imap/v2/imapserver"
-	"github.com/emersion/go-imap/v2/imapserver/imapmemserver"
 	"github.com/emersion/go-message/mail"
 	"github.com/emersion/go-msgauth/dkim"
-	"github.com/emersion/go-smtp"
 
 	"liaison"
 	"liaison/config"
 	"liaison/dispatch"
 	"liaison/extract"
 	"liaison/ingest"
+	"liaison/internal/mailtest"
 	"liaison/store"
 	"liaison/workflow"
 )
@@ -43,31 +40,6 @@ const (
 	imapPass = "secret"
 	selector = "test"
 )
-
-// clock is the time under test control, shared by the store, the outbox,
-// the office and the extractor.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	c.t = t
-	c.mu.Unlock()
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 // loadConfig reads the office configuration of testdata/office.toml: the
 // group directory of config.example.toml.
@@ -101,27 +73,8 @@ func (m *mailbox) login() (string, string) {
 
 func newMailbox(t testing.TB) *mailbox {
 	t.Helper()
-	mem := imapmemserver.New()
-	user := imapmemserver.NewUser(imapUser, imapPass)
-	if err := user.Create("INBOX", nil); err != nil {
-		t.Fatal(err)
-	}
-	mem.AddUser(user)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := imapserver.New(&imapserver.Options{
-		NewSession: func(*imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
-			return mem.NewSession(), nil, nil
-		},
-		Caps:         imap.CapSet{imap.CapIMAP4rev1: {}, imap.CapIMAP4rev2: {}},
-		InsecureAuth: true,
-		Logger:       discardLogger{},
-	})
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
-	return &mailbox{addr: ln.Addr().String()}
+	srv := mailtest.NewIMAPServer(t, mailtest.IMAPOptions{User: imapUser, Password: imapPass})
+	return &mailbox{addr: srv.Addr()}
 }
 
 // appendMail APPENDs raw to the INBOX over IMAP, as a mail server's
@@ -151,92 +104,49 @@ func appendMail(t testing.TB, addr, user, pass string, raw []byte) {
 	}
 }
 
-type discardLogger struct{}
-
-func (discardLogger) Printf(string, ...interface{}) {}
-func (discardLogger) Println(...interface{})        {}
-
 // ---------------------------------------------------------------------------
 // SMTP: the far side, recording every mail the daemon sends.
 
+// sink is the SMTP server the office sends to; srv is nil when the server
+// runs in another process.
 type sink struct {
 	addr string
-	mu   sync.Mutex
-	msgs []envelope
-	// refuse, when set, answers RCPT TO (nil accepts).
-	refuse func(rcpt string) error
+	srv  *mailtest.SMTPSink
 }
 
-// refuseWith makes the server answer RCPT TO with f (nil: accept all).
+func newSink(t testing.TB) *sink {
+	t.Helper()
+	srv := mailtest.NewSMTPSink(t, mailtest.SMTPOptions{})
+	return &sink{addr: srv.Addr(), srv: srv}
+}
+
+// refuseWith makes the server answer RCPT TO with f, which sees the
+// address in lower case (nil: accept all).
 func (s *sink) refuseWith(f func(rcpt string) error) {
-	s.mu.Lock()
-	s.refuse = f
-	s.mu.Unlock()
+	if f == nil {
+		s.srv.SetRcpt(nil)
+		return
+	}
+	s.srv.SetRcpt(func(to string) error { return f(strings.ToLower(to)) })
 }
 
+// envelope is a received mail, its recipients in lower case.
 type envelope struct {
 	From string
 	To   []string
 	Raw  []byte
 }
 
-func newSink(t testing.TB) *sink {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &sink{addr: ln.Addr().String()}
-	srv := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &sinkSession{s: s}, nil }))
-	srv.Domain = "localhost"
-	srv.AllowInsecureAuth = true
-	srv.MaxMessageBytes = 64 << 20
-	srv.ErrorLog = discardLogger{}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
-	return s
-}
-
 func (s *sink) all() []envelope {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]envelope(nil), s.msgs...)
-}
-
-type sinkSession struct {
-	s   *sink
-	cur envelope
-}
-
-func (ss *sinkSession) Reset()        { ss.cur = envelope{} }
-func (ss *sinkSession) Logout() error { return nil }
-func (ss *sinkSession) Mail(from string, _ *smtp.MailOptions) error {
-	ss.cur.From = from
-	return nil
-}
-func (ss *sinkSession) Rcpt(to string, _ *smtp.RcptOptions) error {
-	ss.s.mu.Lock()
-	refuse := ss.s.refuse
-	ss.s.mu.Unlock()
-	if refuse != nil {
-		if err := refuse(strings.ToLower(to)); err != nil {
-			return err
+	var out []envelope
+	for _, m := range s.srv.Received() {
+		e := envelope{From: m.From, Raw: m.Data}
+		for _, to := range m.To {
+			e.To = append(e.To, strings.ToLower(to))
 		}
+		out = append(out, e)
 	}
-	ss.cur.To = append(ss.cur.To, strings.ToLower(to))
-	return nil
-}
-func (ss *sinkSession) Data(r io.Reader) error {
-	raw, err := io.ReadAll(r)
-	if err != nil {
-		return err
-	}
-	ss.cur.Raw = raw
-	ss.s.mu.Lock()
-	ss.s.msgs = append(ss.s.msgs, ss.cur)
-	ss.s.mu.Unlock()
-	ss.cur = envelope{}
-	return nil
+	return out
 }
 
 // sentMail is one mail that went out, parsed with go-message.
@@ -373,13 +283,13 @@ type harness struct {
 	t      testing.TB
 	ctx    context.Context
 	cfg    *config.Config
-	clock  *clock
+	clock  *mailtest.Clock
 	path   string
 	mbox   *mailbox
 	smtp   *sink
 	keys   *keyring
 	dir    *liaison.Directory
-	logBuf *bytes.Buffer
+	logBuf *mailtest.SyncBuffer
 
 	db     *store.DB
 	out    *dispatch.Outbox
@@ -407,12 +317,12 @@ func newHarnessOn(t testing.TB, path string, mbox *mailbox, smtp *sink) *harness
 		t:      t,
 		ctx:    t.Context(),
 		cfg:    loadConfig(t),
-		clock:  &clock{t: start},
+		clock:  mailtest.NewClock(start),
 		path:   path,
 		mbox:   mbox,
 		smtp:   smtp,
 		keys:   &keyring{},
-		logBuf: &bytes.Buffer{},
+		logBuf: &mailtest.SyncBuffer{},
 	}
 	h.dir = h.cfg.Directory()
 	h.open()
@@ -431,7 +341,7 @@ func newHarnessOn(t testing.TB, path string, mbox *mailbox, smtp *sink) *harness
 func (h *harness) open() {
 	h.t.Helper()
 	c := h.cfg
-	log := slog.New(slog.NewTextHandler(lockedWriter{w: h.logBuf}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	log := slog.New(slog.NewTextHandler(h.logBuf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	db, err := store.Open(h.ctx, h.path, store.Options{NoSync: true, Now: h.clock.Now, Logger: log})
 	if err != nil {
 		h.t.Fatal(err)
@@ -481,16 +391,6 @@ func (h *harness) restart() {
 	}
 	h.db = nil
 	h.open()
-}
-
-type lockedWriter struct{ w *bytes.Buffer }
-
-var logMu sync.Mutex
-
-func (l lockedWriter) Write(p []byte) (int, error) {
-	logMu.Lock()
-	defer logMu.Unlock()
-	return l.w.Write(p)
 }
 
 // cycle does what the daemon's loops do, once each, in order: capture,
