@@ -82,7 +82,7 @@ func TestCheckConfig(t *testing.T) {
 	imapSrv := startIMAP(t, 0)
 	smtpSrv := startSMTP(t, false)
 	dir := t.TempDir()
-	cfg := writeConfig(t, dir, testConfigOptions{imap: imapSrv.addr, smtp: smtpSrv.addr})
+	cfg := writeConfig(t, dir, testConfigOptions{imap: imapSrv.Addr(), smtp: smtpSrv.Addr()})
 
 	t.Run("good", func(t *testing.T) {
 		r := runCLI(t, ctx, "check-config", "-config", cfg)
@@ -117,8 +117,8 @@ func TestCheckConfig(t *testing.T) {
 			t.Fatalf("exit %d\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
 		}
 		for _, want := range []string{
-			"imap " + imapSrv.addr + ": logged in as liaison, mailboxes INBOX selectable",
-			"smtp " + smtpSrv.addr + ": connected (authenticated as liaison, tls none)",
+			"imap " + imapSrv.Addr() + ": logged in as liaison, mailboxes INBOX selectable",
+			"smtp " + smtpSrv.Addr() + ": connected (authenticated as liaison, tls none)",
 		} {
 			if !strings.Contains(r.stdout, want) {
 				t.Errorf("stdout lacks %q:\n%s", want, r.stdout)
@@ -134,9 +134,9 @@ func TestCheckConfig(t *testing.T) {
 			t.Fatalf("exit %d, want 1\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
 		}
 		for _, want := range []string{
-			"imap " + imapSrv.addr + ": FAILED: ",
+			"imap " + imapSrv.Addr() + ": FAILED: ",
 			"the server refused the login: check imap.user (\"liaison\") and the password in $LIAISOND_TEST_IMAP_PASSWORD",
-			"smtp " + smtpSrv.addr + ": FAILED: ",
+			"smtp " + smtpSrv.Addr() + ": FAILED: ",
 			"the server refused the login: check smtp.user (\"liaison\") and the password in $LIAISOND_TEST_SMTP_PASSWORD",
 		} {
 			if !strings.Contains(r.stdout, want) {

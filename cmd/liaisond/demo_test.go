@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"liaison/internal/mailtest"
 )
 
 // apiStatements fetches the public record's list.
@@ -39,7 +41,7 @@ func TestDemo(t *testing.T) {
 	if err != nil || len(samples) == 0 {
 		t.Fatalf("no samples: %v", err)
 	}
-	var out syncBuffer
+	var out mailtest.SyncBuffer
 	d, err := startDemo(ctx, demoOptions{web: "127.0.0.1:0", imap: "127.0.0.1:0", smtp: "127.0.0.1:0", out: &out, quietLog: true})
 	if err != nil {
 		t.Fatal(err)
@@ -54,7 +56,7 @@ func TestDemo(t *testing.T) {
 		t.Errorf("banner does not say where to look:\n%s", out.String())
 	}
 
-	waitFor(t, "the sample statements on the web", func() bool { return len(apiStatements(t, d.WebURL)) == len(samples) })
+	mailtest.WaitFor(t, "the sample statements on the web", func() bool { return len(apiStatements(t, d.WebURL)) == len(samples) })
 	// Every statement is notified: a captured mail names its id in the
 	// subject and goes to the group's contacts.
 	var ids []string
@@ -70,9 +72,9 @@ func TestDemo(t *testing.T) {
 		return false
 	}
 	for _, id := range ids {
-		waitFor(t, "the notification of "+id, func() bool { return notified(id) })
+		mailtest.WaitFor(t, "the notification of "+id, func() bool { return notified(id) })
 	}
-	waitFor(t, "the mails shown on stdout", func() bool { return strings.Contains(out.String(), "mail #1 sent") })
+	mailtest.WaitFor(t, "the mails shown on stdout", func() bool { return strings.Contains(out.String(), "mail #1 sent") })
 
 	// The admin commands reach the demo through its control socket.
 	demoCfg := filepath.Join(filepath.Dir(d.DB.Path()), "demo.toml")
@@ -90,7 +92,7 @@ func TestDemo(t *testing.T) {
 		t.Fatalf("demo send: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	const title = "Request for comments on packet clock accuracy metrics"
-	waitFor(t, "the sent statement on the web", func() bool {
+	mailtest.WaitFor(t, "the sent statement on the web", func() bool {
 		for _, s := range apiStatements(t, d.WebURL) {
 			if s["title"] == title {
 				return true
@@ -126,13 +128,13 @@ func TestDemo(t *testing.T) {
 func TestDemoCommand(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var out, errb syncBuffer
+	var out, errb mailtest.SyncBuffer
 	done := make(chan int, 1)
 	go func() {
 		done <- run(ctx, &env{stdin: strings.NewReader(""), stdout: &out, stderr: &errb, getenv: testGetenv(nil)},
 			[]string{"demo", "-web", "127.0.0.1:0", "-imap", "127.0.0.1:0", "-smtp", "127.0.0.1:0"})
 	}()
-	waitFor(t, "the banner", func() bool { return strings.Contains(out.String(), "Ctrl-C stops the demo") })
+	mailtest.WaitFor(t, "the banner", func() bool { return strings.Contains(out.String(), "Ctrl-C stops the demo") })
 	cancel()
 	select {
 	case code := <-done:

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -17,12 +16,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/emersion/go-imap/v2"
-	"github.com/emersion/go-imap/v2/imapserver"
-	"github.com/emersion/go-imap/v2/imapserver/imapmemserver"
 	"github.com/emersion/go-message/mail"
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
+
+	"liaison/internal/mailtest"
 )
 
 // subprocessEnv makes the test binary behave as liaisond: tests that need a
@@ -79,44 +77,12 @@ func runCLIEnv(t *testing.T, ctx context.Context, extra map[string]string, args 
 	return result{code: code, stdout: out.String(), stderr: errb.String()}
 }
 
-// syncBuffer is a bytes.Buffer safe for a writer and a reader goroutine.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-// waitFor polls cond until it holds; it fails the test after a generous
-// limit, which is a hang, not a performance assertion.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
 // --- IMAP ---------------------------------------------------------------
 
 // testIMAP is an imapmemserver on 127.0.0.1 with the liaison mailbox.
 type testIMAP struct {
-	addr  string
-	user  *imapmemserver.User
-	trace *syncBuffer // the protocol, both ways
+	*mailtest.IMAPServer
+	trace *mailtest.SyncBuffer // the protocol, both ways
 }
 
 // loggedOut reports whether a client sent LOGOUT.
@@ -124,54 +90,15 @@ func (m *testIMAP) loggedOut() bool {
 	return strings.Contains(strings.ToUpper(m.trace.String()), " LOGOUT\r\n")
 }
 
-// slowSession delays every FETCH, so a capture batch takes long enough to
-// be interrupted in the middle.
-type slowSession struct {
-	imapserver.SessionIMAP4rev2
-	delay time.Duration
-}
-
-func (s slowSession) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, options *imap.FetchOptions) error {
-	time.Sleep(s.delay)
-	return s.SessionIMAP4rev2.Fetch(w, numSet, options)
-}
-
+// startIMAP starts the server; fetchDelay delays every FETCH, so a capture
+// batch takes long enough to be interrupted in the middle.
 func startIMAP(t testing.TB, fetchDelay time.Duration) *testIMAP {
 	t.Helper()
-	trace := &syncBuffer{}
-	mem := imapmemserver.New()
-	user := imapmemserver.NewUser("liaison", testIMAPPassword)
-	if err := user.Create("INBOX", nil); err != nil {
-		t.Fatal(err)
-	}
-	mem.AddUser(user)
-	srv := imapserver.New(&imapserver.Options{
-		NewSession: func(*imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
-			if fetchDelay > 0 {
-				// imapserver refuses IMAP4rev2 to a session without its extensions.
-				return slowSession{SessionIMAP4rev2: mem.NewSession().(imapserver.SessionIMAP4rev2), delay: fetchDelay}, nil, nil
-			}
-			return mem.NewSession(), nil, nil
-		},
-		Caps:         imap.CapSet{imap.CapIMAP4rev1: {}, imap.CapIMAP4rev2: {}},
-		InsecureAuth: true,
-		Logger:       discardLogger{},
-		DebugWriter:  trace,
+	trace := &mailtest.SyncBuffer{}
+	srv := mailtest.NewIMAPServer(t, mailtest.IMAPOptions{
+		User: "liaison", Password: testIMAPPassword, FetchDelay: fetchDelay, Trace: trace,
 	})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
-	return &testIMAP{addr: ln.Addr().String(), user: user, trace: trace}
-}
-
-func (m *testIMAP) add(t testing.TB, raw []byte) {
-	t.Helper()
-	if _, err := m.user.Append("INBOX", bytes.NewReader(raw), &imap.AppendOptions{Time: time.Now()}); err != nil {
-		t.Fatal(err)
-	}
+	return &testIMAP{IMAPServer: srv, trace: trace}
 }
 
 // statementMail is a labelled plain-text statement with a unique
@@ -208,10 +135,9 @@ Pat Example
 // and then blocks until the sink is released, and accepts it only then: a
 // client that gave up meanwhile does not know the mail was delivered.
 type smtpSink struct {
-	addr string
+	*mailtest.SMTPSink
 
 	mu       sync.Mutex
-	ids      []string
 	stalled  chan struct{} // closed when the first Data call stalls
 	stallAll bool
 	release  chan struct{}
@@ -220,22 +146,30 @@ type smtpSink struct {
 func startSMTP(t testing.TB, stall bool) *smtpSink {
 	t.Helper()
 	s := &smtpSink{stallAll: stall, stalled: make(chan struct{}), release: make(chan struct{})}
-	srv := smtp.NewServer(s)
-	srv.Domain = "localhost"
-	srv.AllowInsecureAuth = true
-	srv.ErrorLog = discardLogger{}
-	srv.ReadTimeout = time.Minute
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(ln)
-	t.Cleanup(func() {
-		s.unstall()
-		srv.Close()
+	s.SMTPSink = mailtest.NewSMTPSink(t, mailtest.SMTPOptions{
+		Users:  map[string]string{"liaison": testSMTPPassword},
+		Mechs:  []string{sasl.Plain},
+		Data:   s.data,
+		Server: func(srv *smtp.Server) { srv.ReadTimeout = time.Minute },
 	})
-	s.addr = ln.Addr().String()
+	// Cleanups run last first: the release comes before the server closes.
+	t.Cleanup(s.unstall)
 	return s
+}
+
+func (s *smtpSink) data(*smtp.Conn, []byte) error {
+	s.mu.Lock()
+	stall := s.stallAll
+	s.mu.Unlock()
+	if stall {
+		select {
+		case <-s.stalled:
+		default:
+			close(s.stalled)
+		}
+		<-s.release
+	}
+	return nil
 }
 
 func (s *smtpSink) unstall() {
@@ -249,63 +183,16 @@ func (s *smtpSink) unstall() {
 
 // messageIDs returns the Message-IDs accepted so far.
 func (s *smtpSink) messageIDs() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]string(nil), s.ids...)
-}
-
-func (s *smtpSink) NewSession(*smtp.Conn) (smtp.Session, error) { return &sinkConn{sink: s}, nil }
-
-type sinkConn struct {
-	sink   *smtpSink
-	authed bool
-}
-
-func (c *sinkConn) AuthMechanisms() []string { return []string{sasl.Plain} }
-func (c *sinkConn) Auth(string) (sasl.Server, error) {
-	return sasl.NewPlainServer(func(_, user, pass string) error {
-		if user != "liaison" || pass != testSMTPPassword {
-			return smtp.ErrAuthFailed
+	var ids []string
+	for _, m := range s.Received() {
+		id := ""
+		if mr, err := mail.CreateReader(bytes.NewReader(m.Data)); mr != nil {
+			id, _ = mr.Header.MessageID()
+			_ = err
 		}
-		c.authed = true
-		return nil
-	}), nil
-}
-func (c *sinkConn) Mail(string, *smtp.MailOptions) error {
-	if !c.authed {
-		return smtp.ErrAuthRequired
+		ids = append(ids, id)
 	}
-	return nil
-}
-func (c *sinkConn) Rcpt(string, *smtp.RcptOptions) error { return nil }
-func (c *sinkConn) Reset()                               {}
-func (c *sinkConn) Logout() error                        { return nil }
-
-func (c *sinkConn) Data(r io.Reader) error {
-	raw, err := io.ReadAll(r)
-	if err != nil {
-		return err
-	}
-	c.sink.mu.Lock()
-	stall := c.sink.stallAll
-	c.sink.mu.Unlock()
-	if stall {
-		select {
-		case <-c.sink.stalled:
-		default:
-			close(c.sink.stalled)
-		}
-		<-c.sink.release
-	}
-	id := ""
-	if mr, err := mail.CreateReader(bytes.NewReader(raw)); mr != nil {
-		id, _ = mr.Header.MessageID()
-		_ = err
-	}
-	c.sink.mu.Lock()
-	c.sink.ids = append(c.sink.ids, id)
-	c.sink.mu.Unlock()
-	return nil
+	return ids
 }
 
 // --- config -------------------------------------------------------------
@@ -401,8 +288,8 @@ func freeAddr(t testing.TB) string {
 // proc is `liaisond serve` (or another command) running as a real process.
 type proc struct {
 	cmd    *exec.Cmd
-	stderr *syncBuffer
-	stdout *syncBuffer
+	stderr *mailtest.SyncBuffer
+	stdout *mailtest.SyncBuffer
 	done   chan struct{}
 	err    error
 	web    string // the web listener's address, once it serves
@@ -417,7 +304,7 @@ func startProc(t *testing.T, args ...string) *proc {
 	cmd := exec.Command(os.Args[0], args...)
 	cmd.Env = append(os.Environ(), subprocessEnv+"=1",
 		"LIAISOND_TEST_IMAP_PASSWORD="+testIMAPPassword, "LIAISOND_TEST_SMTP_PASSWORD="+testSMTPPassword)
-	p := &proc{cmd: cmd, stderr: &syncBuffer{}, stdout: &syncBuffer{}, done: make(chan struct{})}
+	p := &proc{cmd: cmd, stderr: &mailtest.SyncBuffer{}, stdout: &mailtest.SyncBuffer{}, done: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = p.stdout, p.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -444,7 +331,7 @@ func startProc(t *testing.T, args ...string) *proc {
 func startServe(t *testing.T, cfg string) *proc {
 	t.Helper()
 	p := startProc(t, "serve", "-config", cfg)
-	waitFor(t, "liaisond serving", func() bool {
+	mailtest.WaitFor(t, "liaisond serving", func() bool {
 		select {
 		case <-p.done:
 			t.Fatalf("serve exited early: %v\n%s", p.err, p.stderr.String())

@@ -14,11 +14,11 @@ func TestServeOnce(t *testing.T) {
 	ctx := context.Background()
 	imapSrv := startIMAP(t, 0)
 	for i := range 5 {
-		imapSrv.add(t, statementMail(i))
+		imapSrv.Append(t, "INBOX", statementMail(i))
 	}
 	sink := startSMTP(t, false)
 	dir := t.TempDir()
-	cfg := writeConfig(t, dir, testConfigOptions{imap: imapSrv.addr, smtp: sink.addr})
+	cfg := writeConfig(t, dir, testConfigOptions{imap: imapSrv.Addr(), smtp: sink.Addr()})
 	r := runCLI(t, ctx, "serve", "-config", cfg, "-once")
 	if r.code != exitOK || !strings.Contains(r.stderr, `msg="once: done" captured=5 processed=5`) {
 		t.Fatalf("serve -once: exit %d\n%s", r.code, r.stderr)
@@ -95,10 +95,10 @@ func BenchmarkServeOnce(b *testing.B) {
 		b.StopTimer()
 		imapSrv := startIMAP(b, 0)
 		for j := range n {
-			imapSrv.add(b, statementMail(i*n+j))
+			imapSrv.Append(b, "INBOX", statementMail(i*n+j))
 		}
 		dir := b.TempDir()
-		cfg := writeConfig(b, dir, testConfigOptions{imap: imapSrv.addr, smtp: sink.addr, logFormat: "text"})
+		cfg := writeConfig(b, dir, testConfigOptions{imap: imapSrv.Addr(), smtp: sink.Addr(), logFormat: "text"})
 		b.StartTimer()
 		code := run(ctx, &env{stdin: strings.NewReader(""), stdout: io.Discard, stderr: io.Discard, getenv: testGetenv(nil)},
 			[]string{"serve", "-config", cfg, "-once"})

@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"liaison/internal/mailtest"
 )
 
 // scrape returns the Prometheus text of /metrics.
@@ -122,7 +124,7 @@ func checkDelivered(t *testing.T, ids []string, wantDistinct int) {
 func settled(t *testing.T, web string, captured int) int {
 	t.Helper()
 	var sent float64
-	waitFor(t, "capture, processing and sending to finish", func() bool {
+	mailtest.WaitFor(t, "capture, processing and sending to finish", func() bool {
 		m := scrape(t, web)
 		sent = metricValue(m, `liaisond_outbox_mails{state="sent"}`)
 		return metricValue(m, `liaisond_messages{kind="statement",state="processed"}`) == float64(captured) &&
@@ -140,14 +142,14 @@ func TestServeSIGTERMDuringCapture(t *testing.T) {
 	// 4 lasts long enough to be interrupted in the middle.
 	imapSrv := startIMAP(t, 40*time.Millisecond)
 	for i := range n {
-		imapSrv.add(t, statementMail(i))
+		imapSrv.Append(t, "INBOX", statementMail(i))
 	}
 	sink := startSMTP(t, false)
 	dir := t.TempDir()
-	cfg := writeConfig(t, dir, testConfigOptions{imap: imapSrv.addr, smtp: sink.addr, batchSize: 4})
+	cfg := writeConfig(t, dir, testConfigOptions{imap: imapSrv.Addr(), smtp: sink.Addr(), batchSize: 4})
 
 	p := startServe(t, cfg)
-	waitFor(t, "the first batch", func() bool {
+	mailtest.WaitFor(t, "the first batch", func() bool {
 		return metricValue(scrape(t, p.web), "liaisond_imap_captured_total") > 0
 	})
 	code, took := p.stop(t, syscall.SIGTERM)
@@ -167,7 +169,7 @@ func TestServeSIGTERMDuringCapture(t *testing.T) {
 	p2 := startServe(t, cfg)
 	sent := settled(t, p2.web, n)
 	checkStatements(t, exported(t, cfg), n)
-	waitFor(t, "the sink to receive what the outbox sent", func() bool { return len(sink.messageIDs()) >= sent })
+	mailtest.WaitFor(t, "the sink to receive what the outbox sent", func() bool { return len(sink.messageIDs()) >= sent })
 	checkDelivered(t, sink.messageIDs(), sent)
 	if code, _ := p2.stop(t, syscall.SIGINT); code != 0 {
 		t.Fatalf("exit %d after SIGINT", code)
@@ -206,13 +208,13 @@ func TestServeSIGTERMDuringSend(t *testing.T) {
 	const n = 3
 	imapSrv := startIMAP(t, 0)
 	for i := range n {
-		imapSrv.add(t, statementMail(i))
+		imapSrv.Append(t, "INBOX", statementMail(i))
 	}
 	// The sink reads each mail, then stalls before answering; released, it
 	// accepts the mail, though the daemon that sent it is gone by then.
 	sink := startSMTP(t, true)
 	dir := t.TempDir()
-	cfg := writeConfig(t, dir, testConfigOptions{imap: imapSrv.addr, smtp: sink.addr, logFormat: "json"})
+	cfg := writeConfig(t, dir, testConfigOptions{imap: imapSrv.Addr(), smtp: sink.Addr(), logFormat: "json"})
 
 	p := startServe(t, cfg)
 	<-sink.stalled
@@ -231,12 +233,12 @@ func TestServeSIGTERMDuringSend(t *testing.T) {
 		t.Errorf("the daemon did not log out of IMAP before it exited; its commands: %s", strings.Join(cmds, " | "))
 	}
 	sink.unstall()
-	waitFor(t, "the stalled mail to be accepted", func() bool { return len(sink.messageIDs()) > 0 })
+	mailtest.WaitFor(t, "the stalled mail to be accepted", func() bool { return len(sink.messageIDs()) > 0 })
 
 	p2 := startServe(t, cfg)
 	sent := settled(t, p2.web, n)
 	checkStatements(t, exported(t, cfg), n)
-	waitFor(t, "the sink to receive what the outbox sent", func() bool {
+	mailtest.WaitFor(t, "the sink to receive what the outbox sent", func() bool {
 		distinct := map[string]bool{}
 		for _, id := range sink.messageIDs() {
 			distinct[id] = true
@@ -265,11 +267,11 @@ func TestControlSocket(t *testing.T) {
 	ctx := context.Background()
 	imapSrv := startIMAP(t, 0)
 	for i := range 3 {
-		imapSrv.add(t, statementMail(i))
+		imapSrv.Append(t, "INBOX", statementMail(i))
 	}
 	sink := startSMTP(t, false)
 	dir := t.TempDir()
-	cfg := writeConfig(t, dir, testConfigOptions{imap: imapSrv.addr, smtp: sink.addr})
+	cfg := writeConfig(t, dir, testConfigOptions{imap: imapSrv.Addr(), smtp: sink.Addr()})
 	sock := filepath.Join(dir, "liaisond.db.sock")
 
 	p := startServe(t, cfg)
@@ -401,7 +403,7 @@ func TestServeSIGHUP(t *testing.T) {
 	imapSrv := startIMAP(t, 0)
 	sink := startSMTP(t, false)
 	dir := t.TempDir()
-	cfg := writeConfig(t, dir, testConfigOptions{imap: imapSrv.addr, smtp: sink.addr})
+	cfg := writeConfig(t, dir, testConfigOptions{imap: imapSrv.Addr(), smtp: sink.Addr()})
 	good, err := os.ReadFile(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -413,7 +415,7 @@ func TestServeSIGHUP(t *testing.T) {
 		if err := p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
 			t.Fatal(err)
 		}
-		waitFor(t, wantLog, func() bool { return strings.Count(p.stderr.String(), wantLog) > before })
+		mailtest.WaitFor(t, wantLog, func() bool { return strings.Count(p.stderr.String(), wantLog) > before })
 	}
 
 	// A broken file keeps the old directory, and the log says why.
@@ -426,7 +428,7 @@ func TestServeSIGHUP(t *testing.T) {
 	}
 	// The daemon still works on the old directory: a statement to the IETF
 	// is notified to its contacts.
-	imapSrv.add(t, statementMail(1))
+	imapSrv.Append(t, "INBOX", statementMail(1))
 	settled(t, p.web, 1)
 
 	// A good file with a new group is taken.
@@ -458,18 +460,18 @@ func TestReadyzWrongPassword(t *testing.T) {
 	imapSrv := startIMAP(t, 0)
 	sink := startSMTP(t, false)
 	dir := t.TempDir()
-	cfg := writeConfig(t, dir, testConfigOptions{imap: imapSrv.addr, smtp: sink.addr})
+	cfg := writeConfig(t, dir, testConfigOptions{imap: imapSrv.Addr(), smtp: sink.Addr()})
 	const wrong = "Wrong-Password-91d2"
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var errb syncBuffer
+	var errb mailtest.SyncBuffer
 	done := make(chan int, 1)
 	go func() {
 		done <- run(ctx, &env{stdin: strings.NewReader(""), stdout: io.Discard, stderr: &errb,
 			getenv: testGetenv(map[string]string{"LIAISOND_TEST_IMAP_PASSWORD": wrong})}, []string{"serve", "-config", cfg})
 	}()
 	var web string
-	waitFor(t, "liaisond serving", func() bool {
+	mailtest.WaitFor(t, "liaisond serving", func() bool {
 		m := servingRE.FindStringSubmatch(errb.String())
 		if m != nil {
 			web = m[1] + m[2]
@@ -477,7 +479,7 @@ func TestReadyzWrongPassword(t *testing.T) {
 		return m != nil
 	})
 	var body string
-	waitFor(t, "/readyz to name the refused login", func() bool {
+	mailtest.WaitFor(t, "/readyz to name the refused login", func() bool {
 		resp, err := http.Get("http://" + web + "/readyz")
 		if err != nil {
 			t.Fatal(err)
