@@ -220,19 +220,63 @@ func percentile(l []time.Duration, p float64) time.Duration {
 
 // child runs a command and returns its wall time, peak RSS (KB) and output.
 func child(name string, args ...string) (time.Duration, int64, string, error) {
+	d, rss, _, _, out, err := childSampled(name, args...)
+	return d, rss, out, err
+}
+
+// childSampled is child that also samples the child's RssAnon (heap,
+// buffers) and RssFile (mostly the store's mmap: page cache, reclaimable)
+// from /proc every 20 ms and returns their peaks in KB; ru_maxrss counts
+// both.
+func childSampled(name string, args ...string) (d time.Duration, rss, anon, file int64, _ string, _ error) {
 	cmd := exec.Command(name, args...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	t0 := time.Now()
-	err := cmd.Run()
-	d := time.Since(t0)
-	var rss int64
-	if cmd.ProcessState != nil {
-		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-			rss = ru.Maxrss
+	if err := cmd.Start(); err != nil {
+		return 0, 0, 0, 0, "", err
+	}
+	stop, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(20 * time.Millisecond)
+		defer t.Stop()
+		status := fmt.Sprintf("/proc/%d/status", cmd.Process.Pid)
+		for {
+			a, f := procRSS(status)
+			anon, file = max(anon, a), max(file, f)
+			select {
+			case <-t.C:
+			case <-stop:
+				return
+			}
+		}
+	}()
+	err := cmd.Wait()
+	d = time.Since(t0)
+	close(stop)
+	<-done
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		rss = ru.Maxrss
+	}
+	return d, rss, anon, file, out.String(), err
+}
+
+// procRSS reads RssAnon and RssFile (KB) from a /proc status file.
+func procRSS(status string) (anon, file int64) {
+	data, err := os.ReadFile(status)
+	if err != nil {
+		return 0, 0
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		var v int64
+		if _, err := fmt.Sscanf(line, "RssAnon: %d kB", &v); err == nil {
+			anon = v
+		} else if _, err := fmt.Sscanf(line, "RssFile: %d kB", &v); err == nil {
+			file = v
 		}
 	}
-	return d, rss, out.String(), err
+	return anon, file
 }
 
 func login(srv *dovecot.Server, opts *imapclient.Options) (*imapclient.Client, error) {

@@ -270,7 +270,7 @@ func serveOnce(srv *dovecot.Server, sk *sink, storePath, mailbox string, n, r in
 		// Untimed: perf's sampling slows the run down.
 		name, args = "perf", append([]string{"record", "-F", "999", "-g", "-o", perfData, "--", liaisond}, args...)
 	}
-	d, rss, out, err := child(name, args...)
+	d, rss, anon, file, out, err := childSampled(name, args...)
 	if err != nil {
 		return 0, 0, fmt.Errorf("liaisond run %d: %w\n%s", r, err, out)
 	}
@@ -278,8 +278,8 @@ func serveOnce(srv *dovecot.Server, sk *sink, storePath, mailbox string, n, r in
 	if err != nil {
 		return 0, 0, err
 	}
-	fmt.Printf("run %d liaisond serve --once: %s, peak RSS %d MB; recorded %d statements (%d with attachments, %d with a deadline, %d with problems), %d pending, %d mails sent\n",
-		r, d.Round(time.Millisecond), rss>>10, rec.statements, rec.withAttachments, rec.withDeadline, rec.withProblems,
+	fmt.Printf("run %d liaisond serve --once: %s, peak RSS %d MB (RssAnon %d MB, RssFile %d MB); recorded %d statements (%d with attachments, %d with a deadline, %d with problems), %d pending, %d mails sent\n",
+		r, d.Round(time.Millisecond), rss>>10, anon>>10, file>>10, rec.statements, rec.withAttachments, rec.withDeadline, rec.withProblems,
 		rec.pending, sk.mails.Load()-sent)
 	if err := os.WriteFile(filepath.Join(dir, "liaisond.log"), []byte(out), 0o600); err != nil {
 		return 0, 0, err
