@@ -207,6 +207,16 @@ func isPermanent(err error) bool {
 	return errors.As(err, &se) && se.Code/100 == 5
 }
 
+// refusedOrBroken records the failure of step: a reply refuses the mail,
+// anything else breaks the connection.
+func (a *attempt) refusedOrBroken(step string, err error) {
+	if isReply(err) {
+		a.mailErr = err
+	} else {
+		a.connErr = fmt.Errorf("smtp %s: %w", step, err)
+	}
+}
+
 func isReply(err error) bool {
 	var se *smtp.SMTPError
 	return errors.As(err, &se)
@@ -238,11 +248,7 @@ func (cn *smtpConn) send(m *liaison.OutboxMail) attempt {
 		mo.Size = int64(len(m.Raw))
 	}
 	if err := c.Mail(m.EnvelopeFrom, mo); err != nil {
-		if isReply(err) {
-			a.mailErr = err
-		} else {
-			a.connErr = fmt.Errorf("smtp mail from: %w", err)
-		}
+		a.refusedOrBroken("mail from", err)
 		return a
 	}
 	n := 0
@@ -265,11 +271,7 @@ func (cn *smtpConn) send(m *liaison.OutboxMail) attempt {
 	}
 	w, err := c.Data()
 	if err != nil {
-		if isReply(err) {
-			a.mailErr = err
-		} else {
-			a.connErr = fmt.Errorf("smtp data: %w", err)
-		}
+		a.refusedOrBroken("data", err)
 		return a
 	}
 	cn.raw.SetWriteDeadline(time.Now().Add(cn.timeout))
@@ -279,11 +281,7 @@ func (cn *smtpConn) send(m *liaison.OutboxMail) attempt {
 	}
 	resp, err := w.CloseWithResponse()
 	if err != nil {
-		if isReply(err) {
-			a.mailErr = err
-		} else {
-			a.connErr = fmt.Errorf("smtp data: %w", err)
-		}
+		a.refusedOrBroken("data", err)
 		return a
 	}
 	a.accepted = true
