@@ -213,12 +213,7 @@ func (s *Server) handleAPIDetail(w http.ResponseWriter, r *http.Request) {
 		s.jsonError(w, http.StatusNotFound, fmt.Sprintf("%q is not a statement id (LS-YYYY-NNNN)", r.PathValue("id")))
 		return
 	}
-	var v statementView
-	err := s.db.View(r.Context(), func(tx *store.Tx) error {
-		var err error
-		v, err = s.loadDetail(tx, id, s.today())
-		return err
-	})
+	v, err := s.detail(r.Context(), id)
 	if errors.Is(err, liaison.ErrNotFound) {
 		s.jsonError(w, http.StatusNotFound, fmt.Sprintf("no statement %s", id))
 		return

@@ -256,12 +256,7 @@ func (s *Server) handleDetail(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, statementPath(id), http.StatusMovedPermanently)
 		return
 	}
-	var v statementView
-	err := s.db.View(r.Context(), func(tx *store.Tx) error {
-		var err error
-		v, err = s.loadDetail(tx, id, s.today())
-		return err
-	})
+	v, err := s.detail(r.Context(), id)
 	if errors.Is(err, liaison.ErrNotFound) {
 		s.errorPage(w, r, http.StatusNotFound, "Not found", fmt.Sprintf("No statement %s is recorded.", id))
 		return

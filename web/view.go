@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"time"
@@ -137,6 +138,18 @@ func publicEvents(evs []liaison.Event) []eventView {
 		out = append(out, eventView{Time: e.Time, Type: string(e.Type), Label: eventLabel(e.Type), Actor: e.Actor, Text: e.Text})
 	}
 	return out
+}
+
+// detail reads the view of statement id as of today, in a transaction of
+// its own.
+func (s *Server) detail(ctx context.Context, id liaison.ID) (statementView, error) {
+	var v statementView
+	err := s.db.View(ctx, func(tx *store.Tx) error {
+		var err error
+		v, err = s.loadDetail(tx, id, s.today())
+		return err
+	})
+	return v, err
 }
 
 // loadDetail reads a statement, its public history and the titles of the
