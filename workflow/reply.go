@@ -192,6 +192,18 @@ func (o *Office) behindLists(rcpts []string) []string {
 	return slices.Compact(out)
 }
 
+// settle moves s to state, stores it and records the public event typ
+// with text.
+func (o *Office) settle(tx *store.Tx, s *liaison.Statement, state liaison.State, typ liaison.EventType, actor, text, msgid string) error {
+	if err := s.Transition(state); err != nil {
+		return err
+	}
+	if err := tx.PutStatement(s); err != nil {
+		return err
+	}
+	return o.event(tx, s, typ, actor, text, true, msgid)
+}
+
 // execute carries out an authorised command and returns a line for the
 // transcript.
 func (o *Office) execute(tx *store.Tx, s *liaison.Statement, c liaison.Command, actor, rest, msgid string) (string, error) {
@@ -204,21 +216,15 @@ func (o *Office) execute(tx *store.Tx, s *liaison.Statement, c liaison.Command, 
 		}
 		return fmt.Sprintf("Approved %s; it is queued for sending to %s.", s.ID, strings.Join(liaison.Emails(statementTo(s)), ", ")), nil
 	case liaison.VerbTaken:
-		if err := s.Transition(liaison.StateActionTaken); err != nil {
+		if err := o.settle(tx, s, liaison.StateActionTaken, liaison.EventActionTaken, actor, "Action taken", msgid); err != nil {
 			return "", err
 		}
-		if err := tx.PutStatement(s); err != nil {
-			return "", err
-		}
-		return fmt.Sprintf("%s is marked action-taken; reminders stop.", s.ID), o.event(tx, s, liaison.EventActionTaken, actor, "Action taken", true, msgid)
+		return fmt.Sprintf("%s is marked action-taken; reminders stop.", s.ID), nil
 	case liaison.VerbWithdraw:
-		if err := s.Transition(liaison.StateWithdrawn); err != nil {
+		if err := o.settle(tx, s, liaison.StateWithdrawn, liaison.EventWithdrawn, actor, "Withdrawn", msgid); err != nil {
 			return "", err
 		}
-		if err := tx.PutStatement(s); err != nil {
-			return "", err
-		}
-		return fmt.Sprintf("%s is withdrawn.", s.ID), o.event(tx, s, liaison.EventWithdrawn, actor, "Withdrawn", true, msgid)
+		return fmt.Sprintf("%s is withdrawn.", s.ID), nil
 	case liaison.VerbCommentPublic:
 		if strings.TrimSpace(rest) == "" {
 			return "There was no text after the command; nothing was added.", nil
