@@ -68,17 +68,24 @@ func migrateChunksPre(ctx context.Context, db *DB) error {
 	}
 }
 
+// firstKeys returns the first keys of b whose values add up to about
+// budget bytes (at least one key when b has any), and their size.
+func firstKeys(b *bolt.Bucket, budget int) ([][]byte, int) {
+	var keys [][]byte
+	var size int
+	c := b.Cursor()
+	for k, v := c.First(); k != nil && size < budget; k, v = c.Next() {
+		keys = append(keys, clone(k))
+		size += len(v)
+	}
+	return keys, size
+}
+
 // moveRaw moves raw messages of up to about migrateBatchBytes into chunks
 // under their capture seq, and records their length in the message
 // record. It returns how many bytes it moved.
 func moveRaw(messages, raw, rawData *bolt.Bucket) (int, error) {
-	var keys [][]byte
-	var moved int
-	c := raw.Cursor()
-	for k, v := c.First(); k != nil && moved < migrateBatchBytes; k, v = c.Next() {
-		keys = append(keys, clone(k))
-		moved += len(v)
-	}
+	keys, moved := firstKeys(raw, migrateBatchBytes)
 	for _, k := range keys {
 		v := messages.Get(k)
 		if v == nil {
@@ -113,13 +120,7 @@ func moveRaw(messages, raw, rawData *bolt.Bucket) (int, error) {
 // moveBlobs moves blobs of up to about budget bytes into chunks under a
 // new blob seq. It returns how many bytes it moved.
 func moveBlobs(blobs, blobIndex, blobData *bolt.Bucket, budget int) (int, error) {
-	var keys [][]byte
-	var moved int
-	c := blobs.Cursor()
-	for k, v := c.First(); k != nil && moved < budget; k, v = c.Next() {
-		keys = append(keys, clone(k))
-		moved += len(v)
-	}
+	keys, moved := firstKeys(blobs, budget)
 	for _, k := range keys {
 		data := bytes.Clone(blobs.Get(k))
 		if blobIndex.Get(k) == nil {
