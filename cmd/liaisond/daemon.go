@@ -76,8 +76,12 @@ func newDaemon(ctx context.Context, c *config.Config, db *store.DB, getenv func(
 		Addr: c.IMAP.Address, TLS: c.IMAP.TLS, CAFile: c.IMAP.CAFile, User: c.IMAP.User, Password: secrets.IMAPPassword,
 		Mailboxes: c.IMAP.Mailboxes, After: c.IMAP.AfterRecord, MoveTo: c.IMAP.MoveTo, BatchSize: c.IMAP.BatchSize,
 		PollInterval: time.Duration(c.IMAP.PollInterval), MaxMessageSize: c.Limits.MaxMessageBytes,
-		OnCaptured: func(int) { d.office.Kick() },
-		Logger:     log.With("part", "ingest"),
+		// IDLE is restarted (with a fresh check of the mailbox) every poll
+		// interval too, so a new-mail notification a server loses costs at
+		// most one interval, never the 29 minutes of an IDLE.
+		IdleRestart: time.Duration(c.IMAP.PollInterval),
+		OnCaptured:  func(int) { d.office.Kick() },
+		Logger:      log.With("part", "ingest"),
 	})
 	d.metrics = newMetrics(d)
 	return d, nil
