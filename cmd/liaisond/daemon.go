@@ -126,21 +126,75 @@ func (d *daemon) reload(path string) {
 // once captures everything there is, processes it, sends what is due, and
 // returns: `serve --once`, for cron and benchmarks.
 func (d *daemon) once(ctx context.Context) error {
-	n, err := d.capturer.Once(ctx)
-	if err != nil {
-		return fmt.Errorf("capture: %w", err)
+	// The three stages overlap: messages are processed as capture commits
+	// them, and mail is sent as processing queues it. Each stage ends once
+	// the one before it has ended and it has caught up.
+	const idle = 50 * time.Millisecond
+	var (
+		captured, processed int
+		capErr, procErr     error
+		capDone             = make(chan struct{})
+		procDone            = make(chan struct{})
+	)
+	go func() {
+		defer close(capDone)
+		captured, capErr = d.capturer.Once(ctx)
+	}()
+	go func() {
+		defer close(procDone)
+		for {
+			last := false
+			select {
+			case <-capDone:
+				last = true
+			default:
+			}
+			n, err := d.office.ProcessPending(ctx)
+			processed += n
+			if err != nil {
+				procErr = err
+				return
+			}
+			if last {
+				return
+			}
+			if n == 0 {
+				select {
+				case <-capDone:
+				case <-time.After(idle):
+				case <-ctx.Done():
+					procErr = ctx.Err()
+					return
+				}
+			}
+		}
+	}()
+	var sendErr error
+	for done := false; !done; {
+		select {
+		case <-procDone:
+			done = true
+		case <-time.After(idle):
+		}
+		if done && procErr == nil && capErr == nil {
+			if _, err := d.outbox.Remind(ctx, liaison.DateOf(time.Now())); err != nil {
+				sendErr = fmt.Errorf("reminders: %w", err)
+			}
+		}
+		if err := d.outbox.Flush(ctx); err != nil && sendErr == nil {
+			sendErr = fmt.Errorf("send: %w", err)
+		}
 	}
-	p, err := d.office.ProcessPending(ctx)
-	if err != nil {
-		return fmt.Errorf("process: %w", err)
+	<-capDone
+	switch {
+	case capErr != nil:
+		return fmt.Errorf("capture: %w", capErr)
+	case procErr != nil:
+		return fmt.Errorf("process: %w", procErr)
+	case sendErr != nil:
+		return sendErr
 	}
-	if _, err := d.outbox.Remind(ctx, liaison.DateOf(time.Now())); err != nil {
-		return fmt.Errorf("reminders: %w", err)
-	}
-	if err := d.outbox.Flush(ctx); err != nil {
-		return fmt.Errorf("send: %w", err)
-	}
-	d.log.Info("once: done", "captured", n, "processed", p)
+	d.log.Info("once: done", "captured", captured, "processed", processed)
 	return nil
 }
 
