@@ -177,6 +177,8 @@ func (tx *Tx) checkInvariants() []error {
 
 	// Outbox: indexes agree with the mails, sequence ahead of every id.
 	outbox := tx.bucket(bucketOutbox)
+	rawSize, outData := tx.bucket(bucketOutRawSize), tx.bucket(bucketOutRawData)
+	sendIDs := map[uint64]bool{}
 	_ = outbox.ForEach(func(k, v []byte) error {
 		var m liaison.OutboxMail
 		if err := json.Unmarshal(v, &m); err != nil {
@@ -187,15 +189,34 @@ func (tx *Tx) checkInvariants() []error {
 		if len(st) < 8 || liaison.OutboxState(st[8:]) != m.State {
 			add("outbox mail %d: state index disagrees", m.ID)
 		}
-		if inQueue := tx.bucket(bucketOutQueue).Get(k) != nil; inQueue != (m.State == liaison.OutboxPending) {
+		q := tx.bucket(bucketOutQueue).Get(k)
+		if inQueue := q != nil; inQueue != (m.State == liaison.OutboxPending) {
 			add("outbox mail %d: state %s but queue entry %v", m.ID, m.State, inQueue)
+		} else if inQueue {
+			if next, err := queueTime(m.ID, q); err != nil || !next.Equal(m.NextAttempt) {
+				add("outbox mail %d: queue entry says next attempt %v, the mail %v (%v)", m.ID, next, m.NextAttempt, err)
+			}
+		}
+		if m.Raw != nil {
+			add("outbox mail %d: composed bytes inside the record", m.ID)
+		}
+		if v := rawSize.Get(k); v != nil {
+			sendIDs[m.ID] = true
+			if len(v) != 8 {
+				add("outbox mail %d: size entry of %d bytes", m.ID, len(v))
+			} else if err := checkChunks(outData, m.ID, int64(binary.BigEndian.Uint64(v))); err != nil {
+				add("outbox mail %d: %v", m.ID, err)
+			}
+		} else if m.State == liaison.OutboxPending {
+			add("outbox mail %d: pending without its composed bytes", m.ID)
 		}
 		if m.ID > outbox.Sequence() {
 			add("outbox sequence %d behind id %d", outbox.Sequence(), m.ID)
 		}
 		return nil
 	})
-	for _, idx := range [][]byte{bucketOutState, bucketOutQueue} {
+	checkChunkOwners(outData, sendIDs, "outbox", add)
+	for _, idx := range [][]byte{bucketOutState, bucketOutQueue, bucketOutRawSize} {
 		_ = tx.bucket(idx).ForEach(func(k, _ []byte) error {
 			if outbox.Get(k) == nil {
 				add("%s entry %x: mail not stored", idx, k)

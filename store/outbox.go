@@ -3,20 +3,29 @@ package store
 import (
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 
 	"liaison"
 )
 
-// The outbox keeps every mail under its send id, plus two small indexes so
-// that neither the sender's poll nor the metrics decode every mail ever
-// sent: outqueue (ids of pending mails) and outstate (state and enqueue
-// time per id).
+// The outbox keeps every mail's metadata (recipients, state, attempts) as a
+// small JSON record under its send id, and its composed bytes apart, in
+// append-only chunks under the same send id (see chunks.go): the sender
+// rewrites a record at lease and at result time, and a record holding a
+// notification's attachments made each rewrite cost the whole message.
+// Three small indexes keep the sender's poll and the metrics from decoding
+// records: outqueue (pending ids -> next attempt), outstate (state and
+// enqueue time per id) and outrawsize (ids whose bytes are kept -> length).
 
 // Enqueue adds m to the outbox, assigning m.ID (the send id) when zero, and
 // indexes m.MessageID to m.Statement in the thread index. A zero State
 // becomes pending, a zero Enqueued now, a zero NextAttempt Enqueued.
+// m.Raw is stored apart from the record; bbolt keeps the slice until
+// commit, so the caller must not change it before the transaction ends.
 func (tx *Tx) Enqueue(m *liaison.OutboxMail) error {
 	if m.ID == 0 {
 		id, err := tx.NextSendID()
@@ -43,6 +52,9 @@ func (tx *Tx) Enqueue(m *liaison.OutboxMail) error {
 			return err
 		}
 	}
+	if err := putOutboxRaw(tx.bucket(bucketOutRawSize), tx.bucket(bucketOutRawData), m.ID, m.Raw); err != nil {
+		return fmt.Errorf("enqueue mail %d: %w", m.ID, err)
+	}
 	if err := tx.writeOutbox(m); err != nil {
 		return fmt.Errorf("enqueue mail %d: %w", m.ID, err)
 	}
@@ -54,21 +66,36 @@ func (tx *Tx) Enqueue(m *liaison.OutboxMail) error {
 	return nil
 }
 
+// putOutboxRaw stores the composed bytes of mail id as chunks and records
+// their length.
+func putOutboxRaw(size, data *bolt.Bucket, id uint64, raw []byte) error {
+	if err := putChunks(data, id, raw); err != nil {
+		return err
+	}
+	return size.Put(u64Key(id), binary.BigEndian.AppendUint64(nil, uint64(len(raw))))
+}
+
+// writeOutbox stores m's record (without its bytes) and its index entries.
 func (tx *Tx) writeOutbox(m *liaison.OutboxMail) error {
+	return writeOutboxRecord(tx.bucket(bucketOutbox), tx.bucket(bucketOutState), tx.bucket(bucketOutQueue), m)
+}
+
+func writeOutboxRecord(outbox, state, queue *bolt.Bucket, m *liaison.OutboxMail) error {
 	k := u64Key(m.ID)
-	if err := putJSON(tx.bucket(bucketOutbox), k, m); err != nil {
+	rec := *m
+	rec.Raw = nil
+	if err := putJSON(outbox, k, &rec); err != nil {
 		return err
 	}
 	st := binary.BigEndian.AppendUint64(nil, uint64(m.Enqueued.UnixNano()))
 	st = append(st, m.State...)
-	if err := tx.bucket(bucketOutState).Put(k, st); err != nil {
+	if err := state.Put(k, st); err != nil {
 		return err
 	}
-	q := tx.bucket(bucketOutQueue)
 	if m.State == liaison.OutboxPending {
-		return q.Put(k, nil)
+		return queue.Put(k, binary.BigEndian.AppendUint64(nil, uint64(m.NextAttempt.UnixNano())))
 	}
-	return q.Delete(k)
+	return queue.Delete(k)
 }
 
 // NextSendID reserves a send id before the mail is composed (the id goes into
@@ -81,8 +108,22 @@ func (tx *Tx) NextSendID() (uint64, error) {
 	return id, nil
 }
 
-// OutboxMail returns a queued mail by send id.
+// OutboxMail returns a queued mail by send id, with its composed bytes in
+// Raw (nil once they were dropped, see DropOutboxRaw).
 func (tx *Tx) OutboxMail(id uint64) (*liaison.OutboxMail, error) {
+	m, err := tx.OutboxMeta(id)
+	if err != nil {
+		return nil, err
+	}
+	if err := tx.loadRaw(m); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// OutboxMeta returns a queued mail by send id without its composed bytes
+// (Raw is nil): what the sender's bookkeeping and the workflow need.
+func (tx *Tx) OutboxMeta(id uint64) (*liaison.OutboxMail, error) {
 	v := tx.bucket(bucketOutbox).Get(u64Key(id))
 	if v == nil {
 		return nil, fmt.Errorf("outbox mail %d: %w", id, liaison.ErrNotFound)
@@ -94,7 +135,56 @@ func (tx *Tx) OutboxMail(id uint64) (*liaison.OutboxMail, error) {
 	return m, nil
 }
 
+func (tx *Tx) loadRaw(m *liaison.OutboxMail) error {
+	raw, err := tx.OutboxRaw(m.ID)
+	switch {
+	case err == nil:
+		m.Raw = raw
+	case !errors.Is(err, liaison.ErrNotFound):
+		return err
+	}
+	return nil
+}
+
+// OutboxRaw returns the composed bytes of mail id. It returns an error
+// wrapping liaison.ErrNotFound for an unknown mail or one whose bytes were
+// dropped after it was sent.
+func (tx *Tx) OutboxRaw(id uint64) ([]byte, error) {
+	v := tx.bucket(bucketOutRawSize).Get(u64Key(id))
+	if v == nil {
+		return nil, fmt.Errorf("outbox mail %d bytes: %w", id, liaison.ErrNotFound)
+	}
+	if len(v) != 8 {
+		return nil, fmt.Errorf("outbox mail %d: size entry of %d bytes", id, len(v))
+	}
+	raw, err := readChunks(tx.bucket(bucketOutRawData), id, int64(binary.BigEndian.Uint64(v)))
+	if err != nil {
+		return nil, fmt.Errorf("outbox mail %d bytes: %w", id, err)
+	}
+	return raw, nil
+}
+
+// DropOutboxRaw deletes the composed bytes of mail id, keeping its record
+// (recipients, results, Message-ID). The sender calls it once a mail is
+// sent, so that the file does not keep every attachment ever notified. It
+// is a no-op when they are already gone.
+func (tx *Tx) DropOutboxRaw(id uint64) error {
+	size := tx.bucket(bucketOutRawSize)
+	k := u64Key(id)
+	if size.Get(k) == nil {
+		return nil
+	}
+	if err := deleteChunks(tx.bucket(bucketOutRawData), id); err != nil {
+		return fmt.Errorf("drop outbox mail %d bytes: %w", id, err)
+	}
+	if err := size.Delete(k); err != nil {
+		return fmt.Errorf("drop outbox mail %d bytes: %w", id, err)
+	}
+	return nil
+}
+
 // PutOutbox stores an updated outbox mail (attempts, state, recipients).
+// The composed bytes are fixed at enqueue: m.Raw is ignored.
 func (tx *Tx) PutOutbox(m *liaison.OutboxMail) error {
 	if tx.bucket(bucketOutbox).Get(u64Key(m.ID)) == nil {
 		return fmt.Errorf("put outbox mail %d: %w", m.ID, liaison.ErrNotFound)
@@ -106,12 +196,37 @@ func (tx *Tx) PutOutbox(m *liaison.OutboxMail) error {
 }
 
 // DueMail returns up to limit pending mails whose NextAttempt is not after
-// now, oldest first. A limit of 0 or less means all.
+// now, oldest first, with their composed bytes. A limit of 0 or less means
+// all.
 func (tx *Tx) DueMail(now time.Time, limit int) ([]*liaison.OutboxMail, error) {
+	due, err := tx.DueMeta(now, limit)
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range due {
+		if err := tx.loadRaw(m); err != nil {
+			return nil, err
+		}
+	}
+	return due, nil
+}
+
+// DueMeta is DueMail without the composed bytes (Raw is nil): the sender
+// leases mails with it and reads each one's bytes (OutboxRaw) only when it
+// sends it. Mails not yet due are skipped on the queue index alone.
+func (tx *Tx) DueMeta(now time.Time, limit int) ([]*liaison.OutboxMail, error) {
 	var out []*liaison.OutboxMail
 	c := tx.bucket(bucketOutQueue).Cursor()
-	for k, _ := c.First(); k != nil && (limit <= 0 || len(out) < limit); k, _ = c.Next() {
-		m, err := tx.OutboxMail(binary.BigEndian.Uint64(k))
+	for k, v := c.First(); k != nil && (limit <= 0 || len(out) < limit); k, v = c.Next() {
+		id := binary.BigEndian.Uint64(k)
+		next, err := queueTime(id, v)
+		if err != nil {
+			return nil, err
+		}
+		if next.After(now) {
+			continue
+		}
+		m, err := tx.OutboxMeta(id)
 		if err != nil {
 			return nil, err
 		}
@@ -122,17 +237,24 @@ func (tx *Tx) DueMail(now time.Time, limit int) ([]*liaison.OutboxMail, error) {
 	return out, nil
 }
 
+func queueTime(id uint64, v []byte) (time.Time, error) {
+	if len(v) != 8 {
+		return time.Time{}, fmt.Errorf("outbox queue entry of mail %d malformed", id)
+	}
+	return time.Unix(0, int64(binary.BigEndian.Uint64(v))), nil
+}
+
 // NextDue returns the earliest NextAttempt of a pending mail, so a sender
 // can sleep until then; ok is false when nothing is pending.
 func (tx *Tx) NextDue() (t time.Time, ok bool, err error) {
 	c := tx.bucket(bucketOutQueue).Cursor()
-	for k, _ := c.First(); k != nil; k, _ = c.Next() {
-		m, err := tx.OutboxMail(binary.BigEndian.Uint64(k))
+	for k, v := c.First(); k != nil; k, v = c.Next() {
+		next, err := queueTime(binary.BigEndian.Uint64(k), v)
 		if err != nil {
 			return time.Time{}, false, err
 		}
-		if !ok || m.NextAttempt.Before(t) {
-			t, ok = m.NextAttempt, true
+		if !ok || next.Before(t) {
+			t, ok = next, true
 		}
 	}
 	return t, ok, nil

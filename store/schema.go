@@ -30,16 +30,19 @@ var (
 	bucketEvents     = []byte("events")     // id key + seq (be64) -> Event JSON
 	bucketBlobIndex  = []byte("blobindex")  // sha hex -> blob seq (be64) + size (be64)
 	bucketBlobData   = []byte("blobdata")   // blob seq (be64) + chunk (be32) -> bytes; its sequence is the blob seq
-	bucketOutbox     = []byte("outbox")     // send id (be64) -> OutboxMail JSON; its sequence is the send id
+	bucketOutbox     = []byte("outbox")     // send id (be64) -> OutboxMail JSON without Raw; its sequence is the send id
 	bucketOutState   = []byte("outstate")   // send id (be64) -> state + enqueued, for stats without decoding mails
-	bucketOutQueue   = []byte("outqueue")   // send id (be64) of pending mails -> nil
+	bucketOutQueue   = []byte("outqueue")   // send id (be64) of pending mails -> next attempt (be64 Unix ns)
+	bucketOutRawSize = []byte("outrawsize") // send id (be64) -> length of the composed bytes (be64), while kept
+	bucketOutRawData = []byte("outrawdata") // send id (be64) + chunk (be32) -> composed bytes, see chunks.go
 	bucketThreads    = []byte("threads")    // Message-ID we sent -> statement id text
 	bucketTokens     = []byte("tokens")     // spent token -> time spent (RFC 3339)
 
 	allBuckets = [][]byte{
 		bucketMeta, bucketMessages, bucketRawData, bucketMessageIDs, bucketCaptured, bucketPending,
 		bucketSync, bucketYears, bucketStatements, bucketSummaries, bucketSearch, bucketEvents,
-		bucketBlobIndex, bucketBlobData, bucketOutbox, bucketOutState, bucketOutQueue, bucketThreads, bucketTokens,
+		bucketBlobIndex, bucketBlobData, bucketOutbox, bucketOutState, bucketOutQueue, bucketOutRawSize, bucketOutRawData,
+		bucketThreads, bucketTokens,
 	}
 
 	// Version 1 kept large values whole, keyed by their SHA-256; the
@@ -72,6 +75,7 @@ type migration struct {
 var migrations = []migration{
 	{"create buckets and secret", nil, migrateCreate},
 	{"chunk raw messages and blobs", migrateChunksPre, migrateChunks},
+	{"move outbox bytes to chunks, next attempt to the queue", migrateOutboxPre, migrateOutbox},
 }
 
 func init() {

@@ -32,7 +32,7 @@ import (
 
 // SchemaVersion is the layout version this code writes; Open migrates older
 // files up to it.
-const SchemaVersion = 2
+const SchemaVersion = 3
 
 const initialMmapSize = 1 << 30
 
