@@ -51,7 +51,9 @@ var (
 	isoDateRE = regexp.MustCompile(`\b(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})\b`)
 	dmyNameRE = regexp.MustCompile(`(?i)\b(\d{1,2})(?:st|nd|rd|th)?\.?(?:\s+of)?[\s\-]+(` + monthAlt + `)\.?,?[\s\-]+(\d{4})\b`)
 	mdyNameRE = regexp.MustCompile(`(?i)\b(` + monthAlt + `)\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})\b`)
-	numDateRE = regexp.MustCompile(`\b(\d{1,2})([./\-])(\d{1,2})([./\-])(\d{4}|\d{2})\b`)
+	// endMonthRE: "end of March 2027" is its last day.
+	endMonthRE = regexp.MustCompile(`(?i)\bend\s+(?:of\s+)?(` + monthAlt + `)\.?,?\s+(\d{4})\b`)
+	numDateRE  = regexp.MustCompile(`\b(\d{1,2})([./\-])(\d{1,2})([./\-])(\d{4}|\d{2})\b`)
 )
 
 // dateMatch is one date found in a text.
@@ -118,6 +120,17 @@ func findDates(s string, order DateOrder) []dateMatch {
 		y, _ := strconv.Atoi(s[m[6]:m[7]])
 		if dt, ok := mkDate(y, mo, d); ok {
 			out = append(out, dateMatch{Date: dt, Start: m[0], End: m[1]})
+		}
+	}
+	for _, m := range endMonthRE.FindAllStringSubmatchIndex(s, -1) {
+		if taken(m[0], m[1]) {
+			continue
+		}
+		mo := monthNames[strings.ToLower(s[m[2]:m[3]])]
+		y, _ := strconv.Atoi(s[m[4]:m[5]])
+		if dt, ok := mkDate(y, mo, 1); ok {
+			last := dt.Time(time.UTC).AddDate(0, 1, -1)
+			out = append(out, dateMatch{Date: liaison.Date{Year: last.Year(), Month: last.Month(), Day: last.Day()}, Start: m[2], End: m[1]})
 		}
 	}
 	for _, m := range numDateRE.FindAllStringSubmatchIndex(s, -1) {
@@ -247,8 +260,9 @@ var (
 // "(dd/mm/yyyy)", or another numeric date in it that can only be read one
 // way (18/11/2026 is day-first).
 func dateOrderHint(s string) DateOrder {
-	// A written hint needs "mm" or "month"; skip the regexps otherwise.
-	if low := strings.ToLower(s); strings.Contains(low, "mm") || strings.Contains(low, "month") {
+	// A written hint has "mm" or "month" next to a separator; skip the
+	// regexps otherwise (prose words such as "comments" have "mm" too).
+	if hasOrderHintCandidate(s) {
 		if dayFirstHintRE.MatchString(s) {
 			return OrderDayFirst
 		}
@@ -257,19 +271,17 @@ func dateOrderHint(s string) DateOrder {
 		}
 	}
 	df, mf := 0, 0
-	for _, m := range numDateRE.FindAllStringSubmatch(s, 50) {
-		if m[2] != m[4] || m[2] == "." {
-			continue
+	scanNumDates(s, 50, func(a, b int, sep1, sep2 byte) {
+		if sep1 != sep2 || sep1 == '.' {
+			return
 		}
-		a, _ := strconv.Atoi(m[1])
-		b, _ := strconv.Atoi(m[3])
 		switch {
 		case a > 12 && b <= 12:
 			df++
 		case b > 12 && a <= 12:
 			mf++
 		}
-	}
+	})
 	switch {
 	case df > 0 && mf == 0:
 		return OrderDayFirst
@@ -279,10 +291,81 @@ func dateOrderHint(s string) DateOrder {
 	return OrderUnknown
 }
 
+// hasOrderHintCandidate reports whether s may hold a written date-order
+// hint: every alternative of dayFirstHintRE and monthFirstHintRE has "mm"
+// with one of . / - right before or after it, or "month" with / or - right
+// before or after it (all of their letters fold in ASCII only).
+func hasOrderHintCandidate(s string) bool {
+	isSep := func(i int, dot bool) bool {
+		return i >= 0 && i < len(s) && (s[i] == '/' || s[i] == '-' || dot && s[i] == '.')
+	}
+	for i := 0; i+1 < len(s); i++ {
+		if s[i]|0x20 != 'm' {
+			continue
+		}
+		if s[i+1]|0x20 == 'm' && (isSep(i-1, true) || isSep(i+2, true)) {
+			return true
+		}
+		if i+5 <= len(s) && strings.EqualFold(s[i:i+5], "month") && (isSep(i-1, false) || isSep(i+5, false)) {
+			return true
+		}
+	}
+	return false
+}
+
+// scanNumDates calls fn for each of the first max matches of numDateRE in
+// s, as FindAllStringSubmatch would find them, without the regexp: a run of
+// one or two digits at a word start, a separator, one or two digits, a
+// separator, and a run of exactly four or two digits ending a word.
+func scanNumDates(s string, max int, fn func(a, b int, sep1, sep2 byte)) {
+	isDigit := func(c byte) bool { return '0' <= c && c <= '9' }
+	isWord := func(c byte) bool { return isDigit(c) || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || c == '_' }
+	isSep := func(c byte) bool { return c == '.' || c == '/' || c == '-' }
+	digits := func(i int) int {
+		n := 0
+		for i+n < len(s) && isDigit(s[i+n]) {
+			n++
+		}
+		return n
+	}
+	found := 0
+	for i := 0; i < len(s) && found < max; {
+		if !isDigit(s[i]) || i > 0 && isWord(s[i-1]) {
+			i++
+			continue
+		}
+		n1 := digits(i)
+		next := i + n1
+		j := i + n1
+		if n1 > 2 || j >= len(s) || !isSep(s[j]) {
+			i = next
+			continue
+		}
+		n2 := digits(j + 1)
+		k := j + 1 + n2
+		if n2 < 1 || n2 > 2 || k >= len(s) || !isSep(s[k]) {
+			i = next
+			continue
+		}
+		n3 := digits(k + 1)
+		e := k + 1 + n3
+		if n3 != 4 && n3 != 2 || e < len(s) && isWord(s[e]) {
+			i = next
+			continue
+		}
+		a, _ := strconv.Atoi(s[i : i+n1])
+		b, _ := strconv.Atoi(s[j+1 : k])
+		fn(a, b, s[j], s[k])
+		found++
+		i = e
+	}
+}
+
 // ParseDeadline reads the first date written in s ("2027-01-15", "15
 // January 2027", "January 15, 2027", "15 Jan 2027", "15.01.2027", "1st
 // February 2027", "15/01/2027"), reading all-numeric dates in the given
-// order. A span of days ("10-14 May 2027") gives its first day. It returns ErrAmbiguousDate for 03/04/2027 with OrderUnknown and
+// order. A span of days ("10-14 May 2027") gives its first day, "end of
+// March 2027" the last day of the month. It returns ErrAmbiguousDate for 03/04/2027 with OrderUnknown and
 // ErrNoDate when s holds no date.
 func ParseDeadline(s string, order DateOrder) (liaison.Date, error) {
 	if order == OrderUnknown {

@@ -88,7 +88,7 @@ func FuzzLabels(f *testing.F) {
 func FuzzDate(f *testing.F) {
 	for _, s := range []string{"2027-01-15", "15 January 2027", "January 15, 2027", "15 Jan 2027", "15.01.2027",
 		"15/01/2027", "03/04/2027", "1st February 2027", "dd/mm/yyyy 03/04/2027", "31.02.2027",
-		"10-14 May 2027", "8th - 12th February 2027", "30 April - 4 May 2027", "May 10-14, 2027", "2027-05-10 to 2027-05-14"} {
+		"10-14 May 2027", "8th - 12th February 2027", "30 April - 4 May 2027", "May 10-14, 2027", "2027-05-10 to 2027-05-14", "end of March 2027"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {

@@ -38,6 +38,7 @@ func TestProseDeadline(t *testing.T) {
 		{"weekday", "Please provide feedback by Friday, 15 January 2027.", "2027-01-15", "action"},
 		{"no year", "Please send us your comments by 15 January so that SG13 can consider them.", "2027-01-15", "action"},
 		{"no year us", "We kindly request a response before January 20th.", "2027-01-20", "action"},
+		{"end of month", "We would appreciate your feedback by the end of March 2027.", "2027-03-31", "action"},
 		{"published on", "The draft was published on 1 December 2026. We welcome comments from the IETF.", "", ""},
 		{"approved by the board", "The amendment is expected to be approved by the IEEE SA Standards Board on 12 March 2027.\nComments are welcome.", "", ""},
 		{"meeting span", "Please provide comments before the next SG13 meeting in Geneva, 10-14 May 2027.", "", ""},
