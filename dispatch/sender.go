@@ -72,7 +72,7 @@ func (o *Outbox) Flush(ctx context.Context) error {
 			batch = batch[:0]
 			// A mail tried in this call was rescheduled at least a second
 			// ahead, so it is rarely due again; when it is, it is skipped.
-			due, err := tx.DueMail(now, o.opts.BatchSize)
+			due, err := tx.DueMeta(now, o.opts.BatchSize)
 			if err != nil {
 				return err
 			}
@@ -180,17 +180,23 @@ func (o *Outbox) nextAttempt(m *liaison.OutboxMail, now time.Time) time.Time {
 	return next
 }
 
-// deliver sends a leased batch over one connection (RSET between mails)
-// and records each result in its own transaction right after the server's
-// answer.
+// deliver sends a leased batch over one connection (RSET between mails),
+// reading each mail's bytes from the store just before it goes out, and
+// records the results of the whole batch in one transaction after the
+// last server answer: one fsync per batch, not per mail. A crash before
+// that transaction re-sends the batch after the lease's backoff, with the
+// same Message-IDs, as a crash between one "250" and its record always
+// did; the batch only widens that window from one mail to BatchSize.
 func (o *Outbox) deliver(ctx context.Context, batch []*liaison.OutboxMail) error {
 	var cn *smtpConn
 	defer func() { cn.close() }()
 	var dialErr error
 	dials := 0
+	results := make([]result, 0, len(batch))
+	var sendErr error
 	for _, m := range batch {
-		if err := ctx.Err(); err != nil {
-			return err
+		if ctx.Err() != nil {
+			break
 		}
 		if cn == nil && dialErr == nil {
 			// A connection lost mid-batch is dialled once more; after a
@@ -209,22 +215,65 @@ func (o *Outbox) deliver(ctx context.Context, batch []*liaison.OutboxMail) error
 		if dialErr != nil {
 			a = attempt{connErr: dialErr}
 		} else {
-			a = cn.send(m)
-			if a.connErr != nil {
-				o.log.Warn("smtp connection lost", "send_id", m.ID, "err", a.connErr)
-				cn.close()
-				cn = nil
+			raw, err := o.raw(ctx, m.ID)
+			switch {
+			case errors.Is(err, liaison.ErrNotFound):
+				// A store that lost a pending mail's bytes: retried until
+				// it gives up, without holding up the rest of the batch.
+				o.log.Error("outbox mail without its bytes", "send_id", m.ID, "err", err)
+				a = attempt{connErr: err}
+			case err != nil:
+				// The lease rescheduled it; record what was sent so far.
+				sendErr = fmt.Errorf("outbox: read mail %d: %w", m.ID, err)
+			default:
+				m.Raw = raw
+				a = cn.send(m)
+				m.Raw = nil
+				if a.connErr != nil {
+					o.log.Warn("smtp connection lost", "send_id", m.ID, "err", a.connErr)
+					cn.close()
+					cn = nil
+				}
+			}
+			if sendErr != nil {
+				break
 			}
 		}
-		if err := ctx.Err(); err != nil {
+		if ctx.Err() != nil {
 			// Cancelled mid-send: the lease already rescheduled it.
-			return err
+			break
 		}
-		if err := o.record(ctx, m.ID, a); err != nil {
-			return fmt.Errorf("outbox: record result of mail %d: %w", m.ID, err)
+		results = append(results, result{id: m.ID, a: a})
+	}
+	if len(results) > 0 {
+		// What the server answered is recorded even when ctx is done:
+		// dropping it would only make those mails go out twice.
+		if err := o.record(context.WithoutCancel(ctx), results); err != nil {
+			return fmt.Errorf("outbox: record results of %d mails: %w", len(results), err)
 		}
 	}
-	return nil
+	if sendErr != nil {
+		return sendErr
+	}
+	return ctx.Err()
+}
+
+// raw reads the composed bytes of mail id in a short read transaction: the
+// connection must not hold one open while the server takes its time.
+func (o *Outbox) raw(ctx context.Context, id uint64) ([]byte, error) {
+	var raw []byte
+	err := o.db.View(ctx, func(tx *store.Tx) error {
+		var err error
+		raw, err = tx.OutboxRaw(id)
+		return err
+	})
+	return raw, err
+}
+
+// result is one mail's attempt, waiting for the batch's record.
+type result struct {
+	id uint64
+	a  attempt
 }
 
 func errText(err error) string {
@@ -234,137 +283,165 @@ func errText(err error) string {
 	return headerText(err.Error())
 }
 
-// record applies an attempt to the stored mail and, in the same
-// transaction, records its consequences: events, statement state, alerts.
-func (o *Outbox) record(ctx context.Context, id uint64, a attempt) error {
-	var out outcome
-	var retry bool
+// record applies a batch of attempts to the stored mails and, in the same
+// transaction, records their consequences: events, statement state,
+// alerts.
+func (o *Outbox) record(ctx context.Context, results []result) error {
+	outs := make([]outcome, len(results))
+	retries := make([]bool, len(results))
 	err := o.db.Update(ctx, func(tx *store.Tx) error {
-		out, retry = outcome{}, false
-		m, err := tx.OutboxMail(id)
-		if err != nil {
-			return err
-		}
-		if m.State != liaison.OutboxPending {
-			return nil
-		}
-		now := o.now()
-		hadSent := false
-		for _, r := range m.Recipients {
-			if r.State == liaison.OutboxSent {
-				hadSent = true
+		for i, r := range results {
+			var err error
+			outs[i], retries[i], err = o.recordOne(tx, r.id, r.a)
+			if err != nil {
+				return fmt.Errorf("mail %d: %w", r.id, err)
 			}
 		}
-		var to map[string]bool
-		hadAllTo := false
-		if m.Kind == liaison.MailStatement {
-			to = addressees(m)
-			hadAllTo = allSent(m.Recipients, to)
-		}
-		var newlyFailed []liaison.Recipient
-		var temp error
-		switch {
-		case a.connErr != nil:
-			temp = a.connErr
-		case a.mailErr != nil && !isPermanent(a.mailErr):
-			temp = a.mailErr
-		}
-		for i := range m.Recipients {
-			r := &m.Recipients[i]
-			if r.State != liaison.OutboxPending {
-				continue
-			}
-			switch {
-			case temp != nil:
-				r.Result = errText(temp)
-			case a.mailErr != nil:
-				r.State, r.Result = liaison.OutboxFailed, errText(a.mailErr)
-				newlyFailed = append(newlyFailed, *r)
-			default:
-				rerr, tried := a.rcpt[r.Email]
-				switch {
-				case !tried:
-				case rerr == nil && a.accepted:
-					r.State, r.Result = liaison.OutboxSent, "250 "+headerText(a.reply)
-				case rerr == nil:
-					// Accepted by RCPT but DATA never ran: cannot happen
-					// without a mail error; keep it pending.
-				case isPermanent(rerr):
-					r.State, r.Result = liaison.OutboxFailed, errText(rerr)
-					newlyFailed = append(newlyFailed, *r)
-				default:
-					r.Result = errText(rerr)
-				}
-			}
-		}
-		pending, sent := 0, 0
-		for _, r := range m.Recipients {
-			switch r.State {
-			case liaison.OutboxPending:
-				pending++
-			case liaison.OutboxSent:
-				sent++
-			}
-		}
-		if pending > 0 && !now.Before(m.Enqueued.Add(o.opts.Backoff.GiveUp)) {
-			for i := range m.Recipients {
-				r := &m.Recipients[i]
-				if r.State == liaison.OutboxPending {
-					r.State = liaison.OutboxFailed
-					r.Result = "gave up after " + o.opts.Backoff.GiveUp.String() + ": " + r.Result
-					newlyFailed = append(newlyFailed, *r)
-				}
-			}
-			pending = 0
-		}
-		m.LastError = ""
-		if temp != nil {
-			m.LastError = errText(temp)
-		} else if a.mailErr != nil {
-			m.LastError = errText(a.mailErr)
-		} else if len(newlyFailed) > 0 {
-			m.LastError = newlyFailed[0].Result
-		}
-		switch {
-		case pending > 0:
-			retry = true
-			m.NextAttempt = o.nextAttempt(m, now)
-		case sent > 0:
-			m.State = liaison.OutboxSent
-			m.Sent = now
-		default:
-			m.State = liaison.OutboxFailed
-			out.failedNow = true
-		}
-		out.sentNow = !hadSent && sent > 0
-		out.failed = newlyFailed
-		if m.Kind == liaison.MailStatement {
-			out.delivered = !hadAllTo && allSent(m.Recipients, to)
-			for _, r := range newlyFailed {
-				if to[r.Email] {
-					out.toFailed = true
-				}
-			}
-		}
-		if err := tx.PutOutbox(m); err != nil {
-			return err
-		}
-		return o.consequences(tx, m, out)
+		return nil
 	})
 	if err != nil {
 		return err
 	}
-	if out.sentNow {
-		o.sent.Add(1)
+	for i, out := range outs {
+		if out.sentNow {
+			o.sent.Add(1)
+		}
+		if out.failedNow {
+			o.failures.Add(1)
+		}
+		if retries[i] {
+			o.retries.Add(1)
+		}
+		o.rcptFailures.Add(int64(len(out.failed)))
 	}
-	if out.failedNow {
-		o.failures.Add(1)
-	}
-	if retry {
-		o.retries.Add(1)
-	}
-	o.rcptFailures.Add(int64(len(out.failed)))
 	return nil
+}
+
+// recordOne applies one attempt to the stored mail id. A mail that is sent
+// loses its composed bytes (DropOutboxRaw): its record keeps the
+// Message-ID, recipients and results, and its events say what happened;
+// keeping every notification's attachments would grow the file without
+// bound. A failed mail keeps them, for the coordinators to look at.
+func (o *Outbox) recordOne(tx *store.Tx, id uint64, a attempt) (out outcome, retry bool, err error) {
+	m, err := tx.OutboxMeta(id)
+	if err != nil {
+		return out, false, err
+	}
+	if m.State != liaison.OutboxPending {
+		return out, false, nil
+	}
+	now := o.now()
+	hadSent := false
+	for _, r := range m.Recipients {
+		if r.State == liaison.OutboxSent {
+			hadSent = true
+		}
+	}
+	var to map[string]bool
+	hadAllTo := false
+	if m.Kind == liaison.MailStatement {
+		// Rare: the only kind whose bytes are read here.
+		raw, err := tx.OutboxRaw(m.ID)
+		if err != nil && !errors.Is(err, liaison.ErrNotFound) {
+			return out, false, err
+		}
+		to = addressees(m.Recipients, raw)
+		hadAllTo = allSent(m.Recipients, to)
+	}
+	var newlyFailed []liaison.Recipient
+	var temp error
+	switch {
+	case a.connErr != nil:
+		temp = a.connErr
+	case a.mailErr != nil && !isPermanent(a.mailErr):
+		temp = a.mailErr
+	}
+	for i := range m.Recipients {
+		r := &m.Recipients[i]
+		if r.State != liaison.OutboxPending {
+			continue
+		}
+		switch {
+		case temp != nil:
+			r.Result = errText(temp)
+		case a.mailErr != nil:
+			r.State, r.Result = liaison.OutboxFailed, errText(a.mailErr)
+			newlyFailed = append(newlyFailed, *r)
+		default:
+			rerr, tried := a.rcpt[r.Email]
+			switch {
+			case !tried:
+			case rerr == nil && a.accepted:
+				r.State, r.Result = liaison.OutboxSent, "250 "+headerText(a.reply)
+			case rerr == nil:
+				// Accepted by RCPT but DATA never ran: cannot happen
+				// without a mail error; keep it pending.
+			case isPermanent(rerr):
+				r.State, r.Result = liaison.OutboxFailed, errText(rerr)
+				newlyFailed = append(newlyFailed, *r)
+			default:
+				r.Result = errText(rerr)
+			}
+		}
+	}
+	pending, sent := 0, 0
+	for _, r := range m.Recipients {
+		switch r.State {
+		case liaison.OutboxPending:
+			pending++
+		case liaison.OutboxSent:
+			sent++
+		}
+	}
+	if pending > 0 && !now.Before(m.Enqueued.Add(o.opts.Backoff.GiveUp)) {
+		for i := range m.Recipients {
+			r := &m.Recipients[i]
+			if r.State == liaison.OutboxPending {
+				r.State = liaison.OutboxFailed
+				r.Result = "gave up after " + o.opts.Backoff.GiveUp.String() + ": " + r.Result
+				newlyFailed = append(newlyFailed, *r)
+			}
+		}
+		pending = 0
+	}
+	m.LastError = ""
+	if temp != nil {
+		m.LastError = errText(temp)
+	} else if a.mailErr != nil {
+		m.LastError = errText(a.mailErr)
+	} else if len(newlyFailed) > 0 {
+		m.LastError = newlyFailed[0].Result
+	}
+	switch {
+	case pending > 0:
+		retry = true
+		m.NextAttempt = o.nextAttempt(m, now)
+	case sent > 0:
+		m.State = liaison.OutboxSent
+		m.Sent = now
+	default:
+		m.State = liaison.OutboxFailed
+		out.failedNow = true
+	}
+	out.sentNow = !hadSent && sent > 0
+	out.failed = newlyFailed
+	if m.Kind == liaison.MailStatement {
+		out.delivered = !hadAllTo && allSent(m.Recipients, to)
+		for _, r := range newlyFailed {
+			if to[r.Email] {
+				out.toFailed = true
+			}
+		}
+	}
+	if err := tx.PutOutbox(m); err != nil {
+		return out, false, err
+	}
+	if m.State == liaison.OutboxSent {
+		if err := tx.DropOutboxRaw(m.ID); err != nil {
+			return out, false, err
+		}
+	}
+	return out, retry, o.consequences(tx, m, out)
 }
 
 // outcome is what recording one attempt changed.
@@ -378,12 +455,12 @@ type outcome struct {
 	delivered, toFailed bool
 }
 
-// addressees are the To recipients of a mail, read back from its To:
-// header (recipients are stored without their role). When the header
-// names none of the recipients, every recipient counts as one.
-func addressees(m *liaison.OutboxMail) map[string]bool {
+// addressees are the To recipients of a mail, read back from the To:
+// header of its bytes raw (recipients are stored without their role). When
+// the header names none of the recipients, every recipient counts as one.
+func addressees(rcpts []liaison.Recipient, raw []byte) map[string]bool {
 	to := map[string]bool{}
-	if h, err := textproto.ReadHeader(bufio.NewReader(bytes.NewReader(m.Raw))); err == nil {
+	if h, err := textproto.ReadHeader(bufio.NewReader(bytes.NewReader(raw))); err == nil {
 		mh := mail.Header{Header: message.Header{Header: h}}
 		if list, err := mh.AddressList("To"); err == nil {
 			for _, a := range list {
@@ -391,12 +468,12 @@ func addressees(m *liaison.OutboxMail) map[string]bool {
 			}
 		}
 	}
-	for _, r := range m.Recipients {
+	for _, r := range rcpts {
 		if to[r.Email] {
 			return to
 		}
 	}
-	for _, r := range m.Recipients {
+	for _, r := range rcpts {
 		to[r.Email] = true
 	}
 	return to
