@@ -14,13 +14,22 @@
 // statement and an alert mail to the coordinators (never an alert about a
 // failed alert).
 //
-// Delivery is at least once. Before a mail is handed to the server its next
-// attempt is pushed back in the store; the result is recorded right after
-// the server's answer. A crash between the server's final "250" and that
-// record (or while the server holds the final dot) makes the mail go out
-// again after the backoff, with the same Message-ID and the same bytes, so
-// receivers (and liaisond's own ingest) can drop the duplicate. Nothing is
-// ever sent twice in normal operation, and nothing is ever lost.
+// Delivery is at least once. Before a batch of mails is handed to the
+// server their next attempts are pushed back in the store (the lease, one
+// transaction); the results of the whole batch are recorded in one
+// transaction after the last server answer. A crash between a server's
+// final "250" and that record (or while the server holds the final dot)
+// makes the mails of the batch not yet recorded go out again after the
+// backoff, with the same Message-ID and the same bytes, so receivers (and
+// liaisond's own ingest) can drop the duplicate. Nothing is ever sent twice
+// in normal operation, and nothing is ever lost.
+//
+// The composed bytes live in the store apart from the outbox record and
+// are read only to send the mail. Once a mail is sent its bytes are
+// dropped: what was sent stays visible through its record (Message-ID,
+// recipients and the server's answers) and the statement's events, and the
+// bytes can be composed again from the statement. A mail that failed keeps
+// them, for the coordinators to look at.
 //
 // Loop prevention: every mail carries the X-Liaison-Loop header with the
 // instance name and a VERP envelope sender alias+b-<send-id>@domain, so
