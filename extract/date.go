@@ -313,11 +313,11 @@ func hasOrderHintCandidate(s string) bool {
 	return false
 }
 
-// scanNumDates calls fn for each of the first max matches of numDateRE in
+// scanNumDates calls fn for each of the first limit matches of numDateRE in
 // s, as FindAllStringSubmatch would find them, without the regexp: a run of
 // one or two digits at a word start, a separator, one or two digits, a
 // separator, and a run of exactly four or two digits ending a word.
-func scanNumDates(s string, max int, fn func(a, b int, sep1, sep2 byte)) {
+func scanNumDates(s string, limit int, fn func(a, b int, sep1, sep2 byte)) {
 	isDigit := func(c byte) bool { return '0' <= c && c <= '9' }
 	isWord := func(c byte) bool { return isDigit(c) || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || c == '_' }
 	isSep := func(c byte) bool { return c == '.' || c == '/' || c == '-' }
@@ -329,7 +329,7 @@ func scanNumDates(s string, max int, fn func(a, b int, sep1, sep2 byte)) {
 		return n
 	}
 	found := 0
-	for i := 0; i < len(s) && found < max; {
+	for i := 0; i < len(s) && found < limit; {
 		if !isDigit(s[i]) || i > 0 && isWord(s[i-1]) {
 			i++
 			continue

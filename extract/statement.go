@@ -1071,28 +1071,24 @@ type refMatch struct {
 }
 
 func findRefs(s string) []refMatch {
+	// The scanners find what lsIDRE, tdocRE, ituLSRE and ituTDRE would
+	// (scan.go), at a fraction of the cost over a long letter.
 	var out []refMatch
-	up := strings.ToUpper(s)
-	if !strings.Contains(up, "LS") && !strings.Contains(s, "-") && !strings.Contains(up, "TD") && !strings.Contains(up, "DATATRACKER") {
-		return nil
-	}
-	for _, m := range lsIDRE.FindAllStringSubmatchIndex(s, 64) {
+	scanLSIDs(s, 64, func(m [6]int) {
 		out = append(out, refMatch{"LS-" + s[m[2]:m[3]] + "-" + s[m[4]:m[5]], m[0], m[1]})
-	}
-	for _, m := range tdocRE.FindAllStringSubmatchIndex(s, 64) {
-		out = append(out, refMatch{s[m[2]:m[3]], m[0], m[1]})
-	}
-	for _, m := range ituLSRE.FindAllStringSubmatchIndex(s, 64) {
+	})
+	scanTdocs(s, 64, func(start, end int) {
+		out = append(out, refMatch{s[start:end], start, end})
+	})
+	scanITULS(s, 64, func(m []int) {
 		id := strings.ToUpper(strings.Join(strings.Fields(s[m[2]:m[3]]), ""))
 		id = strings.ReplaceAll(id, " ", "")
 		out = append(out, refMatch{id, m[0], m[1]})
-	}
-	if strings.Contains(up, "TD") {
-		for _, m := range ituTDRE.FindAllStringSubmatchIndex(s, 64) {
-			out = append(out, refMatch{"TD " + strings.Join(strings.Fields(s[m[2]:m[3]]), " "), m[0], m[1]})
-		}
-	}
-	if !strings.Contains(up, "DATATRACKER") {
+	})
+	scanITUTDs(s, 64, func(m []int) {
+		out = append(out, refMatch{"TD " + strings.Join(strings.Fields(s[m[2]:m[3]]), " "), m[0], m[1]})
+	})
+	if !containsFoldASCII(s, "datatracker") {
 		return out
 	}
 	for _, m := range dtURLRE.FindAllStringSubmatchIndex(s, 64) {

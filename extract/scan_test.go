@@ -1,0 +1,96 @@
+package extract
+
+import (
+	"math/rand/v2"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// scanTexts are random texts dense in what the identifier and date
+// regexps look for, plus hand-picked edge cases.
+func scanTexts() []string {
+	texts := []string{
+		"", "LS-2027-0001", "xLS-2027-0001", "ls-2027-00012a", "LS-2027-0001-LS-2027-0002", "S2-2401234 CP-243000x",
+		"C1-12345678", "SP-123456,TP-1234567", "SG15-LS123", "sg 15 - ls 7", "ſG15-LS1", "xſG15-LS1", "COM13-LS 45",
+		"COM 13 -LS45a", "TD 123 (PLEN/15)", "td12R1 (WP3/13)", "STD 1 (GEN/2)", "TD1(plen/1)",
+		"12/11/2026", "1-2-26", "1.2.2026", "111/1/2026", "1/1/20261", "a1/1/2026", "1/1/2026a", "(dd/mm/yyyy)",
+		"comments mm", "mm/dd/yy", "day-month-year", "Month/Day/Year", "tt.mm.jjjj",
+		"https://datatracker.ietf.org/liaison/123/", "DataTracker", "datatracKer",
+	}
+	pieces := []string{"LS", "ls", "Ls", "S", "C", "R", "G", "T", "P", "SG", "sg", "ſ", "COM", "TD", "td", "-", " ", "\t", "\n",
+		"/", ".", "(", ")", "PLEN", "WP3", "GEN", "R1", "x", "_", "é", "1", "12", "123", "2027", "0001", "123456", "1234567",
+		"mm", "dd", "yy", "month", "day", "year", "jj", "aaaa", "tt", "jjjj", "datatracker"}
+	r := rand.New(rand.NewPCG(1, 2))
+	for n := 0; n < 20000; n++ {
+		var b strings.Builder
+		for k := r.IntN(25); k >= 0; k-- {
+			b.WriteString(pieces[r.IntN(len(pieces))])
+		}
+		texts = append(texts, b.String())
+	}
+	return texts
+}
+
+// TestScannersMatchRegexps: each hand-written scanner finds exactly what
+// the regexp it stands for finds.
+func TestScannersMatchRegexps(t *testing.T) {
+	for _, s := range scanTexts() {
+		var got [][]int
+		scanLSIDs(s, 64, func(m [6]int) { got = append(got, m[:]) })
+		if want := lsIDRE.FindAllStringSubmatchIndex(s, 64); !sameMatches(got, want) {
+			t.Errorf("scanLSIDs(%q) = %v, want %v", s, got, want)
+		}
+		got = nil
+		scanTdocs(s, 64, func(a, b int) { got = append(got, []int{a, b, a, b}) })
+		if want := tdocRE.FindAllStringSubmatchIndex(s, 64); !sameMatches(got, want) {
+			t.Errorf("scanTdocs(%q) = %v, want %v", s, got, want)
+		}
+		got = nil
+		scanITULS(s, 64, func(m []int) { got = append(got, m) })
+		if want := ituLSRE.FindAllStringSubmatchIndex(s, 64); !sameMatches(got, want) {
+			t.Errorf("scanITULS(%q) = %v, want %v", s, got, want)
+		}
+		got = nil
+		scanITUTDs(s, 64, func(m []int) { got = append(got, m) })
+		if want := ituTDRE.FindAllStringSubmatchIndex(s, 64); !sameMatches(got, want) {
+			t.Errorf("scanITUTDs(%q) = %v, want %v", s, got, want)
+		}
+		type nd struct {
+			a, b       int
+			sep1, sep2 byte
+		}
+		var gotD, wantD []nd
+		scanNumDates(s, 50, func(a, b int, s1, s2 byte) { gotD = append(gotD, nd{a, b, s1, s2}) })
+		for _, m := range numDateRE.FindAllStringSubmatch(s, 50) {
+			a, _ := atoi(m[1])
+			b, _ := atoi(m[3])
+			wantD = append(wantD, nd{a, b, m[2][0], m[4][0]})
+		}
+		if !reflect.DeepEqual(gotD, wantD) {
+			t.Errorf("scanNumDates(%q) = %v, want %v", s, gotD, wantD)
+		}
+		hint := dayFirstHintRE.MatchString(s) || monthFirstHintRE.MatchString(s)
+		if hint && !hasOrderHintCandidate(s) {
+			t.Errorf("hasOrderHintCandidate(%q) = false, but a hint regexp matches", s)
+		}
+		if want := strings.Contains(strings.ToUpper(s), "DATATRACKER"); containsFoldASCII(s, "datatracker") != want {
+			t.Errorf("containsFoldASCII(%q) = %v, want %v", s, !want, want)
+		}
+	}
+}
+
+func sameMatches(got, want [][]int) bool {
+	if len(got) == 0 && len(want) == 0 {
+		return true
+	}
+	return reflect.DeepEqual(got, want)
+}
+
+func atoi(s string) (int, error) {
+	n := 0
+	for _, c := range s {
+		n = n*10 + int(c-'0')
+	}
+	return n, nil
+}
