@@ -236,22 +236,30 @@ func splitLabel(line string) (lineLabel, bool) {
 	if len(line) > 4096 {
 		line = line[:4096]
 	}
-	if m := labelLine.FindStringSubmatch(line); m != nil {
-		if k := lookupLabel(m[1]); k != kNone {
-			v := m[2]
-			// "http://..." after a one-word label is not "Label: value" but a URL.
-			if !(strings.HasPrefix(v, "//") && len(m[1]) <= 5) {
-				return lineLabel{k, strings.TrimSpace(m[1]), strings.TrimSpace(v)}, true
+	// Most lines of a letter are prose: run each regexp only where the byte
+	// it cannot do without is there (a colon, a tab, the "p" of "please").
+	if strings.IndexByte(line, ':') >= 0 || strings.Contains(line, "：") {
+		if m := labelLine.FindStringSubmatch(line); m != nil {
+			if k := lookupLabel(m[1]); k != kNone {
+				v := m[2]
+				// "http://..." after a one-word label is not "Label: value" but a URL.
+				if !(strings.HasPrefix(v, "//") && len(m[1]) <= 5) {
+					return lineLabel{k, strings.TrimSpace(m[1]), strings.TrimSpace(v)}, true
+				}
 			}
 		}
 	}
-	if m := tabLine.FindStringSubmatch(line); m != nil {
-		if k := lookupLabel(m[1]); k != kNone {
-			return lineLabel{k, strings.TrimSpace(m[1]), strings.TrimSpace(m[2])}, true
+	if strings.IndexByte(line, '\t') >= 0 {
+		if m := tabLine.FindStringSubmatch(line); m != nil {
+			if k := lookupLabel(m[1]); k != kNone {
+				return lineLabel{k, strings.TrimSpace(m[1]), strings.TrimSpace(m[2])}, true
+			}
 		}
 	}
-	if m := replyByLine.FindStringSubmatch(line); m != nil {
-		return lineLabel{kReplyBy, "Please reply by", strings.TrimSpace(m[1])}, true
+	if rest := strings.TrimLeft(line, " \t"); rest != "" && rest[0]|0x20 == 'p' {
+		if m := replyByLine.FindStringSubmatch(line); m != nil {
+			return lineLabel{kReplyBy, "Please reply by", strings.TrimSpace(m[1])}, true
+		}
 	}
 	return lineLabel{}, false
 }
@@ -265,6 +273,9 @@ var unknownLabelRE = regexp.MustCompile(`^[ \t]*\p{Lu}[\p{L}0-9\-/().'’]*(?:[ 
 func unknownLabel(line string) bool {
 	if len(line) > 4096 {
 		line = line[:4096]
+	}
+	if strings.IndexByte(line, ':') < 0 && !strings.Contains(line, "：") {
+		return false
 	}
 	m := unknownLabelRE.FindString(line)
 	if m == "" {
@@ -396,16 +407,23 @@ func parseLabels(text string) []Field {
 				j = i + 1
 			}
 		}
-		for _, c := range cont {
-			c = strings.TrimSpace(c)
-			if c == "" && f.Value == "" {
-				continue
+		if len(cont) > 0 {
+			// One builder, not a string grown line by line: a section's
+			// value can be the whole letter.
+			var b strings.Builder
+			b.WriteString(f.Value)
+			for _, c := range cont {
+				c = strings.TrimSpace(c)
+				if b.Len() == 0 {
+					if c == "" {
+						continue
+					}
+				} else {
+					b.WriteByte('\n')
+				}
+				b.WriteString(c)
 			}
-			if f.Value == "" {
-				f.Value = c
-			} else {
-				f.Value += "\n" + c
-			}
+			f.Value = b.String()
 		}
 		f.Value = strings.TrimSpace(f.Value)
 		out = append(out, f)
