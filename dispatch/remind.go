@@ -8,17 +8,32 @@ import (
 	"liaison/store"
 )
 
+// remindBatch bounds the reminders queued per transaction.
+const remindBatch = 100
+
 // Remind queues the deadline reminders due on day today: for every open
 // incoming action statement with a deadline, the latest reminder that has
 // fallen due and was not sent before (liaison.DueReminder). Each reminder
 // is queued in the same transaction as its reminder-sent event, whose text
 // is the reminder's key, so a restart never repeats one. It returns how
 // many it queued; call Kick afterwards.
+//
+// The statements are checked in one read transaction, and only those with
+// a reminder due are written, a batch per transaction: most days most
+// statements need none, and a write transaction costs an fsync even when
+// it writes nothing.
 func (o *Outbox) Remind(ctx context.Context, today liaison.Date) (int, error) {
 	var candidates []liaison.ID
 	err := o.db.View(ctx, func(tx *store.Tx) error {
 		return tx.ForEachStatement(func(s *liaison.Statement) error {
-			if remindable(s) {
+			if !remindable(s) {
+				return nil
+			}
+			_, _, ok, err := o.dueReminder(tx, s, today)
+			if err != nil {
+				return err
+			}
+			if ok {
 				candidates = append(candidates, s.ID)
 			}
 			return nil
@@ -28,58 +43,78 @@ func (o *Outbox) Remind(ctx context.Context, today liaison.Date) (int, error) {
 		return 0, fmt.Errorf("remind: scan statements: %w", err)
 	}
 	n := 0
-	for _, id := range candidates {
+	for len(candidates) > 0 {
 		if err := ctx.Err(); err != nil {
 			return n, err
 		}
-		queued := false
+		batch := candidates[:min(len(candidates), remindBatch)]
+		candidates = candidates[len(batch):]
+		queued := 0
 		err := o.db.Update(ctx, func(tx *store.Tx) error {
-			queued = false
-			// Read again inside the write: the statement may have been
-			// answered since the scan.
-			s, err := tx.Statement(id)
-			if err != nil {
-				return err
-			}
-			if !remindable(s) {
-				return nil
-			}
-			events, err := tx.Events(id)
-			if err != nil {
-				return err
-			}
-			var sent []string
-			for _, e := range events {
-				if e.Type == liaison.EventReminderSent {
-					sent = append(sent, e.Text)
+			queued = 0
+			for _, id := range batch {
+				ok, err := o.remindOne(tx, id, today)
+				if err != nil {
+					return fmt.Errorf("remind %s: %w", id, err)
+				}
+				if ok {
+					queued++
 				}
 			}
-			key, kind, ok := liaison.DueReminder(s.Deadline, today, o.opts.Reminders.Offsets, o.opts.Reminders.OverdueEvery, sent)
-			if !ok {
-				return nil
-			}
-			om, err := o.enqueue(tx, Mail{Kind: kind, Statement: s})
-			if err != nil {
-				return err
-			}
-			e := &liaison.Event{
-				Time: o.now(), Type: liaison.EventReminderSent, Actor: "liaisond", Text: key, MessageID: om.MessageID,
-			}
-			if err := tx.AddEvent(id, e); err != nil {
-				return err
-			}
-			queued = true
 			return nil
 		})
 		if err != nil {
-			return n, fmt.Errorf("remind %s: %w", id, err)
+			return n, err
 		}
-		if queued {
-			n++
-			o.enqueued.Add(1)
-		}
+		n += queued
+		o.enqueued.Add(int64(queued))
 	}
 	return n, nil
+}
+
+// remindOne queues the reminder due for statement id, if one still is.
+func (o *Outbox) remindOne(tx *store.Tx, id liaison.ID, today liaison.Date) (bool, error) {
+	// Read again inside the write: the statement may have been answered
+	// since the scan.
+	s, err := tx.Statement(id)
+	if err != nil {
+		return false, err
+	}
+	if !remindable(s) {
+		return false, nil
+	}
+	key, kind, ok, err := o.dueReminder(tx, s, today)
+	if err != nil || !ok {
+		return false, err
+	}
+	om, err := o.enqueue(tx, Mail{Kind: kind, Statement: s})
+	if err != nil {
+		return false, err
+	}
+	e := &liaison.Event{
+		Time: o.now(), Type: liaison.EventReminderSent, Actor: "liaisond", Text: key, MessageID: om.MessageID,
+	}
+	if err := tx.AddEvent(id, e); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// dueReminder is the reminder of s due on day today that was not sent
+// before, per its reminder-sent events.
+func (o *Outbox) dueReminder(tx *store.Tx, s *liaison.Statement, today liaison.Date) (string, liaison.MailKind, bool, error) {
+	events, err := tx.Events(s.ID)
+	if err != nil {
+		return "", "", false, err
+	}
+	var sent []string
+	for _, e := range events {
+		if e.Type == liaison.EventReminderSent {
+			sent = append(sent, e.Text)
+		}
+	}
+	key, kind, ok := liaison.DueReminder(s.Deadline, today, o.opts.Reminders.Offsets, o.opts.Reminders.OverdueEvery, sent)
+	return key, kind, ok, nil
 }
 
 // remindable: an incoming action statement with a deadline that is still
