@@ -501,7 +501,9 @@ func (o *Outbox) consequences(tx *store.Tx, m *liaison.OutboxMail, out outcome) 
 	sentNow, failed := out.sentNow, out.failed
 	log := o.log.With("send_id", m.ID, "kind", m.Kind, "message_id", m.MessageID)
 	var s *liaison.Statement
-	if !m.Statement.IsZero() {
+	// Only failures and outgoing statements touch the statement: a plain
+	// success does not decode it.
+	if !m.Statement.IsZero() && (len(failed) > 0 || m.Kind == liaison.MailStatement) {
 		var err error
 		if s, err = tx.Statement(m.Statement); err != nil {
 			if errors.Is(err, liaison.ErrNotFound) {
