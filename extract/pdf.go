@@ -193,14 +193,31 @@ var objRE = regexp.MustCompile(`(\d{1,10})[ \t\r\n\f\x00]+(\d{1,5})[ \t\r\n\f\x0
 
 // index finds every "N G obj" in the file (a later definition wins, as
 // incremental updates append), and the objects inside object streams.
+// The search resumes after a stream's data, not inside it: running objRE
+// over a 300 KB image or font costs more than the rest of the file, and
+// "N G obj" in binary data is no object. Data is skipped when its end is
+// known (locateStream); a stream cut short runs into the next object,
+// which must still be found.
 func (r *pdfReader) index() {
-	locs := objRE.FindAllSubmatchIndex(r.data, r.lim.MaxPDFObjects+1)
-	if len(locs) > r.lim.MaxPDFObjects {
-		r.fail(fmt.Errorf("pdf with more than %d objects: %w", r.lim.MaxPDFObjects, ErrLimit))
-		locs = locs[:r.lim.MaxPDFObjects]
-	}
 	var objStms []*pdfStreamObj
-	for _, m := range locs {
+	found := 0
+	for from := 0; from < len(r.data); {
+		m := objRE.FindSubmatchIndex(r.data[from:])
+		if m == nil {
+			break
+		}
+		for i := range m {
+			m[i] += from
+		}
+		from = m[1]
+		found++
+		if found > r.lim.MaxPDFObjects {
+			r.fail(fmt.Errorf("pdf with more than %d objects: %w", r.lim.MaxPDFObjects, ErrLimit))
+			// As before the search skipped streams: a file over the limit
+			// is not read at all.
+			clear(r.objs)
+			return
+		}
 		if !r.tick() {
 			return
 		}
@@ -214,9 +231,12 @@ func (r *pdfReader) index() {
 		tok := lx.next()
 		if kw, ok := tok.(pdfKeyword); ok && kw == "stream" {
 			d, _ := v.(pdfDict)
-			s := r.locateStream(lx.pos, d)
+			s, ended := r.locateStream(lx.pos, d)
 			if s == nil {
 				continue
+			}
+			if ended && !bytes.Contains(r.data[m[1]:s.start], []byte("obj")) {
+				from = s.end
 			}
 			r.objs[num] = s
 			if t, _ := d["Type"].(pdfName); t == "ObjStm" {
@@ -232,7 +252,11 @@ func (r *pdfReader) index() {
 	}
 }
 
-func (r *pdfReader) locateStream(pos int, d pdfDict) *pdfStreamObj {
+// locateStream finds the data of a stream whose keyword ends at pos, and
+// says whether it found where the data ends: by a /Length landing on
+// "endstream", or by the next "endstream" (exact then only if nothing
+// that could start an object lies in between).
+func (r *pdfReader) locateStream(pos int, d pdfDict) (s *pdfStreamObj, ended bool) {
 	// The data starts after the end of line that follows "stream".
 	if pos < len(r.data) && r.data[pos] == '\r' {
 		pos++
@@ -241,16 +265,17 @@ func (r *pdfReader) locateStream(pos int, d pdfDict) *pdfStreamObj {
 		pos++
 	}
 	if pos > len(r.data) {
-		return nil
+		return nil, false
 	}
 	if n, ok := d["Length"].(int); ok && n >= 0 && pos+n <= len(r.data) {
 		rest := r.data[pos+n:]
 		rest = bytes.TrimLeft(rest[:min(len(rest), 32)], " \r\n\t\x00")
 		if bytes.HasPrefix(rest, []byte("endstream")) {
-			return &pdfStreamObj{dict: d, start: pos, end: pos + n}
+			return &pdfStreamObj{dict: d, start: pos, end: pos + n}, true
 		}
 	}
 	end := bytes.Index(r.data[pos:], []byte("endstream"))
+	found := end >= 0
 	if end < 0 {
 		end = len(r.data) - pos
 	}
@@ -261,7 +286,7 @@ func (r *pdfReader) locateStream(pos int, d pdfDict) *pdfStreamObj {
 	if e > pos && r.data[e-1] == '\r' {
 		e--
 	}
-	return &pdfStreamObj{dict: d, start: pos, end: e}
+	return &pdfStreamObj{dict: d, start: pos, end: e}, found && !bytes.Contains(r.data[pos:e], []byte("obj"))
 }
 
 func (r *pdfReader) readObjStm(s *pdfStreamObj) {
