@@ -17,12 +17,16 @@ func scanTexts() []string {
 		"12/11/2026", "1-2-26", "1.2.2026", "111/1/2026", "1/1/20261", "a1/1/2026", "1/1/2026a", "(dd/mm/yyyy)",
 		"comments mm", "mm/dd/yy", "day-month-year", "Month/Day/Year", "tt.mm.jjjj",
 		"https://datatracker.ietf.org/liaison/123/", "DataTracker", "datatracKer",
+		"Ana <ana@example.net>, bo@x.org", "a@b", "@@x.y", "mailto:a@b.c.", "ſ@K.é.com", "x@-a.b",
 	}
 	pieces := []string{"LS", "ls", "Ls", "S", "C", "R", "G", "T", "P", "SG", "sg", "ſ", "COM", "TD", "td", "-", " ", "\t", "\n",
 		"/", ".", "(", ")", "PLEN", "WP3", "GEN", "R1", "x", "_", "é", "1", "12", "123", "2027", "0001", "123456", "1234567",
-		"mm", "dd", "yy", "month", "day", "year", "jj", "aaaa", "tt", "jjjj", "datatracker"}
+		"mm", "dd", "yy", "month", "day", "year", "jj", "aaaa", "tt", "jjjj", "datatracker",
+		"@", "@", "example.net", "ana.r", "K", "<", ">", ",", ":", "!", "~", "..", "a", "\u00a0",
+		"LS-2027-", "ls-1234-", "S2-", "CP-", "T6-", "SG15-", "COM 13", "-LS", "- ls ", "TD 12", "td3R1", "(PLEN/15)",
+		"(wp2/3)", "12/", "11/", "31.", "1-", "2026", "26"}
 	r := rand.New(rand.NewPCG(1, 2))
-	for n := 0; n < 20000; n++ {
+	for n := 0; n < 50000; n++ {
 		var b strings.Builder
 		for k := r.IntN(25); k >= 0; k-- {
 			b.WriteString(pieces[r.IntN(len(pieces))])
@@ -32,8 +36,8 @@ func scanTexts() []string {
 	return texts
 }
 
-// TestScannersMatchRegexps: each hand-written scanner finds exactly what
-// the regexp it stands for finds.
+// TestScannersMatchRegexps: each hand-written scanner (and findEmails)
+// finds exactly what the regexp it stands for finds.
 func TestScannersMatchRegexps(t *testing.T) {
 	for _, s := range scanTexts() {
 		var got [][]int
@@ -73,6 +77,9 @@ func TestScannersMatchRegexps(t *testing.T) {
 		hint := dayFirstHintRE.MatchString(s) || monthFirstHintRE.MatchString(s)
 		if hint && !hasOrderHintCandidate(s) {
 			t.Errorf("hasOrderHintCandidate(%q) = false, but a hint regexp matches", s)
+		}
+		if got, want := findEmails(s), emailRE.FindAllStringIndex(s, -1); !sameMatches(got, want) {
+			t.Errorf("findEmails(%q) = %v, want %v", s, got, want)
 		}
 		if want := strings.Contains(strings.ToUpper(s), "DATATRACKER"); containsFoldASCII(s, "datatracker") != want {
 			t.Errorf("containsFoldASCII(%q) = %v, want %v", s, !want, want)

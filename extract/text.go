@@ -30,8 +30,7 @@ var emailRE = regexp.MustCompile(`(?i)[a-z0-9!#$%&'*+/=?^_{|}~.\-]+@[a-z0-9](?:[
 func findAddresses(s string) []liaison.Address {
 	var out []liaison.Address
 	seen := map[string]bool{}
-	locs := emailRE.FindAllStringIndex(s, -1)
-	for _, loc := range locs {
+	for _, loc := range findEmails(s) {
 		e := strings.Trim(s[loc[0]:loc[1]], ".'-")
 		e = strings.TrimPrefix(strings.TrimPrefix(e, "mailto:"), "MAILTO:")
 		if strings.HasPrefix(strings.ToLower(e), "mailto:") {
@@ -48,6 +47,43 @@ func findAddresses(s string) []liaison.Address {
 		out = append(out, liaison.NormalizeAddress(displayNameBefore(s, loc[0]), low))
 	}
 	return out
+}
+
+// findEmails is emailRE.FindAllStringIndex(s, -1), run only over the runs
+// of bytes around each "@" that an address could be made of: the regexp
+// over a whole letter was a third of the extraction's CPU. A match is made
+// of such bytes only, and emailRE has no assertions, so a run cut at bytes
+// outside it matches as it does within s.
+func findEmails(s string) [][]int {
+	var locs [][]int
+	for from := 0; from < len(s); {
+		i := strings.IndexByte(s[from:], '@')
+		if i < 0 {
+			break
+		}
+		a, b := from+i, from+i+1
+		for a > from && inEmailRun(s[a-1]) {
+			a--
+		}
+		for b < len(s) && inEmailRun(s[b]) {
+			b++
+		}
+		for _, m := range emailRE.FindAllStringIndex(s[a:b], -1) {
+			locs = append(locs, []int{a + m[0], a + m[1]})
+		}
+		from = b
+	}
+	return locs
+}
+
+// inEmailRun: c can be part of an emailRE match. Any byte of a multi-byte
+// rune can: with (?i), [a-z] takes the Kelvin sign and the long s.
+func inEmailRun(c byte) bool {
+	switch {
+	case c >= 0x80, 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		return true
+	}
+	return strings.IndexByte("!#$%&'*+/=?^_{|}~.-@", c) >= 0
 }
 
 // displayNameBefore returns the display name in "Name <addr>" when the
