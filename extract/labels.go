@@ -450,7 +450,21 @@ func cleanText(s string) string {
 	s = strings.ReplaceAll(s, "\r", "\n")
 	var b strings.Builder
 	b.Grow(len(s))
-	for _, r := range s {
+	for i := 0; i < len(s); {
+		// Runs of printable ASCII, newlines and tabs go over whole: most
+		// of a letter is such a run, and rune by rune it cost a tenth of
+		// the extraction.
+		j := i
+		for j < len(s) && (' ' <= s[j] && s[j] < 0x7f || s[j] == '\n' || s[j] == '\t') {
+			j++
+		}
+		if j > i {
+			b.WriteString(s[i:j])
+			i = j
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		i += size
 		switch {
 		case r == '\n' || r == '\t':
 			b.WriteRune(r)

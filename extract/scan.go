@@ -212,3 +212,10 @@ func indexByteFrom(s string, c byte, from int) int {
 	}
 	return -1
 }
+
+// maybeForwardStart: the trimmed line t may match fwdMarkerRE (which ends
+// in ':' or '-'), underscoreR (which starts with '_') or headerFromR (which
+// has a ':'); most lines of a letter match none and skip all three.
+func maybeForwardStart(t string) bool {
+	return t != "" && (t[0] == '_' || t[len(t)-1] == '-' || strings.IndexByte(t, ':') >= 0)
+}

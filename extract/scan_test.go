@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"unicode"
+	"unicode/utf8"
 )
 
 // scanTexts are random texts dense in what the identifier and date
@@ -100,4 +102,52 @@ func atoi(s string) (int, error) {
 		n = n*10 + int(c-'0')
 	}
 	return n, nil
+}
+
+// cleanTextRuneByRune is cleanText as it was before its ASCII fast path.
+func cleanTextRuneByRune(s string) string {
+	if !utf8.ValidString(s) {
+		s = decodeLatin(s)
+	}
+	s = strings.ReplaceAll(s, "\r\n", "\n")
+	s = strings.ReplaceAll(s, "\r", "\n")
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r == '\n' || r == '\t':
+			b.WriteRune(r)
+		case r == '\u00a0' || r == '\u2007' || r == '\u202f' || r == '\u2002' || r == '\u2003' || r == '\u2009':
+			b.WriteByte(' ')
+		case r == '\u200b' || r == '\ufeff' || r == '\u00ad' || r == '\u200e' || r == '\u200f':
+		case r == '\u2028' || r == '\u2029' || r == '\f' || r == '\v':
+			b.WriteByte('\n')
+		case unicode.IsControl(r) || r == utf8.RuneError:
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// TestCleanTextAndForwardPrecheck: cleanText's fast path changes nothing,
+// and maybeForwardStart passes every line a forward regexp matches.
+func TestCleanTextAndForwardPrecheck(t *testing.T) {
+	pieces := []string{"a", "Z", " ", "\n", "\r", "\r\n", "\t", "\f", "\v", "\x00", "\x1b", "\x7f", "\u0085", "\u00a0", "\u200b",
+		"\u2028", "\ufeff", "\ufffd", "é", "\xe9", "\xff", "\xc3", "€", ":", "-", "--", "_", "__________", "*", "From", "von",
+		"Forwarded message", "Original Message", "Begin forwarded message", "\u00a0:"}
+	r := rand.New(rand.NewPCG(3, 4))
+	for n := 0; n < 50000; n++ {
+		var b strings.Builder
+		for k := r.IntN(12); k >= 0; k-- {
+			b.WriteString(pieces[r.IntN(len(pieces))])
+		}
+		s := b.String()
+		if got, want := cleanText(s), cleanTextRuneByRune(s); got != want {
+			t.Fatalf("cleanText(%q) = %q, want %q", s, got, want)
+		}
+		ts := strings.TrimSpace(s)
+		if (fwdMarkerRE.MatchString(ts) || underscoreR.MatchString(ts) || headerFromR.MatchString(ts)) && !maybeForwardStart(ts) {
+			t.Fatalf("maybeForwardStart(%q) = false, but a forward regexp matches", ts)
+		}
+	}
 }

@@ -66,6 +66,9 @@ func splitInlineForward(text string) (string, *fwdHeader, string) {
 	lines := strings.Split(text, "\n")
 	for i := 0; i < len(lines); i++ {
 		t := strings.TrimSpace(lines[i])
+		if !maybeForwardStart(t) {
+			continue
+		}
 		start := -1
 		switch {
 		case fwdMarkerRE.MatchString(t):
