@@ -2,6 +2,7 @@ package dispatch
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"runtime"
 	"sync"
@@ -141,5 +142,9 @@ func drain(b *testing.B, n int, noSync bool) {
 		b.ReportMetric(float64(n)/drain.Seconds(), "mails/s")
 		b.ReportMetric(float64(peak.Load())/(1<<20), "peak-heap-MiB")
 		b.ReportMetric(float64(base.HeapInuse)/(1<<20), "base-heap-MiB")
+		// The file after the drain: what the outbox costs on disk.
+		if fi, err := os.Stat(e.db.Path()); err == nil {
+			b.ReportMetric(float64(fi.Size())/(1<<20), "db-MiB")
+		}
 	}
 }
