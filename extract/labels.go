@@ -141,13 +141,17 @@ var labelWords = map[string]fieldKey{
 	"date of document": kIgnore, "document date": kIgnore, "secretariat": kIgnore, "committee url": kIgnore,
 }
 
+// labelSpellings is built once: a Replacer is safe for concurrent use,
+// and building one for every line cost more than the replacing.
+var labelSpellings = strings.NewReplacer("e-mail", "email", "e mail", "email", "(s)", "s", "-", " ", "_", " ",
+	"\u00a0", " ", "’", "'", "*", " ")
+
 // normLabel folds the spellings of one label: case, hyphens and
 // underscores, e-mail, "(s)" plurals, template numbering ("2. Actions"),
 // surrounding punctuation.
 func normLabel(s string) string {
 	s = strings.ToLower(s)
-	s = strings.NewReplacer("e-mail", "email", "e mail", "email", "(s)", "s", "-", " ", "_", " ",
-		"\u00a0", " ", "’", "'", "*", " ").Replace(s)
+	s = labelSpellings.Replace(s)
 	s = strings.Join(strings.Fields(s), " ")
 	// Template numbering: "1.", "2 .", "3)" in front of a section heading.
 	for len(s) > 0 && (s[0] >= '0' && s[0] <= '9' || s[0] == '.' || s[0] == ')' || s[0] == ' ') {
@@ -411,6 +415,11 @@ func parseLabels(text string) []Field {
 			// One builder, not a string grown line by line: a section's
 			// value can be the whole letter.
 			var b strings.Builder
+			n := len(f.Value)
+			for _, c := range cont {
+				n += len(c) + 1
+			}
+			b.Grow(n)
 			b.WriteString(f.Value)
 			for _, c := range cont {
 				c = strings.TrimSpace(c)
