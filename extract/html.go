@@ -267,6 +267,7 @@ func collapseInline(s string) string {
 func tidyLines(s string) string {
 	lines := strings.Split(s, "\n")
 	var b strings.Builder
+	b.Grow(len(s))
 	blank := 0
 	for _, l := range lines {
 		l = strings.TrimRight(l, " \t")
@@ -274,7 +275,7 @@ func tidyLines(s string) string {
 		if !strings.HasPrefix(l, "\t") {
 			l = strings.TrimLeft(l, " ")
 		}
-		if strings.Join(strings.Fields(l), "") == "" {
+		if strings.TrimSpace(l) == "" { // all white space, without splitting it into fields
 			blank++
 			continue
 		}

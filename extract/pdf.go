@@ -1216,6 +1216,7 @@ func (f *pdfFont) decode(s []byte) (string, int, float64) {
 	if cl < 1 || cl > 4 {
 		cl = 1
 	}
+	b.Grow(len(s) / cl) // about a byte of text a code: grown once, not rune by rune
 	for i := 0; i+cl <= len(s); i += cl {
 		var code uint32
 		for k := 0; k < cl; k++ {
