@@ -807,12 +807,22 @@ var genericTitleRE = regexp.MustCompile(`(?i)^(?:new\s+)?(?:incoming\s+)?(?:liai
 // documents), then a date in the actions of a 3GPP LS.
 func (e *extraction) deadline(srcs []*source) {
 	r := e.res
-	for _, s := range srcs {
-		order := dateOrderHint(s.text)
+	// A source's date order is read once, and only where a field needs it:
+	// the scan goes over the whole text.
+	orders := make([]DateOrder, len(srcs))
+	known := make([]bool, len(srcs))
+	orderOf := func(i int) DateOrder {
+		if !known[i] {
+			orders[i], known[i] = dateOrderHint(srcs[i].text), true
+		}
+		return orders[i]
+	}
+	for i, s := range srcs {
 		for _, f := range s.fields {
 			if f.Key != kDeadline && f.Key != kReplyBy {
 				continue
 			}
+			order := orderOf(i)
 			if isNone(f.Value) {
 				// An explicit "none" ends the search in this and later sources.
 				return
@@ -838,12 +848,12 @@ func (e *extraction) deadline(srcs []*source) {
 			}
 		}
 	}
-	for _, s := range srcs {
-		order := dateOrderHint(s.text)
+	for i, s := range srcs {
 		for _, f := range s.fields {
 			if f.Key != kActions {
 				continue
 			}
+			order := orderOf(i)
 			if d, ok := e.sentenceDeadline(f.Value, order, false); ok {
 				r.Deadline = d
 				return
