@@ -115,8 +115,12 @@ type Options struct {
 	Backoff   Backoff
 	Reminders Reminders
 	SMTP      SMTP
-	// BatchSize is how many mails one connection carries per pass; default 100.
+	// BatchSize is how many mails one pass leases and records at once;
+	// default 100.
 	BatchSize int
+	// Connections is how many SMTP connections a pass uses at most for a
+	// big batch (at least 16 mails each); default 4.
+	Connections int
 	// PollInterval bounds how long Run sleeps without a Kick; default 1 minute.
 	PollInterval time.Duration
 	// MaxAttachmentBytes caps the attachments carried as MIME parts per
@@ -219,6 +223,9 @@ func New(db *store.DB, opts Options) (*Outbox, error) {
 	}
 	if opts.BatchSize <= 0 {
 		opts.BatchSize = 100
+	}
+	if opts.Connections <= 0 {
+		opts.Connections = 4
 	}
 	if opts.PollInterval <= 0 {
 		opts.PollInterval = time.Minute

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/emersion/go-message"
@@ -180,14 +181,70 @@ func (o *Outbox) nextAttempt(m *liaison.OutboxMail, now time.Time) time.Time {
 	return next
 }
 
-// deliver sends a leased batch over one connection (RSET between mails),
-// reading each mail's bytes from the store just before it goes out, and
-// records the results of the whole batch in one transaction after the
-// last server answer: one fsync per batch, not per mail. A crash before
-// that transaction re-sends the batch after the lease's backoff, with the
-// same Message-IDs, as a crash between one "250" and its record always
-// did; the batch only widens that window from one mail to BatchSize.
+// perConn is the fewest mails a pass gives one connection: a small batch
+// goes over one connection, in order, as before; only a big one (a backlog
+// after a burst of captures) is spread over several.
+const perConn = 16
+
+// deliver sends a leased batch over up to Options.Connections connections
+// at once (RSET between mails on each), reading each mail's bytes from the
+// store just before it goes out, and records the results of the whole batch
+// in one transaction after the last server answer: one fsync per batch, not
+// per mail. A crash before that transaction re-sends the batch after the
+// lease's backoff, with the same Message-IDs, as a crash between one "250"
+// and its record always did; the batch only widens that window from one
+// mail to BatchSize.
+//
+// One connection waits on the server for most of each mail (RSET, MAIL,
+// RCPT, DATA and the final dot are each a round trip), so a backlog of
+// thousands of mails sent one after the other is bound by latency, not by
+// either side's CPU: several connections overlap those waits.
 func (o *Outbox) deliver(ctx context.Context, batch []*liaison.OutboxMail) error {
+	k := min(o.opts.Connections, (len(batch)+perConn-1)/perConn)
+	if k <= 1 {
+		results, sendErr := o.deliverOn(ctx, batch)
+		return o.recordBatch(ctx, results, sendErr)
+	}
+	parts := make([][]result, k)
+	errs := make([]error, k)
+	var wg sync.WaitGroup
+	for i := range k {
+		// Contiguous slices: each connection sends its mails in queue order.
+		lo, hi := i*len(batch)/k, (i+1)*len(batch)/k
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			parts[i], errs[i] = o.deliverOn(ctx, batch[lo:hi])
+		}()
+	}
+	wg.Wait()
+	var results []result
+	for _, p := range parts {
+		results = append(results, p...)
+	}
+	return o.recordBatch(ctx, results, errors.Join(errs...))
+}
+
+// recordBatch records what the server answered, then returns the error of
+// the sending, if any.
+func (o *Outbox) recordBatch(ctx context.Context, results []result, sendErr error) error {
+	if len(results) > 0 {
+		// What the server answered is recorded even when ctx is done:
+		// dropping it would only make those mails go out twice.
+		if err := o.record(context.WithoutCancel(ctx), results); err != nil {
+			return fmt.Errorf("outbox: record results of %d mails: %w", len(results), err)
+		}
+	}
+	if sendErr != nil {
+		return sendErr
+	}
+	return ctx.Err()
+}
+
+// deliverOn sends mails over one connection and returns the attempts made,
+// in order, and a store error that stopped it early. Mails it did not get
+// to have no result: the lease retries them.
+func (o *Outbox) deliverOn(ctx context.Context, batch []*liaison.OutboxMail) ([]result, error) {
 	var cn *smtpConn
 	defer func() { cn.close() }()
 	var dialErr error
@@ -245,17 +302,7 @@ func (o *Outbox) deliver(ctx context.Context, batch []*liaison.OutboxMail) error
 		}
 		results = append(results, result{id: m.ID, a: a})
 	}
-	if len(results) > 0 {
-		// What the server answered is recorded even when ctx is done:
-		// dropping it would only make those mails go out twice.
-		if err := o.record(context.WithoutCancel(ctx), results); err != nil {
-			return fmt.Errorf("outbox: record results of %d mails: %w", len(results), err)
-		}
-	}
-	if sendErr != nil {
-		return sendErr
-	}
-	return ctx.Err()
+	return results, sendErr
 }
 
 // raw reads the composed bytes of mail id in a short read transaction: the
