@@ -1,6 +1,7 @@
 package dispatch
 
 import (
+	"errors"
 	"fmt"
 	"net/mail"
 	"strconv"
@@ -92,7 +93,8 @@ func validKind(k liaison.MailKind) bool {
 // fixed here. An answer to an automated cause returns ErrAutomated; a second
 // acknowledgement or refusal to the same address about the same statement
 // on the same day returns ErrRateLimited (both wrap ErrSkipped, and nothing
-// is queued). Command results are not rate-limited.
+// is queued). Command results are not rate-limited. A mail left with no
+// valid recipient returns ErrNoRecipient (also wrapping ErrSkipped).
 // Call Kick after the transaction commits to send it at once.
 func (o *Outbox) Enqueue(tx *store.Tx, m Mail) (*liaison.OutboxMail, error) {
 	om, err := o.enqueue(tx, m)
@@ -106,7 +108,13 @@ func (o *Outbox) Enqueue(tx *store.Tx, m Mail) (*liaison.OutboxMail, error) {
 	return om, nil
 }
 
-func isSkip(err error) bool { return err == ErrAutomated || err == ErrRateLimited }
+func isSkip(err error) bool { return errors.Is(err, ErrSkipped) }
+
+// ErrNoRecipient is returned when no valid address is left to send to once
+// invalid ones are dropped (a From like john..doe@x.jp). It wraps
+// ErrSkipped: an answer that cannot be addressed is not worth rolling back
+// the message that caused it.
+var ErrNoRecipient = fmt.Errorf("no valid recipient: %w", ErrSkipped)
 
 func (o *Outbox) enqueue(tx *store.Tx, m Mail) (*liaison.OutboxMail, error) {
 	what := string(m.Kind)
@@ -132,13 +140,16 @@ func (o *Outbox) enqueue(tx *store.Tx, m Mail) (*liaison.OutboxMail, error) {
 	m.Cc = o.cleanAddresses(m.Cc, what)
 	if isAnswer(m.Kind) {
 		// RFC 3834 3.1.3: an automatic answer goes to one address only.
+		if len(m.To) == 0 && len(m.Cc) == 0 {
+			return nil, fmt.Errorf("enqueue %s mail: %w", what, ErrNoRecipient)
+		}
 		if len(m.To) != 1 || len(m.Cc) != 0 {
 			return nil, fmt.Errorf("enqueue %s mail: an answer goes to exactly one address, got %d", what, len(m.To)+len(m.Cc))
 		}
 	}
 	rcpts := dedupe(append(append([]liaison.Address(nil), m.To...), m.Cc...))
 	if len(rcpts) == 0 {
-		return nil, fmt.Errorf("enqueue %s mail: no valid recipient", what)
+		return nil, fmt.Errorf("enqueue %s mail: %w", what, ErrNoRecipient)
 	}
 	now := o.now()
 	if isRateLimited(m.Kind) {

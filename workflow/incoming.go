@@ -111,7 +111,7 @@ func (o *Office) statement(tx *store.Tx, m *liaison.Message, r *extract.Result) 
 	if o.opts.Acknowledge && !automated(r) && sender != "" {
 		to := r.From
 		ack, err := o.out.Enqueue(tx, dispatch.Mail{Kind: liaison.MailAcknowledgement, Statement: s, To: []liaison.Address{to}})
-		if err != nil && !isRateLimited(err) {
+		if err != nil && !o.answerSkipped(err, s, to.Email) {
 			return fmt.Errorf("queue acknowledgement of %s: %w", s.ID, err)
 		}
 		if ack != nil {
@@ -185,4 +185,17 @@ func problemSummary(s *liaison.Statement) string {
 	return strings.Join(parts, "; ")
 }
 
-func isRateLimited(err error) bool { return err != nil && errors.Is(err, dispatch.ErrRateLimited) }
+// answerSkipped reports whether err says an automatic answer was not
+// queued on purpose (rate limit, automated cause, no valid address left):
+// the answer is dropped, never the record of what caused it.
+func (o *Office) answerSkipped(err error, s *liaison.Statement, to string) bool {
+	if err == nil || !errors.Is(err, dispatch.ErrSkipped) {
+		return false
+	}
+	id := ""
+	if s != nil {
+		id = s.ID.String()
+	}
+	o.log.Info("answer not queued", "statement", id, "to", to, "reason", err)
+	return true
+}

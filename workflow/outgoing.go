@@ -90,7 +90,7 @@ func (o *Office) rejectSubmission(tx *store.Tx, r *extract.Result, errs []extrac
 	}
 	o.log.Info("submission rejected", "msgid", r.MessageID, "from", r.From.Email, "reason", reason)
 	_, err := o.out.Enqueue(tx, answer)
-	if isRateLimited(err) {
+	if o.answerSkipped(err, nil, r.From.Email) {
 		return nil
 	}
 	return err
@@ -239,7 +239,7 @@ func (o *Office) createOutgoing(tx *store.Tx, s *liaison.Statement, submitter st
 		return err
 	}
 	if s.Submitter != nil {
-		if _, err := o.out.Enqueue(tx, dispatch.Mail{Kind: liaison.MailConfirmation, Statement: s, To: []liaison.Address{*s.Submitter}}); err != nil && !isRateLimited(err) {
+		if _, err := o.out.Enqueue(tx, dispatch.Mail{Kind: liaison.MailConfirmation, Statement: s, To: []liaison.Address{*s.Submitter}}); err != nil && !o.answerSkipped(err, s, s.Submitter.Email) {
 			return err
 		}
 	}

@@ -149,9 +149,7 @@ func (o *Office) threadReply(tx *store.Tx, m *liaison.Message, r *extract.Result
 			InReplyTo: r.MessageID, Reason: strings.Join(refused, "\n")}
 	}
 	_, err = o.out.Enqueue(tx, answer)
-	if isRateLimited(err) {
-		o.log.Info("answer to a command skipped: an answer about this statement went to this address today",
-			"statement", s.ID.String(), "to", r.From.Email, "kind", answer.Kind)
+	if o.answerSkipped(err, s, r.From.Email) {
 		return nil
 	}
 	return err
