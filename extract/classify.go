@@ -37,7 +37,34 @@ func (e *extraction) classify() liaison.Kind {
 	if e.isSubmission() {
 		return liaison.KindSubmission
 	}
+	// A reply to one of our mails about no statement (an alert, the
+	// refusal of a submission) names none, but it is no new statement:
+	// the office files it as an unfiled reply.
+	if e.answersOurMail(h) {
+		return liaison.KindThreadReply
+	}
 	return liaison.KindStatement
+}
+
+// answersOurMail reports whether In-Reply-To or References name a
+// Message-ID the daemon writes (liaisond.* or ls-*) in the alias's domain.
+func (e *extraction) answersOurMail(h mail.Header) bool {
+	at := strings.LastIndexByte(e.opts.Alias, '@')
+	if at < 0 {
+		return false
+	}
+	domain := strings.ToLower(strings.TrimSpace(e.opts.Alias[at+1:]))
+	for _, id := range msgIDs(h) {
+		id = strings.ToLower(strings.Trim(strings.TrimSpace(id), "<>"))
+		i := strings.LastIndexByte(id, '@')
+		if i < 0 || id[i+1:] != domain {
+			continue
+		}
+		if local := id[:i]; strings.HasPrefix(local, "liaisond.") || strings.HasPrefix(local, "ls-") {
+			return true
+		}
+	}
+	return false
 }
 
 func (e *extraction) isBounce() bool {

@@ -77,8 +77,7 @@ func (o *Office) thread(tx *store.Tx, r *extract.Result) (*liaison.Statement, *l
 func (o *Office) threadReply(tx *store.Tx, m *liaison.Message, r *extract.Result, auth authResult) error {
 	s, tok, err := o.thread(tx, r)
 	if errors.Is(err, liaison.ErrNotFound) {
-		_, err := o.alert(tx, nil, dispatch.AlertKind("unfiled-reply"), fmt.Sprintf("A reply from %s (%q, Message-ID %s) names no statement we know; it was kept but not filed.", r.From.Email, r.Subject, m.MessageID))
-		return err
+		return o.unfiled(tx, m, r)
 	}
 	if err != nil {
 		return err
@@ -152,6 +151,24 @@ func (o *Office) threadReply(tx *store.Tx, m *liaison.Message, r *extract.Result
 	if o.answerSkipped(err, s, r.From.Email) {
 		return nil
 	}
+	return err
+}
+
+// unfiled records a reply that names no statement we know (a reply to an
+// alert or to the refusal of a submission): the message is kept as a thread
+// reply tied to no statement, never made a statement. The coordinators hear
+// of it at most once a day per sender, and never for automated mail.
+func (o *Office) unfiled(tx *store.Tx, m *liaison.Message, r *extract.Result) error {
+	m.Statement = liaison.ID{}
+	o.log.Info("unfiled reply kept", "msgid", m.MessageID, "from", r.From.Email)
+	if automated(r) {
+		return nil
+	}
+	key := "unfiled:" + strings.ToLower(r.From.Email) + ":" + liaison.DateOf(o.opts.Now().UTC()).String()
+	if fresh, err := tx.UseToken(key); err != nil || !fresh {
+		return err
+	}
+	_, err := o.alert(tx, nil, dispatch.AlertKind("unfiled-reply"), fmt.Sprintf("A reply from %s (%q, Message-ID %s) names no statement we know; it was kept but not filed.", r.From.Email, r.Subject, m.MessageID))
 	return err
 }
 
