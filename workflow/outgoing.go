@@ -148,6 +148,9 @@ func (o *Office) Approve(tx *store.Tx, id liaison.ID, actor string) (*liaison.St
 	if s.Direction != liaison.Outgoing || s.State != liaison.StatePendingApproval {
 		return nil, fmt.Errorf("approve %s: it is %s %s, not pending approval: %w", id, s.Direction, s.State, liaison.ErrIllegalTransition)
 	}
+	if len(statementTo(s)) == 0 {
+		return nil, fmt.Errorf("approve %s: no Send-To or To-Contact address, nowhere to send it; add one first", id)
+	}
 	return s, o.release(tx, s, actor)
 }
 
@@ -248,7 +251,21 @@ func (o *Office) createOutgoing(tx *store.Tx, s *liaison.Statement, submitter st
 
 // release approves s and queues the statement itself. The statement is
 // recorded as sent only when the SMTP server has accepted it (dispatch).
+// A statement with nowhere to go is not approved: it stays pending
+// approval with the problem recorded, and the coordinators are alerted.
 func (o *Office) release(tx *store.Tx, s *liaison.Statement, actor string) error {
+	// Checked before the move to approved: an approved statement cannot be
+	// approved again, so one without an address would be stuck there.
+	if len(statementTo(s)) == 0 {
+		if !hasProblem(s, liaison.ProblemNoToBody) {
+			s.Problems = append(s.Problems, liaison.Problem{Code: liaison.ProblemNoToBody, Field: "to_contacts", Detail: "no Send-To and no To-Contact: nowhere to send it"})
+		}
+		if err := tx.PutStatement(s); err != nil {
+			return err
+		}
+		_, err := o.alert(tx, s, dispatch.AlertKind("no-recipient"), fmt.Sprintf("%s was approved by %s but has no Send-To or To-Contact address; it stays pending approval: add one and approve again.", s.ID, actor))
+		return err
+	}
 	if err := s.Transition(liaison.StateApproved); err != nil {
 		return err
 	}
@@ -256,15 +273,6 @@ func (o *Office) release(tx *store.Tx, s *liaison.Statement, actor string) error
 		return err
 	}
 	if err := o.event(tx, s, liaison.EventApproved, actor, "Approved by "+actor, true, ""); err != nil {
-		return err
-	}
-	to := statementTo(s)
-	if len(to) == 0 {
-		s.Problems = append(s.Problems, liaison.Problem{Code: liaison.ProblemNoToBody, Field: "to_contacts", Detail: "no Send-To and no To-Contact: nowhere to send it"})
-		if err := tx.PutStatement(s); err != nil {
-			return err
-		}
-		_, err := o.alert(tx, s, dispatch.AlertKind("no-recipient"), fmt.Sprintf("%s is approved but has no Send-To or To-Contact address; add one and approve again.", s.ID))
 		return err
 	}
 	// The outbox addresses it by DESIGN 6: To the Send-To or To contacts,

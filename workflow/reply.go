@@ -108,7 +108,9 @@ func (o *Office) threadReply(tx *store.Tx, m *liaison.Message, r *extract.Result
 	var transcript, refused []string
 	for _, c := range cmds {
 		err := liaison.Authorize(c, s, o.dir(), cc)
-		if err == nil && c.Verb == liaison.VerbApprove {
+		// An approval of a statement with no address does not release it
+		// (release says why): the token stays good for after the fix.
+		if err == nil && c.Verb == liaison.VerbApprove && len(statementTo(s)) > 0 {
 			// Keyed by the mail the token names, not its spelling: an
 			// upper-cased copy of the token is the same approval.
 			if first, uerr := tx.UseToken(fmt.Sprintf("approve:%d", tok.SendID)); uerr != nil {
@@ -228,6 +230,9 @@ func (o *Office) execute(tx *store.Tx, s *liaison.Statement, c liaison.Command, 
 	case liaison.VerbApprove:
 		if err := o.release(tx, s, actor); err != nil {
 			return "", err
+		}
+		if s.State != liaison.StateApproved {
+			return fmt.Sprintf("%s has no Send-To or To-Contact address, so it was not released; the coordinators are told. Approve again once it has one.", s.ID), nil
 		}
 		return fmt.Sprintf("Approved %s; it is queued for sending to %s.", s.ID, strings.Join(liaison.Emails(statementTo(s)), ", ")), nil
 	case liaison.VerbTaken:

@@ -1,6 +1,7 @@
 package workflow_test
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -67,5 +68,55 @@ func TestReplyToRefusalIsUnfiled(t *testing.T) {
 	})
 	if unfiled != 3 {
 		t.Errorf("%d unfiled replies recorded, want 3", unfiled)
+	}
+}
+
+// An approval of a statement with nowhere to go leaves it pending approval
+// with the problem and an alert; once it has an address, the same approval
+// request releases it.
+func TestApproveWithoutRecipientStaysPending(t *testing.T) {
+	h := newHarness(t)
+	s, req := submitForApproval(t, h)
+	var saved *liaison.Address
+	if err := h.db.Update(h.ctx, func(tx *store.Tx) error {
+		st, err := tx.Statement(s.ID)
+		if err != nil {
+			return err
+		}
+		saved, st.ToLiaisonContact, st.ToContacts = st.ToLiaisonContact, nil, nil
+		return tx.PutStatement(st)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	h.newMails()
+	h.deliver(h.reply(req, "Heidi Chair <heidi.chair@example.org>", "approve", signed()))
+	h.cycle()
+	got, evs := h.statementOf(s.ID)
+	if got.State != liaison.StatePendingApproval || !slices.ContainsFunc(got.Problems, func(p liaison.Problem) bool { return p.Code == liaison.ProblemNoToBody }) {
+		t.Fatalf("state %s, problems %+v; want pending approval with the problem", got.State, got.Problems)
+	}
+	if n := len(eventsOf(evs, liaison.EventApproved)); n != 0 {
+		t.Errorf("%d approved events", n)
+	}
+	mails := h.newMails()
+	one(t, mails, "the alert", kind(liaison.MailAlert))
+	if n := count(mails, kind(liaison.MailStatement)); n != 0 {
+		t.Errorf("%d statements sent", n)
+	}
+
+	if err := h.db.Update(h.ctx, func(tx *store.Tx) error {
+		st, err := tx.Statement(s.ID)
+		if err != nil {
+			return err
+		}
+		st.ToLiaisonContact = saved
+		return tx.PutStatement(st)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	h.deliver(h.reply(req, "Heidi Chair <heidi.chair@example.org>", "approve", signed()))
+	h.cycle()
+	if got, _ := h.statementOf(s.ID); got.State != liaison.StateSent {
+		t.Fatalf("after the fix: state %s, want sent", got.State)
 	}
 }
