@@ -210,6 +210,11 @@ type Status struct {
 	Reconnects int       // sessions that ended in an error
 	Captured   int64     // new messages stored by this Capturer
 	LastError  string    // why the last session ended, if it failed
+	// Skipped counts messages given up on because the server sent no body
+	// for them several rounds in a row: they are not captured, so a
+	// non-zero value is alert-worthy.
+	Skipped     int64
+	LastSkipped string // mailbox and UID of the last one skipped
 }
 
 // Capturer moves mail from the IMAP mailboxes into the store.
@@ -218,8 +223,9 @@ type Capturer struct {
 	opts Options
 	log  *slog.Logger
 
-	mu     sync.Mutex
-	status Status
+	mu      sync.Mutex
+	status  Status
+	missing map[missingKey]int // rounds a UID came without body
 
 	// noIdle makes the Capturer poll even when the server has IDLE; tests
 	// use it because imapserver always advertises IDLE.

@@ -308,15 +308,25 @@ func (c *Capturer) capture(ctx context.Context, cl *conn, mbox, after string, ba
 			firstErr = err
 			break
 		}
-		if len(msgs) == 0 {
-			continue
+		msgs, skipped, blocked := c.cut(mbox, uv, b, msgs)
+		if len(skipped) > 0 {
+			// \Flagged keeps it in place for a human, and out of catchUp,
+			// which would otherwise move a message never captured.
+			cl.store(imap.UIDSetNum(skipped...), []imap.Flag{imap.FlagFlagged})
 		}
-		pending++
-		inflight += b.cost
-		jobs <- &commitJob{b: b, msgs: msgs}
-		if large {
-			handle(<-results)
-			debug.FreeOSMemory()
+		if len(msgs) > 0 {
+			pending++
+			inflight += b.cost
+			jobs <- &commitJob{b: b.only(msgs), msgs: msgs}
+			if large {
+				handle(<-results)
+				debug.FreeOSMemory()
+			}
+		}
+		if blocked {
+			// The position must not pass a UID whose body did not come:
+			// the rest waits for the next round.
+			break
 		}
 	}
 	close(jobs)
@@ -327,6 +337,88 @@ func (c *Capturer) capture(ctx context.Context, cl *conn, mbox, after string, ba
 		firstErr = ctx.Err()
 	}
 	return total, firstErr
+}
+
+// maxMissing is how many rounds a UID whose body the server does not send
+// holds the sync position back before it is skipped.
+const maxMissing = 3
+
+type missingKey struct {
+	mailbox     string
+	uidValidity uint32
+	uid         imap.UID
+}
+
+// cut returns the fetched messages of b that may be committed: those below
+// the first UID of b the server sent no body for, and whether such a UID
+// stopped it. A UID missed maxMissing rounds in a row is skipped for good
+// (returned in skipped), with an error logged and counted in Status.Skipped.
+func (c *Capturer) cut(mbox string, uv uint32, b batch, msgs []store.Captured) (keep []store.Captured, skipped []imap.UID, blocked bool) {
+	got := make(map[imap.UID]bool, len(msgs))
+	for _, m := range msgs {
+		got[imap.UID(m.UID)] = true
+	}
+	var want []imap.UID
+	for _, l := range [][]msgInfo{b.whole, b.heads} {
+		for _, m := range l {
+			if !got[m.uid] {
+				want = append(want, m.uid)
+			}
+		}
+	}
+	slices.Sort(want)
+	for _, uid := range want {
+		k := missingKey{mbox, uv, uid}
+		c.mu.Lock()
+		if c.missing == nil {
+			c.missing = map[missingKey]int{}
+		}
+		c.missing[k]++
+		n := c.missing[k]
+		if n >= maxMissing {
+			delete(c.missing, k)
+		}
+		c.mu.Unlock()
+		if n < maxMissing {
+			c.log.Warn("imap server returned no body; holding the sync position before it until the next round",
+				"mailbox", mbox, "uid", uid, "round", n)
+			for _, m := range msgs {
+				if imap.UID(m.UID) < uid {
+					keep = append(keep, m)
+				}
+			}
+			return keep, skipped, true
+		}
+		c.log.Error("imap server returned no body several times; skipping the message, it is not captured",
+			"mailbox", mbox, "uidvalidity", uv, "uid", uid, "rounds", n)
+		c.update(func(s *Status) {
+			s.Skipped++
+			s.LastSkipped = fmt.Sprintf("%s uidvalidity %d uid %d", mbox, uv, uid)
+		})
+		skipped = append(skipped, uid)
+	}
+	return msgs, skipped, false
+}
+
+// only returns b restricted to the UIDs of msgs: the post-capture action
+// must touch only messages that are in the store.
+func (b batch) only(msgs []store.Captured) batch {
+	in := make(map[imap.UID]bool, len(msgs))
+	for _, m := range msgs {
+		in[imap.UID(m.UID)] = true
+	}
+	out := batch{cost: b.cost}
+	for _, m := range b.whole {
+		if in[m.uid] {
+			out.whole = append(out.whole, m)
+		}
+	}
+	for _, m := range b.heads {
+		if in[m.uid] {
+			out.heads = append(out.heads, m)
+		}
+	}
+	return out
 }
 
 func (b batch) first() imap.UID {
@@ -421,8 +513,8 @@ func (cl *conn) fetchBodies(set imap.UIDSet, sec *imap.FetchItemBodySection, siz
 		size, ok := sizes[imap.UID(m.UID)]
 		if !ok || !got {
 			// The server sent no body (or the UID after it, which the
-			// client cannot match): the position will pass this UID.
-			cl.log.Error("imap server returned no body; message not captured",
+			// client cannot match): Capturer.cut holds the position.
+			cl.log.Warn("imap server returned no body",
 				"mailbox", cl.mailbox, "uid", m.UID, "in_batch", ok)
 			continue
 		}
