@@ -1,9 +1,7 @@
 package workflow
 
 import (
-	"bufio"
 	"bytes"
-	"net/textproto"
 	"strings"
 
 	"github.com/emersion/go-msgauth/authres"
@@ -15,7 +13,8 @@ import (
 // domain (relaxed: the same domain or a parent of it), or an
 // Authentication-Results header written by our own trusted authserv-id that
 // says dkim=pass aligned, or dmarc=pass. Identity never comes from Reply-To or
-// Sender. Any other A-R header is ignored: anyone can write one.
+// Sender. Any other A-R header, or one below the first Received: field, is
+// ignored: anyone can write one.
 func authenticated(raw []byte, fromDomain, trustedID string, lookupTXT func(string) ([]string, error)) (bool, string) {
 	fromDomain = strings.ToLower(fromDomain)
 	if fromDomain == "" {
@@ -50,12 +49,13 @@ func aligned(fromDomain, d string) bool {
 	return d != "" && (fromDomain == d || strings.HasSuffix(fromDomain, "."+d))
 }
 
+// trustedAuthResults looks only at the Authentication-Results fields above
+// the first Received: field: the ones our MTA prepended on delivery. One
+// further down was in the mail when it reached us, whatever authserv-id
+// it names (RFC 8601 section 5). A dmarc=pass counts only with the
+// header.from it vouches for, aligned with the From: domain.
 func trustedAuthResults(raw []byte, fromDomain, trustedID string) (bool, string) {
-	hdr, err := textproto.NewReader(bufio.NewReader(bytes.NewReader(raw))).ReadMIMEHeader()
-	if err != nil && len(hdr) == 0 {
-		return false, ""
-	}
-	for _, v := range hdr.Values("Authentication-Results") {
+	for _, v := range topAuthResults(raw) {
 		id, results, err := authres.Parse(v)
 		if err != nil || !strings.EqualFold(id, trustedID) {
 			continue
@@ -67,11 +67,56 @@ func trustedAuthResults(raw []byte, fromDomain, trustedID string) (bool, string)
 					return true, "authentication-results " + id + ": dkim=pass header.d=" + r.Domain
 				}
 			case *authres.DMARCResult:
-				if r.Value == authres.ResultPass && (r.From == "" || aligned(fromDomain, r.From)) {
-					return true, "authentication-results " + id + ": dmarc=pass"
+				if r.Value == authres.ResultPass && r.From != "" && aligned(fromDomain, r.From) {
+					return true, "authentication-results " + id + ": dmarc=pass header.from=" + r.From
 				}
 			}
 		}
 	}
 	return false, ""
+}
+
+// topAuthResults returns the unfolded values of the Authentication-Results
+// fields of raw's header that come before its first Received: field (all of
+// them when there is none: the mail was put in the mailbox directly).
+func topAuthResults(raw []byte) []string {
+	var out []string
+	var name string
+	var val []byte
+	flush := func() {
+		if strings.EqualFold(name, "Authentication-Results") {
+			out = append(out, strings.TrimSpace(string(val)))
+		}
+		name, val = "", nil
+	}
+	for len(raw) > 0 {
+		line := raw
+		if i := bytes.IndexByte(raw, '\n'); i >= 0 {
+			line, raw = raw[:i], raw[i+1:]
+		} else {
+			raw = nil
+		}
+		line = bytes.TrimRight(line, "\r")
+		if len(line) == 0 {
+			break // end of the header
+		}
+		if line[0] == ' ' || line[0] == '\t' {
+			if name != "" {
+				val = append(append(val, ' '), bytes.TrimSpace(line)...)
+			}
+			continue
+		}
+		flush()
+		k, v, ok := bytes.Cut(line, []byte(":"))
+		if !ok {
+			continue
+		}
+		name = strings.TrimSpace(string(k))
+		if strings.EqualFold(name, "Received") {
+			return out
+		}
+		val = append([]byte(nil), v...)
+	}
+	flush()
+	return out
 }
