@@ -35,7 +35,10 @@ type messageRecord struct {
 // Capture stores a batch fetched from mailbox (at uidValidity) and advances
 // its sync position to the highest UID of the batch, in one transaction. A
 // message already stored (same SHA-256 of its raw bytes, or same Message-ID)
-// is skipped, but still advances the position. The new messages are pending:
+// is skipped, but still advances the position; a whole message is not
+// skipped for a stored header-only (Truncated) capture of the same
+// Message-ID: it is stored beside it and the Message-ID moves to it (the
+// header-only record is kept, with its Message-ID field cleared). The new messages are pending:
 // PendingMessages returns them until MarkMessage records their outcome.
 // It returns the messages it added.
 func (db *DB) Capture(ctx context.Context, mailbox string, uidValidity uint32, batch []Captured) ([]liaison.Message, error) {
@@ -68,12 +71,17 @@ func (db *DB) Capture(ctx context.Context, mailbox string, uidValidity uint32, b
 			if m.Size == 0 {
 				m.Size = int64(len(c.Raw))
 			}
-			dup, err := tx.HasMessage(m.SHA256, m.MessageID)
+			dup, superseded, err := tx.capturedBefore(m)
 			if err != nil {
 				return err
 			}
 			if dup {
 				continue
+			}
+			if superseded != "" {
+				if err := tx.dropMessageID(superseded); err != nil {
+					return fmt.Errorf("capture %s uid %d: %w", mailbox, c.UID, err)
+				}
 			}
 			if err := tx.putMessage(&m, c.Raw); err != nil {
 				return fmt.Errorf("capture %s uid %d: %w", mailbox, c.UID, err)
@@ -86,6 +94,46 @@ func (db *DB) Capture(ctx context.Context, mailbox string, uidValidity uint32, b
 		return nil, fmt.Errorf("capture %d messages from %s: %w", len(batch), mailbox, err)
 	}
 	return added, nil
+}
+
+// capturedBefore reports whether m is a duplicate of a stored message: same
+// SHA-256, or same Message-ID, except that a header-only (Truncated) capture
+// does not stand in for the whole message, which may come later (the size
+// limit raised): then it returns the SHA-256 of the header-only record the
+// whole one supersedes.
+func (tx *Tx) capturedBefore(m liaison.Message) (dup bool, superseded string, err error) {
+	if tx.bucket(bucketMessages).Get([]byte(m.SHA256)) != nil {
+		return true, "", nil
+	}
+	sha, ok := tx.MessageByID(m.MessageID)
+	if !ok {
+		return false, "", nil
+	}
+	if m.Truncated {
+		return true, "", nil
+	}
+	old, err := tx.messageRecord(sha)
+	if err != nil {
+		return false, "", err
+	}
+	if !old.Truncated {
+		return true, "", nil
+	}
+	return false, sha, nil
+}
+
+// dropMessageID clears the Message-ID of a stored header-only record whose
+// whole message is being stored: the Message-ID index names one message,
+// and lookups by Message-ID must find the whole one. The record itself
+// stays (a statement or event may name it); its raw header still carries
+// the Message-ID.
+func (tx *Tx) dropMessageID(sha string) error {
+	r, err := tx.messageRecord(sha)
+	if err != nil {
+		return err
+	}
+	r.MessageID = ""
+	return putJSON(tx.bucket(bucketMessages), []byte(sha), r)
 }
 
 func shaHex(b []byte) string {

@@ -371,3 +371,53 @@ func TestLargeMessage(t *testing.T) {
 		return nil
 	})
 }
+
+// TestCaptureWholeAfterTruncated checks that a header-only capture does not
+// keep the whole message out once it can be fetched, while Message-ID dedupe
+// holds otherwise.
+func TestCaptureWholeAfterTruncated(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	whole := rawMail("big@x", "the whole body")
+	head := whole[:bytes.Index(whole, []byte("\r\n\r\n"))+4]
+
+	tests := []struct {
+		name  string
+		c     store.Captured
+		added bool
+	}{
+		{"header only first", store.Captured{UID: 1, Raw: head, Truncated: true}, true},
+		{"header only again", store.Captured{UID: 2, Raw: append([]byte("X-A: b\r\n"), head...), Truncated: true}, false},
+		{"whole after header only", store.Captured{UID: 3, Raw: whole}, true},
+		{"whole again other bytes", store.Captured{UID: 4, Raw: rawMail("big@x", "resent")}, false},
+		{"header only after whole", store.Captured{UID: 5, Raw: head, Truncated: true}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			added, err := db.Capture(ctx, "INBOX", 1, []store.Captured{tt.c})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if (len(added) == 1) != tt.added {
+				t.Errorf("added %+v, want added %v", added, tt.added)
+			}
+		})
+	}
+	view(t, db, func(tx *store.Tx) error {
+		sha, ok := tx.MessageByID("big@x")
+		if !ok {
+			t.Fatal("Message-ID not indexed")
+		}
+		m, err := tx.Message(sha)
+		if err != nil {
+			return err
+		}
+		if m.Truncated || m.UID != 3 {
+			t.Errorf("Message-ID names %+v, want the whole capture (uid 3)", m)
+		}
+		if n := tx.CountPending(); n != 2 {
+			t.Errorf("pending %d, want 2 (header-only record kept)", n)
+		}
+		return nil
+	})
+}
