@@ -139,6 +139,12 @@ func (o *Office) threadReply(tx *store.Tx, m *liaison.Message, r *extract.Result
 			return fmt.Errorf("execute %s on %s: %w", c, s.ID, err)
 		}
 		transcript = append(transcript, "> "+c.String()+"\n"+line)
+		// A command may have changed the stored statement through another
+		// copy (respond links the response to it): the next command must
+		// start from what is stored, not overwrite it with this copy.
+		if s, err = tx.Statement(s.ID); err != nil {
+			return fmt.Errorf("reload %s: %w", m.Statement, err)
+		}
 	}
 	if automated(r) {
 		return nil // never answer a machine: that is how loops start

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"liaison"
 	"liaison/store"
@@ -118,5 +119,37 @@ func TestApproveWithoutRecipientStaysPending(t *testing.T) {
 	h.cycle()
 	if got, _ := h.statementOf(s.ID); got.State != liaison.StateSent {
 		t.Fatalf("after the fix: state %s, want sent", got.State)
+	}
+}
+
+// `respond` then `taken` in one reply: taken starts from the statement as
+// respond left it (responded, linked), not from a stale copy that would let
+// it move recorded -> action-taken and drop the link.
+func TestRespondThenTakenInOneReply(t *testing.T) {
+	h := newHarness(t)
+	h.deliver(h.sg15Statement("sg15-ls99@example.com"))
+	h.cycle()
+	notify := one(t, h.newMails(), "notification", kind(liaison.MailNotification))
+	s := h.statements()[0]
+	h.clock.Advance(26 * time.Hour)
+	h.deliver(h.reply(notify, "Heidi Chair <heidi.chair@example.org>",
+		"respond\ntaken\n\nCCAMP thanks SG15 and will align the model.", signed()))
+	h.cycle()
+	ss := h.statements()
+	if len(ss) != 2 {
+		t.Fatalf("%d statements, want the original and the response", len(ss))
+	}
+	orig, evs := h.statementOf(s.ID)
+	if !slices.Contains(orig.RespondedBy, ss[1].ID) {
+		t.Errorf("responded_by = %v, want %s: taken overwrote the link", orig.RespondedBy, ss[1].ID)
+	}
+	if orig.State != liaison.StateResponded {
+		t.Errorf("state = %s, want responded", orig.State)
+	}
+	if n := len(eventsOf(evs, liaison.EventActionTaken)); n != 0 {
+		t.Errorf("%d action-taken events, want 0 (responded cannot become action-taken)", n)
+	}
+	if n := len(eventsOf(evs, liaison.EventCommandRefused)); n != 1 {
+		t.Errorf("%d command-refused events, want 1 (taken)", n)
 	}
 }
