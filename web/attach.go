@@ -7,6 +7,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -27,6 +28,7 @@ func (s *Server) handleAttachment(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
 	var att liaison.Attachment
 	var data []byte
+	streamed := false
 	err := s.db.View(r.Context(), func(tx *store.Tx) error {
 		st, err := tx.Statement(id)
 		if err != nil {
@@ -49,9 +51,35 @@ func (s *Server) handleAttachment(w http.ResponseWriter, r *http.Request) {
 		if etagMatch(r.Header.Get("If-None-Match"), att.SHA256) {
 			return nil
 		}
-		data, err = tx.Blob(att.SHA256)
+		if r.Header.Get("Range") != "" || att.Size <= 0 {
+			// ServeContent does ranges (and If-Range) on the bytes.
+			data, err = tx.Blob(att.SHA256)
+			return err
+		}
+		if !tx.HasBlob(att.SHA256) {
+			return fmt.Errorf("blob %s: %w", att.SHA256, liaison.ErrNotFound)
+		}
+		// A whole download streams from the file within this read
+		// transaction: attachments reach tens of MB.
+		streamed = true
+		setAttachmentHeaders(w.Header(), att)
+		w.Header().Set("Accept-Ranges", "bytes")
+		w.Header().Set("Content-Length", strconv.FormatInt(att.Size, 10))
+		w.WriteHeader(http.StatusOK)
+		if r.Method == http.MethodHead {
+			return nil
+		}
+		_, err = tx.WriteBlob(att.SHA256, w)
 		return err
 	})
+	if streamed {
+		if err != nil && r.Context().Err() == nil {
+			// The status is sent; all that is left is to say why the
+			// body broke off.
+			s.log.Error("web stream attachment", "statement", id.String(), "name", name, "err", err)
+		}
+		return
+	}
 	if errors.Is(err, liaison.ErrNotFound) {
 		s.errorPage(w, r, http.StatusNotFound, "Not found", fmt.Sprintf("%s has no attachment %q.", id, name))
 		return
@@ -61,20 +89,30 @@ func (s *Server) handleAttachment(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h := w.Header()
+	if etagMatch(r.Header.Get("If-None-Match"), att.SHA256) {
+		setCacheHeaders(h, att)
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	setAttachmentHeaders(h, att)
+	// ServeContent adds Range support and Content-Length; the ETag it finds
+	// set also answers If-Range.
+	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(data))
+}
+
+// setCacheHeaders sets what a 200 and a 304 of an attachment share.
+func setCacheHeaders(h http.Header, att liaison.Attachment) {
 	h.Set("ETag", `"`+att.SHA256+`"`)
 	h.Set("Cache-Control", "public, max-age=3600")
 	// Even if a browser ignored the disposition, the file gets no
 	// privileges of this origin.
 	h.Set("Content-Security-Policy", contentSecurityPolicy+"; sandbox")
-	if etagMatch(r.Header.Get("If-None-Match"), att.SHA256) {
-		w.WriteHeader(http.StatusNotModified)
-		return
-	}
+}
+
+func setAttachmentHeaders(h http.Header, att liaison.Attachment) {
+	setCacheHeaders(h, att)
 	h.Set("Content-Type", safeMediaType(att.MediaType))
 	h.Set("Content-Disposition", contentDisposition(att.Name))
-	// ServeContent adds Range support and Content-Length; the ETag it finds
-	// set also answers If-Range.
-	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(data))
 }
 
 // etagMatch reports whether an If-None-Match header names the entity tag
