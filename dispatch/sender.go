@@ -598,7 +598,14 @@ func (o *Outbox) consequences(tx *store.Tx, m *liaison.OutboxMail, out outcome) 
 			if err := tx.AddEvent(s.ID, e); err != nil {
 				return err
 			}
-			if err := s.Transition(liaison.StateSent); err != nil {
+			if s.State == liaison.StateWithdrawn {
+				// Withdrawn after the mail was leased, before its 250 was
+				// recorded: the addressees have it. Coordinators must
+				// know, to send a correction if need be.
+				if err := o.sentWithdrawn(tx, s, m, now); err != nil {
+					return err
+				}
+			} else if err := s.Transition(liaison.StateSent); err != nil {
 				log.Warn("statement sent but not moved to sent", "statement", s.ID.String(), "err", err)
 			} else if err := tx.PutStatement(s); err != nil {
 				return err
@@ -614,6 +621,38 @@ func (o *Outbox) consequences(tx *store.Tx, m *liaison.OutboxMail, out outcome) 
 			}
 		}
 	}
+	return nil
+}
+
+// AlertSentWithdrawn is the alert for a statement delivered although it was
+// withdrawn while its mail was being sent.
+const AlertSentWithdrawn AlertKind = "sent-withdrawn"
+
+// sentWithdrawn records, on a statement withdrawn while its mail was in
+// flight, an internal event that it was sent all the same, and alerts the
+// coordinators. The statement stays withdrawn.
+func (o *Outbox) sentWithdrawn(tx *store.Tx, s *liaison.Statement, m *liaison.OutboxMail, now time.Time) error {
+	o.log.Error("statement sent although withdrawn meanwhile", "statement", s.ID.String(), "send_id", m.ID,
+		"message_id", m.MessageID)
+	e := &liaison.Event{
+		Time: now, Type: liaison.EventProblem, Actor: "liaisond",
+		Text:      "sent although withdrawn meanwhile: the withdrawal came after the mail had gone out",
+		MessageID: m.MessageID,
+	}
+	if err := tx.AddEvent(s.ID, e); err != nil {
+		return err
+	}
+	if len(o.opts.Coordinators) == 0 {
+		o.log.Warn("no coordinators to alert about a statement sent although withdrawn", "statement", s.ID.String())
+		return nil
+	}
+	text := fmt.Sprintf("%s was withdrawn while its mail <%s> (send %d) was being sent, and the mail went out:\n"+
+		"its addressees have it. The statement stays withdrawn; tell them if they should disregard it.",
+		s.ID, m.MessageID, m.ID)
+	if _, err := o.enqueue(tx, Mail{Kind: liaison.MailAlert, Statement: s, Alert: AlertSentWithdrawn, AlertText: text}); err != nil {
+		return fmt.Errorf("queue sent-withdrawn alert: %w", err)
+	}
+	o.enqueued.Add(1)
 	return nil
 }
 
