@@ -44,8 +44,10 @@ var transitions = map[Direction]map[State][]State{
 		StateApproved:        {StateSent, StateSendFailed, StateWithdrawn},
 		StateSendFailed:      {StateSent, StateWithdrawn},
 		// A sent statement can still be answered; the answer is recorded as
-		// responded so that reminders and the public record show it.
-		StateSent: {StateResponded},
+		// responded so that reminders and the public record show it. A
+		// delivery report from the addressee's side, after our server took
+		// it, makes it send-failed as a refusal at sending would.
+		StateSent: {StateResponded, StateSendFailed},
 	},
 }
 

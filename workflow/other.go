@@ -1,7 +1,9 @@
 package workflow
 
 import (
+	"bytes"
 	"fmt"
+	"net/mail"
 	"strconv"
 	"strings"
 
@@ -29,8 +31,21 @@ func (o *Office) bounce(tx *store.Tx, m *liaison.Message, r *extract.Result) err
 		s = nil
 	}
 	var failed, delayed []string
+	var toFailed bool
+	var to map[string]bool
+	if sent.Kind == liaison.MailStatement && s != nil {
+		to = statementAddressees(sent, s)
+	}
 	for _, rc := range b.Recipients {
-		addr := strings.ToLower(rc.FinalRecipient)
+		addr := strings.ToLower(strings.TrimSpace(rc.FinalRecipient))
+		if addr == "" {
+			addr = strings.ToLower(strings.TrimSpace(rc.OriginalRecipient))
+		}
+		if addr == "" {
+			// A report that names nobody cannot fail everybody.
+			o.log.Warn("bounce block names no recipient; ignored", "msgid", m.MessageID, "send_id", sent.ID)
+			continue
+		}
 		action := strings.ToLower(rc.Action)
 		detail := addr + " " + rc.Status
 		if rc.DiagnosticCode != "" {
@@ -45,10 +60,13 @@ func (o *Office) bounce(tx *store.Tx, m *liaison.Message, r *extract.Result) err
 		case "failed", "":
 			failed = append(failed, detail)
 			for i := range sent.Recipients {
-				if sent.Recipients[i].Email == addr || addr == "" {
+				if sent.Recipients[i].Email == addr {
 					sent.Recipients[i].State = liaison.OutboxFailed
 					sent.Recipients[i].Result = rc.Status + " " + rc.DiagnosticCode
 				}
+			}
+			if to[addr] {
+				toFailed = true
 			}
 		}
 	}
@@ -75,18 +93,58 @@ func (o *Office) bounce(tx *store.Tx, m *liaison.Message, r *extract.Result) err
 	if sent.Kind == liaison.MailAlert {
 		return nil // never alert about an alert: that is how loops start
 	}
-	_, err = o.alert(tx, s, dispatch.AlertBounce, fmt.Sprintf("A %s mail about %s bounced:\n  %s", sent.Kind, s.ID, strings.Join(failed, "\n  ")))
+	text := fmt.Sprintf("A %s mail about %s bounced:\n  %s", sent.Kind, s.ID, strings.Join(failed, "\n  "))
+	if toFailed && s.State != liaison.StateSendFailed {
+		// As for a refusal at sending (dispatch): the addressee did not get
+		// the statement, so it is not sent; copies (Cc) decide nothing.
+		if err := s.Transition(liaison.StateSendFailed); err != nil {
+			o.log.Warn("statement not moved to send-failed", "statement", s.ID.String(), "err", err)
+		} else {
+			if err := tx.PutStatement(s); err != nil {
+				return err
+			}
+			text += "\n\nThe statement did NOT reach its addressee. It is now send-failed;\ncorrect the Send-To or To-Contact address and send it again."
+		}
+	}
+	_, err = o.alert(tx, s, dispatch.AlertBounce, text)
 	return err
 }
 
+// statementAddressees are the To recipients of an outgoing statement's
+// mail: read from the To: header of the stored mail while its bytes are
+// kept, else from the statement's Send-To or To contacts.
+func statementAddressees(sent *liaison.OutboxMail, s *liaison.Statement) map[string]bool {
+	to := map[string]bool{}
+	if len(sent.Raw) > 0 {
+		if msg, err := mail.ReadMessage(bytes.NewReader(sent.Raw)); err == nil {
+			if list, err := msg.Header.AddressList("To"); err == nil {
+				for _, a := range list {
+					to[strings.ToLower(a.Address)] = true
+				}
+			}
+		}
+	}
+	if len(to) == 0 {
+		for _, a := range statementTo(s) {
+			to[strings.ToLower(a.Email)] = true
+		}
+	}
+	return to
+}
+
+// bouncedMail finds the outbox mail a report is about. The VERP address,
+// the ENVID we set and our Message-ID each name a send; but a number alone
+// is easily forged or mistaken, so a candidate counts only when the
+// returned Message-ID and the ENVID, where the report carries them, are
+// those of that very mail.
 func (o *Office) bouncedMail(tx *store.Tx, b *extract.Bounce) (*liaison.OutboxMail, error) {
-	// The VERP address names the send; the ENVID we set says the same for
-	// servers that keep it; our Message-ID names it too (…KIND.N@domain).
+	mid := strings.Trim(strings.TrimSpace(b.ReturnedMessageID), "<>")
+	envid := strings.TrimSpace(b.OriginalEnvelopeID)
 	ids := []uint64{b.SendID}
-	if n, err := strconv.ParseUint(strings.TrimSpace(b.OriginalEnvelopeID), 10, 64); err == nil {
+	if n, err := strconv.ParseUint(envid, 10, 64); err == nil {
 		ids = append(ids, n)
 	}
-	if mid := strings.Trim(b.ReturnedMessageID, "<>"); mid != "" {
+	if mid != "" {
 		if local, _, ok := strings.Cut(mid, "@"); ok {
 			if i := strings.LastIndexByte(local, '.'); i >= 0 {
 				if n, err := strconv.ParseUint(local[i+1:], 10, 64); err == nil {
@@ -99,12 +157,17 @@ func (o *Office) bouncedMail(tx *store.Tx, b *extract.Bounce) (*liaison.OutboxMa
 		if id == 0 {
 			continue
 		}
-		if m, err := tx.OutboxMail(id); err == nil {
-			if mid := strings.Trim(b.ReturnedMessageID, "<>"); mid != "" && id != b.SendID && !strings.EqualFold(mid, m.MessageID) {
-				continue // a number that happens to match, not our mail
-			}
-			return m, nil
+		m, err := tx.OutboxMail(id)
+		if err != nil {
+			continue
 		}
+		if mid != "" && !strings.EqualFold(mid, m.MessageID) {
+			continue // a number that happens to match, not our mail
+		}
+		if envid != "" && envid != strconv.FormatUint(m.ID, 10) {
+			continue
+		}
+		return m, nil
 	}
 	return nil, nil
 }

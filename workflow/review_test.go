@@ -153,3 +153,80 @@ func TestRespondThenTakenInOneReply(t *testing.T) {
 		t.Errorf("%d command-refused events, want 1 (taken)", n)
 	}
 }
+
+// Delivery reports about a sent outgoing statement: one about its To
+// addressee makes it send-failed; one about a copy does not; one whose
+// returned Message-ID is not the VERP-named mail's, or that names no
+// recipient, fails nobody.
+func TestBounceOfOutgoingStatement(t *testing.T) {
+	sentLetter := func(t *testing.T) (*harness, *liaison.Statement, sentMail) {
+		h := newHarness(t)
+		s, req := submitForApproval(t, h)
+		h.clock.Advance(time.Hour)
+		h.deliver(h.reply(req, "Heidi Chair <heidi.chair@example.org>", "approve", signed()))
+		h.cycle()
+		letter := one(t, h.newMails(), "the statement", kind(liaison.MailStatement))
+		if got, _ := h.statementOf(s.ID); got.State != liaison.StateSent {
+			t.Fatalf("state %s, want sent", got.State)
+		}
+		return h, s, letter
+	}
+	failedRcpts := func(h *harness, sendID uint64) []string {
+		var out []string
+		h.db.View(h.ctx, func(tx *store.Tx) error {
+			om, err := tx.OutboxMail(sendID)
+			if err != nil {
+				return err
+			}
+			for _, r := range om.Recipients {
+				if r.State == liaison.OutboxFailed {
+					out = append(out, r.Email)
+				}
+			}
+			return nil
+		})
+		return out
+	}
+	tests := []struct {
+		name      string
+		rcpt      string
+		mangle    func(raw string, letter sentMail) string
+		state     liaison.State
+		failed    []string
+		wantAlert bool
+	}{
+		{"addressee", "tsbsg15@example.com", nil, liaison.StateSendFailed, []string{"tsbsg15@example.com"}, true},
+		{"copy", "alice.rtg-ad@example.org", nil, liaison.StateSent, []string{"alice.rtg-ad@example.org"}, true},
+		{"returned mail is another", "tsbsg15@example.com", func(raw string, l sentMail) string {
+			return strings.ReplaceAll(raw, l.MessageID, "ls-2027-0009.alert.77@example.org")
+		}, liaison.StateSent, nil, false},
+		{"no final recipient", "tsbsg15@example.com", func(raw string, l sentMail) string {
+			return strings.Replace(raw, "Final-Recipient: rfc822; tsbsg15@example.com\r\n", "", 1)
+		}, liaison.StateSent, nil, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			h, s, letter := sentLetter(t)
+			raw := string(bounce(h, letter, tc.rcpt))
+			if tc.mangle != nil {
+				if raw2 := tc.mangle(raw, letter); raw2 == raw {
+					t.Fatal("mangle changed nothing")
+				} else {
+					raw = raw2
+				}
+			}
+			h.clock.Advance(time.Hour)
+			h.deliver([]byte(raw))
+			h.cycle()
+			if got, _ := h.statementOf(s.ID); got.State != tc.state {
+				t.Errorf("state %s, want %s", got.State, tc.state)
+			}
+			if got := failedRcpts(h, letter.SendID); !slices.Equal(got, tc.failed) {
+				t.Errorf("failed recipients %v, want %v", got, tc.failed)
+			}
+			if n := count(h.newMails(), kind(liaison.MailAlert)); (n == 1) != tc.wantAlert {
+				t.Errorf("%d alerts, want alert=%v", n, tc.wantAlert)
+			}
+		})
+	}
+}
