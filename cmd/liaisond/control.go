@@ -12,9 +12,12 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"path/filepath"
 	"sync"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // The control socket lets the administrative commands reach a running
@@ -104,22 +107,8 @@ func serveControl(ctx context.Context, path string, a *admin, log *slog.Logger) 
 		c.Close()
 		return nil, fmt.Errorf("control socket %s: another daemon answers there", path)
 	}
-	// The socket is made under a temporary name and renamed into place once
-	// it is owner-only, so that nobody can connect while the umask's
-	// permissions still apply.
-	tmp := fmt.Sprintf("%s.%d.tmp", path, os.Getpid())
-	os.Remove(tmp)
-	ln, err := net.Listen("unix", tmp)
+	ln, err := listenPrivate(path)
 	if err != nil {
-		return nil, fmt.Errorf("control socket %s: %w", path, err)
-	}
-	ln.(*net.UnixListener).SetUnlinkOnClose(false)
-	if err := os.Chmod(tmp, 0o600); err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		ln.Close()
-		os.Remove(tmp)
 		return nil, fmt.Errorf("control socket %s: %w", path, err)
 	}
 	// At the stop every connection is closed: a client that sends nothing,
@@ -152,7 +141,61 @@ func serveControl(ctx context.Context, path string, a *admin, log *slog.Logger) 
 	}, nil
 }
 
+// listenPrivate listens on a Unix socket at path that only this user can
+// connect to. The socket is made inside a fresh 0700 directory beside path,
+// made owner-only and then renamed into place: at no moment can another
+// user connect while the umask's permissions still apply.
+func listenPrivate(path string) (*net.UnixListener, error) {
+	dir, err := os.MkdirTemp(filepath.Dir(path), ".liaisond-control-*")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	tmp := filepath.Join(dir, "sock")
+	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: tmp, Net: "unix"})
+	if err != nil {
+		return nil, err
+	}
+	ln.SetUnlinkOnClose(false)
+	if err := os.Chmod(tmp, 0o600); err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
+	return ln, nil
+}
+
+// peerAllowed reports whether the process at the other end of conn runs as
+// the daemon's user or as root (SO_PEERCRED), whatever the socket's mode.
+func peerAllowed(conn net.Conn) (uid uint32, ok bool, err error) {
+	uc, isUnix := conn.(*net.UnixConn)
+	if !isUnix {
+		return 0, false, errors.New("not a unix socket")
+	}
+	raw, err := uc.SyscallConn()
+	if err != nil {
+		return 0, false, err
+	}
+	var cred *unix.Ucred
+	var credErr error
+	if err := raw.Control(func(fd uintptr) {
+		cred, credErr = unix.GetsockoptUcred(int(fd), unix.SOL_SOCKET, unix.SO_PEERCRED)
+	}); err != nil {
+		return 0, false, err
+	}
+	if credErr != nil {
+		return 0, false, fmt.Errorf("peer credentials: %w", credErr)
+	}
+	return cred.Uid, cred.Uid == 0 || int(cred.Uid) == os.Getuid(), nil
+}
+
 func handleControl(ctx context.Context, conn net.Conn, a *admin, log *slog.Logger) {
+	if uid, ok, err := peerAllowed(conn); !ok {
+		log.Warn("control connection refused", "peer_uid", uid, "err", err)
+		return
+	}
 	var req controlRequest
 	if err := json.NewDecoder(conn).Decode(&req); err != nil || len(req.Args) == 0 {
 		return
