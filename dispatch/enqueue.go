@@ -21,6 +21,10 @@ const (
 	AlertUnknownTo      AlertKind = "unknown-to-body"
 	AlertDeliveryFailed AlertKind = "delivery-failed"
 	AlertLoop           AlertKind = "loop"
+	AlertNoApprover     AlertKind = "no-approver"    // an outgoing statement nobody may approve
+	AlertNoRecipient    AlertKind = "no-recipient"   // an approved statement with no address to go to
+	AlertUnfiledReply   AlertKind = "unfiled-reply"  // a reply that names no statement we know
+	AlertSentWithdrawn  AlertKind = "sent-withdrawn" // delivered although withdrawn while being sent
 )
 
 // Mail is a mail to queue. Enqueue fills in what is left out: the

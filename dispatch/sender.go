@@ -624,10 +624,6 @@ func (o *Outbox) consequences(tx *store.Tx, m *liaison.OutboxMail, out outcome) 
 	return nil
 }
 
-// AlertSentWithdrawn is the alert for a statement delivered although it was
-// withdrawn while its mail was being sent.
-const AlertSentWithdrawn AlertKind = "sent-withdrawn"
-
 // sentWithdrawn records, on a statement withdrawn while its mail was in
 // flight, an internal event that it was sent all the same, and alerts the
 // coordinators. The statement stays withdrawn.

@@ -50,7 +50,7 @@ func TestSentAlthoughWithdrawn(t *testing.T) {
 	}
 	var alerts []string
 	for _, m := range srv.Received() {
-		if strings.Contains(string(m.Data), "sent-withdrawn") {
+		if strings.Contains(string(m.Data), "Alert: sent although withdrawn") {
 			alerts = append(alerts, strings.Join(m.To, ","))
 		}
 	}

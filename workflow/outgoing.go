@@ -229,7 +229,7 @@ func (o *Office) createOutgoing(tx *store.Tx, s *liaison.Statement, submitter st
 		return o.release(tx, s, submitter)
 	}
 	if len(approvers) == 0 {
-		_, err := o.alert(tx, s, dispatch.AlertKind("no-approver"), fmt.Sprintf("%s awaits approval, but the directory names no approver for %s.", s.ID, strings.Join(s.FromBodies, ", ")))
+		_, err := o.alert(tx, s, dispatch.AlertNoApprover, fmt.Sprintf("%s awaits approval, but the directory names no approver for %s.", s.ID, strings.Join(s.FromBodies, ", ")))
 		return err
 	}
 	for _, a := range approvers {
@@ -263,7 +263,7 @@ func (o *Office) release(tx *store.Tx, s *liaison.Statement, actor string) error
 		if err := tx.PutStatement(s); err != nil {
 			return err
 		}
-		_, err := o.alert(tx, s, dispatch.AlertKind("no-recipient"), fmt.Sprintf("%s was approved by %s but has no Send-To or To-Contact address; it stays pending approval: add one and approve again.", s.ID, actor))
+		_, err := o.alert(tx, s, dispatch.AlertNoRecipient, fmt.Sprintf("%s was approved by %s but has no Send-To or To-Contact address; it stays pending approval: add one and approve again.", s.ID, actor))
 		return err
 	}
 	if err := s.Transition(liaison.StateApproved); err != nil {

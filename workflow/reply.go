@@ -176,7 +176,7 @@ func (o *Office) unfiled(tx *store.Tx, m *liaison.Message, r *extract.Result) er
 	if fresh, err := tx.UseToken(key); err != nil || !fresh {
 		return err
 	}
-	_, err := o.alert(tx, nil, dispatch.AlertKind("unfiled-reply"), fmt.Sprintf("A reply from %s (%q, Message-ID %s) names no statement we know; it was kept but not filed.", r.From.Email, r.Subject, m.MessageID))
+	_, err := o.alert(tx, nil, dispatch.AlertUnfiledReply, fmt.Sprintf("A reply from %s (%q, Message-ID %s) names no statement we know; it was kept but not filed.", r.From.Email, r.Subject, m.MessageID))
 	return err
 }
 
