@@ -72,6 +72,8 @@ func TestTransitions(t *testing.T) {
 		{liaison.Outgoing, liaison.StatePendingApproval, liaison.StateSent, false},
 		{liaison.Outgoing, liaison.StateApproved, liaison.StateSent, true},
 		{liaison.Outgoing, liaison.StateSent, liaison.StatePendingApproval, false},
+		{liaison.Outgoing, liaison.StateSendFailed, liaison.StateApproved, true},
+		{liaison.Outgoing, liaison.StateSent, liaison.StateApproved, false},
 	} {
 		s := &liaison.Statement{Direction: tc.dir, State: tc.from}
 		err := s.Transition(tc.to)

@@ -42,7 +42,9 @@ var transitions = map[Direction]map[State][]State{
 		"":                   {StatePendingApproval, StateApproved},
 		StatePendingApproval: {StateApproved, StateWithdrawn},
 		StateApproved:        {StateSent, StateSendFailed, StateWithdrawn},
-		StateSendFailed:      {StateSent, StateWithdrawn},
+		// An administrator may approve a send-failed statement again to
+		// re-send it, after correcting where it goes.
+		StateSendFailed: {StateSent, StateWithdrawn, StateApproved},
 		// A sent statement can still be answered; the answer is recorded as
 		// responded so that reminders and the public record show it. A
 		// delivery report from the addressee's side, after our server took

@@ -139,14 +139,15 @@ func (o *Office) Submit(tx *store.Tx, s *liaison.Statement, submitter liaison.Ad
 }
 
 // Approve releases a pending outgoing statement on an administrator's word
-// (`liaisond approve ID`).
+// (`liaisond approve ID`). A send-failed statement is released again: the
+// administrator re-sends it, typically after correcting its Send-To.
 func (o *Office) Approve(tx *store.Tx, id liaison.ID, actor string) (*liaison.Statement, error) {
 	s, err := tx.Statement(id)
 	if err != nil {
 		return nil, err
 	}
-	if s.Direction != liaison.Outgoing || s.State != liaison.StatePendingApproval {
-		return nil, fmt.Errorf("approve %s: it is %s %s, not pending approval: %w", id, s.Direction, s.State, liaison.ErrIllegalTransition)
+	if s.Direction != liaison.Outgoing || (s.State != liaison.StatePendingApproval && s.State != liaison.StateSendFailed) {
+		return nil, fmt.Errorf("approve %s: it is %s %s, not pending approval or send-failed: %w", id, s.Direction, s.State, liaison.ErrIllegalTransition)
 	}
 	if len(statementTo(s)) == 0 {
 		return nil, fmt.Errorf("approve %s: no Send-To or To-Contact address, nowhere to send it; add one first", id)
@@ -266,19 +267,29 @@ func (o *Office) release(tx *store.Tx, s *liaison.Statement, actor string) error
 		_, err := o.alert(tx, s, dispatch.AlertNoRecipient, fmt.Sprintf("%s was approved by %s but has no Send-To or To-Contact address; it stays pending approval: add one and approve again.", s.ID, actor))
 		return err
 	}
+	// A send-failed statement approved again is a re-send: its answered
+	// statements were linked at its first release.
+	resend := s.State == liaison.StateSendFailed
 	if err := s.Transition(liaison.StateApproved); err != nil {
 		return err
 	}
 	if err := tx.PutStatement(s); err != nil {
 		return err
 	}
-	if err := o.event(tx, s, liaison.EventApproved, actor, "Approved by "+actor, true, ""); err != nil {
+	text := "Approved by " + actor
+	if resend {
+		text = "Approved again by " + actor + " to re-send it"
+	}
+	if err := o.event(tx, s, liaison.EventApproved, actor, text, true, ""); err != nil {
 		return err
 	}
 	// The outbox addresses it by DESIGN 6: To the Send-To or To contacts,
 	// Cc the From contacts, the ADs to be copied and the archive list.
 	if _, err := o.out.Enqueue(tx, dispatch.Mail{Kind: liaison.MailStatement, Statement: s, WithAttachments: true}); err != nil {
 		return fmt.Errorf("queue %s for sending: %w", s.ID, err)
+	}
+	if resend {
+		return nil
 	}
 	// The statements it answers are responded now that the answer is on its way.
 	for _, id := range s.InResponseTo {

@@ -45,7 +45,7 @@ type admin struct {
 // adminCommands are reachable both from the shell and over the control
 // socket.
 func adminCommands() []adminCommand {
-	return []adminCommand{listCommand, showCommand, backupCommand, exportCommand, submitCommand, approveCommand, reprocessCommand}
+	return []adminCommand{listCommand, showCommand, backupCommand, exportCommand, submitCommand, approveCommand, editCommand, reprocessCommand}
 }
 
 func init() {

@@ -57,7 +57,7 @@ var submitCommand = adminCommand{
 }
 
 var approveCommand = adminCommand{
-	name: "approve", summary: "approve a pending outgoing statement (as an administrator) and send it",
+	name: "approve", summary: "approve a pending outgoing statement (as an administrator) and send it, or re-send a send-failed one",
 	usage: "approve [-config FILE] [-as ADDRESS] ID",
 	flags: func(fs *flag.FlagSet) func(context.Context, *admin, io.Writer) error {
 		as := fs.String("as", "admin", "who approves, for the record")
