@@ -474,20 +474,27 @@ func cleanText(s string) string {
 		}
 		r, size := utf8.DecodeRuneInString(s[i:])
 		i += size
-		switch {
-		case r == '\n' || r == '\t':
-			b.WriteRune(r)
-		case r == '\u00a0' || r == '\u2007' || r == '\u202f' || r == '\u2002' || r == '\u2003' || r == '\u2009':
-			b.WriteByte(' ')
-		case r == '\u200b' || r == '\ufeff' || r == '\u00ad' || r == '\u200e' || r == '\u200f':
-		case r == '\u2028' || r == '\u2029' || r == '\f' || r == '\v':
-			b.WriteByte('\n')
-		case unicode.IsControl(r) || r == utf8.RuneError:
-		default:
-			b.WriteRune(r)
-		}
+		writeCleanRune(&b, r)
 	}
 	return b.String()
+}
+
+// writeCleanRune writes r as cleanText keeps it: odd spaces become a space,
+// line and paragraph separators a newline, invisible and control characters
+// nothing.
+func writeCleanRune(b *strings.Builder, r rune) {
+	switch {
+	case r == '\n' || r == '\t':
+		b.WriteRune(r)
+	case r == '\u00a0' || r == '\u2007' || r == '\u202f' || r == '\u2002' || r == '\u2003' || r == '\u2009':
+		b.WriteByte(' ')
+	case r == '\u200b' || r == '\ufeff' || r == '\u00ad' || r == '\u200e' || r == '\u200f':
+	case r == '\u2028' || r == '\u2029' || r == '\f' || r == '\v':
+		b.WriteByte('\n')
+	case unicode.IsControl(r) || r == utf8.RuneError:
+	default:
+		b.WriteRune(r)
+	}
 }
 
 // isHeading reports whether a line is a heading in capitals ("LIAISON

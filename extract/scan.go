@@ -156,12 +156,9 @@ func scanITULS(s string, limit int, fn func(m []int)) {
 			if !atWordBoundary(s, p) {
 				continue
 			}
-			m := ituLSAnchoredRE.FindStringSubmatchIndex(s[p:])
+			m := matchAt(ituLSAnchoredRE, s, p)
 			if m == nil {
 				continue
-			}
-			for i := range m {
-				m[i] += p
 			}
 			fn(m)
 			found++
@@ -190,12 +187,9 @@ func scanITUTDs(s string, limit int, fn func(m []int)) {
 		if j >= len(s) || !isDigitByte(s[j]) {
 			continue
 		}
-		m := ituTDAnchoredRE.FindStringSubmatchIndex(s[i:])
+		m := matchAt(ituTDAnchoredRE, s, i)
 		if m == nil {
 			continue
-		}
-		for k := range m {
-			m[k] += i
 		}
 		fn(m)
 		found++
@@ -218,4 +212,16 @@ func indexByteFrom(s string, c byte, from int) int {
 // has a ':'); most lines of a letter match none and skip all three.
 func maybeForwardStart(t string) bool {
 	return t != "" && (t[0] == '_' || t[len(t)-1] == '-' || strings.IndexByte(t, ':') >= 0)
+}
+
+// matchAt runs an anchored regexp at offset p of s and returns its submatch
+// indexes relative to s, or nil.
+func matchAt(re *regexp.Regexp, s string, p int) []int {
+	m := re.FindStringSubmatchIndex(s[p:])
+	for i := range m {
+		if m[i] >= 0 {
+			m[i] += p
+		}
+	}
+	return m
 }

@@ -5,7 +5,6 @@ import (
 	"reflect"
 	"strings"
 	"testing"
-	"unicode"
 	"unicode/utf8"
 )
 
@@ -113,18 +112,7 @@ func cleanTextRuneByRune(s string) string {
 	s = strings.ReplaceAll(s, "\r", "\n")
 	var b strings.Builder
 	for _, r := range s {
-		switch {
-		case r == '\n' || r == '\t':
-			b.WriteRune(r)
-		case r == '\u00a0' || r == '\u2007' || r == '\u202f' || r == '\u2002' || r == '\u2003' || r == '\u2009':
-			b.WriteByte(' ')
-		case r == '\u200b' || r == '\ufeff' || r == '\u00ad' || r == '\u200e' || r == '\u200f':
-		case r == '\u2028' || r == '\u2029' || r == '\f' || r == '\v':
-			b.WriteByte('\n')
-		case unicode.IsControl(r) || r == utf8.RuneError:
-		default:
-			b.WriteRune(r)
-		}
+		writeCleanRune(&b, r)
 	}
 	return b.String()
 }
