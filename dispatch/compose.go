@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"mime"
+	"mime/quotedprintable"
 	"net/url"
 	"path"
 	"strconv"
@@ -16,16 +17,17 @@ import (
 
 	"github.com/emersion/go-message"
 	"github.com/emersion/go-message/mail"
+	"github.com/emersion/go-message/textproto"
 
 	"liaison"
 	"liaison/store"
 )
 
-// attachmentData is one attachment and, when it rides as a MIME part, its
-// bytes.
+// attachmentData is one attachment and whether it rides as a MIME part
+// (its blob is inserted when the mail is sent) or as a link only.
 type attachmentData struct {
 	liaison.Attachment
-	data []byte // nil: link only
+	carried bool
 }
 
 type composeInput struct {
@@ -38,20 +40,24 @@ type composeInput struct {
 	attachments []attachmentData
 }
 
-// loadAttachments reads the statement's attachment blobs, up to
-// MaxAttachmentBytes in all; the rest are sent as links only.
+// loadAttachments decides which of the statement's attachments ride as
+// MIME parts: those whose blob is stored, up to MaxAttachmentBytes in all;
+// the rest are sent as links only. It reads no blob: the bytes go in when
+// the mail is sent (liaison.BlobInsert).
 func (o *Outbox) loadAttachments(tx *store.Tx, s *liaison.Statement) ([]attachmentData, error) {
 	var out []attachmentData
 	var total int64
 	for _, a := range s.Attachments {
 		ad := attachmentData{Attachment: a}
-		if o.opts.MaxAttachmentBytes > 0 && total+a.Size <= o.opts.MaxAttachmentBytes && a.SHA256 != "" {
-			b, err := tx.Blob(a.SHA256)
-			if err != nil {
+		if o.opts.MaxAttachmentBytes > 0 && a.SHA256 != "" {
+			size, err := tx.BlobSize(a.SHA256)
+			switch {
+			case err != nil:
 				o.log.Warn("attachment not carried: blob missing", "statement", s.ID.String(), "name", a.Name, "sha256", a.SHA256, "err", err)
-			} else {
-				total += int64(len(b))
-				ad.data = b
+			case total+size <= o.opts.MaxAttachmentBytes:
+				total += size
+				ad.carried = true
+				ad.Size = size
 			}
 		}
 		out = append(out, ad)
@@ -59,16 +65,17 @@ func (o *Outbox) loadAttachments(tx *store.Tx, s *liaison.Statement) ([]attachme
 	return out, nil
 }
 
-// compose renders the mail and writes the RFC 5322 message. Every header
-// value that can come from outside (names, titles) goes through headerText,
-// so no CR or LF ever reaches a header.
-func (o *Outbox) compose(in composeInput) ([]byte, error) {
+// compose renders the mail and writes the RFC 5322 message, without the
+// bytes of the attachments it carries: those are returned as inserts (see
+// expand). Every header value that can come from outside (names, titles)
+// goes through headerText, so no CR or LF ever reaches a header.
+func (o *Outbox) compose(in composeInput) ([]byte, []liaison.BlobInsert, error) {
 	m := in.mail
 	ts := o.tmpl.Load()
 	v := o.view(in)
 	subject, body, err := ts.render(m.Kind, v)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	subject = headerText(subject)
 	if m.Statement != nil {
@@ -146,52 +153,64 @@ func (o *Outbox) compose(in composeInput) ([]byte, error) {
 
 	var parts []attachmentData
 	for _, a := range in.attachments {
-		if a.data != nil {
+		if a.carried {
 			parts = append(parts, a)
 		}
 	}
 	body = normalizeNewlines(body)
 	var buf bytes.Buffer
 	buf.Grow(len(body) + 2048)
+	fail := func(err error) ([]byte, []liaison.BlobInsert, error) {
+		return nil, nil, fmt.Errorf("compose %s mail: %w", m.Kind, err)
+	}
 	if len(parts) == 0 {
 		add("Content-Type", "text/plain; charset=utf-8")
 		add("Content-Transfer-Encoding", "quoted-printable")
 		w, err := message.CreateWriter(&buf, headerOf(fields))
 		if err != nil {
-			return nil, fmt.Errorf("compose %s mail: %w", m.Kind, err)
+			return fail(err)
 		}
 		if _, err := io.WriteString(w, body); err != nil {
-			return nil, fmt.Errorf("compose %s mail: %w", m.Kind, err)
+			return fail(err)
 		}
 		if err := w.Close(); err != nil {
-			return nil, fmt.Errorf("compose %s mail: %w", m.Kind, err)
+			return fail(err)
 		}
-		return buf.Bytes(), nil
+		return buf.Bytes(), nil, nil
 	}
 	// A boundary derived from the content keeps the bytes reproducible
 	// (golden files); "=_" never occurs in quoted-printable or base64.
 	sum := sha256.Sum256([]byte(body + in.messageID))
 	boundary := "=_ls_" + hex.EncodeToString(sum[:12])
 	add("Content-Type", mime.FormatMediaType("multipart/mixed", map[string]string{"boundary": boundary}))
-	mw, err := message.CreateWriter(&buf, headerOf(fields))
-	if err != nil {
-		return nil, fmt.Errorf("compose %s mail: %w", m.Kind, err)
+	// The multipart body is written part by part with go-message's
+	// textproto, not through message.Writer, so that an attachment part can
+	// end at its header: its base64 is inserted there when the mail is sent.
+	top := headerOf(fields)
+	if err := textproto.WriteHeader(&buf, top.Header); err != nil {
+		return fail(err)
+	}
+	mw := textproto.NewMultipartWriter(&buf)
+	if err := mw.SetBoundary(boundary); err != nil {
+		return fail(err)
 	}
 	th := headerOf([][2]string{
 		{"Content-Type", "text/plain; charset=utf-8"},
 		{"Content-Disposition", "inline"},
 		{"Content-Transfer-Encoding", "quoted-printable"},
 	})
-	tw, err := mw.CreatePart(th)
+	tw, err := mw.CreatePart(th.Header)
 	if err != nil {
-		return nil, fmt.Errorf("compose %s mail: %w", m.Kind, err)
+		return fail(err)
 	}
-	if _, err := io.WriteString(tw, body); err != nil {
-		return nil, fmt.Errorf("compose %s mail: %w", m.Kind, err)
+	qw := quotedprintable.NewWriter(tw)
+	if _, err := io.WriteString(qw, body); err != nil {
+		return fail(err)
 	}
-	if err := tw.Close(); err != nil {
-		return nil, fmt.Errorf("compose %s mail: %w", m.Kind, err)
+	if err := qw.Close(); err != nil {
+		return fail(err)
 	}
+	var inserts []liaison.BlobInsert
 	for _, a := range parts {
 		mt := "application/octet-stream"
 		if t, _, err := mime.ParseMediaType(a.MediaType); err == nil && strings.Contains(t, "/") {
@@ -201,25 +220,20 @@ func (o *Outbox) compose(in composeInput) ([]byte, error) {
 		// mail clients read; take its Content-Disposition value.
 		var ah mail.AttachmentHeader
 		ah.SetFilename(fileName(a.Name))
-		aw, err := mw.CreatePart(headerOf([][2]string{
+		h := headerOf([][2]string{
 			{"Content-Type", mt},
 			{"Content-Disposition", ah.Get("Content-Disposition")},
 			{"Content-Transfer-Encoding", "base64"},
-		}))
-		if err != nil {
-			return nil, fmt.Errorf("compose %s mail: attachment %q: %w", m.Kind, a.Name, err)
+		})
+		if _, err := mw.CreatePart(h.Header); err != nil {
+			return fail(fmt.Errorf("attachment %q: %w", a.Name, err))
 		}
-		if _, err := aw.Write(a.data); err != nil {
-			return nil, fmt.Errorf("compose %s mail: attachment %q: %w", m.Kind, a.Name, err)
-		}
-		if err := aw.Close(); err != nil {
-			return nil, fmt.Errorf("compose %s mail: attachment %q: %w", m.Kind, a.Name, err)
-		}
+		inserts = append(inserts, liaison.BlobInsert{Offset: int64(buf.Len()), SHA256: a.SHA256, Size: a.Size})
 	}
 	if err := mw.Close(); err != nil {
-		return nil, fmt.Errorf("compose %s mail: %w", m.Kind, err)
+		return fail(err)
 	}
-	return buf.Bytes(), nil
+	return buf.Bytes(), inserts, nil
 }
 
 // headerOf builds a header that is written in the order of fields (go-message
@@ -383,7 +397,7 @@ func (o *Outbox) view(in composeInput) View {
 	}
 	attached := map[string]bool{}
 	for _, a := range in.attachments {
-		if a.data != nil {
+		if a.carried {
 			attached[a.Name] = true
 		}
 	}

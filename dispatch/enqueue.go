@@ -197,7 +197,7 @@ func (o *Outbox) enqueue(tx *store.Tx, m Mail) (*liaison.OutboxMail, error) {
 			return nil, fmt.Errorf("enqueue %s mail: %w", what, err)
 		}
 	}
-	raw, err := o.compose(composeInput{
+	raw, inserts, err := o.compose(composeInput{
 		mail: m, sendID: sendID, messageID: msgID, root: isRoot, date: now, key: key, attachments: atts,
 	})
 	if err != nil {
@@ -210,6 +210,7 @@ func (o *Outbox) enqueue(tx *store.Tx, m Mail) (*liaison.OutboxMail, error) {
 		MessageID:    msgID,
 		EnvelopeFrom: o.verp(sendID),
 		Raw:          raw,
+		Inserts:      inserts,
 		State:        liaison.OutboxPending,
 		Enqueued:     now,
 		NextAttempt:  now,

@@ -168,7 +168,11 @@ func (e *env) enqueue(m Mail) *liaison.OutboxMail {
 	var om *liaison.OutboxMail
 	err := e.db.Update(e.ctx, func(tx *store.Tx) error {
 		var err error
-		om, err = e.o.Enqueue(tx, m)
+		if om, err = e.o.Enqueue(tx, m); err != nil {
+			return err
+		}
+		// What the server will get: the attachments inserted.
+		om.Raw, err = expand(tx, om)
 		return err
 	})
 	if err != nil {

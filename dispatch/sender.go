@@ -272,7 +272,7 @@ func (o *Outbox) deliverOn(ctx context.Context, batch []*liaison.OutboxMail) ([]
 		if dialErr != nil {
 			a = attempt{connErr: dialErr}
 		} else {
-			raw, err := o.raw(ctx, m.ID)
+			raw, err := o.raw(ctx, m)
 			switch {
 			case errors.Is(err, liaison.ErrNotFound):
 				// A store that lost a pending mail's bytes: retried until
@@ -305,13 +305,14 @@ func (o *Outbox) deliverOn(ctx context.Context, batch []*liaison.OutboxMail) ([]
 	return results, sendErr
 }
 
-// raw reads the composed bytes of mail id in a short read transaction: the
-// connection must not hold one open while the server takes its time.
-func (o *Outbox) raw(ctx context.Context, id uint64) ([]byte, error) {
+// raw reads the bytes of mail m, its attachments inserted, in a short read
+// transaction: the connection must not hold one open while the server
+// takes its time.
+func (o *Outbox) raw(ctx context.Context, m *liaison.OutboxMail) ([]byte, error) {
 	var raw []byte
 	err := o.db.View(ctx, func(tx *store.Tx) error {
 		var err error
-		raw, err = tx.OutboxRaw(id)
+		raw, err = expand(tx, m)
 		return err
 	})
 	return raw, err

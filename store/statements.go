@@ -229,6 +229,15 @@ func (tx *Tx) WriteBlob(sha256 string, w io.Writer) (int64, error) {
 	return n, nil
 }
 
+// BlobSize returns the length of a stored blob without reading it.
+func (tx *Tx) BlobSize(sha256 string) (int64, error) {
+	r, err := tx.blobRef(sha256)
+	if err != nil {
+		return 0, err
+	}
+	return r.size, nil
+}
+
 // HasBlob reports whether a blob is stored.
 func (tx *Tx) HasBlob(sha256 string) bool {
 	return tx.bucket(bucketBlobIndex).Get([]byte(sha256)) != nil

@@ -7,6 +7,7 @@ import (
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"log/slog"
@@ -165,6 +166,9 @@ type sentMail struct {
 	Auto        string // Auto-Submitted
 	Text        string // the first text/plain part
 	Attachments []string
+	// AttachmentSums are the SHA-256 (hex) of the decoded attachments, in
+	// the order of Attachments.
+	AttachmentSums []string
 }
 
 func parseSent(t testing.TB, e envelope) sentMail {
@@ -214,7 +218,13 @@ func parseSent(t testing.TB, e envelope) sentMail {
 			}
 		case *mail.AttachmentHeader:
 			name, _ := ph.Filename()
+			b, err := io.ReadAll(p.Body)
+			if err != nil {
+				t.Fatalf("decode attachment %q of sent mail %s: %v", name, m.MessageID, err)
+			}
+			sum := sha256.Sum256(b)
 			m.Attachments = append(m.Attachments, name)
+			m.AttachmentSums = append(m.AttachmentSums, hex.EncodeToString(sum[:]))
 		}
 	}
 	return m

@@ -66,6 +66,8 @@ func testIncomingRespond(t *testing.T, h *harness) {
 	}
 	if !slices.Contains(notify.Attachments, "SG15-LS99.docx") {
 		t.Errorf("notification attachments = %q, want the .docx", notify.Attachments)
+	} else if !slices.Contains(notify.AttachmentSums, s.Attachments[0].SHA256) {
+		t.Errorf("notification attachment sums = %q, want the stored blob's %s", notify.AttachmentSums, s.Attachments[0].SHA256)
 	}
 	if notify.MessageID != "ls-2027-0001.notify@example.org" {
 		t.Errorf("notification message-id = %q, want the thread root", notify.MessageID)

@@ -58,7 +58,7 @@ func main() {
 	mbsync := flag.String("mbsync", "mbsync", "mbsync binary (empty skips the comparison)")
 	flag.StringVar(&liaisond, "liaisond", "", "liaisond binary: time `serve --once` (empty: time the capture-only child)")
 	perfOut := flag.String("perf", "", "with -liaisond, after the timed runs profile one more serve --once with `perf record` into this file")
-	flag.StringVar(&logLevel, "loglevel", "warn", "liaisond's log level; its log is kept as liaisond.log beside each run's store")
+	flag.StringVar(&logLevel, "loglevel", "info", "liaisond's log level (info gives the stage ends); its log is kept as liaisond.log beside each run's store")
 	keep := flag.Bool("keep", false, "keep the work directory (stores, configs, liaisond logs)")
 	flag.BoolVar(&captureLine, "capture", true, "with -liaisond, also time one capture-only run (capture + pending drain)")
 	flag.IntVar(&batchSize, "batchsize", 0, "ingest BatchSize (0: default)")
@@ -220,22 +220,32 @@ func percentile(l []time.Duration, p float64) time.Duration {
 
 // child runs a command and returns its wall time, peak RSS (KB) and output.
 func child(name string, args ...string) (time.Duration, int64, string, error) {
-	d, rss, _, _, out, err := childSampled(name, args...)
-	return d, rss, out, err
+	r, err := childSampled(name, args...)
+	return r.wall, r.rss, r.out, err
+}
+
+// childRun is what childSampled measured of one child process.
+type childRun struct {
+	wall            time.Duration
+	user, sys       time.Duration // CPU time of the child
+	rss, anon, file int64         // peaks in KB
+	out             string
 }
 
 // childSampled is child that also samples the child's RssAnon (heap,
 // buffers) and RssFile (mostly the store's mmap: page cache, reclaimable)
 // from /proc every 20 ms and returns their peaks in KB; ru_maxrss counts
 // both.
-func childSampled(name string, args ...string) (d time.Duration, rss, anon, file int64, _ string, _ error) {
+func childSampled(name string, args ...string) (childRun, error) {
+	var r childRun
 	cmd := exec.Command(name, args...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	t0 := time.Now()
 	if err := cmd.Start(); err != nil {
-		return 0, 0, 0, 0, "", err
+		return r, err
 	}
+	var anon, file int64
 	stop, done := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(done)
@@ -253,13 +263,15 @@ func childSampled(name string, args ...string) (d time.Duration, rss, anon, file
 		}
 	}()
 	err := cmd.Wait()
-	d = time.Since(t0)
+	r.wall = time.Since(t0)
 	close(stop)
 	<-done
+	r.anon, r.file, r.out = anon, file, out.String()
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		rss = ru.Maxrss
+		r.rss = ru.Maxrss
 	}
-	return d, rss, anon, file, out.String(), err
+	r.user, r.sys = cmd.ProcessState.UserTime(), cmd.ProcessState.SystemTime()
+	return r, err
 }
 
 // procRSS reads RssAnon and RssFile (KB) from a /proc status file.

@@ -270,7 +270,8 @@ func serveOnce(srv *dovecot.Server, sk *sink, storePath, mailbox string, n, r in
 		// Untimed: perf's sampling slows the run down.
 		name, args = "perf", append([]string{"record", "-F", "999", "-g", "-o", perfData, "--", liaisond}, args...)
 	}
-	d, rss, anon, file, out, err := childSampled(name, args...)
+	cr, err := childSampled(name, args...)
+	d, rss, anon, file, out := cr.wall, cr.rss, cr.anon, cr.file, cr.out
 	if err != nil {
 		return 0, 0, fmt.Errorf("liaisond run %d: %w\n%s", r, err, out)
 	}
@@ -284,8 +285,26 @@ func serveOnce(srv *dovecot.Server, sk *sink, storePath, mailbox string, n, r in
 	if err := os.WriteFile(filepath.Join(dir, "liaisond.log"), []byte(out), 0o600); err != nil {
 		return 0, 0, err
 	}
-	if out = strings.TrimSpace(out); out != "" && logLevel == "warn" {
-		fmt.Printf("  liaisond said: %.2000s\n", out)
+	fmt.Printf("  CPU user %s sys %s", cr.user.Round(time.Millisecond), cr.sys.Round(time.Millisecond))
+	var said []string
+	for _, line := range strings.Split(out, "\n") {
+		switch {
+		case strings.Contains(line, `msg="once: done"`):
+			// The stage ends, as liaisond measured them from its start.
+			for _, f := range strings.Fields(line) {
+				for _, k := range []string{"capture_end=", "process_end=", "send_end="} {
+					if v, ok := strings.CutPrefix(f, k); ok {
+						fmt.Printf(", %s %s", strings.TrimSuffix(k, "="), v)
+					}
+				}
+			}
+		case strings.Contains(line, "level=WARN"), strings.Contains(line, "level=ERROR"):
+			said = append(said, line)
+		}
+	}
+	fmt.Println()
+	if len(said) > 0 {
+		fmt.Printf("  liaisond said: %.2000s\n", strings.Join(said, "\n"))
 	}
 	if rec.statements != n || rec.pending != 0 {
 		return 0, 0, fmt.Errorf("liaisond run %d recorded %d statements of %d mails, %d pending: the figure would not be honest", r, rec.statements, n, rec.pending)

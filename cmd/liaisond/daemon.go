@@ -135,13 +135,17 @@ func (d *daemon) once(ctx context.Context) error {
 		capErr, procErr     error
 		capDone             = make(chan struct{})
 		procDone            = make(chan struct{})
+		start               = time.Now()
+		capTook, procTook   time.Duration
 	)
 	go func() {
 		defer close(capDone)
 		captured, capErr = d.capturer.Once(ctx)
+		capTook = time.Since(start)
 	}()
 	go func() {
 		defer close(procDone)
+		defer func() { procTook = time.Since(start) }()
 		for {
 			last := false
 			select {
@@ -194,7 +198,11 @@ func (d *daemon) once(ctx context.Context) error {
 	case sendErr != nil:
 		return sendErr
 	}
-	d.log.Info("once: done", "captured", captured, "processed", processed)
+	// The stage ends tell an operator (and bench/) where a slow run spends
+	// its time: each is measured from the start of the run.
+	d.log.Info("once: done", "captured", captured, "processed", processed,
+		"capture_end", capTook.Round(time.Millisecond), "process_end", procTook.Round(time.Millisecond),
+		"send_end", time.Since(start).Round(time.Millisecond))
 	return nil
 }
 
