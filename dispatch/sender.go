@@ -59,51 +59,49 @@ func (o *Outbox) Run(ctx context.Context) error {
 // temporarily is rescheduled and not tried again in the same call. It
 // returns only store and context errors; delivery outcomes are recorded on
 // the mails (and in Stats).
+//
+// A backlog goes out in batches over the same connections, and each
+// batch's results are recorded in the transaction that leases the next
+// one: one write transaction (one fsync) per batch.
 func (o *Outbox) Flush(ctx context.Context) error {
 	o.pass.Lock()
 	defer o.pass.Unlock()
-	tried := map[uint64]bool{}
-	for {
-		if err := ctx.Err(); err != nil {
-			return err
+	pool := make([]*smtpConn, o.opts.Connections)
+	defer func() {
+		for _, cn := range pool {
+			cn.close()
 		}
+	}()
+	tried := map[uint64]bool{}
+	var done []result // sent, not yet recorded
+	for {
 		var batch []*liaison.OutboxMail
-		now := o.now()
-		err := o.db.Update(ctx, func(tx *store.Tx) error {
+		var counted func()
+		// What the server answered is recorded even when ctx is done:
+		// dropping it would only make those mails go out twice.
+		err := o.db.Update(context.WithoutCancel(ctx), func(tx *store.Tx) error {
 			batch = batch[:0]
-			// A mail tried in this call was rescheduled at least a second
-			// ahead, so it is rarely due again; when it is, it is skipped.
-			due, err := tx.DueMeta(now, o.opts.BatchSize)
-			if err != nil {
-				return err
+			var err error
+			if counted, err = o.recordTx(tx, done); err != nil {
+				return fmt.Errorf("record results of %d mails: %w", len(done), err)
 			}
-			for _, m := range due {
-				if tried[m.ID] || len(batch) >= o.opts.BatchSize {
-					continue
-				}
-				if m.Kind == liaison.MailStatement {
-					cancelled, err := o.cancelIfWithdrawn(tx, m, now)
-					if err != nil {
-						return err
-					}
-					if cancelled {
-						continue
-					}
-				}
-				// Lease: push the next attempt back before the mail is
-				// handed to the server, so a crash mid-send retries it
-				// after the backoff instead of in a tight loop.
-				m.Attempts++
-				m.NextAttempt = o.nextAttempt(m, now)
-				if err := tx.PutOutbox(m); err != nil {
-					return err
-				}
-				batch = append(batch, m)
+			if ctx.Err() != nil {
+				return nil
+			}
+			// After the record: what it queued (alerts) is due too.
+			now := o.now()
+			if batch, err = o.lease(tx, now, tried); err != nil {
+				return fmt.Errorf("lease due mail: %w", err)
 			}
 			return nil
 		})
 		if err != nil {
-			return fmt.Errorf("outbox: lease due mail: %w", err)
+			return fmt.Errorf("outbox: %w", err)
+		}
+		counted()
+		done = nil
+		if err := ctx.Err(); err != nil {
+			return err
 		}
 		if len(batch) == 0 {
 			return nil
@@ -111,10 +109,54 @@ func (o *Outbox) Flush(ctx context.Context) error {
 		for _, m := range batch {
 			tried[m.ID] = true
 		}
-		if err := o.deliver(ctx, batch); err != nil {
-			return err
+		var sendErr error
+		done, sendErr = o.deliver(ctx, pool, batch)
+		if sendErr != nil || ctx.Err() != nil {
+			if err := o.record(context.WithoutCancel(ctx), done); err != nil {
+				return fmt.Errorf("outbox: record results of %d mails: %w", len(done), err)
+			}
+			if sendErr != nil {
+				return sendErr
+			}
+			return ctx.Err()
 		}
 	}
+}
+
+// lease picks up to BatchSize mails due at now and not yet tried in this
+// Flush, pushing each one's next attempt back before it is handed to the
+// server, so a crash mid-send retries it after the backoff instead of in a
+// tight loop. Outgoing statements withdrawn since they were queued are
+// cancelled instead.
+func (o *Outbox) lease(tx *store.Tx, now time.Time, tried map[uint64]bool) ([]*liaison.OutboxMail, error) {
+	// A mail tried in this call was rescheduled at least a second ahead, so
+	// it is rarely due again; when it is, it is skipped.
+	due, err := tx.DueMeta(now, o.opts.BatchSize)
+	if err != nil {
+		return nil, err
+	}
+	var batch []*liaison.OutboxMail
+	for _, m := range due {
+		if tried[m.ID] || len(batch) >= o.opts.BatchSize {
+			continue
+		}
+		if m.Kind == liaison.MailStatement {
+			cancelled, err := o.cancelIfWithdrawn(tx, m, now)
+			if err != nil {
+				return nil, err
+			}
+			if cancelled {
+				continue
+			}
+		}
+		m.Attempts++
+		m.NextAttempt = o.nextAttempt(m, now)
+		if err := tx.PutOutbox(m); err != nil {
+			return nil, err
+		}
+		batch = append(batch, m)
+	}
+	return batch, nil
 }
 
 // errWithdrawn is the LastError of an outgoing statement withdrawn while it
@@ -186,24 +228,23 @@ func (o *Outbox) nextAttempt(m *liaison.OutboxMail, now time.Time) time.Time {
 // after a burst of captures) is spread over several.
 const perConn = 16
 
-// deliver sends a leased batch over up to Options.Connections connections
-// at once (RSET between mails on each), reading each mail's bytes from the
-// store just before it goes out, and records the results of the whole batch
-// in one transaction after the last server answer: one fsync per batch, not
-// per mail. A crash before that transaction re-sends the batch after the
-// lease's backoff, with the same Message-IDs, as a crash between one "250"
-// and its record always did; the batch only widens that window from one
-// mail to BatchSize.
+// deliver sends a leased batch over up to len(pool) connections at once,
+// reading each mail's bytes from the store just before it goes out, and
+// returns the attempts made, for the caller to record in one transaction:
+// one fsync per batch, not per mail. A crash before that transaction
+// re-sends the batch after the lease's backoff, with the same Message-IDs,
+// as a crash between one "250" and its record always did; the batch only
+// widens that window from one mail to BatchSize. The connections stay in
+// pool for the next batch.
 //
-// One connection waits on the server for most of each mail (RSET, MAIL,
-// RCPT, DATA and the final dot are each a round trip), so a backlog of
-// thousands of mails sent one after the other is bound by latency, not by
-// either side's CPU: several connections overlap those waits.
-func (o *Outbox) deliver(ctx context.Context, batch []*liaison.OutboxMail) error {
-	k := min(o.opts.Connections, (len(batch)+perConn-1)/perConn)
+// One connection waits on the server for most of each mail (MAIL, RCPT,
+// DATA and the final dot are each a round trip), so a backlog of thousands
+// of mails sent one after the other is bound by latency, not by either
+// side's CPU: several connections overlap those waits.
+func (o *Outbox) deliver(ctx context.Context, pool []*smtpConn, batch []*liaison.OutboxMail) ([]result, error) {
+	k := min(len(pool), (len(batch)+perConn-1)/perConn)
 	if k <= 1 {
-		results, sendErr := o.deliverOn(ctx, batch)
-		return o.recordBatch(ctx, results, sendErr)
+		return o.deliverOn(ctx, &pool[0], batch)
 	}
 	parts := make([][]result, k)
 	errs := make([]error, k)
@@ -214,7 +255,7 @@ func (o *Outbox) deliver(ctx context.Context, batch []*liaison.OutboxMail) error
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			parts[i], errs[i] = o.deliverOn(ctx, batch[lo:hi])
+			parts[i], errs[i] = o.deliverOn(ctx, &pool[i], batch[lo:hi])
 		}()
 	}
 	wg.Wait()
@@ -222,31 +263,21 @@ func (o *Outbox) deliver(ctx context.Context, batch []*liaison.OutboxMail) error
 	for _, p := range parts {
 		results = append(results, p...)
 	}
-	return o.recordBatch(ctx, results, errors.Join(errs...))
+	return results, errors.Join(errs...)
 }
 
-// recordBatch records what the server answered, then returns the error of
-// the sending, if any.
-func (o *Outbox) recordBatch(ctx context.Context, results []result, sendErr error) error {
-	if len(results) > 0 {
-		// What the server answered is recorded even when ctx is done:
-		// dropping it would only make those mails go out twice.
-		if err := o.record(context.WithoutCancel(ctx), results); err != nil {
-			return fmt.Errorf("outbox: record results of %d mails: %w", len(results), err)
-		}
+// deliverOn sends mails over the connection *conn, dialling it when there
+// is none, and returns the attempts made, in order, and a store error that
+// stopped it early. Mails it did not get to have no result: the lease
+// retries them. A connection lost mid-batch is dialled once more; after a
+// second loss the rest wait for their retry.
+func (o *Outbox) deliverOn(ctx context.Context, conn **smtpConn, batch []*liaison.OutboxMail) ([]result, error) {
+	if *conn != nil && (*conn).c.Noop() != nil {
+		// The server dropped the pooled connection while it waited for
+		// this batch: a fresh one, without charging a mail an attempt.
+		(*conn).close()
+		*conn = nil
 	}
-	if sendErr != nil {
-		return sendErr
-	}
-	return ctx.Err()
-}
-
-// deliverOn sends mails over one connection and returns the attempts made,
-// in order, and a store error that stopped it early. Mails it did not get
-// to have no result: the lease retries them.
-func (o *Outbox) deliverOn(ctx context.Context, batch []*liaison.OutboxMail) ([]result, error) {
-	var cn *smtpConn
-	defer func() { cn.close() }()
 	var dialErr error
 	dials := 0
 	results := make([]result, 0, len(batch))
@@ -255,12 +286,10 @@ func (o *Outbox) deliverOn(ctx context.Context, batch []*liaison.OutboxMail) ([]
 		if ctx.Err() != nil {
 			break
 		}
-		if cn == nil && dialErr == nil {
-			// A connection lost mid-batch is dialled once more; after a
-			// second loss the rest wait for their retry.
+		if *conn == nil && dialErr == nil {
 			if dials < 2 {
 				dials++
-				cn, dialErr = o.dial(ctx)
+				*conn, dialErr = o.dial(ctx)
 				if dialErr != nil {
 					o.log.Warn("smtp connection failed", "addr", o.opts.SMTP.Addr, "err", dialErr)
 				}
@@ -284,12 +313,12 @@ func (o *Outbox) deliverOn(ctx context.Context, batch []*liaison.OutboxMail) ([]
 				sendErr = fmt.Errorf("outbox: read mail %d: %w", m.ID, err)
 			default:
 				m.Raw = raw
-				a = cn.send(m)
+				a = (*conn).send(m)
 				m.Raw = nil
 				if a.connErr != nil {
 					o.log.Warn("smtp connection lost", "send_id", m.ID, "err", a.connErr)
-					cn.close()
-					cn = nil
+					(*conn).close()
+					*conn = nil
 				}
 			}
 			if sendErr != nil {
@@ -335,34 +364,48 @@ func errText(err error) string {
 // transaction, records their consequences: events, statement state,
 // alerts.
 func (o *Outbox) record(ctx context.Context, results []result) error {
-	outs := make([]outcome, len(results))
-	retries := make([]bool, len(results))
-	err := o.db.Update(ctx, func(tx *store.Tx) error {
-		for i, r := range results {
-			var err error
-			outs[i], retries[i], err = o.recordOne(tx, r.id, r.a)
-			if err != nil {
-				return fmt.Errorf("mail %d: %w", r.id, err)
-			}
-		}
+	if len(results) == 0 {
 		return nil
+	}
+	var counted func()
+	err := o.db.Update(ctx, func(tx *store.Tx) error {
+		var err error
+		counted, err = o.recordTx(tx, results)
+		return err
 	})
 	if err != nil {
 		return err
 	}
-	for i, out := range outs {
-		if out.sentNow {
-			o.sent.Add(1)
-		}
-		if out.failedNow {
-			o.failures.Add(1)
-		}
-		if retries[i] {
-			o.retries.Add(1)
-		}
-		o.rcptFailures.Add(int64(len(out.failed)))
-	}
+	counted()
 	return nil
+}
+
+// recordTx is record inside tx; the returned function counts the outcomes
+// in Stats once tx has committed.
+func (o *Outbox) recordTx(tx *store.Tx, results []result) (func(), error) {
+	outs := make([]outcome, len(results))
+	retries := make([]bool, len(results))
+	for i, r := range results {
+		var err error
+		outs[i], retries[i], err = o.recordOne(tx, r.id, r.a)
+		if err != nil {
+			return nil, fmt.Errorf("mail %d: %w", r.id, err)
+		}
+	}
+	return func() {
+		for i, out := range outs {
+			if out.sentNow {
+				o.sent.Add(1)
+			}
+			if out.failedNow {
+				o.failures.Add(1)
+			}
+			if retries[i] {
+				o.retries.Add(1)
+			}
+			o.rcptFailures.Add(int64(len(out.failed)))
+		}
+	}, nil
 }
 
 // recordOne applies one attempt to the stored mail id. A mail that is sent
