@@ -31,7 +31,7 @@ type postfixInstance struct {
 // startPostfix starts Postfix as `postfix -c DIR/etc start`. It skips when
 // Postfix is not installed (or we are not root, which `postfix start`
 // needs), unless LIAISOND_REQUIRE_POSTFIX=1.
-func startPostfix(t *testing.T) *postfixInstance {
+func startPostfix(t *testing.T, discardEHLO string) *postfixInstance {
 	t.Helper()
 	require := os.Getenv("LIAISOND_REQUIRE_POSTFIX") == "1"
 	skip := func(why string) {
@@ -114,7 +114,8 @@ smtp_dns_support_level = disabled
 alias_maps =
 alias_database =
 biff = no
-`, spool, data, maildirs, etc, nobody, dir))
+smtpd_discard_ehlo_keywords = %[7]s
+`, spool, data, maildirs, etc, nobody, dir, discardEHLO))
 	// refused@ is not listed: rejected at RCPT. gone@ is listed, then
 	// rewritten into a domain whose transport fails: accepted, then
 	// bounced to the envelope sender.
@@ -194,15 +195,31 @@ func (p *postfixInstance) waitMaildir(t *testing.T, box string, n int) [][]byte 
 	}
 }
 
+// TestPostfix sends through a real Postfix as it is (PIPELINING and
+// CHUNKING: one BDAT chunk), without CHUNKING (pipelined DATA, dot-stuffed)
+// and without either (one command at a time).
 func TestPostfix(t *testing.T) {
-	pf := startPostfix(t)
+	for _, tc := range []struct{ name, discard string }{
+		{"bdat", ""},
+		{"data", "chunking"},
+		{"unpipelined", "chunking, pipelining"},
+	} {
+		t.Run(tc.name, func(t *testing.T) { testPostfix(t, tc.discard) })
+	}
+}
+
+func testPostfix(t *testing.T, discardEHLO string) {
+	pf := startPostfix(t, discardEHLO)
 	e := newEnv(t, pf.addr, func(o *Options) {
 		o.Alias = "liaison-coordination@test.example"
 		o.Coordinators = []string{"coord@test.example"}
 		o.SMTP.HeloName = "liaisond.test.example"
 		o.Now = time.Now // Postfix stamps real time; keep Date sane
 	})
-	s := e.create(incoming())
+	in := incoming()
+	// Lines that start with a dot must survive dot-stuffing.
+	in.Body += "\n.a line that starts with a dot\n.\n..\n"
+	s := e.create(in)
 	om := e.enqueue(Mail{Kind: liaison.MailNotification, Statement: s, To: []liaison.Address{
 		{Email: "chair@test.example"}, {Email: "refused@test.example"}, {Email: "gone@test.example"},
 	}})
@@ -220,6 +237,14 @@ func TestPostfix(t *testing.T) {
 
 	// The chair's copy arrives intact.
 	got := pf.waitMaildir(t, "chair", 1)[0]
+	// Postfix prepends its trace headers and stores LF line endings; the
+	// rest is what was composed, byte for byte.
+	if sent := bytes.ReplaceAll(om.Raw, []byte("\r\n"), []byte("\n")); !bytes.HasSuffix(got, sent) {
+		t.Errorf("delivered mail differs from the composed one:\n%s", got)
+	}
+	if !bytes.Contains(got, []byte("\n.a line that starts with a dot\n")) {
+		t.Errorf("delivered mail lacks the line that starts with a dot:\n%s", got)
+	}
 	h := parseHeader(t, got)
 	if id, _ := h.MessageID(); id != om.MessageID {
 		t.Errorf("delivered Message-ID %q, want %q", id, om.MessageID)

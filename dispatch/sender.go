@@ -272,7 +272,7 @@ func (o *Outbox) deliver(ctx context.Context, pool []*smtpConn, batch []*liaison
 // retries them. A connection lost mid-batch is dialled once more; after a
 // second loss the rest wait for their retry.
 func (o *Outbox) deliverOn(ctx context.Context, conn **smtpConn, batch []*liaison.OutboxMail) ([]result, error) {
-	if *conn != nil && (*conn).c.Noop() != nil {
+	if *conn != nil && (*conn).c.noop() != nil {
 		// The server dropped the pooled connection while it waited for
 		// this batch: a fresh one, without charging a mail an attempt.
 		(*conn).close()

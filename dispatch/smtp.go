@@ -1,13 +1,11 @@
 package dispatch
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"strconv"
@@ -21,7 +19,7 @@ import (
 
 // smtpConn is one client connection, reused for a batch of mails.
 type smtpConn struct {
-	c       *smtp.Client
+	c       *client
 	raw     net.Conn
 	timeout time.Duration
 	open    bool // a transaction may still be open: RSET before the next
@@ -50,35 +48,6 @@ func (d deadlineConn) cap(t time.Time) time.Time {
 func (d deadlineConn) SetDeadline(t time.Time) error      { return d.Conn.SetDeadline(d.cap(t)) }
 func (d deadlineConn) SetReadDeadline(t time.Time) error  { return d.Conn.SetReadDeadline(d.cap(t)) }
 func (d deadlineConn) SetWriteDeadline(t time.Time) error { return d.Conn.SetWriteDeadline(d.cap(t)) }
-
-// heloConn makes the EHLO (or HELO) that go-smtp sends before STARTTLS use
-// the configured name: NewClientStartTLS greets as "localhost" and v0.25.1
-// has no way to set the name for that first greeting (Hello must come
-// before any other call, and there is no public StartTLS). The client
-// writes each command in one Write, so the line is replaced whole; from
-// STARTTLS on (the second EHLO, set by Hello) nothing is touched.
-type heloConn struct {
-	net.Conn
-	name string
-	done bool
-}
-
-func (h *heloConn) Write(p []byte) (int, error) {
-	if h.done {
-		return h.Conn.Write(p)
-	}
-	if cmd, ok := bytes.CutSuffix(p, []byte(" localhost\r\n")); ok && (string(cmd) == "EHLO" || string(cmd) == "HELO") {
-		line := string(cmd) + " " + h.name + "\r\n"
-		if _, err := io.WriteString(h.Conn, line); err != nil {
-			return 0, err
-		}
-		return len(p), nil
-	}
-	if bytes.Equal(p, []byte("STARTTLS\r\n")) {
-		h.done = true
-	}
-	return h.Conn.Write(p)
-}
 
 // isLoopback reports whether host names this machine.
 func isLoopback(host string) bool {
@@ -136,30 +105,33 @@ func (o *Outbox) dial(ctx context.Context) (*smtpConn, error) {
 		nc.Close()
 		return nil, err
 	}
-	switch so.TLS {
-	case "implicit":
+	var conn net.Conn = raw
+	if so.TLS == "implicit" {
 		tc := tls.Client(raw, tlsCfg)
 		raw.SetDeadline(time.Now().Add(so.Timeout))
 		if err := tc.HandshakeContext(ctx); err != nil {
 			return fail(fmt.Errorf("smtp tls handshake with %s: %w", so.Addr, err))
 		}
 		raw.SetDeadline(time.Time{})
-		cn.c = smtp.NewClient(tc)
-	case "starttls":
-		c, err := smtp.NewClientStartTLS(&heloConn{Conn: raw, name: so.HeloName}, tlsCfg)
-		if err != nil {
-			return fail(fmt.Errorf("smtp starttls with %s: %w", so.Addr, err))
-		}
-		cn.c = c
-	default:
-		cn.c = smtp.NewClient(raw)
+		conn = tc
 	}
-	cn.c.CommandTimeout = so.Timeout
-	cn.c.SubmissionTimeout = so.Timeout
-	if err := cn.c.Hello(so.HeloName); err != nil {
+	c, err := newClient(conn, so.Timeout)
+	if err != nil {
+		return fail(fmt.Errorf("smtp %s: %w", so.Addr, err))
+	}
+	cn.c = c
+	if err := c.hello(so.HeloName); err != nil {
 		return fail(fmt.Errorf("smtp hello to %s: %w", so.Addr, err))
 	}
-	_, secure := cn.c.TLSConnectionState()
+	if so.TLS == "starttls" {
+		if _, ok := c.extension("STARTTLS"); !ok {
+			return fail(fmt.Errorf("smtp %s: server does not offer STARTTLS", so.Addr))
+		}
+		if err := c.startTLS(ctx, tlsCfg, so.HeloName); err != nil {
+			return fail(fmt.Errorf("smtp starttls with %s: %w", so.Addr, err))
+		}
+	}
+	secure := c.tls != nil
 	if so.TLS != "none" && !secure {
 		return fail(fmt.Errorf("smtp %s: connection is not encrypted", so.Addr))
 	}
@@ -169,14 +141,14 @@ func (o *Outbox) dial(ctx context.Context) (*smtpConn, error) {
 		}
 		var mech sasl.Client
 		switch {
-		case cn.c.SupportsAuth("PLAIN"):
+		case c.supportsAuth("PLAIN"):
 			mech = sasl.NewPlainClient("", so.User, so.Password)
-		case cn.c.SupportsAuth("LOGIN"):
+		case c.supportsAuth("LOGIN"):
 			mech = sasl.NewLoginClient(so.User, so.Password)
 		default:
 			return fail(fmt.Errorf("smtp %s: server offers neither AUTH PLAIN nor LOGIN", so.Addr))
 		}
-		if err := cn.c.Auth(mech); err != nil {
+		if err := c.auth(mech); err != nil {
 			return fail(fmt.Errorf("smtp auth as %s on %s: %w", so.User, so.Addr, err))
 		}
 	}
@@ -187,8 +159,10 @@ func (cn *smtpConn) close() {
 	if cn == nil {
 		return
 	}
-	cn.c.Quit()
-	cn.c.Close()
+	if cn.c != nil {
+		cn.c.quit()
+	}
+	cn.raw.Close()
 	cn.stop()
 }
 
@@ -207,91 +181,44 @@ func isPermanent(err error) bool {
 	return errors.As(err, &se) && se.Code/100 == 5
 }
 
-// refusedOrBroken records the failure of step: a reply refuses the mail,
-// anything else breaks the connection.
-func (a *attempt) refusedOrBroken(step string, err error) {
-	if isReply(err) {
-		a.mailErr = err
-	} else {
-		a.connErr = fmt.Errorf("smtp %s: %w", step, err)
-	}
-}
-
 func isReply(err error) bool {
 	var se *smtp.SMTPError
 	return errors.As(err, &se)
 }
 
-// send runs one mail transaction, RCPT by RCPT, so that each recipient
-// gets its own result.
+// send runs one mail transaction; each recipient gets its own result.
 func (cn *smtpConn) send(m *liaison.OutboxMail) attempt {
 	a := attempt{rcpt: map[string]error{}}
 	c := cn.c
-	// The server ends a transaction itself with its answer to the final
-	// dot (RFC 5321 4.1.1.4), so RSET is needed only after one that stopped
-	// before it: a round trip saved on nearly every mail of a batch.
+	// The server ends a transaction itself with its answer to the end of
+	// the data (RFC 5321 4.1.1.4), so RSET is needed only after one that
+	// stopped before it: a round trip saved on nearly every mail of a batch.
 	if cn.open {
-		if err := c.Reset(); err != nil {
+		if err := c.reset(); err != nil {
 			a.connErr = fmt.Errorf("smtp rset: %w", err)
 			return a
 		}
 	}
 	cn.open = true
-	dsn, _ := c.Extension("DSN")
-	var mo *smtp.MailOptions
-	var ro *smtp.RcptOptions
-	if dsn {
-		mo = &smtp.MailOptions{EnvelopeID: strconv.FormatUint(m.ID, 10), Return: smtp.DSNReturnHeaders}
-		ro = &smtp.RcptOptions{Notify: []smtp.DSNNotify{smtp.DSNNotifyFailure, smtp.DSNNotifyDelayed}}
-	}
-	if ok, _ := c.Extension("SIZE"); ok {
-		if mo == nil {
-			mo = &smtp.MailOptions{}
-		}
-		mo.Size = int64(len(m.Raw))
-	}
-	if err := c.Mail(m.EnvelopeFrom, mo); err != nil {
-		a.refusedOrBroken("mail from", err)
-		return a
-	}
-	n := 0
+	env := &envelope{from: m.EnvelopeFrom, size: int64(len(m.Raw)), envID: strconv.FormatUint(m.ID, 10), dsn: true}
 	for _, r := range m.Recipients {
-		if r.State != liaison.OutboxPending {
-			continue
-		}
-		err := c.Rcpt(r.Email, ro)
-		if err != nil && !isReply(err) {
-			a.connErr = fmt.Errorf("smtp rcpt to: %w", err)
-			return a
-		}
-		a.rcpt[r.Email] = err
-		if err == nil {
-			n++
+		if r.State == liaison.OutboxPending {
+			env.rcpts = append(env.rcpts, r.Email)
 		}
 	}
-	if n == 0 {
-		return a
+	t, err := c.send(env, m.Raw)
+	for r, e := range t.rcpt {
+		a.rcpt[r] = e
 	}
-	w, err := c.Data()
 	if err != nil {
-		a.refusedOrBroken("data", err)
+		a.connErr = fmt.Errorf("smtp: %w", err)
 		return a
 	}
-	cn.raw.SetWriteDeadline(time.Now().Add(cn.timeout))
-	if _, err := w.Write(m.Raw); err != nil {
-		a.connErr = fmt.Errorf("smtp data: %w", err)
-		return a
-	}
-	resp, err := w.CloseWithResponse()
-	if err != nil {
-		a.refusedOrBroken("data", err)
-		cn.open = !isReply(err)
-		return a
-	}
-	cn.open = false
-	a.accepted = true
-	if resp != nil {
-		a.reply = string(bytes.TrimSpace([]byte(resp.StatusText)))
+	cn.open = !t.done
+	a.mailErr = t.mailErr
+	if t.done && t.mailErr == nil {
+		a.accepted = true
+		a.reply = t.reply
 	}
 	return a
 }
