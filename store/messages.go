@@ -43,6 +43,12 @@ type messageRecord struct {
 // It returns the messages it added.
 func (db *DB) Capture(ctx context.Context, mailbox string, uidValidity uint32, batch []Captured) ([]liaison.Message, error) {
 	var added []liaison.Message
+	// Hashed before the transaction: not while holding the writer lock
+	// that processing and sending wait for.
+	sums := make([]string, len(batch))
+	for i, c := range batch {
+		sums[i] = shaHex(c.Raw)
+	}
 	err := db.Update(ctx, func(tx *Tx) error {
 		added = added[:0]
 		st, err := tx.SyncState(mailbox)
@@ -53,12 +59,12 @@ func (db *DB) Capture(ctx context.Context, mailbox string, uidValidity uint32, b
 			st = liaison.SyncState{Mailbox: mailbox, UIDValidity: uidValidity}
 		}
 		now := tx.Now()
-		for _, c := range batch {
+		for i, c := range batch {
 			if c.UID > st.LastUID {
 				st.LastUID = c.UID
 			}
 			m := liaison.Message{
-				SHA256:      shaHex(c.Raw),
+				SHA256:      sums[i],
 				MessageID:   ParseMessageID(c.Raw),
 				Mailbox:     mailbox,
 				UIDValidity: uidValidity,

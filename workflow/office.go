@@ -229,7 +229,9 @@ func (o *Office) prepare(ctx context.Context, p *prepared) {
 		p.err = fmt.Errorf("read raw message %s: %w", p.m.SHA256, err)
 		return
 	}
-	p.r = extract.Extract(ctx, raw, o.opts.Extract)
+	opts := o.opts.Extract
+	opts.SHA256 = p.m.SHA256 // the store's key of raw is its hash
+	p.r = extract.Extract(ctx, raw, opts)
 	if p.m.Truncated {
 		p.r.Problems = append(p.r.Problems, oversized(p.m))
 	}

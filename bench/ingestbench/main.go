@@ -133,9 +133,23 @@ func run(n, runs, latN, bigMB int, mbsyncBin, perfOut string, keep bool) error {
 	var lastStore string
 	var ours, theirs []time.Duration
 	var ourRSS, theirRSS []int64
+	// settle starts every timed run from the same state: the previous
+	// run's output deleted (unless kept) and written back, so that neither
+	// contender pays for the other's dirty pages.
+	var leftovers []string
+	settle := func() {
+		if !keep {
+			for _, p := range leftovers {
+				os.RemoveAll(p)
+			}
+			leftovers = nil
+		}
+		syscall.Sync()
+	}
 	for r := range runs {
 		var d time.Duration
 		var rss int64
+		settle()
 		if liaisond != "" {
 			lastStore = filepath.Join(work, fmt.Sprintf("run%d", r), "liaisond.db")
 			if d, rss, err = serveOnce(srv, sk, lastStore, "INBOX", n, r); err != nil {
@@ -152,8 +166,19 @@ func run(n, runs, latN, bigMB int, mbsyncBin, perfOut string, keep bool) error {
 			fmt.Printf("run %d ingest: %s, peak RSS %d MB (%s)\n", r, d.Round(time.Millisecond), rss>>10, strings.TrimSpace(out))
 		}
 		ours, ourRSS = append(ours, d), append(ourRSS, rss)
+		if r < runs-1 {
+			// The last store stays for the latency run.
+			out := lastStore // the capture child's store file
+			if liaisond != "" {
+				out = filepath.Dir(lastStore) // serve's run directory
+			}
+			leftovers = append(leftovers, out)
+		}
 		if mbsyncBin != "" {
-			d, rss, err := runMbsync(mbsyncBin, srv, filepath.Join(work, fmt.Sprintf("mbsync%d", r)))
+			settle()
+			mdir := filepath.Join(work, fmt.Sprintf("mbsync%d", r))
+			leftovers = append(leftovers, mdir)
+			d, rss, err := runMbsync(mbsyncBin, srv, mdir)
 			if err != nil {
 				return fmt.Errorf("mbsync run %d: %w", r, err)
 			}
