@@ -25,16 +25,22 @@ const remindBatch = 100
 func (o *Outbox) Remind(ctx context.Context, today liaison.Date) (int, error) {
 	var candidates []liaison.ID
 	err := o.db.View(ctx, func(tx *store.Tx) error {
-		return tx.ForEachStatement(func(s *liaison.Statement) error {
-			if !remindable(s) {
+		// The summaries decide most statements without reading them: not
+		// remindable, or no reminder due today whatever was sent before.
+		// Only the rest have their events read.
+		return tx.ForEachBrief(func(b store.Brief) error {
+			if !remindableBrief(b) {
 				return nil
 			}
-			_, _, ok, err := o.dueReminder(tx, s, today)
+			if _, _, ok := liaison.DueReminder(b.Deadline, today, o.opts.Reminders.Offsets, o.opts.Reminders.OverdueEvery, nil); !ok {
+				return nil
+			}
+			_, _, ok, err := o.dueReminder(tx, b.ID, b.Deadline, today)
 			if err != nil {
 				return err
 			}
 			if ok {
-				candidates = append(candidates, s.ID)
+				candidates = append(candidates, b.ID)
 			}
 			return nil
 		})
@@ -83,7 +89,7 @@ func (o *Outbox) remindOne(tx *store.Tx, id liaison.ID, today liaison.Date) (boo
 	if !remindable(s) {
 		return false, nil
 	}
-	key, kind, ok, err := o.dueReminder(tx, s, today)
+	key, kind, ok, err := o.dueReminder(tx, s.ID, s.Deadline, today)
 	if err != nil || !ok {
 		return false, err
 	}
@@ -100,10 +106,10 @@ func (o *Outbox) remindOne(tx *store.Tx, id liaison.ID, today liaison.Date) (boo
 	return true, nil
 }
 
-// dueReminder is the reminder of s due on day today that was not sent
-// before, per its reminder-sent events.
-func (o *Outbox) dueReminder(tx *store.Tx, s *liaison.Statement, today liaison.Date) (string, liaison.MailKind, bool, error) {
-	events, err := tx.Events(s.ID)
+// dueReminder is the reminder of statement id, with deadline, due on day
+// today that was not sent before, per its reminder-sent events.
+func (o *Outbox) dueReminder(tx *store.Tx, id liaison.ID, deadline, today liaison.Date) (string, liaison.MailKind, bool, error) {
+	events, err := tx.Events(id)
 	if err != nil {
 		return "", "", false, err
 	}
@@ -113,8 +119,14 @@ func (o *Outbox) dueReminder(tx *store.Tx, s *liaison.Statement, today liaison.D
 			sent = append(sent, e.Text)
 		}
 	}
-	key, kind, ok := liaison.DueReminder(s.Deadline, today, o.opts.Reminders.Offsets, o.opts.Reminders.OverdueEvery, sent)
+	key, kind, ok := liaison.DueReminder(deadline, today, o.opts.Reminders.Offsets, o.opts.Reminders.OverdueEvery, sent)
 	return key, kind, ok, nil
+}
+
+// remindableBrief is remindable on a statement's summary.
+func remindableBrief(b store.Brief) bool {
+	return b.Direction == liaison.Incoming && b.Purpose == liaison.PurposeAction &&
+		!b.Deadline.IsZero() && b.State == liaison.StateRecorded
 }
 
 // remindable: an incoming action statement with a deadline that is still
