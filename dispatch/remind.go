@@ -123,15 +123,15 @@ func (o *Outbox) dueReminder(tx *store.Tx, id liaison.ID, deadline, today liaiso
 	return key, kind, ok, nil
 }
 
-// remindableBrief is remindable on a statement's summary.
+// remindableBrief: an incoming action statement with a deadline that is
+// still open (not responded, not taken, not withdrawn). The scan decides on
+// the brief, the write on the statement, by the same rule.
 func remindableBrief(b store.Brief) bool {
 	return b.Direction == liaison.Incoming && b.Purpose == liaison.PurposeAction &&
 		!b.Deadline.IsZero() && b.State == liaison.StateRecorded
 }
 
-// remindable: an incoming action statement with a deadline that is still
-// open (not responded, not taken, not withdrawn).
+// remindable is remindableBrief on a statement.
 func remindable(s *liaison.Statement) bool {
-	return s.Direction == liaison.Incoming && s.Purpose == liaison.PurposeAction &&
-		!s.Deadline.IsZero() && s.State == liaison.StateRecorded
+	return remindableBrief(store.Brief{ID: s.ID, Direction: s.Direction, State: s.State, Purpose: s.Purpose, Deadline: s.Deadline})
 }
