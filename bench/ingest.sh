@@ -4,8 +4,10 @@
 #     recording, notifications flushed to an SMTP sink) on a fresh store over
 #     N realistic liaison mails (80% 5-20 KB text, 20% with a 100-300 KB
 #     .docx or .pdf), alternating with mbsync syncing the same mailbox to a
-#     local Maildir; prints the ratio (target <= 1.0) and checks that the
-#     store holds N statements; plus one capture-only run (no extraction);
+#     local Maildir; prints both ratios: to the end of processing (capture +
+#     extract + record, what the target counts, from liaisond's logged stage
+#     ends) and to the last mail sent; checks that the store holds N
+#     statements; plus one capture-only run (no extraction);
 #   - APPEND-to-captured latency while IDLE next to a bare IDLE client
 #     (target: at most 50 ms above it);
 #   - peak RSS of a capture with one 50 MB message in the batch (< 150 MB).

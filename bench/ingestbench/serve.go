@@ -258,11 +258,15 @@ func verify(path string) (recorded, error) {
 
 // serveOnce runs `liaisond serve --once` on a fresh store over mailbox,
 // which holds n mails, and checks that every one became a statement.
-func serveOnce(srv *dovecot.Server, sk *sink, storePath, mailbox string, n, r int) (time.Duration, int64, error) {
+// serveOnce runs `liaisond serve --once` on a fresh store and returns its
+// wall time, its wall time to the end of processing (capture + extract +
+// record: the wall time less what liaisond logged between process_end and
+// send_end, zero if it logged no stage ends) and its peak RSS.
+func serveOnce(srv *dovecot.Server, sk *sink, storePath, mailbox string, n, r int) (time.Duration, time.Duration, int64, error) {
 	dir := filepath.Dir(storePath)
 	cfg, err := writeConfig(dir, srv, sk.addr, mailbox, storePath)
 	if err != nil {
-		return 0, 0, fmt.Errorf("run %d: write config: %w", r, err)
+		return 0, 0, 0, fmt.Errorf("run %d: write config: %w", r, err)
 	}
 	sent := sk.mails.Load()
 	name, args := liaisond, []string{"serve", "-once", "-config", cfg}
@@ -273,20 +277,21 @@ func serveOnce(srv *dovecot.Server, sk *sink, storePath, mailbox string, n, r in
 	cr, err := childSampled(name, args...)
 	d, rss, anon, file, out := cr.wall, cr.rss, cr.anon, cr.file, cr.out
 	if err != nil {
-		return 0, 0, fmt.Errorf("liaisond run %d: %w\n%s", r, err, out)
+		return 0, 0, 0, fmt.Errorf("liaisond run %d: %w\n%s", r, err, out)
 	}
 	rec, err := verify(storePath)
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
 	fmt.Printf("run %d liaisond serve --once: %s, peak RSS %d MB (RssAnon %d MB, RssFile %d MB); recorded %d statements (%d with attachments, %d with a deadline, %d with problems), %d pending, %d mails sent\n",
 		r, d.Round(time.Millisecond), rss>>10, anon>>10, file>>10, rec.statements, rec.withAttachments, rec.withDeadline, rec.withProblems,
 		rec.pending, sk.mails.Load()-sent)
 	if err := os.WriteFile(filepath.Join(dir, "liaisond.log"), []byte(out), 0o600); err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
 	fmt.Printf("  CPU user %s sys %s", cr.user.Round(time.Millisecond), cr.sys.Round(time.Millisecond))
 	var said []string
+	var ends = map[string]time.Duration{}
 	for _, line := range strings.Split(out, "\n") {
 		switch {
 		case strings.Contains(line, `msg="once: done"`):
@@ -295,6 +300,7 @@ func serveOnce(srv *dovecot.Server, sk *sink, storePath, mailbox string, n, r in
 				for _, k := range []string{"capture_end=", "process_end=", "send_end="} {
 					if v, ok := strings.CutPrefix(f, k); ok {
 						fmt.Printf(", %s %s", strings.TrimSuffix(k, "="), v)
+						ends[k], _ = time.ParseDuration(v)
 					}
 				}
 			}
@@ -307,7 +313,11 @@ func serveOnce(srv *dovecot.Server, sk *sink, storePath, mailbox string, n, r in
 		fmt.Printf("  liaisond said: %.2000s\n", strings.Join(said, "\n"))
 	}
 	if rec.statements != n || rec.pending != 0 {
-		return 0, 0, fmt.Errorf("liaisond run %d recorded %d statements of %d mails, %d pending: the figure would not be honest", r, rec.statements, n, rec.pending)
+		return 0, 0, 0, fmt.Errorf("liaisond run %d recorded %d statements of %d mails, %d pending: the figure would not be honest", r, rec.statements, n, rec.pending)
 	}
-	return d, rss, nil
+	var proc time.Duration
+	if ends["process_end="] > 0 && ends["send_end="] > 0 {
+		proc = d - (ends["send_end="] - ends["process_end="])
+	}
+	return d, proc, rss, nil
 }
