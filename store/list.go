@@ -289,24 +289,10 @@ func (tx *Tx) ForEachBrief(fn func(Brief) error) error {
 		}
 		return fn(Brief{
 			ID:        keyID(k),
-			Direction: known(sum.direction, liaison.Incoming, liaison.Outgoing),
-			State: known(sum.state, liaison.StateRecorded, liaison.StateActionTaken, liaison.StateResponded,
-				liaison.StatePendingApproval, liaison.StateApproved, liaison.StateSent, liaison.StateSendFailed,
-				liaison.StateWithdrawn),
-			Purpose: known(sum.purpose, liaison.PurposeUnknown, liaison.PurposeInformation, liaison.PurposeAction,
-				liaison.PurposeResponse),
-			Deadline: sum.deadline,
+			Direction: liaison.Direction(sum.direction),
+			State:     liaison.State(sum.state),
+			Purpose:   liaison.Purpose(sum.purpose),
+			Deadline:  sum.deadline,
 		})
 	})
-}
-
-// known is b as one of values, or a copy of b if it is none of them:
-// handing out the constants saves a scan three allocations a statement.
-func known[T ~string](b []byte, values ...T) T {
-	for _, v := range values {
-		if string(b) == string(v) {
-			return v
-		}
-	}
-	return T(b)
 }

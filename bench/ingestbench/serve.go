@@ -291,15 +291,15 @@ func serveOnce(srv *dovecot.Server, sk *sink, storePath, mailbox string, n, r in
 	}
 	fmt.Printf("  CPU user %s sys %s", cr.user.Round(time.Millisecond), cr.sys.Round(time.Millisecond))
 	var said []string
-	var ends = map[string]time.Duration{}
+	ends := map[string]time.Duration{}
 	for _, line := range strings.Split(out, "\n") {
 		switch {
 		case strings.Contains(line, `msg="once: done"`):
 			// The stage ends, as liaisond measured them from its start.
 			for _, f := range strings.Fields(line) {
-				for _, k := range []string{"capture_end=", "process_end=", "send_end="} {
-					if v, ok := strings.CutPrefix(f, k); ok {
-						fmt.Printf(", %s %s", strings.TrimSuffix(k, "="), v)
+				for _, k := range []string{"capture_end", "process_end", "send_end"} {
+					if v, ok := strings.CutPrefix(f, k+"="); ok {
+						fmt.Printf(", %s %s", k, v)
 						ends[k], _ = time.ParseDuration(v)
 					}
 				}
@@ -316,8 +316,8 @@ func serveOnce(srv *dovecot.Server, sk *sink, storePath, mailbox string, n, r in
 		return 0, 0, 0, fmt.Errorf("liaisond run %d recorded %d statements of %d mails, %d pending: the figure would not be honest", r, rec.statements, n, rec.pending)
 	}
 	var proc time.Duration
-	if ends["process_end="] > 0 && ends["send_end="] > 0 {
-		proc = d - (ends["send_end="] - ends["process_end="])
+	if ends["process_end"] > 0 && ends["send_end"] > 0 {
+		proc = d - (ends["send_end"] - ends["process_end"])
 	}
 	return d, proc, rss, nil
 }
