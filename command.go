@@ -124,7 +124,12 @@ func Authorize(cmd Command, s *Statement, dir *Directory, cc CommandContext) err
 	default:
 		return refuse("unknown command")
 	}
-	if !slices.Contains(Responsible(s, dir, cc.Coordinators), from) {
+	// The submitter of an outgoing statement may take back what is not yet
+	// sent, even when the directory does not know them: our own mail (the
+	// confirmation) reached them, and withdrawing speaks for nobody else.
+	ownWithdraw := cmd.Verb == VerbWithdraw && s.Direction == Outgoing && s.Submitter != nil &&
+		strings.EqualFold(s.Submitter.Email, from) && (s.State == StatePendingApproval || s.State == StateApproved)
+	if !ownWithdraw && !slices.Contains(Responsible(s, dir, cc.Coordinators), from) {
 		return refuse("%s is neither a contact of %s nor a liaison coordinator", from, strings.Join(s.ToBodies, ", "))
 	}
 	next := map[Verb]State{VerbTaken: StateActionTaken, VerbWithdraw: StateWithdrawn}[cmd.Verb]
@@ -134,28 +139,44 @@ func Authorize(cmd Command, s *Statement, dir *Directory, cc CommandContext) err
 	return nil
 }
 
-// Responsible returns who answers for a statement: for an incoming one the
-// contacts of its To groups and its To contacts; for an outgoing one its
-// submitter and the approvers of its From groups; always the coordinators.
+// Responsible returns who answers for a statement, by the directory alone:
+// for an incoming one the contacts and approvers of its To groups; for an
+// outgoing one the approvers of its From groups and its submitter when the
+// directory knows the submitter; always the coordinators. Addresses read out
+// of a statement (To-Contact, From-Contact, Cc) never count: anyone can
+// write themselves into a statement.
 func Responsible(s *Statement, dir *Directory, coordinators []string) []string {
 	var out []string
 	if s.Direction == Incoming {
 		for _, b := range s.ToBodies {
 			if g, ok := dir.Lookup(b); ok {
-				out = append(out, g.Contacts...)
-				out = append(out, g.Approvers...)
+				out = append(out, addrEmails(g.Contacts)...)
+				out = append(out, addrEmails(g.Approvers)...)
 			}
 		}
-		out = append(out, Emails(s.ToContacts)...)
 	} else {
 		approvers, _, _ := dir.ApproversOf(s.FromBodies)
-		out = append(out, approvers...)
-		if s.Submitter != nil {
+		out = append(out, addrEmails(approvers)...)
+		if s.Submitter != nil && dir.Knows(s.Submitter.Email) {
 			out = append(out, s.Submitter.Email)
 		}
 	}
-	out = append(out, coordinators...)
+	out = append(out, addrEmails(coordinators)...)
 	return lower(out)
+}
+
+// addrEmails reads the addresses of directory entries, which may carry a
+// display name ("Chair <chair@example.org>").
+func addrEmails(list []string) []string {
+	out := make([]string, 0, len(list))
+	for _, e := range list {
+		if a, err := ParseAddress(e); err == nil {
+			out = append(out, a.Email)
+		} else {
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 func lower(list []string) []string {

@@ -59,6 +59,26 @@ func NewDirectory(groups []Group) *Directory {
 // Groups returns every group in the directory.
 func (d *Directory) Groups() []Group { return d.groups }
 
+// Knows reports whether email is a contact or an approver of a group of
+// ours in the directory: a person the office may take commands from.
+// Another organisation's addresses (its contacts, its Send-To) do not count.
+func (d *Directory) Knows(email string) bool {
+	if d == nil || email == "" {
+		return false
+	}
+	for _, g := range d.groups {
+		if g.Type == GroupSDO {
+			continue
+		}
+		for _, e := range addrEmails(append(append([]string(nil), g.Contacts...), g.Approvers...)) {
+			if strings.EqualFold(strings.TrimSpace(e), strings.TrimSpace(email)) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // Lookup finds the group a written name means: "ITU-T SG15", "ITU-T Study
 // Group 15" and "itu-t sg 15" are the same; "IETF CCAMP WG", "CCAMP WG" and
 // "CCAMP" are the same.

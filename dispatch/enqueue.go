@@ -296,8 +296,10 @@ func (o *Outbox) coordinators() []liaison.Address {
 	return out
 }
 
-// groupRecipients are the directory contacts of the statement's To bodies
-// and its To contacts; the coordinators when none is known.
+// groupRecipients are the directory contacts of the statement's To bodies;
+// the coordinators when none is known. Never the To contacts read out of
+// the statement: who gets mail is decided by the directory, not by the
+// mail (an outsider listing 500 addresses must not make us mail them).
 func (o *Outbox) groupRecipients(s *liaison.Statement) []liaison.Address {
 	var out []liaison.Address
 	dir := o.opts.Directory()
@@ -312,7 +314,6 @@ func (o *Outbox) groupRecipients(s *liaison.Statement) []liaison.Address {
 			}
 		}
 	}
-	out = append(out, s.ToContacts...)
 	if len(out) == 0 {
 		out = o.coordinators()
 	}

@@ -43,7 +43,8 @@ func (o *Office) statement(tx *store.Tx, m *liaison.Message, r *extract.Result) 
 		recipients = appendAddrs(recipients, g.Contacts...)
 	}
 	s.Problems = append(s.Problems, unknownToProblems(unknown)...)
-	recipients = append(recipients, s.ToContacts...)
+	// The To contacts read out of the statement are recorded and shown but
+	// never mailed: who gets mail is decided by the directory.
 	if len(recipients) == 0 {
 		recipients = o.coordinators()
 	}
