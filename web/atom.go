@@ -129,7 +129,10 @@ func (s *Server) handleFeed(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// atomEntry renders v for feed readers, which show names and titles in a
+// line with other text: it takes the display form (forDisplay).
 func (s *Server) atomEntry(v statementView, base string) atomEntry {
+	v = v.forDisplay()
 	u := absURL(base, v.URL)
 	from := strings.Join(v.FromBodies, ", ")
 	if from == "" {

@@ -149,9 +149,13 @@ func safeMediaType(mt string) string {
 }
 
 // contentDisposition builds an RFC 6266 attachment header: an ASCII
-// fallback filename for old clients and the exact name as RFC 8187
-// filename*.
+// fallback filename for old clients and the name as RFC 8187 filename*,
+// exact but for its bidirectional controls, which both carry as visible
+// markers (liaison.NeutraliseBidi): a browser saves the file under this
+// name, and "invoice<U+202E>fdp.exe" must not arrive as what looks like
+// "invoiceexe.pdf".
 func contentDisposition(name string) string {
+	name = liaison.NeutraliseBidi(name)
 	if name == "" {
 		name = "attachment"
 	}

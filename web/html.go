@@ -223,6 +223,9 @@ func (s *Server) handleList(w http.ResponseWriter, r *http.Request) {
 		s.serverError(w, r, err)
 		return
 	}
+	for i, v := range data.Statements {
+		data.Statements[i] = v.forDisplay()
+	}
 	if data.NextURL != "" {
 		data.NextURL = f.pageURL("/", data.NextURL)
 	}
@@ -265,6 +268,7 @@ func (s *Server) handleDetail(w http.ResponseWriter, r *http.Request) {
 		s.serverError(w, r, err)
 		return
 	}
+	v = v.forDisplay()
 	s.render(w, r, http.StatusOK, "detail.html", v.ID.String()+": "+v.Title, v)
 }
 

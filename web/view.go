@@ -126,6 +126,82 @@ func newView(st *liaison.Statement, today liaison.Date) statementView {
 	return v
 }
 
+// forDisplay returns v with the bidirectional controls of every name,
+// title, organisation, contact, file name, reference and history entry
+// made visible (liaison.NeutraliseBidi), so that "invoice<U+202E>fdp.exe"
+// cannot pass for a PDF. The HTML pages and the Atom feed render this; the
+// JSON API serves the record exactly as received, for programs to match
+// on. URLs keep the exact name (percent-encoded, nothing to reorder).
+//
+// The body is left as written: it is a block of its own, where an
+// override ends with the paragraph and reorders only the sender's own
+// text, and right-to-left languages use embeddings there legitimately.
+func (v statementView) forDisplay() statementView {
+	nb := liaison.NeutraliseBidi
+	v.Title = nb(v.Title)
+	v.PurposeLabel = nb(v.PurposeLabel)
+	v.Consensus = nb(v.Consensus)
+	v.FromBodies = displayStrings(v.FromBodies)
+	v.ToBodies = displayStrings(v.ToBodies)
+	v.FromContacts = displayAddresses(v.FromContacts)
+	v.ToContacts = displayAddresses(v.ToContacts)
+	v.SendReplyTo = displayAddress(v.SendReplyTo)
+	v.SendTo = displayAddress(v.SendTo)
+	v.References = append([]reference(nil), v.References...)
+	for i := range v.References {
+		v.References[i].Text = nb(v.References[i].Text)
+	}
+	for _, list := range []*[]related{&v.InResponseTo, &v.RespondedBy} {
+		*list = append([]related(nil), *list...)
+		for i := range *list {
+			(*list)[i].Title = nb((*list)[i].Title)
+		}
+	}
+	v.Attachments = append([]attachmentView(nil), v.Attachments...)
+	for i := range v.Attachments {
+		v.Attachments[i].Name = nb(v.Attachments[i].Name)
+		v.Attachments[i].MediaType = nb(v.Attachments[i].MediaType)
+	}
+	v.Events = append([]eventView(nil), v.Events...)
+	for i := range v.Events {
+		v.Events[i].Actor = nb(v.Events[i].Actor)
+		v.Events[i].Text = nb(v.Events[i].Text)
+	}
+	return v
+}
+
+func displayStrings(list []string) []string {
+	if list == nil {
+		return nil
+	}
+	out := make([]string, len(list))
+	for i, s := range list {
+		out[i] = liaison.NeutraliseBidi(s)
+	}
+	return out
+}
+
+func displayAddresses(list []liaison.Address) []liaison.Address {
+	if list == nil {
+		return nil
+	}
+	out := make([]liaison.Address, len(list))
+	for i, a := range list {
+		out[i] = *displayAddress(&a)
+	}
+	return out
+}
+
+// displayAddress neutralises the name and the address alike: a mail
+// address with a bidirectional control in it is no one's real address, and
+// the mailto link must not show one thing and hold another.
+func displayAddress(a *liaison.Address) *liaison.Address {
+	if a == nil {
+		return nil
+	}
+	return &liaison.Address{Name: liaison.NeutraliseBidi(a.Name), Email: liaison.NeutraliseBidi(a.Email)}
+}
+
 // publicEvents keeps the events meant for the public record. This is the
 // one place that decides it: HTML, JSON and Atom all take their history
 // from here.

@@ -434,6 +434,8 @@ func TestContentDisposition(t *testing.T) {
 		{`a"b\c/d%e.txt`, `attachment; filename="a_b_c_d_e.txt"; filename*=UTF-8''a%22b%5Cc%2Fd%25e.txt`},
 		{"x\r\nSet-Cookie: a=b", `attachment; filename="x__Set-Cookie_ a=b"; filename*=UTF-8''x%0D%0ASet-Cookie%3A%20a%3Db`},
 		{"", `attachment; filename="attachment"; filename*=UTF-8''attachment`},
+		{"invoice\u202efdp.exe", `attachment; filename="invoice[U+202E]fdp.exe"; filename*=UTF-8''invoice%5BU+202E%5Dfdp.exe`},
+		{"\u2067Ü\u2069", `attachment; filename="[U+2067]_[U+2069]"; filename*=UTF-8''%5BU+2067%5D%C3%9C%5BU+2069%5D`},
 	} {
 		if got := contentDisposition(tc.name); got != tc.want {
 			t.Errorf("contentDisposition(%q) = %q, want %q", tc.name, got, tc.want)
