@@ -41,6 +41,9 @@ type Message struct {
 	Statement   ID           `json:"statement"`           // what processing tied it to, if anything
 	Error       string       `json:"error,omitempty"`     // why processing failed
 	Truncated   bool         `json:"truncated,omitempty"` // only the header was fetched (oversized)
+	// DuplicateOf is the SHA-256 of the message first stored under the
+	// same Message-ID, when these bytes differ from it.
+	DuplicateOf string `json:"duplicate_of,omitempty"`
 }
 
 // SyncState is the capture position in one IMAP mailbox.

@@ -35,8 +35,9 @@ func TestCapture(t *testing.T) {
 		return nil
 	})
 
-	// Duplicates by bytes, by Message-ID, and within a batch are skipped,
-	// but the position still advances.
+	// Duplicates by bytes are skipped, also within a batch, but the
+	// position still advances; other bytes under a known Message-ID are
+	// kept, linked to the first copy.
 	added, err = db.Capture(ctx, "INBOX", 7, []store.Captured{
 		{UID: 6, Raw: a}, {UID: 7, Raw: sameIDOtherBytes}, {UID: 8, Raw: c},
 		{UID: 9, Raw: rawMail("d@x", "D")}, {UID: 10, Raw: rawMail("d@x", "D again")},
@@ -44,7 +45,8 @@ func TestCapture(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(added) != 1 || added[0].MessageID != "d@x" || added[0].UID != 9 {
+	if len(added) != 3 || added[0].UID != 7 || added[0].DuplicateOf != sha(a) || added[0].MessageID != "a@x" ||
+		added[1].UID != 9 || added[1].DuplicateOf != "" || added[2].UID != 10 || added[2].DuplicateOf != added[1].SHA256 {
 		t.Fatalf("second batch added %+v", added)
 	}
 	// A message without Message-ID dedupes by bytes only.
@@ -71,7 +73,7 @@ func TestCapture(t *testing.T) {
 		for _, m := range pending {
 			uids = append(uids, m.UID)
 		}
-		if want := []uint32{3, 5, 4, 9, 11}; !equalUIDs(uids, want) {
+		if want := []uint32{3, 5, 4, 7, 9, 10, 11}; !equalUIDs(uids, want) {
 			t.Errorf("pending uids %v, want capture order %v", uids, want)
 		}
 		if two, _ := tx.PendingMessages(2); len(two) != 2 || two[0].UID != 3 {
@@ -115,7 +117,7 @@ func TestCapture(t *testing.T) {
 	})
 	view(t, db, func(tx *store.Tx) error {
 		left, _ := tx.PendingMessages(0)
-		if len(left) != 3 || left[0].UID != 4 {
+		if len(left) != 5 || left[0].UID != 4 {
 			t.Errorf("pending after mark %+v", left)
 		}
 		m, err := tx.Message(pending[0].SHA256)
@@ -129,7 +131,7 @@ func TestCapture(t *testing.T) {
 		if err := tx.ForEachMessage(func(m liaison.Message) error { all = append(all, m.UID); return nil }); err != nil {
 			return err
 		}
-		if want := []uint32{3, 5, 4, 9, 11}; !equalUIDs(all, want) {
+		if want := []uint32{3, 5, 4, 7, 9, 10, 11}; !equalUIDs(all, want) {
 			t.Errorf("ForEachMessage uids %v, want %v", all, want)
 		}
 		return nil
@@ -140,8 +142,8 @@ func TestCapture(t *testing.T) {
 		return tx.MarkMessage(m)
 	})
 	view(t, db, func(tx *store.Tx) error {
-		if n := tx.CountPending(); n != 4 {
-			t.Errorf("pending after re-queue: %d, want 4", n)
+		if n := tx.CountPending(); n != 6 {
+			t.Errorf("pending after re-queue: %d, want 6", n)
 		}
 		return nil
 	})
@@ -373,8 +375,9 @@ func TestLargeMessage(t *testing.T) {
 }
 
 // TestCaptureWholeAfterTruncated checks that a header-only capture does not
-// keep the whole message out once it can be fetched, while Message-ID dedupe
-// holds otherwise.
+// keep the whole message out once it can be fetched, that a header-only
+// capture of a stored whole message is skipped, and that other bytes under
+// the Message-ID are kept beside it.
 func TestCaptureWholeAfterTruncated(t *testing.T) {
 	db := openTest(t)
 	ctx := context.Background()
@@ -387,9 +390,10 @@ func TestCaptureWholeAfterTruncated(t *testing.T) {
 		added bool
 	}{
 		{"header only first", store.Captured{UID: 1, Raw: head, Truncated: true}, true},
-		{"header only again", store.Captured{UID: 2, Raw: append([]byte("X-A: b\r\n"), head...), Truncated: true}, false},
+		{"header only again", store.Captured{UID: 2, Raw: append([]byte("X-A: b\r\n"), head...), Truncated: true}, true},
 		{"whole after header only", store.Captured{UID: 3, Raw: whole}, true},
-		{"whole again other bytes", store.Captured{UID: 4, Raw: rawMail("big@x", "resent")}, false},
+		{"whole again other bytes", store.Captured{UID: 4, Raw: rawMail("big@x", "resent")}, true},
+		{"header only of other bytes", store.Captured{UID: 6, Raw: append([]byte("X-B: c\r\n"), head...), Truncated: true}, true},
 		{"header only after whole", store.Captured{UID: 5, Raw: head, Truncated: true}, false},
 	}
 	for _, tt := range tests {
@@ -415,8 +419,8 @@ func TestCaptureWholeAfterTruncated(t *testing.T) {
 		if m.Truncated || m.UID != 3 {
 			t.Errorf("Message-ID names %+v, want the whole capture (uid 3)", m)
 		}
-		if n := tx.CountPending(); n != 2 {
-			t.Errorf("pending %d, want 2 (header-only record kept)", n)
+		if n := tx.CountPending(); n != 5 {
+			t.Errorf("pending %d, want 5 (header-only record and other bytes kept)", n)
 		}
 		return nil
 	})
