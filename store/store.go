@@ -22,6 +22,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -108,9 +109,13 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		// mapping 1 GiB of address space up front avoids that until the
 		// file is that big. It costs address space, not memory.
 		InitialMmapSize: initialMmapSize,
+		OpenFile:        openNoFollow,
 	})
 	if errors.Is(err, berrors.ErrTimeout) {
 		return nil, &LockedError{Path: path, Err: err}
+	}
+	if errors.Is(err, syscall.ELOOP) {
+		return nil, fmt.Errorf("open store %s: a symbolic link, which liaisond does not follow (give the real path): %w", path, err)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
@@ -121,6 +126,13 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	return db, nil
+}
+
+// openNoFollow opens the store file as bbolt asks, but never through a
+// symbolic link: a link planted at the store's path must not make the
+// daemon (perhaps root) create, lock or write the file it points to.
+func openNoFollow(name string, flag int, perm os.FileMode) (*os.File, error) {
+	return os.OpenFile(name, flag|syscall.O_NOFOLLOW, perm)
 }
 
 // Close closes the file.

@@ -59,11 +59,18 @@ func checkConnect(ctx context.Context, e *env, c *config.Config, secrets config.
 	} else {
 		fmt.Fprintf(e.stdout, "imap %s: logged in as %s, mailboxes %s selectable\n", c.IMAP.Address, c.IMAP.User, strings.Join(c.IMAP.Mailboxes, ", "))
 	}
-	db, err := store.Open(ctx, filepath.Join(os.TempDir(), fmt.Sprintf("liaisond-check-%d.db", os.Getpid())), store.Options{NoSync: true})
+	// A scratch store in a fresh private directory: a predictable name in
+	// the shared temporary directory could be planted in advance.
+	scratch, err := os.MkdirTemp("", "liaisond-check-")
 	if err != nil {
 		return err
 	}
-	defer func() { db.Close(); os.Remove(db.Path()) }()
+	defer os.RemoveAll(scratch)
+	db, err := store.Open(ctx, filepath.Join(scratch, "check.db"), store.Options{NoSync: true})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
 	out, err := dispatch.New(db, dispatch.Options{Alias: c.Alias, SMTP: dispatch.SMTP{Addr: c.SMTP.Address, TLS: c.SMTP.TLS,
 		CAFile: c.SMTP.CAFile, User: c.SMTP.User, Password: secrets.SMTPPassword, HeloName: c.SMTP.HELO}, Logger: log})
 	if err == nil {

@@ -166,7 +166,7 @@ func startDemo(ctx context.Context, o demoOptions) (*demo, error) {
 
 	// The daemon, configured as an administrator would, on those addresses.
 	passFile := filepath.Join(dir, "imap-password")
-	if err := os.WriteFile(passFile, []byte(demoPassword+"\n"), 0o600); err != nil {
+	if err := writeNewFile(passFile, []byte(demoPassword+"\n"), 0o600); err != nil {
 		return fail(err)
 	}
 	tmpl, err := demoData.ReadFile("demodata/demo.toml")
@@ -176,7 +176,7 @@ func startDemo(ctx context.Context, o demoOptions) (*demo, error) {
 	text := strings.NewReplacer("{{WEB}}", webLn.Addr().String(), "{{IMAP}}", imapLn.Addr().String(),
 		"{{SMTP}}", smtpLn.Addr().String(), "{{STORE}}", filepath.Join(dir, "liaisond.db"), "{{PASSFILE}}", passFile).Replace(string(tmpl))
 	cfgPath := filepath.Join(dir, "demo.toml")
-	if err := os.WriteFile(cfgPath, []byte(text), 0o600); err != nil {
+	if err := writeNewFile(cfgPath, []byte(text), 0o600); err != nil {
 		return fail(err)
 	}
 	c, err := config.Load(cfgPath)

@@ -52,7 +52,7 @@ func runExtract(ctx context.Context, e *env, args []string) error {
 			continue
 		}
 		base := strings.TrimSuffix(filepath.Base(name), filepath.Ext(name))
-		if err := os.WriteFile(filepath.Join(*out, base+".json"), append(js, '\n'), 0o644); err != nil {
+		if err := writeNewFile(filepath.Join(*out, base+".json"), append(js, '\n'), 0o644); err != nil {
 			return err
 		}
 	}

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -227,33 +226,23 @@ var backupCommand = adminCommand{
 
 var errNoDaemon = errors.New("no daemon answers")
 
-// writeBackup writes a backup to path through a temporary file renamed over
-// it, so that a failed or interrupted backup never leaves a truncated file
-// under the name (an older backup there is replaced only by a complete one),
-// and reports the size on w.
+// writeBackup writes a backup to path through replaceFile: a failed or
+// interrupted backup never leaves a truncated file under the name (an
+// older backup there is replaced only by a complete one), a temporary file
+// left by a killed backup does not stand in the next one's way, and a
+// symbolic link (or device) at path is refused, never written through.
+// The size is reported on w.
 func writeBackup(path string, w io.Writer, backup func(io.Writer) (int64, error)) error {
-	// CreateTemp makes the file owner-only, and a temporary file left by a
-	// killed backup does not stand in the next one's way.
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return fmt.Errorf("backup: %w", err)
-	}
-	tmp := f.Name()
-	n, err := backup(f)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
+	var n int64
+	err := replaceFile(path, 0o600, func(f *os.File) error {
+		var err error
+		n, err = backup(f)
+		return err
+	})
+	if errors.Is(err, errNoDaemon) {
+		return err
 	}
 	if err != nil {
-		os.Remove(tmp)
-		if errors.Is(err, errNoDaemon) {
-			return err
-		}
 		return fmt.Errorf("backup to %s: %w", path, err)
 	}
 	fmt.Fprintf(w, "backup: %d bytes written to %s\n", n, path)
