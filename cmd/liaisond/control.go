@@ -157,6 +157,10 @@ func listenPrivate(path string) (*net.UnixListener, error) {
 		return nil, err
 	}
 	ln.SetUnlinkOnClose(false)
+	// A chmod by name, but in a directory that only this process could
+	// have made (MkdirTemp, 0700): no one else can put a link there. The
+	// rename replaces whatever is at path, a planted link included,
+	// without following it.
 	if err := os.Chmod(tmp, 0o600); err == nil {
 		err = os.Rename(tmp, path)
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -250,5 +251,54 @@ func TestBackupRefusesLink(t *testing.T) {
 	}
 	if fi, err := os.Lstat(plain); err != nil || !fi.Mode().IsRegular() || fi.Size() < 4096 || fi.Mode().Perm() != 0o600 {
 		t.Errorf("backup file: %v %v", fi, err)
+	}
+}
+
+// TestExtractOutRefusesLink: extract -out writes each JSON file afresh and
+// refuses a link planted under its name.
+func TestExtractOutRefusesLink(t *testing.T) {
+	ctx := context.Background()
+	out := t.TempDir()
+	v := plantVictim(t)
+	link := filepath.Join(out, "new-statement.json")
+	plantLink(t, link, v)
+	r := runCLI(t, ctx, "extract", "-out", out, filepath.Join("testdata", "new-statement.eml"))
+	if r.code != exitRuntime || !strings.Contains(r.stderr, "symbolic link") {
+		t.Errorf("extract onto a link: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	v.check(t)
+	checkLink(t, link, v)
+	if err := os.Remove(link); err != nil {
+		t.Fatal(err)
+	}
+	if r := runCLI(t, ctx, "extract", "-out", out, filepath.Join("testdata", "new-statement.eml")); r.code != exitOK {
+		t.Fatalf("extract: exit %d\n%s", r.code, r.stderr)
+	}
+	if fi, err := os.Lstat(link); err != nil || !fi.Mode().IsRegular() || fi.Mode().Perm() != 0o644 {
+		t.Errorf("extract output: %v %v", fi, err)
+	}
+}
+
+// TestReplaceFileFailure: when the content cannot be written, the file at
+// the path keeps its bytes and no temporary file is left.
+func TestReplaceFileFailure(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "backup.db")
+	if err := os.WriteFile(path, []byte("old"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	boom := errors.New("boom")
+	err := replaceFile(path, 0o600, func(f *os.File) error {
+		f.WriteString("half")
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Errorf("replaceFile: %v, want %v", err, boom)
+	}
+	if b, _ := os.ReadFile(path); string(b) != "old" {
+		t.Errorf("file now %q", b)
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 1 {
+		t.Errorf("left behind: %v", ents)
 	}
 }
