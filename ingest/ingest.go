@@ -6,8 +6,13 @@
 // Everything done on the server afterwards (flagging, moving) is a courtesy:
 // if it fails or the process dies before it, the message is neither lost nor
 // captured twice, because the position already lies past it. A UIDVALIDITY
-// change resets the position; Capture's dedupe by SHA-256 and Message-ID then
-// skips what is stored already.
+// change resets the position; Capture's dedupe by SHA-256 then skips what is
+// stored already.
+//
+// One message can never stop capture: the store isolates a message it
+// cannot take (store.DB.Capture), and a message it cannot take at all
+// holds the position back for maxMissing rounds, then is skipped, left
+// \Flagged in the mailbox and counted in Status.Skipped.
 //
 // New mail is awaited with IDLE (restarted every IdleRestart to notice dead
 // connections), or by polling when the server lacks IDLE; any error drops the
@@ -26,6 +31,7 @@ import (
 	"sync"
 	"time"
 
+	"liaison"
 	"liaison/store"
 )
 
@@ -211,10 +217,15 @@ type Status struct {
 	Captured   int64     // new messages stored by this Capturer
 	LastError  string    // why the last session ended, if it failed
 	// Skipped counts messages given up on because the server sent no body
-	// for them several rounds in a row: they are not captured, so a
-	// non-zero value is alert-worthy.
+	// for them, or the store could not take them, several rounds in a row:
+	// they are not captured (left in the mailbox, \Flagged), so a non-zero
+	// value is alert-worthy.
 	Skipped     int64
 	LastSkipped string // mailbox and UID of the last one skipped
+	// Quarantined counts messages the store recorded without their bytes
+	// (store.IsQuarantined); they stay in the mailbox, \Flagged, and
+	// processing alerts the coordinators about each.
+	Quarantined int64
 }
 
 // Capturer moves mail from the IMAP mailboxes into the store.
@@ -226,6 +237,10 @@ type Capturer struct {
 	mu      sync.Mutex
 	status  Status
 	missing map[missingKey]int // rounds a UID came without body
+	failed  map[missingKey]int // rounds the store could not take a UID
+
+	// commit stores a batch: store.DB.Capture, or a fake in tests.
+	commit func(ctx context.Context, mailbox string, uidValidity uint32, batch []store.Captured) ([]liaison.Message, error)
 
 	// noIdle makes the Capturer poll even when the server has IDLE; tests
 	// use it because imapserver always advertises IDLE.
@@ -236,7 +251,11 @@ type Capturer struct {
 func New(db *store.DB, opts Options) *Capturer {
 	opts.setDefaults()
 	opts.Mailboxes = append([]string(nil), opts.Mailboxes...)
-	return &Capturer{db: db, opts: opts, log: opts.Logger.With("imap", opts.Addr)}
+	c := &Capturer{db: db, opts: opts, log: opts.Logger.With("imap", opts.Addr)}
+	if db != nil {
+		c.commit = db.Capture
+	}
+	return c
 }
 
 // Status returns a snapshot of the capture state.

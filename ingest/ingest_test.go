@@ -113,15 +113,19 @@ func TestDedupe(t *testing.T) {
 	a := mail(1, 1000)
 	s.Append(t, "INBOX", a)
 	s.Append(t, "INBOX", a)                                     // same bytes
-	s.Append(t, "INBOX", append(bytes.Clone(a), "tail\r\n"...)) // same Message-ID
+	s.Append(t, "INBOX", append(bytes.Clone(a), "tail\r\n"...)) // same Message-ID, other bytes
 	s.Append(t, "INBOX", mail(2, 1000))
 	db := openStore(t)
 	n, err := New(db, baseOptions(s)).Once(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := len(storedMessages(t, db)); n != 2 || got != 2 {
-		t.Errorf("Once = %d, store holds %d; want 2, 2", n, got)
+	msgs := storedMessages(t, db)
+	if n != 3 || len(msgs) != 3 {
+		t.Fatalf("Once = %d, store holds %d; want 3, 3 (other bytes kept)", n, len(msgs))
+	}
+	if msgs[1].UID != 3 || msgs[1].DuplicateOf != msgs[0].SHA256 || msgs[1].MessageID != msgs[0].MessageID {
+		t.Errorf("other bytes under the same Message-ID: %+v, want linked to %s", msgs[1], msgs[0].SHA256)
 	}
 	// Every UID was passed, duplicates included, and all were flagged.
 	for uid, fl := range mailboxState(t, s.Addr(), testUser, testPass, "INBOX") {

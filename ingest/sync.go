@@ -131,7 +131,7 @@ func (c *Capturer) checkMailbox(ctx context.Context, cl *conn, mbox, after strin
 	if st.UIDValidity != uv {
 		if st.UIDValidity != 0 {
 			// Stored UIDs mean nothing now. Rescan from UID 1; Capture
-			// skips what is stored already (same SHA-256 or Message-ID).
+			// skips what is stored already (same SHA-256).
 			c.log.Error("imap UIDVALIDITY changed; rescanning the whole mailbox, already stored messages are skipped",
 				"mailbox", mbox, "old_uidvalidity", st.UIDValidity, "new_uidvalidity", uv, "old_last_uid", st.LastUID)
 		}
@@ -224,10 +224,11 @@ func (c *Capturer) plan(msgs []msgInfo) []batch {
 
 // commitJob is a fetched batch on its way through the store.
 type commitJob struct {
-	b     batch
-	msgs  []store.Captured
-	added int
-	err   error
+	b           batch
+	msgs        []store.Captured
+	added       int
+	quarantined []imap.UID // recorded without bytes: left in the mailbox
+	err         error
 }
 
 // capture fetches the batches and commits each with one store.Capture. The
@@ -239,10 +240,24 @@ func (c *Capturer) capture(ctx context.Context, cl *conn, mbox, after string, ba
 	results := make(chan *commitJob, 2)
 	go func() {
 		defer close(results)
+		failed := false
 		for j := range jobs {
-			added, err := c.db.Capture(ctx, mbox, uv, j.msgs)
+			if failed {
+				// Committing it would move the position past the
+				// messages of the failed batch.
+				j.msgs, j.err = nil, errEarlierBatch
+				results <- j
+				continue
+			}
+			added, err := c.commit(ctx, mbox, uv, j.msgs)
+			failed = err != nil
 			j.msgs = nil // let the bytes go before the next batch arrives
 			j.added, j.err = len(added), err
+			for _, m := range added {
+				if store.IsQuarantined(m) {
+					j.quarantined = append(j.quarantined, imap.UID(m.UID))
+				}
+			}
 			results <- j
 		}
 	}()
@@ -254,23 +269,40 @@ func (c *Capturer) capture(ctx context.Context, cl *conn, mbox, after string, ba
 	handle := func(j *commitJob) {
 		pending--
 		inflight -= j.b.cost
-		if j.err != nil {
-			if firstErr == nil {
-				firstErr = fmt.Errorf("store batch of uids %d-%d: %w", j.b.first(), j.b.last(), j.err)
-			}
-			return
-		}
+		// A failed batch may still have committed the messages before the
+		// one that failed (store.CaptureError).
 		total += j.added
 		if j.added > 0 {
-			c.update(func(s *Status) { s.Captured += int64(j.added) })
+			c.update(func(s *Status) {
+				s.Captured += int64(j.added)
+				s.Quarantined += int64(len(j.quarantined))
+			})
 			if c.opts.OnCaptured != nil {
 				c.opts.OnCaptured(j.added)
 			}
 		}
+		b := j.b
+		if len(j.quarantined) > 0 {
+			// Its bytes are only on the server: keep it there for a human.
+			c.log.Error("imap message quarantined: the store could not keep its bytes; leaving it in the mailbox, flagged",
+				"mailbox", mbox, "uids", j.quarantined)
+			cl.store(imap.UIDSetNum(j.quarantined...), []imap.Flag{imap.FlagFlagged})
+			b = b.without(j.quarantined)
+		}
+		if j.err != nil {
+			if firstErr == nil {
+				firstErr = fmt.Errorf("store batch of uids %d-%d: %w", j.b.first(), j.b.last(), j.err)
+			}
+			var ce *store.CaptureError
+			if errors.As(j.err, &ce) && ctx.Err() == nil {
+				c.storeFailed(ctx, cl, mbox, uv, ce)
+			}
+			return
+		}
 		c.log.Debug("imap batch captured", "mailbox", mbox, "first_uid", j.b.first(), "last_uid", j.b.last(),
 			"new", j.added, "messages", len(j.b.whole)+len(j.b.heads))
 		if firstErr == nil {
-			cl.afterCapture(after, j.b)
+			cl.afterCapture(after, b)
 		}
 	}
 
@@ -339,6 +371,10 @@ func (c *Capturer) capture(ctx context.Context, cl *conn, mbox, after string, ba
 	return total, firstErr
 }
 
+// errEarlierBatch is the error of a batch not committed because an earlier
+// one failed.
+var errEarlierBatch = errors.New("not committed: an earlier batch failed")
+
 // maxMissing is how many rounds a UID whose body the server does not send
 // holds the sync position back before it is skipped.
 const maxMissing = 3
@@ -398,6 +434,70 @@ func (c *Capturer) cut(mbox string, uv uint32, b batch, msgs []store.Captured) (
 		skipped = append(skipped, uid)
 	}
 	return msgs, skipped, false
+}
+
+// storeFailed counts a round in which the store could take no message at
+// ce.UID, not even quarantined (Capture committed the batch up to it). The
+// position stays before it, so the next round tries again; after maxMissing
+// rounds in a row it is skipped for good as cut skips a UID without body:
+// the position is moved past it, it is left \Flagged in the mailbox, and
+// the skip is logged and counted in Status.Skipped. A store that refuses
+// every write refuses the position too, and nothing is skipped.
+func (c *Capturer) storeFailed(ctx context.Context, cl *conn, mbox string, uv uint32, ce *store.CaptureError) {
+	k := missingKey{mbox, uv, imap.UID(ce.UID)}
+	c.mu.Lock()
+	if c.failed == nil {
+		c.failed = map[missingKey]int{}
+	}
+	c.failed[k]++
+	n := c.failed[k]
+	c.mu.Unlock()
+	if n < maxMissing {
+		c.log.Warn("store could not take a message; holding the sync position before it until the next round",
+			"mailbox", mbox, "uid", ce.UID, "round", n, "err", ce.Err)
+		return
+	}
+	err := c.db.Update(ctx, func(tx *store.Tx) error {
+		st, err := tx.SyncState(mbox)
+		if err != nil {
+			return err
+		}
+		if st.UIDValidity != uv || st.LastUID >= ce.UID {
+			return nil
+		}
+		st.LastUID = ce.UID
+		return tx.SetSyncState(st)
+	})
+	if err != nil {
+		c.log.Error("store could not take a message, nor the sync position past it", "mailbox", mbox, "uid", ce.UID, "err", err)
+		return
+	}
+	c.mu.Lock()
+	delete(c.failed, k)
+	c.mu.Unlock()
+	c.log.Error("store could not take a message several times; skipping it, it is not captured and stays in the mailbox, flagged",
+		"mailbox", mbox, "uidvalidity", uv, "uid", ce.UID, "rounds", n, "err", ce.Err)
+	c.update(func(s *Status) {
+		s.Skipped++
+		s.LastSkipped = fmt.Sprintf("%s uidvalidity %d uid %d", mbox, uv, ce.UID)
+	})
+	cl.store(imap.UIDSetNum(imap.UID(ce.UID)), []imap.Flag{imap.FlagFlagged})
+}
+
+// without returns b without the UIDs in drop.
+func (b batch) without(drop []imap.UID) batch {
+	out := batch{cost: b.cost}
+	for _, m := range b.whole {
+		if !slices.Contains(drop, m.uid) {
+			out.whole = append(out.whole, m)
+		}
+	}
+	for _, m := range b.heads {
+		if !slices.Contains(drop, m.uid) {
+			out.heads = append(out.heads, m)
+		}
+	}
+	return out
 }
 
 // only returns b restricted to the UIDs of msgs: the post-capture action
