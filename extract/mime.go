@@ -39,6 +39,7 @@ type Part struct {
 type mailDoc struct {
 	header   mail.Header
 	texts    []string // body texts in order (HTML already turned into text)
+	shown    []string // the same for commands: of an alternative, the plain part when it has text
 	htmlSeen bool
 	attach   []*Part
 	inline   []*Part // inline images and other unnamed parts
@@ -249,7 +250,7 @@ func (w *walker) walk(e *message.Entity, depth int, doc *mailDoc, top bool) {
 // unless the HTML one has a table (Outlook's plain rendering of a table
 // loses which value belongs to which label).
 func (w *walker) walkAlternative(mr message.MultipartReader, depth int, doc *mailDoc) {
-	var plain, html []string
+	var plain, html, plainShown, htmlShown []string
 	sub := &mailDoc{cids: doc.cids}
 	for {
 		p, err := mr.NextPart()
@@ -260,15 +261,15 @@ func (w *walker) walkAlternative(mr message.MultipartReader, depth int, doc *mai
 			w.probs.add(liaison.ProblemUnparseable, "", fmt.Sprintf("read multipart/alternative: %v", err))
 			break
 		}
-		before := len(sub.texts)
+		before, beforeShown := len(sub.texts), len(sub.shown)
 		sub.htmlSeen = false
 		w.walk(p, depth+1, sub, false)
-		if len(sub.texts) > before {
-			if sub.htmlSeen {
-				html = append(html, sub.texts[before:]...)
-			} else {
-				plain = append(plain, sub.texts[before:]...)
-			}
+		if sub.htmlSeen {
+			html = append(html, sub.texts[before:]...)
+			htmlShown = append(htmlShown, sub.shown[beforeShown:]...)
+		} else {
+			plain = append(plain, sub.texts[before:]...)
+			plainShown = append(plainShown, sub.shown[beforeShown:]...)
 		}
 		if w.parts > w.lim.MaxParts || w.ctx.Err() != nil {
 			break
@@ -280,6 +281,14 @@ func (w *walker) walkAlternative(mr message.MultipartReader, depth int, doc *mai
 		doc.texts = append(doc.texts, html...)
 	} else {
 		doc.texts = append(doc.texts, plain...)
+	}
+	// Commands are read from the plain part when it has text: which
+	// alternative a client shows is its choice, and plain text hides
+	// nothing.
+	if strings.TrimSpace(strings.Join(plainShown, "")) != "" {
+		doc.shown = append(doc.shown, plainShown...)
+	} else {
+		doc.shown = append(doc.shown, htmlShown...)
 	}
 	doc.attach = append(doc.attach, sub.attach...)
 	doc.inline = append(doc.inline, sub.inline...)
@@ -316,7 +325,9 @@ func (w *walker) leaf(e *message.Entity, mt string, params map[string]string, do
 				doc.cids["\x00table"] = true
 			}
 		}
-		doc.texts = append(doc.texts, cleanText(s))
+		s = cleanText(s)
+		doc.texts = append(doc.texts, s)
+		doc.shown = append(doc.shown, s)
 		return
 	}
 	data := w.readAll(e.Body, "attachment "+name)

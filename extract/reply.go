@@ -139,7 +139,9 @@ func (e *extraction) threadReply() {
 	if r.From.Email != "" {
 		r.FromContacts = append(r.FromContacts, r.From)
 	}
-	r.ReplyText = StripReply(r.FullText)
+	// Commands come only from what the person sees: the plain part when
+	// there is one, else the HTML without its hidden content.
+	r.ReplyText = StripReply(strings.Join(e.doc.shown, "\n\n"))
 	r.Commands = Commands(r.ReplyText)
 	r.Body = r.ReplyText
 	for _, p := range e.allAttachments() {
