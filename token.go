@@ -70,3 +70,25 @@ func VerifyReplyToken(s string, key []byte) (ReplyToken, error) {
 	}
 	return t, nil
 }
+
+// bounceTagLen is the bytes of HMAC a bounce tag keeps: 64 bits, 13 base32
+// characters, so alias+b-<send id>-<tag>@ stays far under 64 octets.
+const bounceTagLen = 8
+
+// BounceTag signs a send id for the VERP envelope sender
+// (alias+b-<send id>-<tag>@domain) and the DSN envelope id of the mail, as
+// BATV and SRS sign theirs: a delivery report changes nothing unless it
+// names a send with the tag only the key holder can make. The send ids are
+// sequential and guessable; the tag is not.
+func BounceTag(key []byte, sendID uint64) string {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte("liaisond bounce\x00"))
+	m.Write(binary.BigEndian.AppendUint64(nil, sendID))
+	return tokenEncoding.EncodeToString(m.Sum(nil)[:bounceTagLen])
+}
+
+// VerifyBounceTag reports whether tag is the bounce tag of sendID under key.
+func VerifyBounceTag(key []byte, sendID uint64, tag string) bool {
+	tag = strings.ToLower(strings.TrimSpace(tag))
+	return sendID != 0 && tag != "" && hmac.Equal([]byte(BounceTag(key, sendID)), []byte(tag))
+}

@@ -1,6 +1,7 @@
 package liaison_test
 
 import (
+	"strings"
 	"testing"
 
 	"liaison"
@@ -27,5 +28,35 @@ func TestReplyToken(t *testing.T) {
 		if _, err := liaison.DecodeReplyToken(bad); err == nil {
 			t.Errorf("DecodeReplyToken(%q) accepted", bad)
 		}
+	}
+}
+
+func TestBounceTag(t *testing.T) {
+	key := []byte("0123456789abcdef0123456789abcdef")
+	tag := liaison.BounceTag(key, 42)
+	if len(tag) != 13 {
+		t.Fatalf("tag %q: want 13 characters", tag)
+	}
+	tests := []struct {
+		name string
+		key  []byte
+		id   uint64
+		tag  string
+		want bool
+	}{
+		{"own tag", key, 42, tag, true},
+		{"upper case", key, 42, strings.ToUpper(tag), true},
+		{"other send id", key, 43, tag, false},
+		{"other key", []byte("another key"), 42, tag, false},
+		{"no tag", key, 42, "", false},
+		{"send id 0", key, 0, liaison.BounceTag(key, 0), false},
+		{"truncated", key, 42, tag[:8], false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := liaison.VerifyBounceTag(tt.key, tt.id, tt.tag); got != tt.want {
+				t.Errorf("VerifyBounceTag = %v, want %v", got, tt.want)
+			}
+		})
 	}
 }

@@ -46,6 +46,7 @@ type Config struct {
 	Web       Web       `toml:"web"`
 	Reminders Reminders `toml:"reminders"`
 	Limits    Limits    `toml:"limits"`
+	Rates     Rates     `toml:"rate_limits"`
 	Security  Security  `toml:"security"`
 	Store     Store     `toml:"store"`
 	Log       Log       `toml:"log"`
@@ -145,6 +146,30 @@ type Security struct {
 	// RequireAuthentication obeys commands only from authenticated senders
 	// (aligned DKIM or a trusted A-R pass).
 	RequireAuthentication bool `toml:"require_authentication"`
+	// AuthResultsAboveReceived also demands that a trusted A-R header
+	// stand above the first Received: field. Off by default: RFC 8601
+	// section 5 has the border MTA remove foreign headers with its own
+	// authserv-id, and local delivery (Dovecot's LMTP) adds a Received:
+	// above the A-R header of the MTA.
+	AuthResultsAboveReceived bool `toml:"authres_above_received"`
+	// DNSTimeout bounds the DNS lookups of liaisond's own DKIM check.
+	DNSTimeout Duration `toml:"dns_timeout"`
+}
+
+// Rates cap, per hour, the mail the office sends by itself (the backstop
+// against floods and loops with automatic responders). Zero means the
+// default; -1 means no limit. Outgoing statements are never limited.
+type Rates struct {
+	// AnswersPerAddress: acknowledgements, confirmations, command results
+	// and refusals to one address.
+	AnswersPerAddress int `toml:"answers_per_address"`
+	// AnswersPerHour: the same to everybody together.
+	AnswersPerHour int `toml:"answers_per_hour"`
+	// AlertsPerHour: alerts to the coordinators.
+	AlertsPerHour int `toml:"alerts_per_hour"`
+	// NoticesPerAddress: notifications, reminders and approval requests to
+	// one address.
+	NoticesPerAddress int `toml:"notices_per_address"`
 }
 
 // Store is the bbolt database.
@@ -199,7 +224,8 @@ func Default() *Config {
 			MaxPDFPages:         500,
 			ExtractionTimeLimit: Duration(30 * time.Second),
 		},
-		Security: Security{RequireAuthentication: true},
+		Rates:    Rates{AnswersPerAddress: 20, AnswersPerHour: 200, AlertsPerHour: 30, NoticesPerAddress: 100},
+		Security: Security{RequireAuthentication: true, DNSTimeout: Duration(10 * time.Second)},
 		Store:    Store{Path: "liaisond.db"},
 		Log:      Log{Format: "text", Level: "info"},
 	}

@@ -311,8 +311,29 @@ func (v *validator) limits() {
 	v.duration("limits.extraction_time_limit", l.ExtractionTimeLimit, 100*time.Millisecond)
 }
 
+func (v *validator) rates() {
+	r := v.c.Rates
+	for _, f := range []struct {
+		key string
+		n   int
+	}{
+		{"rate_limits.answers_per_address", r.AnswersPerAddress},
+		{"rate_limits.answers_per_hour", r.AnswersPerHour},
+		{"rate_limits.alerts_per_hour", r.AlertsPerHour},
+		{"rate_limits.notices_per_address", r.NoticesPerAddress},
+	} {
+		if f.n < -1 {
+			v.errf(f.key, "%d: want a number of mails per hour, or -1 for no limit", f.n)
+		}
+	}
+}
+
 func (v *validator) misc() {
 	c := v.c
+	v.rates()
+	if c.Security.DNSTimeout != 0 {
+		v.duration("security.dns_timeout", c.Security.DNSTimeout, 100*time.Millisecond)
+	}
 	if id := c.Security.TrustedAuthservID; id != "" && !isToken(id) {
 		v.errf("security.trusted_authserv_id", "%q must be printable ASCII without spaces", id)
 	}

@@ -58,11 +58,13 @@ func TestTemporaryThenSuccess(t *testing.T) {
 	if id := mailMessageID(t, r); id != om.MessageID {
 		t.Errorf("Message-ID %q, want %q", id, om.MessageID)
 	}
-	if want := "liaison-coordination+b-" + strconv.FormatUint(om.ID, 10) + "@example.org"; r.From != want {
-		t.Errorf("envelope from %q, want %q", r.From, want)
+	// The VERP address and the envelope id carry the send id signed.
+	signed := "b-" + strconv.FormatUint(om.ID, 10) + "-" + liaison.BounceTag(e.secret(), om.ID)
+	if want := "liaison-coordination+" + signed + "@example.org"; r.From != want || om.EnvelopeFrom != want {
+		t.Errorf("envelope from %q (outbox %q), want %q", r.From, om.EnvelopeFrom, want)
 	}
-	if r.MailOpts.EnvelopeID != strconv.FormatUint(om.ID, 10) || r.MailOpts.Return != smtp.DSNReturnHeaders {
-		t.Errorf("DSN mail options %+v, want ENVID=%d RET=HDRS", r.MailOpts, om.ID)
+	if r.MailOpts.EnvelopeID != signed || r.MailOpts.Return != smtp.DSNReturnHeaders {
+		t.Errorf("DSN mail options %+v, want ENVID=%s RET=HDRS", r.MailOpts, signed)
 	}
 	for _, ro := range r.RcptOpts {
 		if !slices.Equal(ro.Notify, []smtp.DSNNotify{smtp.DSNNotifyFailure, smtp.DSNNotifyDelayed}) {

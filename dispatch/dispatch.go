@@ -114,6 +114,7 @@ type Options struct {
 	Directory func() *liaison.Directory
 	Backoff   Backoff
 	Reminders Reminders
+	Limits    Limits
 	SMTP      SMTP
 	// BatchSize is how many mails one pass leases and records at once;
 	// default 100.
@@ -139,6 +140,7 @@ type Stats struct {
 	Failures          int64 // mails that finally failed (whole mail)
 	RecipientFailures int64 // recipients refused for good
 	RateLimited       int64 // answers skipped (automated cause or rate limit)
+	OverLimit         int64 // recipients held back by an hourly limit
 }
 
 // Outbox is the durable outbox and its sender.
@@ -153,7 +155,7 @@ type Outbox struct {
 	kick chan struct{}
 	pass sync.Mutex // one delivery pass at a time
 
-	enqueued, sent, retries, failures, rcptFailures, skipped atomic.Int64
+	enqueued, sent, retries, failures, rcptFailures, skipped, limited atomic.Int64
 
 	// secret returns the reply-token key; tests replace it for golden files.
 	secret func(tx *store.Tx) ([]byte, error)
@@ -198,6 +200,7 @@ func New(db *store.DB, opts Options) (*Outbox, error) {
 	if opts.Backoff.Jitter == 0 {
 		opts.Backoff.Jitter = 0.2
 	}
+	opts.Limits = opts.Limits.withDefaults()
 	if opts.Reminders.Offsets == nil {
 		opts.Reminders.Offsets = []int{14, 7, 4, 3, 2, 1, 0}
 	}
@@ -277,6 +280,7 @@ func (o *Outbox) Stats() Stats {
 		Failures:          o.failures.Load(),
 		RecipientFailures: o.rcptFailures.Load(),
 		RateLimited:       o.skipped.Load(),
+		OverLimit:         o.limited.Load(),
 	}
 }
 

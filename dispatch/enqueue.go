@@ -25,6 +25,8 @@ const (
 	AlertNoRecipient    AlertKind = "no-recipient"   // an approved statement with no address to go to
 	AlertUnfiledReply   AlertKind = "unfiled-reply"  // a reply that names no statement we know
 	AlertSentWithdrawn  AlertKind = "sent-withdrawn" // delivered although withdrawn while being sent
+	AlertRateLimited    AlertKind = "rate-limited"   // an hourly limit held mail back
+	AlertBounceAddress  AlertKind = "bounce-address" // other mail than a DSN or auto-reply to a VERP address
 )
 
 // Mail is a mail to queue. Enqueue fills in what is left out: the
@@ -170,15 +172,17 @@ func (o *Outbox) enqueue(tx *store.Tx, m Mail) (*liaison.OutboxMail, error) {
 			return nil, ErrRateLimited
 		}
 	}
+	if err := o.limit(tx, &m, now); err != nil {
+		return nil, err
+	}
+	rcpts = dedupe(append(append([]liaison.Address(nil), m.To...), m.Cc...))
 	sendID, err := tx.NextSendID()
 	if err != nil {
 		return nil, fmt.Errorf("enqueue %s mail: %w", what, err)
 	}
-	var key []byte
-	if m.Statement != nil {
-		if key, err = o.secret(tx); err != nil {
-			return nil, fmt.Errorf("enqueue %s mail: %w", what, err)
-		}
+	key, err := o.secret(tx) // signs the reply token and the VERP address
+	if err != nil {
+		return nil, fmt.Errorf("enqueue %s mail: %w", what, err)
 	}
 	var sid liaison.ID
 	isRoot := false
@@ -208,7 +212,7 @@ func (o *Outbox) enqueue(tx *store.Tx, m Mail) (*liaison.OutboxMail, error) {
 		Statement:    sid,
 		Kind:         m.Kind,
 		MessageID:    msgID,
-		EnvelopeFrom: o.verp(sendID),
+		EnvelopeFrom: o.verp(sendID, key),
 		Raw:          raw,
 		Inserts:      inserts,
 		State:        liaison.OutboxPending,
@@ -256,9 +260,28 @@ func messageID(id liaison.ID, kind liaison.MailKind, sendID uint64, root bool, d
 	return strings.ToLower(id.String()) + "." + string(kind) + "." + strconv.FormatUint(sendID, 10) + "@" + domain
 }
 
-// verp is the envelope sender of a send: bounces come back to it.
-func (o *Outbox) verp(sendID uint64) string {
-	return o.aliasLocal + "+b-" + strconv.FormatUint(sendID, 10) + "@" + o.domain
+// verp is the envelope sender of a send, alias+b-<send id>-<tag>@domain:
+// bounces come back to it, and only a report to the signed address (or
+// with the signed envelope id) is believed.
+func (o *Outbox) verp(sendID uint64, key []byte) string {
+	return o.aliasLocal + "+" + bounceID(sendID, key) + "@" + o.domain
+}
+
+// bounceID is b-<send id>-<tag>: the VERP subaddress and the DSN envelope
+// id (ENVID) of a send.
+func bounceID(sendID uint64, key []byte) string {
+	return "b-" + strconv.FormatUint(sendID, 10) + "-" + liaison.BounceTag(key, sendID)
+}
+
+// envelopeID is the ENVID a mail is sent with: the subaddress of its VERP
+// envelope sender, which carries the signed tag; the bare send id for a
+// mail queued before the tags.
+func envelopeID(m *liaison.OutboxMail) string {
+	local, _, _ := strings.Cut(m.EnvelopeFrom, "@")
+	if _, sub, ok := strings.Cut(local, "+"); ok && strings.HasPrefix(sub, "b-") {
+		return sub
+	}
+	return strconv.FormatUint(m.ID, 10)
 }
 
 // replyAddress is alias+<token>@domain.

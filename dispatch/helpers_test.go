@@ -253,3 +253,17 @@ func eventsOf(s *liaison.Statement, typ liaison.EventType) []liaison.Event {
 	}
 	return out
 }
+
+// secret is the store's key (reply tokens, bounce tags).
+func (e *env) secret() []byte {
+	e.t.Helper()
+	var key []byte
+	if err := e.db.View(e.ctx, func(tx *store.Tx) error {
+		var err error
+		key, err = tx.Secret()
+		return err
+	}); err != nil {
+		e.t.Fatal(err)
+	}
+	return key
+}

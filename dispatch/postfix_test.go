@@ -252,7 +252,7 @@ func testPostfix(t *testing.T, discardEHLO string) {
 	if h.Get("X-Liaison-Loop") != "liaisond-test" || h.Get("Auto-Submitted") != "auto-generated" {
 		t.Errorf("headers lost: loop %q auto %q", h.Get("X-Liaison-Loop"), h.Get("Auto-Submitted"))
 	}
-	verp := "liaison-coordination+b-" + strconv.FormatUint(om.ID, 10) + "@test.example"
+	verp := om.EnvelopeFrom // liaison-coordination+b-<id>-<tag>@test.example
 	if rp := h.Get("Return-Path"); rp != "<"+verp+">" {
 		t.Errorf("Return-Path %q, want <%s>", rp, verp)
 	}
@@ -283,7 +283,7 @@ func testPostfix(t *testing.T, discardEHLO string) {
 		"Original-Recipient: rfc822;gone@test.example",
 		"Action: failed",
 		"Status: 5.1.1",
-		"Original-Envelope-Id: " + strconv.FormatUint(om.ID, 10),
+		"Original-Envelope-Id: " + envelopeID(om),
 		"Message-Id: <" + om.MessageID + ">",
 	} {
 		if !strings.Contains(strings.ToLower(report), strings.ToLower(want)) {

@@ -2,6 +2,7 @@ package dispatch
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"liaison"
@@ -94,11 +95,18 @@ func (o *Outbox) remindOne(tx *store.Tx, id liaison.ID, today liaison.Date) (boo
 		return false, err
 	}
 	om, err := o.enqueue(tx, Mail{Kind: kind, Statement: s})
-	if err != nil {
+	msgID := ""
+	switch {
+	case errors.Is(err, ErrOverLimit):
+		// Held back and recorded as such: it counts as this reminder, so
+		// a flood does not make every later run try it again.
+	case err != nil:
 		return false, err
+	default:
+		msgID = om.MessageID
 	}
 	e := &liaison.Event{
-		Time: o.now(), Type: liaison.EventReminderSent, Actor: "liaisond", Text: key, MessageID: om.MessageID,
+		Time: o.now(), Type: liaison.EventReminderSent, Actor: "liaisond", Text: key, MessageID: msgID,
 	}
 	if err := tx.AddEvent(id, e); err != nil {
 		return false, err

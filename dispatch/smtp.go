@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"strconv"
 	"time"
 
 	"github.com/emersion/go-sasl"
@@ -200,7 +199,7 @@ func (cn *smtpConn) send(m *liaison.OutboxMail) attempt {
 		}
 	}
 	cn.open = true
-	env := &envelope{from: m.EnvelopeFrom, size: int64(len(m.Raw)), envID: strconv.FormatUint(m.ID, 10), dsn: true}
+	env := &envelope{from: m.EnvelopeFrom, size: int64(len(m.Raw)), envID: envelopeID(m), dsn: true}
 	for _, r := range m.Recipients {
 		if r.State == liaison.OutboxPending {
 			env.rcpts = append(env.rcpts, r.Email)

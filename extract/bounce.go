@@ -10,8 +10,12 @@ import (
 
 // Bounce is what a delivery status notification reports.
 type Bounce struct {
-	// SendID is the outbox id from the VERP address alias+b-<id>@ (0 if none).
-	SendID             uint64         `json:"send_id,omitempty"`
+	// SendID is the outbox id from the VERP address alias+b-<id>-<tag>@ or
+	// from the envelope id b-<id>-<tag> (0 if none).
+	SendID uint64 `json:"send_id,omitempty"`
+	// SendTag is the tag that signs SendID (liaison.BounceTag); the office
+	// believes a report only when it verifies. Empty for an unsigned id.
+	SendTag            string         `json:"send_tag,omitempty"`
 	OriginalEnvelopeID string         `json:"original_envelope_id,omitempty"`
 	ReportingMTA       string         `json:"reporting_mta,omitempty"`
 	Recipients         []DSNRecipient `json:"recipients"`
@@ -41,10 +45,10 @@ func (d DSNRecipient) Failed() bool { return d.Action == "failed" }
 
 var (
 	statusCodeRE  = regexp.MustCompile(`\b([245]\.\d{1,3}\.\d{1,3})\b`)
-	verpRE        = regexp.MustCompile(`(?i)\+b-(\d{1,19})@`)
+	verpRE        = regexp.MustCompile(`(?i)\+b-(\d{1,19})(?:-([a-z2-7]{1,32}))?@`)
+	envIDRE       = regexp.MustCompile(`(?i)^b-(\d{1,19})(?:-([a-z2-7]{1,32}))?$`)
 	bounceRcptRE  = regexp.MustCompile(`(?m)^\s*<([^<>\s]+@[^<>\s]+)>:?`)
 	dmarcCodeRE   = regexp.MustCompile(`\b5\.7\.\d{1,3}\b`)
-	trailingNumRE = regexp.MustCompile(`(\d{1,19})$`)
 	quotedOwnIDRE = regexp.MustCompile(`(?i)<(ls-\d{4}-\d{4,})\.[^<>\s]*@[^<>\s]+>`)
 )
 
@@ -116,21 +120,26 @@ func (e *extraction) bounce() {
 			b.DMARC = true
 		}
 	}
-	// VERP: the report went to alias+b-<send id>@.
+	// VERP: the report went to alias+b-<send id>-<tag>@. A signed id wins
+	// over an unsigned one wherever it was found.
 	h := e.doc.header
+	take := func(m []string) {
+		id, err := strconv.ParseUint(m[1], 10, 64)
+		if err != nil || id == 0 || (b.SendTag != "" && m[2] == "") {
+			return
+		}
+		if b.SendID == 0 || (b.SendTag == "" && m[2] != "") {
+			b.SendID, b.SendTag = id, strings.ToLower(m[2])
+		}
+	}
 	for _, k := range append([]string{"Return-Path"}, envelopeHeaders...) {
 		for _, v := range headerValues(h.Header, k) {
 			if m := verpRE.FindStringSubmatch(v); m != nil {
-				if id, err := strconv.ParseUint(m[1], 10, 64); err == nil {
-					b.SendID = id
-				}
+				take(m)
 			}
 		}
-		if b.SendID != 0 {
-			break
-		}
 	}
-	if b.SendID == 0 {
+	if b.SendTag == "" {
 		// The report text (X-Postfix-Sender) or the returned header may name it.
 		texts := []string{e.doc.deliveryStatus}
 		if e.doc.returned != nil {
@@ -138,18 +147,12 @@ func (e *extraction) bounce() {
 		}
 		for _, t := range texts {
 			if m := verpRE.FindStringSubmatch(t); m != nil {
-				if id, err := strconv.ParseUint(m[1], 10, 64); err == nil {
-					b.SendID = id
-					break
-				}
+				take(m)
 			}
 		}
 	}
-	if b.SendID == 0 && b.OriginalEnvelopeID != "" {
-		// Our envelope ids are the send ids, decimal, possibly with a prefix.
-		if m := trailingNumRE.FindStringSubmatch(b.OriginalEnvelopeID); m != nil && strings.HasPrefix(strings.ToLower(b.OriginalEnvelopeID), "b-") {
-			b.SendID, _ = strconv.ParseUint(m[1], 10, 64)
-		}
+	if m := envIDRE.FindStringSubmatch(strings.TrimSpace(b.OriginalEnvelopeID)); m != nil {
+		take(m)
 	}
 	// The statement: from the returned message, else from the report itself.
 	if ret := e.doc.returned; ret != nil {

@@ -2,30 +2,59 @@ package workflow
 
 import (
 	"bytes"
+	"context"
+	"net"
 	"strings"
+	"time"
 
 	"github.com/emersion/go-msgauth/authres"
 	"github.com/emersion/go-msgauth/dkim"
 )
 
+// authPolicy is what the office trusts to vouch for a From: address.
+type authPolicy struct {
+	// trustedID is the authserv-id of our own MTA's
+	// Authentication-Results; "" trusts none.
+	trustedID string
+	// aboveReceived also demands that the trusted header stand above the
+	// first Received: field.
+	aboveReceived bool
+	// lookupTXT resolves DKIM keys, each lookup bounded by timeout.
+	lookupTXT func(ctx context.Context, name string) ([]string, error)
+	timeout   time.Duration
+}
+
 // authenticated reports whether the mail's From: domain is vouched for:
-// a DKIM signature that verifies and whose d= is aligned with the From:
-// domain (relaxed: the same domain or a parent of it), or an
-// Authentication-Results header written by our own trusted authserv-id that
-// says dkim=pass aligned, or dmarc=pass. Identity never comes from Reply-To or
-// Sender. Any other A-R header, or one below the first Received: field, is
-// ignored: anyone can write one.
-func authenticated(raw []byte, fromDomain, trustedID string, lookupTXT func(string) ([]string, error)) (bool, string) {
+// an Authentication-Results header of our own trusted authserv-id that
+// says dkim=pass aligned, or dmarc=pass for the From: domain; or a DKIM
+// signature that verifies and whose d= is aligned with the From: domain
+// (relaxed: the same domain or a parent of it). Identity never comes from
+// Reply-To or Sender.
+func authenticated(ctx context.Context, raw []byte, fromDomain string, p authPolicy) (bool, string) {
 	fromDomain = strings.ToLower(fromDomain)
 	if fromDomain == "" {
 		return false, "no From: domain"
 	}
-	if trustedID != "" {
-		if ok, why := trustedAuthResults(raw, fromDomain, trustedID); ok {
+	if p.trustedID != "" {
+		if ok, why := trustedAuthResults(raw, fromDomain, p.trustedID, p.aboveReceived); ok {
 			return true, why
 		}
 	}
-	opts := &dkim.VerifyOptions{LookupTXT: lookupTXT, MaxVerifications: 5}
+	lookup := p.lookupTXT
+	if lookup == nil {
+		lookup = net.DefaultResolver.LookupTXT
+	}
+	timeout := p.timeout
+	if timeout <= 0 {
+		timeout = 10 * time.Second
+	}
+	opts := &dkim.VerifyOptions{MaxVerifications: 5, LookupTXT: func(name string) ([]string, error) {
+		// go-msgauth's lookup takes no context: each one gets its own
+		// deadline, and all of them end with the message's context.
+		ctx, cancel := context.WithTimeout(ctx, timeout)
+		defer cancel()
+		return lookup(ctx, name)
+	}}
 	vs, err := dkim.VerifyWithOptions(bytes.NewReader(raw), opts)
 	if err != nil {
 		return false, "dkim: " + err.Error()
@@ -49,13 +78,17 @@ func aligned(fromDomain, d string) bool {
 	return d != "" && (fromDomain == d || strings.HasSuffix(fromDomain, "."+d))
 }
 
-// trustedAuthResults looks only at the Authentication-Results fields above
-// the first Received: field: the ones our MTA prepended on delivery. One
-// further down was in the mail when it reached us, whatever authserv-id
-// it names (RFC 8601 section 5). A dmarc=pass counts only with the
-// header.from it vouches for, aligned with the From: domain.
-func trustedAuthResults(raw []byte, fromDomain, trustedID string) (bool, string) {
-	for _, v := range topAuthResults(raw) {
+// trustedAuthResults reads the Authentication-Results header of our own
+// MTA, found by its authserv-id as RFC 8601 section 5 intends: the border
+// MTA removes any header with its id from incoming mail, then writes its
+// own on top of what it received. So only the topmost header with that id
+// counts; one further down came with the mail. With aboveReceived, it must
+// also stand above the first Received: field (for a site whose MTA does not
+// remove foreign copies and whose local delivery adds no Received:). A
+// dmarc=pass counts only with the header.from it vouches for, aligned with
+// the From: domain.
+func trustedAuthResults(raw []byte, fromDomain, trustedID string, aboveReceived bool) (bool, string) {
+	for _, v := range authResultsHeaders(raw, aboveReceived) {
 		id, results, err := authres.Parse(v)
 		if err != nil || !strings.EqualFold(id, trustedID) {
 			continue
@@ -72,14 +105,15 @@ func trustedAuthResults(raw []byte, fromDomain, trustedID string) (bool, string)
 				}
 			}
 		}
+		return false, "authentication-results " + id + ": no aligned dkim or dmarc pass"
 	}
 	return false, ""
 }
 
-// topAuthResults returns the unfolded values of the Authentication-Results
-// fields of raw's header that come before its first Received: field (all of
-// them when there is none: the mail was put in the mailbox directly).
-func topAuthResults(raw []byte) []string {
+// authResultsHeaders returns the unfolded values of the
+// Authentication-Results fields of raw's header, top first; with
+// aboveReceived only those before its first Received: field.
+func authResultsHeaders(raw []byte, aboveReceived bool) []string {
 	var out []string
 	var name string
 	var val []byte
@@ -112,7 +146,7 @@ func topAuthResults(raw []byte) []string {
 			continue
 		}
 		name = strings.TrimSpace(string(k))
-		if strings.EqualFold(name, "Received") {
+		if aboveReceived && strings.EqualFold(name, "Received") {
 			return out
 		}
 		val = append([]byte(nil), v...)

@@ -261,7 +261,7 @@ func (k *keyring) key(domain string) ed25519.PrivateKey {
 
 // LookupTXT answers the DKIM key queries of the test domains: the DNS
 // without the network.
-func (k *keyring) LookupTXT(name string) ([]string, error) {
+func (k *keyring) LookupTXT(_ context.Context, name string) ([]string, error) {
 	const suffix = "._domainkey."
 	i := strings.Index(name, suffix)
 	if i < 0 || name[:i] != selector {
@@ -323,6 +323,13 @@ func newHarness(t testing.TB) *harness {
 // sending to smtp (which may be servers of another process).
 func newHarnessOn(t testing.TB, path string, mbox *mailbox, smtp *sink) *harness {
 	t.Helper()
+	return newHarnessWith(t, path, mbox, smtp, nil)
+}
+
+// newHarnessWith is newHarnessOn with the test config changed by edit
+// before the office opens.
+func newHarnessWith(t testing.TB, path string, mbox *mailbox, smtp *sink, edit func(*config.Config)) *harness {
+	t.Helper()
 	h := &harness{
 		t:      t,
 		ctx:    t.Context(),
@@ -333,6 +340,9 @@ func newHarnessOn(t testing.TB, path string, mbox *mailbox, smtp *sink) *harness
 		smtp:   smtp,
 		keys:   &keyring{},
 		logBuf: &mailtest.SyncBuffer{},
+	}
+	if edit != nil {
+		edit(h.cfg)
 	}
 	h.dir = h.cfg.Directory()
 	h.open()
@@ -366,9 +376,11 @@ func (h *harness) open() {
 		Coordinators: c.Coordinators,
 		Directory:    directory,
 		Reminders:    dispatch.Reminders{Offsets: c.Reminders.Offsets, OverdueEvery: overdueDays},
-		SMTP:         dispatch.SMTP{Addr: h.smtp.addr, TLS: "none", Timeout: 30 * time.Second},
-		Now:          h.clock.Now,
-		Logger:       log.With("part", "dispatch"),
+		Limits: dispatch.Limits{AnswersPerAddress: c.Rates.AnswersPerAddress, AnswersPerHour: c.Rates.AnswersPerHour,
+			AlertsPerHour: c.Rates.AlertsPerHour, NoticesPerAddress: c.Rates.NoticesPerAddress},
+		SMTP:   dispatch.SMTP{Addr: h.smtp.addr, TLS: "none", Timeout: 30 * time.Second},
+		Now:    h.clock.Now,
+		Logger: log.With("part", "dispatch"),
 	})
 	if err != nil {
 		h.t.Fatal(err)
@@ -449,6 +461,7 @@ func (h *harness) sent() []sentMail {
 		// The VERP envelope sender names the send; the outbox knows its kind.
 		local, _, _ := strings.Cut(m.From, "@")
 		if _, n, ok := strings.Cut(local, "+b-"); ok {
+			n, _, _ = strings.Cut(n, "-") // b-<send id>-<tag>
 			if id, err := strconv.ParseUint(n, 10, 64); err == nil {
 				_ = h.db.View(h.ctx, func(tx *store.Tx) error {
 					if om, err := tx.OutboxMail(id); err == nil {

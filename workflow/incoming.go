@@ -93,10 +93,7 @@ func (o *Office) statement(tx *store.Tx, m *liaison.Message, r *extract.Result) 
 		}
 	}
 
-	if _, err := o.out.Enqueue(tx, dispatch.Mail{Kind: liaison.MailNotification, Statement: s, To: recipients, WithAttachments: true}); err != nil {
-		return fmt.Errorf("queue notification of %s: %w", s.ID, err)
-	}
-	if err := o.event(tx, s, liaison.EventNotified, "liaisond", "Notified "+strings.Join(liaison.Emails(recipients), ", "), false, ""); err != nil {
+	if err := o.notify(tx, s, recipients); err != nil {
 		return err
 	}
 	if len(unknown) > 0 || len(s.ToBodies) == 0 || hasProblem(s, liaison.ProblemUnparseable, liaison.ProblemOversized) {
@@ -122,6 +119,24 @@ func (o *Office) statement(tx *store.Tx, m *liaison.Message, r *extract.Result) 
 		}
 	}
 	return nil
+}
+
+// notify queues the notification of s to recipients and records whom it
+// went to. Recipients over their hourly limit are left out (dispatch
+// records that on the statement); the statement is recorded regardless.
+func (o *Office) notify(tx *store.Tx, s *liaison.Statement, recipients []liaison.Address) error {
+	om, err := o.out.Enqueue(tx, dispatch.Mail{Kind: liaison.MailNotification, Statement: s, To: recipients, WithAttachments: true})
+	if o.answerSkipped(err, s, strings.Join(liaison.Emails(recipients), ", ")) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("queue notification of %s: %w", s.ID, err)
+	}
+	var to []string
+	for _, r := range om.Recipients {
+		to = append(to, r.Email)
+	}
+	return o.event(tx, s, liaison.EventNotified, "liaisond", "Notified "+strings.Join(to, ", "), false, "")
 }
 
 // unknownToProblems is the problem the office records for To bodies the

@@ -41,8 +41,13 @@ type Options struct {
 	// RequireAuth demands DKIM or trusted A-R for commands. Off only in the
 	// demo, where mail comes from a local client without signatures.
 	RequireAuth bool
+	// AuthResultsAboveReceived also demands that the trusted A-R header
+	// stand above the first Received: field (off: see authPolicy).
+	AuthResultsAboveReceived bool
 	// LookupTXT resolves DKIM keys; nil means the system resolver.
-	LookupTXT func(domain string) ([]string, error)
+	LookupTXT func(ctx context.Context, name string) ([]string, error)
+	// DNSTimeout bounds each DKIM key lookup; default 10 seconds.
+	DNSTimeout time.Duration
 	// Extract tunes the extractor (limits, own addresses).
 	Extract extract.Options
 	// Now is the clock; nil means time.Now.
@@ -235,7 +240,7 @@ func (o *Office) prepare(ctx context.Context, p *prepared) {
 	if p.m.Truncated {
 		p.r.Problems = append(p.r.Problems, oversized(p.m))
 	}
-	p.auth = o.authenticate(raw, p.r)
+	p.auth = o.authenticate(ctx, raw, p.r)
 }
 
 // commitBatch records a prepared batch in one transaction, or message by
@@ -373,8 +378,8 @@ func (o *Office) alert(tx *store.Tx, s *liaison.Statement, kind dispatch.AlertKi
 		return nil, nil
 	}
 	m, err := o.out.Enqueue(tx, dispatch.Mail{Kind: liaison.MailAlert, Statement: s, To: o.coordinators(), Alert: kind, AlertText: text})
-	if errors.Is(err, dispatch.ErrRateLimited) {
-		return nil, nil
+	if errors.Is(err, dispatch.ErrSkipped) {
+		return nil, nil // over the hourly alert limit: dispatch recorded it
 	}
 	return m, err
 }

@@ -21,9 +21,12 @@ func (o *Office) bounce(tx *store.Tx, m *liaison.Message, r *extract.Result) err
 	if b == nil {
 		return nil
 	}
-	sent, err := o.bouncedMail(tx, b)
-	if err != nil || sent == nil {
-		o.log.Warn("bounce matches no mail we sent", "msgid", m.MessageID, "send_id", b.SendID)
+	sent, why, err := o.bouncedMail(tx, b)
+	if err != nil {
+		return err
+	}
+	if sent == nil {
+		o.log.Warn("bounce ignored: it does not prove it is about a mail we sent", "msgid", m.MessageID, "send_id", b.SendID, "reason", why)
 		return nil
 	}
 	s, err := tx.Statement(sent.Statement)
@@ -94,17 +97,11 @@ func (o *Office) bounce(tx *store.Tx, m *liaison.Message, r *extract.Result) err
 		return nil // never alert about an alert: that is how loops start
 	}
 	text := fmt.Sprintf("A %s mail about %s bounced:\n  %s", sent.Kind, s.ID, strings.Join(failed, "\n  "))
-	if toFailed && s.State != liaison.StateSendFailed {
-		// As for a refusal at sending (dispatch): the addressee did not get
-		// the statement, so it is not sent; copies (Cc) decide nothing.
-		if err := s.Transition(liaison.StateSendFailed); err != nil {
-			o.log.Warn("statement not moved to send-failed", "statement", s.ID.String(), "err", err)
-		} else {
-			if err := tx.PutStatement(s); err != nil {
-				return err
-			}
-			text += "\n\nThe statement did NOT reach its addressee. It is now send-failed;\ncorrect the Send-To or To-Contact address and send it again."
-		}
+	if toFailed {
+		// A statement that was sent stays on the public record as sent
+		// whatever a report says: the report is an event and an alert, and
+		// the coordinators decide (correct the address and resend).
+		text += "\n\nThe statement did NOT reach its addressee. It stays recorded as sent;\ncorrect the Send-To or To-Contact address and send it again."
 	}
 	_, err = o.alert(tx, s, dispatch.AlertBounce, text)
 	return err
@@ -132,44 +129,37 @@ func statementAddressees(sent *liaison.OutboxMail, s *liaison.Statement) map[str
 	return to
 }
 
-// bouncedMail finds the outbox mail a report is about. The VERP address,
-// the ENVID we set and our Message-ID each name a send; but a number alone
-// is easily forged or mistaken, so a candidate counts only when the
-// returned Message-ID and the ENVID, where the report carries them, are
-// those of that very mail.
-func (o *Office) bouncedMail(tx *store.Tx, b *extract.Bounce) (*liaison.OutboxMail, error) {
+// bouncedMail finds the outbox mail a report is about. Send ids are
+// sequential, and the returned Message-ID and the envelope id are easily
+// guessed, so a report counts only when it names a send together with
+// the tag that signs it (the VERP address it was delivered to, or the
+// envelope id), and, where it carries them, the returned Message-ID and
+// the envelope id are those of that very mail.
+func (o *Office) bouncedMail(tx *store.Tx, b *extract.Bounce) (*liaison.OutboxMail, string, error) {
+	if b.SendID == 0 || b.SendTag == "" {
+		return nil, "it names no signed send (alias+b-<id>-<tag>@ or ENVID b-<id>-<tag>)", nil
+	}
+	key, err := tx.Secret()
+	if err != nil {
+		return nil, "", err
+	}
+	if !liaison.VerifyBounceTag(key, b.SendID, b.SendTag) {
+		return nil, fmt.Sprintf("the tag of send %d does not verify", b.SendID), nil
+	}
+	m, err := tx.OutboxMail(b.SendID)
+	if err != nil {
+		return nil, fmt.Sprintf("send %d is not in the outbox", b.SendID), nil
+	}
 	mid := strings.Trim(strings.TrimSpace(b.ReturnedMessageID), "<>")
-	envid := strings.TrimSpace(b.OriginalEnvelopeID)
-	ids := []uint64{b.SendID}
-	if n, err := strconv.ParseUint(envid, 10, 64); err == nil {
-		ids = append(ids, n)
+	if mid != "" && !strings.EqualFold(mid, m.MessageID) {
+		return nil, fmt.Sprintf("the returned Message-ID %s is not that of send %d", mid, b.SendID), nil
 	}
-	if mid != "" {
-		if local, _, ok := strings.Cut(mid, "@"); ok {
-			if i := strings.LastIndexByte(local, '.'); i >= 0 {
-				if n, err := strconv.ParseUint(local[i+1:], 10, 64); err == nil {
-					ids = append(ids, n)
-				}
-			}
+	if envid := strings.TrimSpace(b.OriginalEnvelopeID); envid != "" {
+		if n, err := strconv.ParseUint(envid, 10, 64); !strings.EqualFold(envid, "b-"+strconv.FormatUint(m.ID, 10)+"-"+b.SendTag) && (err != nil || n != m.ID) {
+			return nil, fmt.Sprintf("the envelope id %q is not that of send %d", envid, b.SendID), nil
 		}
 	}
-	for _, id := range ids {
-		if id == 0 {
-			continue
-		}
-		m, err := tx.OutboxMail(id)
-		if err != nil {
-			continue
-		}
-		if mid != "" && !strings.EqualFold(mid, m.MessageID) {
-			continue // a number that happens to match, not our mail
-		}
-		if envid != "" && envid != strconv.FormatUint(m.ID, 10) {
-			continue
-		}
-		return m, nil
-	}
-	return nil, nil
+	return m, "", nil
 }
 
 // autoReply files an out-of-office or other automatic answer under its

@@ -235,7 +235,7 @@ func (o *Office) createOutgoing(tx *store.Tx, s *liaison.Statement, submitter st
 	}
 	for _, a := range approvers {
 		if _, err := o.out.Enqueue(tx, dispatch.Mail{Kind: liaison.MailApprovalRequest, Statement: s,
-			To: []liaison.Address{liaison.NormalizeAddress("", a)}, WithAttachments: true}); err != nil {
+			To: []liaison.Address{liaison.NormalizeAddress("", a)}, WithAttachments: true}); err != nil && !o.answerSkipped(err, s, a) {
 			return fmt.Errorf("queue approval request of %s: %w", s.ID, err)
 		}
 	}

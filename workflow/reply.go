@@ -1,6 +1,7 @@
 package workflow
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -18,11 +19,16 @@ type authResult struct {
 	why string
 }
 
-func (o *Office) authenticate(raw []byte, r *extract.Result) authResult {
+func (o *Office) authenticate(ctx context.Context, raw []byte, r *extract.Result) authResult {
 	if r.Kind != liaison.KindThreadReply && r.Kind != liaison.KindSubmission {
 		return authResult{}
 	}
-	ok, why := authenticated(raw, domainOf(r.From.Email), o.opts.TrustedAuthServID, o.opts.LookupTXT)
+	ok, why := authenticated(ctx, raw, domainOf(r.From.Email), authPolicy{
+		trustedID:     o.opts.TrustedAuthServID,
+		aboveReceived: o.opts.AuthResultsAboveReceived,
+		lookupTXT:     o.opts.LookupTXT,
+		timeout:       o.opts.DNSTimeout,
+	})
 	return authResult{ok: ok, why: why}
 }
 
@@ -271,7 +277,7 @@ func (o *Office) execute(tx *store.Tx, s *liaison.Statement, c liaison.Command, 
 		if len(to) == 0 {
 			to = o.coordinators()
 		}
-		if _, err := o.out.Enqueue(tx, dispatch.Mail{Kind: liaison.MailNotification, Statement: s, To: to, WithAttachments: true}); err != nil {
+		if _, err := o.out.Enqueue(tx, dispatch.Mail{Kind: liaison.MailNotification, Statement: s, To: to, WithAttachments: true}); err != nil && !o.answerSkipped(err, s, strings.Join(liaison.Emails(to), ", ")) {
 			return "", err
 		}
 		return fmt.Sprintf("%s is redirected to %s; %s notified.", s.ID, g.Name, strings.Join(liaison.Emails(to), ", ")), nil

@@ -195,7 +195,8 @@ func TestBounceOfOutgoingStatement(t *testing.T) {
 		failed    []string
 		wantAlert bool
 	}{
-		{"addressee", "tsbsg15@example.com", nil, liaison.StateSendFailed, []string{"tsbsg15@example.com"}, true},
+		// A bounce is an event and an alert: a sent statement stays sent.
+		{"addressee", "tsbsg15@example.com", nil, liaison.StateSent, []string{"tsbsg15@example.com"}, true},
 		{"copy", "alice.rtg-ad@example.org", nil, liaison.StateSent, []string{"alice.rtg-ad@example.org"}, true},
 		{"returned mail is another", "tsbsg15@example.com", func(raw string, l sentMail) string {
 			return strings.ReplaceAll(raw, l.MessageID, "ls-2027-0009.alert.77@example.org")

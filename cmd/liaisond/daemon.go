@@ -55,6 +55,8 @@ func newDaemon(ctx context.Context, c *config.Config, db *store.DB, getenv func(
 		Directory:    d.directory,
 		Backoff:      dispatch.Backoff{Min: time.Duration(c.SMTP.RetryMin), Max: time.Duration(c.SMTP.RetryMax), GiveUp: time.Duration(c.SMTP.GiveUp)},
 		Reminders:    dispatch.Reminders{Offsets: c.Reminders.Offsets, OverdueEvery: overdueDays},
+		Limits: dispatch.Limits{AnswersPerAddress: c.Rates.AnswersPerAddress, AnswersPerHour: c.Rates.AnswersPerHour,
+			AlertsPerHour: c.Rates.AlertsPerHour, NoticesPerAddress: c.Rates.NoticesPerAddress},
 		SMTP: dispatch.SMTP{Addr: c.SMTP.Address, TLS: c.SMTP.TLS, CAFile: c.SMTP.CAFile, User: c.SMTP.User,
 			Password: secrets.SMTPPassword, HeloName: c.SMTP.HELO},
 		Logger: log.With("part", "dispatch"),
@@ -63,14 +65,16 @@ func newDaemon(ctx context.Context, c *config.Config, db *store.DB, getenv func(
 		return nil, fmt.Errorf("dispatch: %w", err)
 	}
 	d.office = workflow.New(db, d.outbox, workflow.Options{
-		Alias:             c.Alias,
-		Coordinators:      c.Coordinators,
-		Directory:         d.directory,
-		Acknowledge:       c.Reminders.AcknowledgeSenders,
-		TrustedAuthServID: c.Security.TrustedAuthservID,
-		RequireAuth:       c.Security.RequireAuthentication,
-		Extract:           extractOptions(c),
-		Logger:            log.With("part", "workflow"),
+		Alias:                    c.Alias,
+		Coordinators:             c.Coordinators,
+		Directory:                d.directory,
+		Acknowledge:              c.Reminders.AcknowledgeSenders,
+		TrustedAuthServID:        c.Security.TrustedAuthservID,
+		RequireAuth:              c.Security.RequireAuthentication,
+		AuthResultsAboveReceived: c.Security.AuthResultsAboveReceived,
+		DNSTimeout:               time.Duration(c.Security.DNSTimeout),
+		Extract:                  extractOptions(c),
+		Logger:                   log.With("part", "workflow"),
 	})
 	d.capturer = ingest.New(db, ingest.Options{
 		Addr: c.IMAP.Address, TLS: c.IMAP.TLS, CAFile: c.IMAP.CAFile, User: c.IMAP.User, Password: secrets.IMAPPassword,
