@@ -267,3 +267,30 @@ func TestDovecotMoveAndOversized(t *testing.T) {
 		t.Errorf("%d truncated messages stored, want 2", truncated)
 	}
 }
+
+// TestDovecotLongMessageID captures a mail whose Message-ID, folded into
+// short header lines, is longer than a bbolt key, between ordinary mail, from
+// a real server: it and the mail after it are captured.
+func TestDovecotLongMessageID(t *testing.T) {
+	s := dovecot.Start(t)
+	long, longID := foldedIDMail(40000)
+	deliver(t, s, "INBOX", seq(0, 2), func(int) int { return 1000 })
+	if err := s.Deliver("INBOX", long); err != nil {
+		t.Fatal(err)
+	}
+	deliver(t, s, "INBOX", seq(2, 4), func(int) int { return 1000 })
+	db := openStore(t)
+	opts := dovecotOptions(s)
+	opts.BatchSize = 3
+	if n, err := New(db, opts).Once(context.Background()); err != nil || n != 5 {
+		t.Fatalf("Once = %d, %v; want 5", n, err)
+	}
+	var ids []string
+	for _, m := range storedMessages(t, db) {
+		ids = append(ids, m.MessageID)
+	}
+	if want := []string{"ls-0@example.org", "ls-1@example.org", longID, "ls-2@example.org", "ls-3@example.org"}; !slices.Equal(ids, want) {
+		t.Errorf("stored %d messages, Message-IDs in order %.200q", len(ids), ids)
+	}
+	checkStore(t, db)
+}
