@@ -170,6 +170,10 @@ type Result struct {
 	// SubmissionErrors name the fields of a submission at fault.
 	SubmissionErrors []FieldError
 	AuthResults      []AuthResult
+
+	// ToBounceAddress: delivered to a VERP address of the alias
+	// (alias+b-<send id>-<tag>@), where only DSNs and auto-replies belong.
+	ToBounceAddress bool `json:"to_bounce_address,omitempty"`
 }
 
 type problems struct{ list []liaison.Problem }
