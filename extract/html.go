@@ -1177,6 +1177,11 @@ func (sh *cssSheet) style(n *html.Node, parent textStyle) (textStyle, bool) {
 		if sh.matches(&sh.rules[i], n) {
 			d.rules = append(d.rules, sh.rules[i].decls...)
 		}
+		if sh.budget < 0 {
+			// A style sheet made to cost more than any mail's: what is
+			// left is taken as hidden.
+			return st, true
+		}
 	}
 	if len(d.inline) == 0 && len(d.rules) == 0 {
 		return st, false
