@@ -257,8 +257,11 @@ func formatAddresses(list []liaison.Address) string {
 // headerText makes s safe for one header line: every control character
 // (CR and LF above all, and the Unicode line separators) becomes a space,
 // and runs of white space collapse. A title or name can therefore never
-// start a header of its own.
+// start a header of its own. Bidirectional overrides become visible
+// markers (liaison.NeutraliseBidi), so a file invoice<U+202E>fdp.exe does
+// not read as invoiceexe.pdf in a subject or an attachment name.
 func headerText(s string) string {
+	s = liaison.NeutraliseBidi(s)
 	var b strings.Builder
 	space := false
 	for _, r := range s {
@@ -385,6 +388,7 @@ func (o *Outbox) view(in composeInput) View {
 	if s == nil {
 		return v
 	}
+	v.S = forDisplay(s)
 	v.ID = s.ID.String()
 	v.RecordURL = o.opts.PublicURL + "/ls/" + v.ID
 	v.Purpose = purposeText(s)
@@ -403,7 +407,7 @@ func (o *Outbox) view(in composeInput) View {
 	}
 	for _, a := range s.Attachments {
 		v.Attachments = append(v.Attachments, AttachmentView{
-			Name: a.Name, MediaType: a.MediaType, Size: a.Size,
+			Name: liaison.NeutraliseBidi(a.Name), MediaType: a.MediaType, Size: a.Size,
 			URL:      v.RecordURL + "/attachments/" + url.PathEscape(a.Name),
 			Attached: attached[a.Name],
 		})
@@ -417,6 +421,44 @@ func (o *Outbox) view(in composeInput) View {
 		v.ReplyTo = o.replyAddress(liaison.ReplyToken{Statement: s.ID, SendID: in.sendID}.Encode(in.key))
 	}
 	return v
+}
+
+// forDisplay is a copy of s for the text of a mail: the names and titles
+// read out of mail have their bidirectional overrides made visible.
+func forDisplay(s *liaison.Statement) *liaison.Statement {
+	d := *s
+	n := liaison.NeutraliseBidi
+	list := func(in []string) []string {
+		out := make([]string, len(in))
+		for i, x := range in {
+			out[i] = n(x)
+		}
+		return out
+	}
+	addrs := func(in []liaison.Address) []liaison.Address {
+		out := make([]liaison.Address, len(in))
+		for i, a := range in {
+			out[i] = liaison.Address{Name: n(a.Name), Email: n(a.Email)}
+		}
+		return out
+	}
+	one := func(a *liaison.Address) *liaison.Address {
+		if a == nil {
+			return nil
+		}
+		c := liaison.Address{Name: n(a.Name), Email: n(a.Email)}
+		return &c
+	}
+	d.Title, d.PurposeLabel, d.Consensus = n(s.Title), n(s.PurposeLabel), n(s.Consensus)
+	d.FromBodies, d.ToBodies, d.References = list(s.FromBodies), list(s.ToBodies), list(s.References)
+	d.FromContacts, d.ToContacts = addrs(s.FromContacts), addrs(s.ToContacts)
+	d.FromLiaisonContact, d.ToLiaisonContact, d.Submitter = one(s.FromLiaisonContact), one(s.ToLiaisonContact), one(s.Submitter)
+	d.Attachments = make([]liaison.Attachment, len(s.Attachments))
+	for i, a := range s.Attachments {
+		a.Name = n(a.Name)
+		d.Attachments[i] = a
+	}
+	return &d
 }
 
 func purposeText(s *liaison.Statement) string {

@@ -27,6 +27,7 @@ const (
 	AlertSentWithdrawn  AlertKind = "sent-withdrawn" // delivered although withdrawn while being sent
 	AlertRateLimited    AlertKind = "rate-limited"   // an hourly limit held mail back
 	AlertBounceAddress  AlertKind = "bounce-address" // other mail than a DSN or auto-reply to a VERP address
+	AlertDuplicate      AlertKind = "duplicate"      // other bytes under a Message-ID captured before
 )
 
 // Mail is a mail to queue. Enqueue fills in what is left out: the

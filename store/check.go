@@ -28,6 +28,7 @@ func (db *DB) Check(ctx context.Context) error {
 		}
 		tx := &Tx{tx: btx, db: db}
 		errs = append(errs, tx.checkInvariants()...)
+		errs = append(errs, tx.checkMessageIDs()...)
 		return nil
 	})
 	if err != nil {

@@ -45,10 +45,11 @@ func (tx *Tx) UseToken(token string) (bool, error) {
 		return false, errors.New("use token: empty")
 	}
 	b := tx.bucket(bucketTokens)
-	if b.Get([]byte(token)) != nil {
+	k := tokenKey(token)
+	if b.Get(k) != nil {
 		return false, nil
 	}
-	if err := b.Put([]byte(token), []byte(tx.Now().UTC().Format(time.RFC3339))); err != nil {
+	if err := b.Put(k, []byte(tx.Now().UTC().Format(time.RFC3339))); err != nil {
 		return false, fmt.Errorf("use token: %w", err)
 	}
 	return true, nil
@@ -56,8 +57,12 @@ func (tx *Tx) UseToken(token string) (bool, error) {
 
 // TokenUsed reports whether a token was spent, without spending it.
 func (tx *Tx) TokenUsed(token string) bool {
-	return token != "" && tx.bucket(bucketTokens).Get([]byte(token)) != nil
+	return token != "" && tx.bucket(bucketTokens).Get(tokenKey(token)) != nil
 }
+
+// tokenKey bounds a token's key: tokens are built from addresses and ids
+// read out of mail, and bbolt refuses keys over 32 KiB.
+func tokenKey(token string) []byte { return msgIDKey(token) }
 
 // Secret returns the store's HMAC key for reply tokens, created on first open.
 func (tx *Tx) Secret() ([]byte, error) {

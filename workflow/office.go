@@ -304,16 +304,23 @@ func (o *Office) apply(tx *store.Tx, p *prepared) error {
 	}
 	m.Kind = r.Kind
 	var err error
-	switch r.Kind {
-	case liaison.KindOwn:
+	switch {
+	case m.DuplicateOf != "":
+		err = o.duplicate(tx, &m, r)
+	case r.ToBounceAddress && r.Kind != liaison.KindOwn && r.Kind != liaison.KindBounce && r.Kind != liaison.KindAutoReply:
+		// The VERP address takes delivery reports and automatic replies
+		// only; anything else there is what a loop is made of.
+		m.Kind = liaison.KindThreadReply
+		err = o.toBounceAddress(tx, &m, r)
+	case r.Kind == liaison.KindOwn:
 		err = o.own(tx, &m, r)
-	case liaison.KindBounce:
+	case r.Kind == liaison.KindBounce:
 		err = o.bounce(tx, &m, r)
-	case liaison.KindAutoReply:
+	case r.Kind == liaison.KindAutoReply:
 		err = o.autoReply(tx, &m, r)
-	case liaison.KindThreadReply:
+	case r.Kind == liaison.KindThreadReply:
 		err = o.threadReply(tx, &m, r, p.auth)
-	case liaison.KindSubmission:
+	case r.Kind == liaison.KindSubmission:
 		err = o.submission(tx, &m, r, p.auth)
 	default:
 		m.Kind = liaison.KindStatement
@@ -345,7 +352,11 @@ func (o *Office) fail(ctx context.Context, m liaison.Message, cause error) error
 		if err := tx.MarkMessage(m); err != nil {
 			return err
 		}
-		_, err := o.alert(tx, nil, dispatch.AlertUnparseable, fmt.Sprintf("A captured message could not be processed; its raw bytes are kept.\n\nMessage-ID: %s\nSHA-256: %s\nError: %v\n\nRun `liaisond reprocess` after fixing the cause.", m.MessageID, m.SHA256, cause))
+		text := fmt.Sprintf("A captured message could not be processed; its raw bytes are kept.\n\nMessage-ID: %s\nSHA-256: %s\nError: %v\n\nRun `liaisond reprocess` after fixing the cause.", m.MessageID, m.SHA256, cause)
+		if errors.Is(cause, store.ErrQuarantined) {
+			text = fmt.Sprintf("A message could not be stored at capture and was quarantined: its bytes are NOT in the store. It is still in the mailbox, flagged; move it aside, look at it, and deliver it again if it is mail for the office.\n\nMessage-ID: %s\nSHA-256: %s\nError: %v", m.MessageID, m.SHA256, cause)
+		}
+		_, err := o.alert(tx, nil, dispatch.AlertUnparseable, text)
 		return err
 	})
 }
