@@ -160,6 +160,12 @@ type Result struct {
 	Sender         string // envelope sender (Return-Path), "" for <>
 	AutoSubmitted  string
 	NoAutoAnswer   bool // automated, bulk or list mail: never answer it
+	// AnswerTo is where an automatic answer to this mail may go (RFC 3834
+	// section 4): the envelope sender, named as in From when it is the
+	// same address; From only for mail put into the mailbox without SMTP
+	// delivery (no Return-Path at all). Empty when no answer may go: a
+	// null, list or bounce sender (then NoAutoAnswer is set too).
+	AnswerTo liaison.Address
 	SHA256         string
 
 	ReplyText  string    // thread reply without quotes and signature
@@ -302,6 +308,10 @@ func (e *extraction) run() {
 	prec := strings.ToLower(strings.TrimSpace(h.Get("Precedence")))
 	r.NoAutoAnswer = (r.AutoSubmitted != "" && r.AutoSubmitted != "no") || h.Get("List-Id") != "" ||
 		prec == "bulk" || prec == "junk" || prec == "list" || prec == "auto_reply"
+	r.AnswerTo = answerAddress(h, r.From, r.Sender)
+	if r.AnswerTo.Email == "" {
+		r.NoAutoAnswer = true
+	}
 	r.FullText = strings.Join(e.doc.texts, "\n\n")
 	r.Kind = e.classify()
 	switch r.Kind {
@@ -399,6 +409,49 @@ func headerAddresses(h mail.Header, key string) []liaison.Address {
 		return out
 	}
 	return findAddresses(headerText(h, key))
+}
+
+// answerAddress is where an automatic answer may go (Result.AnswerTo).
+func answerAddress(h mail.Header, from liaison.Address, sender string) liaison.Address {
+	if strings.TrimSpace(h.Get("Return-Path")) == "" && !h.Has("Return-Path") {
+		sender = from.Email // not delivered by SMTP: no envelope to go by
+	}
+	if sender == "" || !strings.Contains(sender, "@") || noAnswerSender(sender) {
+		return liaison.Address{}
+	}
+	if strings.EqualFold(sender, from.Email) {
+		return liaison.NormalizeAddress(from.Name, sender)
+	}
+	return liaison.NormalizeAddress("", sender)
+}
+
+// noAnswerSender reports an envelope sender that no responder may answer
+// (RFC 3834 section 2): mail systems, list owners and request addresses,
+// bounce and no-reply addresses.
+func noAnswerSender(addr string) bool {
+	local := strings.ToLower(addr)
+	if at := strings.LastIndexByte(local, '@'); at >= 0 {
+		local = local[:at]
+	}
+	if plus := strings.IndexByte(local, '+'); plus > 0 {
+		local = local[:plus]
+	}
+	switch local {
+	case "mailer-daemon", "mail-daemon", "maildaemon", "postmaster", "nobody", "root",
+		"listserv", "majordomo", "mailman", "ezmlm", "sympa":
+		return true
+	}
+	for _, p := range []string{"owner-", "bounce", "noreply", "no-reply", "no_reply", "donotreply", "do-not-reply", "do_not_reply"} {
+		if strings.HasPrefix(local, p) {
+			return true
+		}
+	}
+	for _, s := range []string{"-owner", "-request", "-bounces", "-bounce", "-noreply", "-no-reply"} {
+		if strings.HasSuffix(local, s) {
+			return true
+		}
+	}
+	return false
 }
 
 func returnPath(h mail.Header) string {

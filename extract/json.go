@@ -40,6 +40,9 @@ type resultJSON struct {
 	Date             string               `json:"date"`
 	From             string               `json:"from"`
 	Sender           string               `json:"sender"`
+	AnswerTo         string               `json:"answer_to"`
+	NoAutoAnswer     bool                 `json:"no_auto_answer"`
+	ToBounceAddress  bool                 `json:"to_bounce_address,omitempty"`
 	AutoSubmitted    string               `json:"auto_submitted"`
 	Token            string               `json:"token"`
 	ReplyText        string               `json:"reply_text"`
@@ -81,6 +84,9 @@ func (r *Result) JSON() ([]byte, error) {
 		Subject:          r.Subject,
 		From:             r.From.Email,
 		Sender:           r.Sender,
+		AnswerTo:         r.AnswerTo.Email,
+		NoAutoAnswer:     r.NoAutoAnswer,
+		ToBounceAddress:  r.ToBounceAddress,
 		AutoSubmitted:    r.AutoSubmitted,
 		Token:            r.Token,
 		ReplyText:        r.ReplyText,

@@ -106,8 +106,10 @@ func (o *Office) statement(tx *store.Tx, m *liaison.Message, r *extract.Result) 
 			return err
 		}
 	}
-	if o.opts.Acknowledge && !automated(r) && sender != "" {
-		to := r.From
+	// RFC 3834 section 4: to the envelope sender, never to the From a
+	// forger wrote (backscatter), nor to a null, list or bounce sender.
+	if o.opts.Acknowledge && !automated(r) && r.AnswerTo.Email != "" {
+		to := r.AnswerTo
 		ack, err := o.out.Enqueue(tx, dispatch.Mail{Kind: liaison.MailAcknowledgement, Statement: s, To: []liaison.Address{to}})
 		if err != nil && !o.answerSkipped(err, s, to.Email) {
 			return fmt.Errorf("queue acknowledgement of %s: %w", s.ID, err)

@@ -66,7 +66,7 @@ func (o *Office) submission(tx *store.Tx, m *liaison.Message, r *extract.Result,
 // field at fault. Nothing is recorded, so the answer is a refusal about no
 // statement, to the submitter alone.
 func (o *Office) rejectSubmission(tx *store.Tx, r *extract.Result, errs []extract.FieldError) error {
-	answer := dispatch.Mail{Kind: liaison.MailCommandRefusal, To: []liaison.Address{r.From}, InReplyTo: r.MessageID, Subject: r.Subject}
+	answer := dispatch.Mail{Kind: liaison.MailCommandRefusal, To: []liaison.Address{r.AnswerTo}, InReplyTo: r.MessageID, Subject: r.Subject}
 	var lines []string
 	for _, fe := range errs {
 		detail := fe.Msg
@@ -84,7 +84,7 @@ func (o *Office) rejectSubmission(tx *store.Tx, r *extract.Result, errs []extrac
 		answer.Reason = "The mail does not start with a block of labelled fields (From-Group, To-Group, Purpose, Title, ...), so it could not be read as a submission."
 		reason = answer.Reason
 	}
-	if automated(r) || r.From.Email == "" {
+	if automated(r) || r.AnswerTo.Email == "" {
 		o.log.Warn("submission rejected, not answered (automated or no sender)", "msgid", r.MessageID, "reason", reason)
 		return nil
 	}

@@ -157,10 +157,12 @@ func (o *Office) threadReply(tx *store.Tx, m *liaison.Message, r *extract.Result
 	if automated(r) {
 		return nil // never answer a machine: that is how loops start
 	}
-	answer := dispatch.Mail{Kind: liaison.MailCommandResult, Statement: s, To: []liaison.Address{r.From},
+	// To the envelope sender (RFC 3834 section 4): a refusal must not go
+	// to whoever a forger named in From.
+	answer := dispatch.Mail{Kind: liaison.MailCommandResult, Statement: s, To: []liaison.Address{r.AnswerTo},
 		InReplyTo: r.MessageID, Transcript: strings.Join(transcript, "\n\n")}
 	if len(refused) == len(cmds) {
-		answer = dispatch.Mail{Kind: liaison.MailCommandRefusal, Statement: s, To: []liaison.Address{r.From},
+		answer = dispatch.Mail{Kind: liaison.MailCommandRefusal, Statement: s, To: []liaison.Address{r.AnswerTo},
 			InReplyTo: r.MessageID, Reason: strings.Join(refused, "\n")}
 	}
 	_, err = o.out.Enqueue(tx, answer)
