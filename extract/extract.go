@@ -166,7 +166,7 @@ type Result struct {
 	// delivery (no Return-Path at all). Empty when no answer may go: a
 	// null, list or bounce sender (then NoAutoAnswer is set too).
 	AnswerTo liaison.Address
-	SHA256         string
+	SHA256   string
 
 	ReplyText  string    // thread reply without quotes and signature
 	FullText   string    // the whole text of the mail
