@@ -3,6 +3,11 @@
 // base_dir, state, logs, mail) in a test temp dir, all processes as the
 // current user. The test is skipped when dovecot is not installed, unless
 // LIAISOND_REQUIRE_DOVECOT=1 is set, which makes it fail instead.
+//
+// With Config.LMTP it also accepts mail by LMTP on another free port, as a
+// deployment's MTA hands mail to it: every recipient is delivered to the
+// one user's INBOX, and Dovecot adds its own Received: field on top
+// (lmtp_add_received_header keeps its default).
 package dovecot
 
 import (
@@ -34,11 +39,17 @@ type Config struct {
 	// MaxConnections per user and IP; default 1000 (Dovecot's 10 is too
 	// few when tests kill clients whose connections linger).
 	MaxConnections int
+	// LMTP also listens for LMTP on 127.0.0.1 (Server.LMTPAddr). Every
+	// recipient address is the one user: the mail goes to its INBOX.
+	// Needs the lmtp service (apt-get install dovecot-lmtpd); without it
+	// the test is skipped like a missing dovecot.
+	LMTP bool
 }
 
 // Server is a running (or stopped) Dovecot.
 type Server struct {
 	Addr     string // 127.0.0.1:port
+	LMTPAddr string // 127.0.0.1:port of LMTP with Config.LMTP; "" without
 	User     string
 	Password string
 	Dir      string // holds the config, logs and state
@@ -65,7 +76,11 @@ func Start(t testing.TB) *Server { return StartConfig(t, Config{}) }
 // StartConfig starts Dovecot with cfg and kills it when the test ends.
 func StartConfig(t testing.TB, cfg Config) *Server {
 	t.Helper()
-	if _, err := Binary(); err != nil {
+	_, err := Binary()
+	if err == nil && cfg.LMTP {
+		_, err = LMTPBinary()
+	}
+	if err != nil {
 		if os.Getenv(RequireEnv) == "1" {
 			t.Fatalf("%v and %s=1", err, RequireEnv)
 		}
@@ -91,6 +106,16 @@ func Binary() (string, error) {
 		}
 	}
 	return "", errors.New("dovecot not installed (apt-get install dovecot-imapd)")
+}
+
+// LMTPBinary returns the path of Dovecot's lmtp service executable.
+func LMTPBinary() (string, error) {
+	for _, p := range []string{"/usr/lib/dovecot/lmtp", "/usr/libexec/dovecot/lmtp", "/usr/local/libexec/dovecot/lmtp"} {
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		}
+	}
+	return "", errors.New("dovecot lmtp not installed (apt-get install dovecot-lmtpd)")
 }
 
 // Launch starts Dovecot outside a test (for benchmarks); Close stops it
@@ -143,7 +168,14 @@ func (s *Server) launch(cfg Config) error {
 		return err
 	}
 	s.Addr = fmt.Sprintf("127.0.0.1:%d", port)
-	if err := s.writeConfig(port, cfg); err != nil {
+	lmtpPort := 0
+	if cfg.LMTP {
+		if lmtpPort, err = freePort(); err != nil {
+			return err
+		}
+		s.LMTPAddr = fmt.Sprintf("127.0.0.1:%d", lmtpPort)
+	}
+	if err := s.writeConfig(port, lmtpPort, cfg); err != nil {
 		return err
 	}
 	return s.start()
@@ -165,7 +197,7 @@ func freePort() (int, error) {
 	return ln.Addr().(*net.TCPAddr).Port, nil
 }
 
-func (s *Server) writeConfig(port int, cfg Config) error {
+func (s *Server) writeConfig(port, lmtpPort int, cfg Config) error {
 	u, err := user.Current()
 	if err != nil {
 		return err
@@ -210,12 +242,30 @@ func (s *Server) writeConfig(port int, cfg Config) error {
 			"CHILDREN NAMESPACE UIDPLUS LIST-EXTENDED I18NLEVEL=1 CONDSTORE QRESYNC ESEARCH ESORT SEARCHRES " +
 			"WITHIN CONTEXT=SEARCH LIST-STATUS BINARY MOVE SNIPPET=FUZZY PREVIEW=FUZZY LITERAL+ NOTIFY SPECIAL-USE\n"
 	}
+	protocols, allUsers, lmtp := "imap", "", ""
+	if cfg.LMTP {
+		// LMTP looks up the recipient in the userdb only; a static userdb
+		// would then ask the passdb whether the user exists, and the
+		// passwd-file knows just the login name: take every recipient.
+		// lmtp_add_received_header stays at its default (yes).
+		protocols, allUsers = "imap lmtp", " allow_all_users=yes"
+		lmtp = fmt.Sprintf(`service lmtp {
+  inet_listener lmtp {
+    address = 127.0.0.1
+    port = %d
+  }
+}
+protocol lmtp {
+  postmaster_address = postmaster@localhost
+}
+`, lmtpPort)
+	}
 	conf := fmt.Sprintf(`# written by liaison/internal/dovecot for a test
 base_dir = %[1]s/run
 state_dir = %[1]s/state
 log_path = %[1]s/dovecot.log
 info_log_path = %[1]s/dovecot.log
-protocols = imap
+protocols = %[11]s
 listen = 127.0.0.1
 ssl = no
 disable_plaintext_auth = no
@@ -235,7 +285,7 @@ passdb {
 }
 userdb {
   driver = static
-  args = uid=%[5]s gid=%[6]s home=%[1]s/home
+  args = uid=%[5]s gid=%[6]s home=%[1]s/home%[12]s
 }
 namespace inbox {
   inbox = yes
@@ -257,12 +307,13 @@ service imap-login {
 service anvil {
   chroot =
 }
-`, s.Dir, u.Username, g.Name, passwd, mailUID, mailGID, capability, cfg.MaxConnections, port, loginUser)
+%[13]s`, s.Dir, u.Username, g.Name, passwd, mailUID, mailGID, capability, cfg.MaxConnections, port, loginUser,
+		protocols, allUsers, lmtp)
 	return os.WriteFile(s.conf, []byte(conf), 0o600)
 }
 
 // start runs `dovecot -c FILE -F` in its own process group and waits for
-// the IMAP greeting.
+// the IMAP greeting (and the LMTP one with Config.LMTP).
 func (s *Server) start() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -286,7 +337,11 @@ func (s *Server) start() error {
 
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		if err := greeting(s.Addr); err == nil {
+		err := greeting(s.Addr, "* OK")
+		if err == nil && s.LMTPAddr != "" {
+			err = greeting(s.LMTPAddr, "220 ")
+		}
+		if err == nil {
 			return nil
 		}
 		select {
@@ -302,7 +357,7 @@ func (s *Server) start() error {
 	}
 }
 
-func greeting(addr string) error {
+func greeting(addr, want string) error {
 	c, err := net.DialTimeout("tcp", addr, time.Second)
 	if err != nil {
 		return err
@@ -313,7 +368,7 @@ func greeting(addr string) error {
 	if err != nil {
 		return err
 	}
-	if !strings.HasPrefix(line, "* OK") {
+	if !strings.HasPrefix(line, want) {
 		return fmt.Errorf("greeting %q", line)
 	}
 	return nil
@@ -330,13 +385,17 @@ func (s *Server) Kill() {
 	}
 	syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 	<-done
-	// Children outside the group (none expected) would keep the port; wait
-	// until it is free.
-	for range 100 {
-		if _, err := net.DialTimeout("tcp", s.Addr, 100*time.Millisecond); err != nil {
-			return
+	// Children outside the group (none expected) would keep the ports;
+	// wait until they are free.
+	for _, addr := range []string{s.Addr, s.LMTPAddr} {
+		for i := 0; i < 100 && addr != ""; i++ {
+			c, err := net.DialTimeout("tcp", addr, 100*time.Millisecond)
+			if err != nil {
+				break
+			}
+			c.Close()
+			time.Sleep(20 * time.Millisecond)
 		}
-		time.Sleep(20 * time.Millisecond)
 	}
 }
 

@@ -1,10 +1,13 @@
 package dovecot_test
 
 import (
+	"net"
+	"strings"
 	"testing"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
+	"github.com/emersion/go-smtp"
 
 	"liaison/internal/dovecot"
 )
@@ -60,5 +63,53 @@ func TestNoIdle(t *testing.T) {
 	s := dovecot.StartConfig(t, dovecot.Config{NoIdle: true})
 	if login(t, s).Caps().Has(imap.CapIdle) {
 		t.Error("IDLE advertised")
+	}
+}
+
+// TestLMTP delivers by LMTP, as an MTA does, to two addresses: both land
+// in the one INBOX, each with Dovecot's own Received: on top.
+func TestLMTP(t *testing.T) {
+	s := dovecot.StartConfig(t, dovecot.Config{LMTP: true})
+	if s.LMTPAddr == "" || s.LMTPAddr == s.Addr {
+		t.Fatalf("LMTPAddr %q (IMAP %q)", s.LMTPAddr, s.Addr)
+	}
+	conn, err := net.Dial("tcp", s.LMTPAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := smtp.NewClientLMTP(conn)
+	defer c.Close()
+	if err := c.Hello("mx.test.example"); err != nil {
+		t.Fatalf("LHLO: %v\n%s", err, s.Logs())
+	}
+	raw := "From: a@example.com\r\nTo: liaison@example.org\r\nSubject: by LMTP\r\nMessage-ID: <lmtp@x>\r\n\r\nhello\r\n"
+	if err := c.SendMail("a@example.com", []string{"liaison@example.org", "liaison+b-1-x@example.org"},
+		strings.NewReader(raw)); err != nil {
+		t.Fatalf("LMTP: %v\n%s", err, s.Logs())
+	}
+	if err := c.Quit(); err != nil {
+		t.Fatal(err)
+	}
+
+	ic := login(t, s)
+	if _, err := ic.Select("INBOX", nil).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	msgs, err := ic.Fetch(imap.SeqSetNum(1, 2), &imap.FetchOptions{
+		BodySection: []*imap.FetchItemBodySection{{Peek: true}},
+	}).Collect()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(msgs) != 2 {
+		t.Fatalf("%d messages in INBOX, want 2\n%s", len(msgs), s.Logs())
+	}
+	for _, m := range msgs {
+		got := string(m.BodySection[0].Bytes)
+		if !strings.Contains(got, "\r\nReceived: from mx.test.example") ||
+			strings.Index(got, "Received:") > strings.Index(got, "From: a@example.com") ||
+			!strings.HasSuffix(got, raw) {
+			t.Errorf("delivered mail:\n%s", got)
+		}
 	}
 }
