@@ -327,9 +327,19 @@ func newHarnessOn(t testing.TB, path string, mbox *mailbox, smtp *sink) *harness
 }
 
 // newHarnessWith is newHarnessOn with the test config changed by edit
-// before the office opens.
+// before the office opens; an empty path, a nil mbox or smtp are those of
+// newHarness.
 func newHarnessWith(t testing.TB, path string, mbox *mailbox, smtp *sink, edit func(*config.Config)) *harness {
 	t.Helper()
+	if path == "" {
+		path = filepath.Join(t.TempDir(), "liaisond.db")
+	}
+	if mbox == nil {
+		mbox = newMailbox(t)
+	}
+	if smtp == nil {
+		smtp = newSink(t)
+	}
 	h := &harness{
 		t:      t,
 		ctx:    t.Context(),

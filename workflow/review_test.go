@@ -1,6 +1,7 @@
 package workflow_test
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -155,9 +156,10 @@ func TestRespondThenTakenInOneReply(t *testing.T) {
 }
 
 // Delivery reports about a sent outgoing statement: one about its To
-// addressee makes it send-failed; one about a copy does not; one whose
-// returned Message-ID is not the VERP-named mail's, or that names no
-// recipient, fails nobody.
+// addressee or a copy is recorded and alerted, and the statement stays
+// sent on the public record; one whose returned Message-ID is not the
+// VERP-named mail's, that names no recipient, or whose VERP tag does not
+// verify, fails nobody and alerts nobody.
 func TestBounceOfOutgoingStatement(t *testing.T) {
 	sentLetter := func(t *testing.T) (*harness, *liaison.Statement, sentMail) {
 		h := newHarness(t)
@@ -204,6 +206,22 @@ func TestBounceOfOutgoingStatement(t *testing.T) {
 		{"no final recipient", "tsbsg15@example.com", func(raw string, l sentMail) string {
 			return strings.Replace(raw, "Final-Recipient: rfc822; tsbsg15@example.com\r\n", "", 1)
 		}, liaison.StateSent, nil, false},
+		// Forgeries: the send id is sequential and the Message-ID is
+		// printed in every copy; only the tag cannot be guessed.
+		{"VERP without the tag", "tsbsg15@example.com", func(raw string, l sentMail) string {
+			return strings.ReplaceAll(raw, l.From, verpWithout(l.From, ""))
+		}, liaison.StateSent, nil, false},
+		{"a wrong tag", "tsbsg15@example.com", func(raw string, l sentMail) string {
+			return strings.ReplaceAll(raw, l.From, verpWithout(l.From, "-aaaaaaaaaaaaa"))
+		}, liaison.StateSent, nil, false},
+		{"the tag of another send", "tsbsg15@example.com", func(raw string, l sentMail) string {
+			other := strings.Replace(l.From, fmt.Sprintf("+b-%d-", l.SendID), fmt.Sprintf("+b-%d-", l.SendID-1), 1)
+			return strings.ReplaceAll(raw, l.From, other)
+		}, liaison.StateSent, nil, false},
+		{"guessed envelope id to the plain alias", "tsbsg15@example.com", func(raw string, l sentMail) string {
+			raw = strings.ReplaceAll(raw, l.From, "liaison-coordination@example.org")
+			return strings.Replace(raw, "Reporting-MTA: dns; mx.example.org\r\n", fmt.Sprintf("Reporting-MTA: dns; mx.example.org\r\nOriginal-Envelope-Id: b-%d\r\n", l.SendID), 1)
+		}, liaison.StateSent, nil, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -230,4 +248,14 @@ func TestBounceOfOutgoingStatement(t *testing.T) {
 			}
 		})
 	}
+}
+
+// verpWithout replaces the tag of a VERP address
+// alias+b-<send id>-<tag>@domain with tag (with its dash, or "").
+func verpWithout(verp, tag string) string {
+	local, domain, _ := strings.Cut(verp, "@")
+	if i := strings.LastIndexByte(local, '-'); i > 0 {
+		local = local[:i]
+	}
+	return local + tag + "@" + domain
 }
