@@ -28,6 +28,8 @@ func newMetrics(d *daemon) *metrics {
 		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "liaisond", Name: name, Help: help}, f))
 	}
 	counter("imap_captured_total", "Messages captured from IMAP by this process.", func() float64 { return float64(d.capturer.Status().Captured) })
+	counter("imap_skipped_total", "Messages given up on after 3 rounds (no body from the server, or the store refused them); left flagged in the mailbox.", func() float64 { return float64(d.capturer.Status().Skipped) })
+	counter("imap_quarantined_total", "Messages recorded without their bytes (the store could not take them); left flagged in the mailbox.", func() float64 { return float64(d.capturer.Status().Quarantined) })
 	counter("imap_reconnects_total", "IMAP sessions that ended in an error.", func() float64 { return float64(d.capturer.Status().Reconnects) })
 	gauge("imap_connected", "1 while an IMAP session is logged in.", func() float64 {
 		if d.capturer.Status().Connected {
@@ -46,6 +48,8 @@ func newMetrics(d *daemon) *metrics {
 	counter("smtp_retries_total", "Send attempts that will be retried.", func() float64 { return float64(d.outbox.Stats().Retries) })
 	counter("smtp_failures_total", "Mails that finally failed.", func() float64 { return float64(d.outbox.Stats().Failures) })
 	counter("smtp_recipient_failures_total", "Recipients refused for good.", func() float64 { return float64(d.outbox.Stats().RecipientFailures) })
+	counter("outbox_skipped_total", "Automatic answers not queued: automated cause, once-a-day rule, no valid address or an hourly limit.", func() float64 { return float64(d.outbox.Stats().RateLimited) })
+	counter("outbox_over_limit_total", "Recipients of automatic mail held back by an hourly limit (recorded, not sent).", func() float64 { return float64(d.outbox.Stats().OverLimit) })
 	reg.MustRegister(&storeCollector{db: d.db})
 	return &metrics{reg: reg}
 }
