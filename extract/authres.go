@@ -4,10 +4,12 @@ import (
 	"strings"
 
 	"github.com/emersion/go-message/mail"
+	"github.com/emersion/go-msgauth/authres"
 )
 
-// AuthResult is one Authentication-Results header (RFC 8601), parsed but
-// not judged: the workflow trusts it only when AuthServID is its own.
+// AuthResult is one Authentication-Results header (RFC 8601), parsed by
+// go-msgauth but not judged: it is shown by `liaisond extract`, and the
+// workflow alone decides which header to trust (by its authserv-id).
 type AuthResult struct {
 	AuthServID string         `json:"authserv_id"`
 	Methods    []MethodResult `json:"methods"`
@@ -19,27 +21,6 @@ type MethodResult struct {
 	Method string            `json:"method"` // dkim, spf, dmarc, arc, ...
 	Result string            `json:"result"` // pass, fail, none, ...
 	Props  map[string]string `json:"props,omitempty"`
-}
-
-// Passed returns the domains for which method passed (header.d for DKIM,
-// header.from for DMARC, smtp.mailfrom for SPF).
-func (a AuthResult) Passed(method string) []string {
-	var out []string
-	for _, m := range a.Methods {
-		if m.Method != method || m.Result != "pass" {
-			continue
-		}
-		for _, k := range []string{"header.d", "header.from", "smtp.mailfrom", "header.i"} {
-			if v := m.Props[k]; v != "" {
-				if i := strings.LastIndexByte(v, '@'); i >= 0 {
-					v = v[i+1:]
-				}
-				out = append(out, strings.ToLower(v))
-				break
-			}
-		}
-	}
-	return out
 }
 
 func parseAuthResults(h mail.Header) []AuthResult {
@@ -55,85 +36,66 @@ func parseAuthResults(h mail.Header) []AuthResult {
 	return out
 }
 
-// ParseAuthResults parses one Authentication-Results header value.
+// ParseAuthResults parses one Authentication-Results header value with
+// go-msgauth's parser, the one the workflow judges with.
 func ParseAuthResults(v string) (AuthResult, bool) {
-	v = stripComments(strings.Join(strings.Fields(v), " "))
-	parts := splitOutsideQuotes(v, ';')
-	if len(parts) == 0 {
+	id, results, err := authres.Parse(strings.Join(strings.Fields(v), " "))
+	if err != nil || id == "" {
 		return AuthResult{}, false
 	}
-	id := strings.Fields(strings.TrimSpace(parts[0]))
-	if len(id) == 0 {
-		return AuthResult{}, false
-	}
-	ar := AuthResult{AuthServID: strings.ToLower(id[0]), Methods: []MethodResult{}}
-	for _, p := range parts[1:] {
-		toks := strings.Fields(strings.TrimSpace(p))
-		if len(toks) == 0 {
-			continue
-		}
-		mr := MethodResult{}
-		for i, t := range toks {
-			k, val, ok := strings.Cut(t, "=")
-			if !ok {
-				continue
-			}
-			val = strings.Trim(val, `"`)
-			if i == 0 {
-				mr.Method = strings.ToLower(k)
-				if j := strings.IndexByte(mr.Method, '/'); j >= 0 {
-					mr.Method = mr.Method[:j]
-				}
-				mr.Result = strings.ToLower(val)
-				continue
-			}
-			if mr.Props == nil {
-				mr.Props = map[string]string{}
-			}
-			mr.Props[strings.ToLower(k)] = val
-		}
-		if mr.Method != "" && mr.Method != "none" {
+	ar := AuthResult{AuthServID: strings.ToLower(id), Methods: []MethodResult{}}
+	for _, r := range results {
+		if mr, ok := methodResult(r); ok {
 			ar.Methods = append(ar.Methods, mr)
 		}
 	}
 	return ar, true
 }
 
-func stripComments(s string) string {
-	var b strings.Builder
-	depth := 0
-	inQuote := false
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == '"' && depth == 0:
-			inQuote = !inQuote
-			b.WriteByte(c)
-		case c == '(' && !inQuote:
-			depth++
-		case c == ')' && !inQuote && depth > 0:
-			depth--
-		case depth == 0:
-			b.WriteByte(c)
+// methodResult flattens one of go-msgauth's typed results.
+func methodResult(r authres.Result) (MethodResult, bool) {
+	props := map[string]string{}
+	set := func(k, v string) {
+		if v != "" {
+			props[k] = v
 		}
 	}
-	return b.String()
-}
-
-func splitOutsideQuotes(s string, sep byte) []string {
-	var out []string
-	inQuote := false
-	start := 0
-	for i := 0; i < len(s); i++ {
-		switch s[i] {
-		case '"':
-			inQuote = !inQuote
-		case sep:
-			if !inQuote {
-				out = append(out, s[start:i])
-				start = i + 1
-			}
+	var mr MethodResult
+	switch r := r.(type) {
+	case *authres.DKIMResult:
+		mr = MethodResult{Method: "dkim", Result: string(r.Value)}
+		set("header.d", r.Domain)
+		set("header.i", r.Identifier)
+	case *authres.SPFResult:
+		mr = MethodResult{Method: "spf", Result: string(r.Value)}
+		set("smtp.mailfrom", r.From)
+		set("smtp.helo", r.Helo)
+	case *authres.DMARCResult:
+		mr = MethodResult{Method: "dmarc", Result: string(r.Value)}
+		set("header.from", r.From)
+	case *authres.AuthResult:
+		mr = MethodResult{Method: "auth", Result: string(r.Value)}
+		set("smtp.auth", r.Auth)
+	case *authres.IPRevResult:
+		mr = MethodResult{Method: "iprev", Result: string(r.Value)}
+		set("policy.iprev", r.IP)
+	case *authres.ARCResult:
+		mr = MethodResult{Method: "arc", Result: string(r.Value)}
+		set("smtp.remote-ip", r.RemoteIP)
+	case *authres.GenericResult:
+		mr = MethodResult{Method: strings.ToLower(r.Method), Result: string(r.Value)}
+		for k, v := range r.Params {
+			set(strings.ToLower(k), v)
 		}
+	default:
+		return MethodResult{}, false
 	}
-	return append(out, s[start:])
+	if mr.Method == "" || mr.Method == "none" {
+		return MethodResult{}, false
+	}
+	mr.Result = strings.ToLower(mr.Result)
+	if len(props) > 0 {
+		mr.Props = props
+	}
+	return mr, true
 }

@@ -180,6 +180,10 @@ type Result struct {
 	// ToBounceAddress: delivered to a VERP address of the alias
 	// (alias+b-<send id>-<tag>@), where only DSNs and auto-replies belong.
 	ToBounceAddress bool `json:"to_bounce_address,omitempty"`
+	// Panic is the stack of a panic Extract recovered from (the result is
+	// then partial, with an unparseable problem): a bug to report, kept so
+	// that the caller can log it with the message it came from.
+	Panic string `json:"-"`
 }
 
 type problems struct{ list []liaison.Problem }
@@ -235,7 +239,7 @@ func Extract(ctx context.Context, raw []byte, opts Options) (res *Result) {
 		if v := recover(); v != nil {
 			// Last resort: the fuzzers keep the causes fixed at their roots.
 			probs.add(liaison.ProblemUnparseable, "", fmt.Sprintf("internal error: %v", v))
-			_ = debug.Stack()
+			res.Panic = fmt.Sprintf("%v\n%s", v, debug.Stack())
 		}
 		res.Problems = append(res.Problems[:0], probs.list...)
 		res.normalise()

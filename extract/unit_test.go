@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
 	"testing"
 	"time"
@@ -313,11 +314,18 @@ func TestAuthResults(t *testing.T) {
 	if !ok || ar.AuthServID != "mx.example.org" || len(ar.Methods) != 3 {
 		t.Fatalf("%+v", ar)
 	}
-	if d := ar.Passed("dkim"); len(d) != 1 || d[0] != "example.com" {
-		t.Fatalf("dkim passed %v", d)
+	want := []MethodResult{
+		{Method: "dkim", Result: "pass", Props: map[string]string{"header.d": "Example.com"}},
+		{Method: "spf", Result: "fail", Props: map[string]string{"smtp.mailfrom": "x.org"}},
+		{Method: "dmarc", Result: "pass", Props: map[string]string{"header.from": "example.com"}},
 	}
-	if d := ar.Passed("spf"); len(d) != 0 {
-		t.Fatalf("spf passed %v", d)
+	for i, w := range want {
+		if got := ar.Methods[i]; got.Method != w.Method || got.Result != w.Result || !maps.Equal(got.Props, w.Props) {
+			t.Errorf("method %d = %+v, want %+v", i, got, w)
+		}
+	}
+	if _, ok := ParseAuthResults("; dkim=pass"); ok {
+		t.Error("a header without authserv-id parsed")
 	}
 }
 

@@ -237,6 +237,9 @@ func (o *Office) prepare(ctx context.Context, p *prepared) {
 	opts := o.opts.Extract
 	opts.SHA256 = p.m.SHA256 // the store's key of raw is its hash
 	p.r = extract.Extract(ctx, raw, opts)
+	if p.r.Panic != "" {
+		o.log.Error("extraction panicked: a bug, please report it with the message", "sha256", p.m.SHA256, "msgid", p.m.MessageID, "panic", p.r.Panic)
+	}
 	if p.m.Truncated {
 		p.r.Problems = append(p.r.Problems, oversized(p.m))
 	}

@@ -61,6 +61,9 @@ func (o *Office) refresh(ctx context.Context, m liaison.Message) error {
 		return err
 	}
 	r := extract.Extract(ctx, raw, o.opts.Extract)
+	if r.Panic != "" {
+		o.log.Error("extraction panicked: a bug, please report it with the message", "sha256", m.SHA256, "msgid", m.MessageID, "panic", r.Panic)
+	}
 	fresh := r.Statement()
 	return o.db.Update(ctx, func(tx *store.Tx) error {
 		s, err := tx.Statement(m.Statement)

@@ -2,9 +2,12 @@ package main
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"liaison/config"
 )
 
 func TestHelpOnEveryCommand(t *testing.T) {
@@ -168,5 +171,43 @@ func TestStripFlags(t *testing.T) {
 	got := strings.Join(stripFlags([]string{"-config", "a", "-store=b", "--config=c", "-n", "3", "--store", "d", "x"}, "config", "store"), " ")
 	if want := "-n 3 x"; got != want {
 		t.Errorf("stripFlags = %q, want %q", got, want)
+	}
+}
+
+// extract reads mail as the configured daemon does: a mail to the
+// configured alias's +submit address is a submission; without a
+// configuration the sample alias is assumed, and -alias overrides both.
+func TestExtractUsesConfiguredAlias(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	cfg := writeConfig(t, dir, testConfigOptions{imap: "127.0.0.1:1", smtp: "127.0.0.1:1"})
+	c, err := config.Load(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	local, domain, _ := strings.Cut(c.Alias, "@")
+	mail := filepath.Join(dir, "submit.eml")
+	if err := os.WriteFile(mail, []byte("From: Chair <chair@example.org>\r\nTo: "+local+"+submit@"+domain+
+		"\r\nSubject: Response on OTN\r\nMessage-ID: <s1@example.org>\r\n\r\nFrom-Group: IETF CCAMP WG\r\nTo-Group: ITU-T SG15\r\nPurpose: For Information\r\nTitle: Response on OTN\r\n\r\nText.\r\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		args []string
+		kind string
+	}{
+		{"configured alias", []string{"extract", "-config", cfg, mail}, `"kind": "submission"`},
+		{"-alias overrides", []string{"extract", "-config", cfg, "-alias", "other@example.net", mail}, `"kind": "statement"`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := runCLI(t, ctx, tc.args...)
+			if r.code != exitOK || !strings.Contains(r.stdout, tc.kind) {
+				t.Errorf("exit %d, want %s in\n%s\n%s", r.code, tc.kind, r.stdout, r.stderr)
+			}
+		})
+	}
+	if r := runCLI(t, ctx, "extract", "-config", filepath.Join(dir, "nope.toml"), mail); r.code != exitUsage {
+		t.Errorf("extract with a missing -config: exit %d, want %d", r.code, exitUsage)
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -16,12 +17,30 @@ var _ = register(command{
 	run:     runExtract,
 })
 
+// sampleAlias is the alias extract assumes without a configuration.
+const sampleAlias = "statements@liaison.example.org"
+
 func runExtract(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "extract", "extract [-alias ADDR] [-out DIR] FILE.eml...")
-	alias := fs.String("alias", "statements@liaison.example.org", "the central alias `address` (its plus-addresses carry reply tokens)")
+	fs := newFlags(e, "extract", "extract [-config FILE] [-alias ADDR] [-out DIR] FILE.eml...")
+	explicit := e.getenv("LIAISOND_CONFIG") != ""
+	loadConfig := configFlag(e, fs)
+	alias := fs.String("alias", "", "the central alias `address` (its plus-addresses carry reply tokens); default the configured one, else "+sampleAlias)
 	out := fs.String("out", "", "write DIR/NAME.json for each NAME.eml instead of printing")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	fs.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "config" })
+	// The configured alias and limits, so that reply tokens, submissions
+	// and own mail read as the daemon reads them; without a configuration
+	// (a newcomer trying a sample) the sample alias.
+	opts := extract.Options{Alias: sampleAlias}
+	if c, err := loadConfig(); err == nil {
+		opts = extractOptions(c)
+	} else if explicit {
+		return err
+	}
+	if *alias != "" {
+		opts.Alias = *alias
 	}
 	if fs.NArg() == 0 {
 		return usagef("extract takes one or more mail files")
@@ -40,7 +59,7 @@ func runExtract(ctx context.Context, e *env, args []string) error {
 			failed++
 			continue
 		}
-		r := extract.Extract(ctx, raw, extract.Options{Alias: *alias})
+		r := extract.Extract(ctx, raw, opts)
 		js, err := r.JSON()
 		if err != nil {
 			fmt.Fprintf(e.stderr, "liaisond extract: %s: %v\n", name, err)
