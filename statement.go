@@ -147,6 +147,12 @@ const (
 	ProblemOversized        = "oversized"
 	ProblemLimit            = "limit-exceeded"
 	ProblemUnreadableAttach = "unreadable-attachment"
+	// An attachment that is there but whose text could not be read: the
+	// statement's fields are left to the cover mail, not guessed.
+	ProblemNoTextLayer       = "no-text-layer"          // scanned or image-only document
+	ProblemEncryptedAttach   = "encrypted-attachment"   // needs a password we do not have
+	ProblemDamagedAttach     = "damaged-attachment"     // truncated or corrupt file
+	ProblemUnsupportedAttach = "unsupported-attachment" // a format no reader knows (.pages, .hwp, unknown binary)
 )
 
 // EventType names what happened to a statement.
