@@ -10,8 +10,9 @@
 // milter (OpenDKIM/OpenDMARC or rspamd) as deployed: the border MTA
 // removes incoming Authentication-Results fields that carry its own
 // authserv-id (RFC 8601 section 5) and stamps its own verdict on mail it
-// verified. Here the verdict is decided by a pattern on the From: field
-// rather than by checking a signature.
+// verified. Here the verdict is a pattern on a header field (a From:
+// address, or a marker that only the test's "signed" mail carries) rather
+// than a signature check.
 //
 // `postfix start` needs root: the test is skipped when Postfix is not
 // installed or we are not root, unless LIAISOND_REQUIRE_POSTFIX=1 is set,
@@ -287,12 +288,13 @@ func StripAuthResults(authservID string) string {
 }
 
 // StampAuthResults returns the header_checks rule that adds
-// "Authentication-Results: authservID; results" above the From: field of
-// mail whose From: field matches fromPattern (a POSIX extended regular
-// expression on the field's value, case ignored), as a DKIM/DMARC milter
-// does for mail it verified. What the rule adds is not checked again.
-func StampAuthResults(authservID, fromPattern, results string) string {
-	return fmt.Sprintf("/^From:%s/ PREPEND Authentication-Results: %s; %s", fromPattern, authservID, results)
+// "Authentication-Results: authservID; results" above each header field
+// that matches fieldPattern (a POSIX extended regular expression on the
+// whole field, name included, case ignored, e.g. `^From:.*@example\.org>?$`),
+// as a DKIM/DMARC milter does for mail it verified. What the rule adds is
+// not checked again.
+func StampAuthResults(authservID, fieldPattern, results string) string {
+	return fmt.Sprintf("/%s/ PREPEND Authentication-Results: %s; %s", fieldPattern, authservID, results)
 }
 
 // Send submits raw from 127.0.0.1 (a trusted network) and returns the

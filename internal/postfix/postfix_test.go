@@ -16,7 +16,7 @@ const authservID = "mx.test.example"
 // authserv-id go, mail from signed.test.example gets our dkim=pass.
 var milter = []string{
 	postfix.StripAuthResults(authservID),
-	postfix.StampAuthResults(authservID, `.*@signed\.test\.example>?[[:space:]]*$`, "dkim=pass header.d=signed.test.example"),
+	postfix.StampAuthResults(authservID, `^From:.*@signed\.test\.example>?[[:space:]]*$`, "dkim=pass header.d=signed.test.example"),
 }
 
 func mail(from, id string, head ...string) []byte {
