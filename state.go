@@ -31,6 +31,15 @@ const (
 	StateWithdrawn       State = "withdrawn"
 )
 
+// States returns every state, incoming ones first, in the order of their
+// life: the order filters and usage messages offer them in.
+func States() []State {
+	return []State{
+		StateRecorded, StateActionTaken, StateResponded,
+		StatePendingApproval, StateApproved, StateSent, StateSendFailed, StateWithdrawn,
+	}
+}
+
 // transitions lists, per direction, the legal next states of each state.
 var transitions = map[Direction]map[State][]State{
 	Incoming: {

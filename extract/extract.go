@@ -44,28 +44,31 @@ type Limits struct {
 	Timeout            time.Duration // whole extraction
 }
 
-// DefaultLimits are generous for real statements (a 300-page PDF, a 20 MB
-// Word file) and small enough that a hostile mail costs little.
-var DefaultLimits = Limits{
-	MaxMessageBytes:    64 << 20,
-	MaxHeaderBytes:     256 << 10,
-	MaxDepth:           12,
-	MaxParts:           400,
-	MaxPartBytes:       48 << 20,
-	MaxDocxEntries:     4000,
-	MaxDocxBytes:       48 << 20,
-	MaxPDFBytes:        48 << 20,
-	MaxPDFObjects:      400000,
-	MaxPDFPages:        600,
-	MaxPDFStreamBytes:  32 << 20,
-	MaxPDFDecodedBytes: 160 << 20,
-	MaxTextBytes:       4 << 20,
-	PDFTimeout:         10 * time.Second,
-	Timeout:            30 * time.Second,
+// DefaultLimits returns limits generous for real statements (a 300-page
+// PDF, a 20 MB Word file) and small enough that a hostile mail costs
+// little. A function, not a variable: no caller can change them for all.
+func DefaultLimits() Limits {
+	return Limits{
+		MaxMessageBytes:    64 << 20,
+		MaxHeaderBytes:     256 << 10,
+		MaxDepth:           12,
+		MaxParts:           400,
+		MaxPartBytes:       48 << 20,
+		MaxDocxEntries:     4000,
+		MaxDocxBytes:       48 << 20,
+		MaxPDFBytes:        48 << 20,
+		MaxPDFObjects:      400000,
+		MaxPDFPages:        600,
+		MaxPDFStreamBytes:  32 << 20,
+		MaxPDFDecodedBytes: 160 << 20,
+		MaxTextBytes:       4 << 20,
+		PDFTimeout:         10 * time.Second,
+		Timeout:            30 * time.Second,
+	}
 }
 
 func (l Limits) withDefaults() Limits {
-	d := DefaultLimits
+	d := DefaultLimits()
 	set64 := func(v *int64, def int64) {
 		if *v <= 0 {
 			*v = def

@@ -15,12 +15,6 @@ import (
 // over the whole record, and nobody types more than this.
 const maxText = 200
 
-// states lists every state in the order the filter offers them.
-var states = []liaison.State{
-	liaison.StateRecorded, liaison.StateActionTaken, liaison.StateResponded,
-	liaison.StatePendingApproval, liaison.StateApproved, liaison.StateSent,
-	liaison.StateSendFailed, liaison.StateWithdrawn,
-}
 
 // filter is a list query as it came in the URL, kept as text so that the
 // form can show it back and the next-page link can carry it.
@@ -73,8 +67,8 @@ func parseFilter(q url.Values) (filter, store.ListFilter, error) {
 	if f.State != "" {
 		st := liaison.State(strings.ToLower(f.State))
 		if !knownState(st) {
-			names := make([]string, len(states))
-			for i, s := range states {
+			names := make([]string, len(liaison.States()))
+			for i, s := range liaison.States() {
 				names[i] = string(s)
 			}
 			return f, lf, &paramError{"state", fmt.Sprintf("%q is not one of %s", f.State, strings.Join(names, ", "))}
@@ -114,7 +108,7 @@ func parseFilter(q url.Values) (filter, store.ListFilter, error) {
 }
 
 func knownState(s liaison.State) bool {
-	for _, k := range states {
+	for _, k := range liaison.States() {
 		if k == s {
 			return true
 		}

@@ -204,7 +204,7 @@ func (s *Server) handleList(w http.ResponseWriter, r *http.Request) {
 	data := listData{
 		Filter:   f,
 		Purposes: []liaison.Purpose{liaison.PurposeInformation, liaison.PurposeAction, liaison.PurposeResponse},
-		States:   states,
+		States:   liaison.States(),
 	}
 	if err == nil {
 		data.Statements, data.NextURL, err = s.list(r, lf)

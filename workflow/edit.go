@@ -10,10 +10,12 @@ import (
 	"liaison/store"
 )
 
-// EditFields are the fields `liaisond edit` may change, in the order the
-// edited event lists them.
-var EditFields = []string{"title", "purpose", "deadline", "from-bodies", "to-bodies",
-	"send-to", "send-reply-to", "to-contacts", "from-contacts"}
+// EditFields returns the fields `liaisond edit` may change, in the order
+// the edited event lists them.
+func EditFields() []string {
+	return []string{"title", "purpose", "deadline", "from-bodies", "to-bodies",
+		"send-to", "send-reply-to", "to-contacts", "from-contacts"}
+}
 
 // EditError is a change that cannot be applied: an unknown field or a value
 // it does not accept.
@@ -95,8 +97,8 @@ func (o *Office) Edit(tx *store.Tx, id liaison.ID, actor string, changes map[str
 // "field: old → new" line per field that changed.
 func applyEdit(s *liaison.Statement, changes map[string]string) ([]string, error) {
 	for f, v := range changes {
-		if !slices.Contains(EditFields, f) {
-			return nil, &EditError{Field: f, Value: v, Reason: "unknown field; want one of " + strings.Join(EditFields, ", ")}
+		if !slices.Contains(EditFields(), f) {
+			return nil, &EditError{Field: f, Value: v, Reason: "unknown field; want one of " + strings.Join(EditFields(), ", ")}
 		}
 	}
 	var diffs []string
@@ -105,7 +107,7 @@ func applyEdit(s *liaison.Statement, changes map[string]string) ([]string, error
 			diffs = append(diffs, fmt.Sprintf("%s: %s → %s", f, quoteOrNone(old), quoteOrNone(new)))
 		}
 	}
-	for _, f := range EditFields {
+	for _, f := range EditFields() {
 		v, ok := changes[f]
 		if !ok {
 			continue

@@ -272,7 +272,10 @@ func (d *daemon) run(ctx context.Context, ln net.Listener, h http.Handler) error
 	start("ingest", d.capturer.Run)
 	start("workflow", func(ctx context.Context) error { return d.office.Run(ctx, time.Minute) })
 	start("dispatch", d.outbox.Run)
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	// Idle keep-alive connections are closed after a minute: a crowd of
+	// idle clients (or one that opens many) must not hold sockets forever.
+	// Downloads stream for as long as they take, so no WriteTimeout.
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: time.Minute}
 	wg.Add(1)
 	go func() {
 		defer wg.Done()

@@ -15,7 +15,7 @@ import (
 
 var editCommand = adminCommand{
 	name: "edit", summary: "correct a statement's fields (recorded, kept by reprocess)",
-	usage: "edit [-config FILE] [-as ADDRESS] ID field=value... (fields: " + strings.Join(workflow.EditFields, ", ") + ")",
+	usage: "edit [-config FILE] [-as ADDRESS] ID field=value... (fields: " + strings.Join(workflow.EditFields(), ", ") + ")",
 	flags: func(fs *flag.FlagSet) func(context.Context, *admin, io.Writer) error {
 		as := fs.String("as", "admin", "who edits, for the record")
 		return func(ctx context.Context, a *admin, w io.Writer) error {

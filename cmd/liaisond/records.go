@@ -35,8 +35,10 @@ var listCommand = adminCommand{
 			if f.Direction != "" && !f.Direction.Valid() {
 				return usagef("-direction %q: want incoming or outgoing", dir)
 			}
-			if f.State != "" && !slices.Contains(knownStates, f.State) {
-				return usagef("-state %q: want one of %s", state, joinStates(knownStates))
+			// A typo would otherwise list nothing, which looks like an
+			// empty record.
+			if f.State != "" && !slices.Contains(liaison.States(), f.State) {
+				return usagef("-state %q: want one of %s", state, joinStates(liaison.States()))
 			}
 			if f.Purpose != "" && !f.Purpose.Valid() {
 				return usagef("-purpose %q: want information, action or response", purpose)
@@ -66,10 +68,6 @@ var listCommand = adminCommand{
 	},
 }
 
-// knownStates are the states -state accepts: a typo would otherwise list
-// nothing, which looks like an empty record.
-var knownStates = []liaison.State{liaison.StateRecorded, liaison.StateActionTaken, liaison.StateResponded,
-	liaison.StatePendingApproval, liaison.StateApproved, liaison.StateSent, liaison.StateSendFailed, liaison.StateWithdrawn}
 
 func joinStates(states []liaison.State) string {
 	var out []string
