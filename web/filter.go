@@ -15,7 +15,6 @@ import (
 // over the whole record, and nobody types more than this.
 const maxText = 200
 
-
 // filter is a list query as it came in the URL, kept as text so that the
 // form can show it back and the next-page link can carry it.
 type filter struct {

@@ -68,7 +68,6 @@ var listCommand = adminCommand{
 	},
 }
 
-
 func joinStates(states []liaison.State) string {
 	var out []string
 	for _, s := range states {
