@@ -39,7 +39,13 @@ func openStore(t *testing.T) *store.DB {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { db.Close() })
+	t.Cleanup(func() {
+		// Every test that wrote the store leaves it consistent.
+		if err := db.Check(context.Background()); err != nil {
+			t.Errorf("store check after the test: %v", err)
+		}
+		db.Close()
+	})
 	return db
 }
 

@@ -431,9 +431,7 @@ func TestRunStopsWhenServerIsDown(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- c.Run(ctx) }()
-	for c.Status().Reconnects < 3 {
-		time.Sleep(5 * time.Millisecond)
-	}
+	mailtest.WaitFor(t, "three failed sessions", func() bool { return c.Status().Reconnects >= 3 })
 	cancel()
 	if err := <-done; err != nil {
 		t.Errorf("Run = %v, want nil after cancel", err)

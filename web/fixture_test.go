@@ -59,7 +59,13 @@ func openStoreStep(t testing.TB, step time.Duration) *store.DB {
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}
-	t.Cleanup(func() { db.Close() })
+	t.Cleanup(func() {
+		// Every test that wrote the store leaves it consistent.
+		if err := db.Check(context.Background()); err != nil {
+			t.Errorf("store check after the test: %v", err)
+		}
+		db.Close()
+	})
 	return db
 }
 
