@@ -2,13 +2,10 @@ package ingest
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
-	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -17,6 +14,8 @@ import (
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
 	"github.com/emersion/go-sasl"
+
+	"liaison/internal/mailtls"
 )
 
 // commandTimeout bounds the wait for a command's response. imapclient has no
@@ -68,9 +67,10 @@ func (c *Capturer) connect(ctx context.Context) (*conn, error) {
 		},
 	}
 	if o.TLS != TLSNone {
-		cfg, err := tlsConfig(host, o.CAFile)
+		// The CA file, when set, replaces the system roots.
+		cfg, err := mailtls.Config(host, o.CAFile)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("imap %s: %w", o.Addr, err)
 		}
 		copts.TLSConfig = cfg
 	}
@@ -125,26 +125,6 @@ func (c *Capturer) connect(ctx context.Context) (*conn, error) {
 		return nil, err
 	}
 	return cl, nil
-}
-
-func tlsConfig(host, caFile string) (*tls.Config, error) {
-	cfg := &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12}
-	if caFile == "" {
-		return cfg, nil
-	}
-	pem, err := os.ReadFile(caFile)
-	if err != nil {
-		return nil, fmt.Errorf("read imap ca file: %w", err)
-	}
-	pool, err := x509.SystemCertPool()
-	if err != nil || pool == nil {
-		pool = x509.NewCertPool()
-	}
-	if !pool.AppendCertsFromPEM(pem) {
-		return nil, fmt.Errorf("imap ca file %s: no PEM certificates", caFile)
-	}
-	cfg.RootCAs = pool
-	return cfg, nil
 }
 
 func (cl *conn) authenticate() error {
