@@ -358,6 +358,10 @@ func newHarnessWith(t testing.TB, path string, mbox *mailbox, smtp *sink, edit f
 	h.open()
 	t.Cleanup(func() {
 		if h.db != nil {
+			// Every test that wrote the store leaves it consistent.
+			if err := h.db.Check(context.Background()); err != nil {
+				t.Errorf("store check after the test: %v", err)
+			}
 			h.db.Close()
 		}
 		if t.Failed() {
