@@ -4,11 +4,12 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"strings"
+
 	"liaison"
 	"liaison/dispatch"
 	"liaison/extract"
 	"liaison/store"
-	"strings"
 )
 
 // unfiled records a reply that names no statement we know (a reply to an
