@@ -148,7 +148,9 @@ func (r *Result) JSON() ([]byte, error) {
 		}
 		j.References = nonNil(r.References)
 		for _, p := range r.Attachments {
-			if p.Name != "" {
+			// The names as the recipient sees them: not the files
+			// unpacked out of a bundle.
+			if p.Name != "" && p.Container == "" {
 				j.Attachments = append(j.Attachments, p.Name)
 			}
 		}

@@ -32,6 +32,10 @@ type Part struct {
 	ContentID string `json:"content_id,omitempty"`
 	Forwarded bool   `json:"forwarded,omitempty"` // inside a forwarded message/rfc822
 	Text      string `json:"-"`                   // text read out of the document, if any
+	// Container names the attachment this file was found in (a zip
+	// bundle, a winmail.dat); the file's Name is then "container/path".
+	Container string `json:"container,omitempty"`
+	readErr   error  // named in its container, but its bytes could not be read
 }
 
 // mailDoc is one message of the tree: the mail itself or a message/rfc822
@@ -53,10 +57,11 @@ type mailDoc struct {
 }
 
 type walker struct {
-	ctx   context.Context
-	lim   Limits
-	parts int
-	probs *problems
+	ctx    context.Context
+	lim    Limits
+	parts  int
+	probs  *problems
+	unpack zipBudget // what containers may still unpack
 }
 
 func (w *walker) readAll(r io.Reader, what string) []byte {
@@ -330,6 +335,9 @@ func (w *walker) leaf(e *message.Entity, mt string, params map[string]string, do
 		doc.shown = append(doc.shown, s)
 		return
 	}
+	if name == "" && (mt == "application/ms-tnef" || mt == "application/vnd.ms-tnef") {
+		name = "winmail.dat" // what every mail program calls it
+	}
 	data := w.readAll(e.Body, "attachment "+name)
 	p := &Part{ContentID: cid, Data: data}
 	p.Name = name
@@ -343,6 +351,7 @@ func (w *walker) leaf(e *message.Entity, mt string, params map[string]string, do
 		return
 	}
 	doc.attach = append(doc.attach, p)
+	w.expand(p, doc)
 }
 
 // partFilename returns a part's file name: Content-Disposition filename,
@@ -495,36 +504,4 @@ func rfc2231Param(raw, name string) string {
 		return decodeLatin(string(buf))
 	}
 	return string(out)
-}
-
-func readableType(mt, name string, data []byte) bool {
-	ext := strings.ToLower(path.Ext(name))
-	switch {
-	case mt == "application/pdf" || ext == ".pdf":
-		return true
-	case mt == "text/html" || ext == ".html" || ext == ".htm":
-		return true
-	case mt == "text/plain" || ext == ".txt":
-		return true
-	}
-	return false
-}
-
-// docKind is what an attachment is, from its type or name.
-func docKind(p *Part) string {
-	ext := strings.ToLower(path.Ext(p.Name))
-	mt := p.MediaType
-	switch {
-	case ext == ".pdf" || mt == "application/pdf" || bytes.HasPrefix(p.Data, []byte("%PDF-")):
-		return "pdf"
-	case ext == ".docx" || ext == ".docm" || ext == ".dotx" || strings.Contains(mt, "wordprocessingml"):
-		return "docx"
-	case ext == ".doc" || ext == ".dot" || ext == ".rtf" || mt == "application/msword" || mt == "application/rtf":
-		return "word"
-	case ext == ".html" || ext == ".htm" || mt == "text/html":
-		return "html"
-	case ext == ".txt" || mt == "text/plain":
-		return "txt"
-	}
-	return ""
 }

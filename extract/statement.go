@@ -188,48 +188,6 @@ func (e *extraction) collect() ([]*source, []*fwdHeader) {
 	return srcs, fwds
 }
 
-// documentText reads the text of an attached statement document.
-func (e *extraction) documentText(p *Part) string {
-	lim := e.opts.Limits
-	name := p.Name
-	if name == "" {
-		name = p.MediaType
-	}
-	switch docKind(p) {
-	case "pdf":
-		t, err := PDFText(e.ctx, p.Data, lim)
-		if err != nil {
-			e.docProblem(name, err)
-		} else if strings.TrimSpace(t) == "" {
-			e.probs.add(liaison.ProblemUnreadableAttach, "attachments", name+": no text layer (scanned or image-only PDF)")
-		}
-		return t
-	case "docx":
-		t, err := DocxText(e.ctx, p.Data, lim)
-		if err != nil {
-			e.docProblem(name, err)
-		}
-		return t
-	case "html":
-		t, _ := htmlToText(string(p.Data), nil)
-		return cleanText(t)
-	case "txt":
-		return cleanText(string(p.Data))
-	}
-	return ""
-}
-
-func (e *extraction) docProblem(name string, err error) {
-	switch {
-	case errors.Is(err, ErrLimit):
-		e.probs.add(liaison.ProblemLimit, "attachments", fmt.Sprintf("%s: %v", name, err))
-	case errors.Is(err, ErrPDFEncrypted):
-		e.probs.add(liaison.ProblemUnreadableAttach, "attachments", name+": encrypted PDF")
-	default:
-		e.probs.add(liaison.ProblemUnreadableAttach, "attachments", fmt.Sprintf("%s: %v", name, err))
-	}
-}
-
 // statement fills the result for a new incoming statement.
 func (e *extraction) statement() {
 	r := e.res
@@ -440,18 +398,9 @@ func (e *extraction) statement() {
 	}
 
 	// Flags and problems.
-	word, readable := false, false
-	for _, p := range atts {
-		switch docKind(p) {
-		case "word", "docx":
-			word = true
-		case "pdf", "html", "txt":
-			readable = true
-		}
-	}
-	if word && !readable {
+	if what := officeOnly(atts); what != "" {
 		r.Flags = append(r.Flags, FlagWordOnly)
-		e.probs.add(liaison.ProblemWordOnly, "attachments", "the statement came only as a Word document; ask the sender for a PDF")
+		e.probs.add(liaison.ProblemWordOnly, "attachments", "the statement came only as "+what+"; ask the sender for a PDF")
 	}
 	if r.Title == "" {
 		e.probs.add(liaison.ProblemNoTitle, "title", "no title found")
