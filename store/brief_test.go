@@ -1,6 +1,8 @@
 package store_test
 
 import (
+	"reflect"
+	"slices"
 	"testing"
 
 	"liaison"
@@ -23,6 +25,9 @@ func TestForEachBrief(t *testing.T) {
 		{"purpose unknown", func(s *liaison.Statement) { s.Purpose = liaison.PurposeUnknown }},
 		{"direction", func(s *liaison.Statement) { s.Direction, s.State = liaison.Outgoing, liaison.StateApproved }},
 		{"value of a later version", func(s *liaison.Statement) { s.State = "archived" }},
+		{"problems, one code twice", func(s *liaison.Statement) {
+			s.Problems = []liaison.Problem{{Code: liaison.ProblemNoDeadline}, {Code: liaison.ProblemUnknownToBody, Detail: "a"}, {Code: liaison.ProblemUnknownToBody, Detail: "b"}}
+		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			db := openTest(t)
@@ -43,7 +48,13 @@ func TestForEachBrief(t *testing.T) {
 				if s.ID == id {
 					s = edited
 				}
-				want[s.ID] = store.Brief{ID: s.ID, Direction: s.Direction, State: s.State, Purpose: s.Purpose, Deadline: s.Deadline}
+				var codes []string
+				for _, p := range s.Problems {
+					if !slices.Contains(codes, p.Code) {
+						codes = append(codes, p.Code)
+					}
+				}
+				want[s.ID] = store.Brief{ID: s.ID, Direction: s.Direction, State: s.State, Purpose: s.Purpose, Deadline: s.Deadline, Problems: codes}
 			}
 			view(t, db, func(tx *store.Tx) error {
 				var prev liaison.ID
@@ -54,7 +65,7 @@ func TestForEachBrief(t *testing.T) {
 						t.Errorf("brief %s after %s", b.ID, prev)
 					}
 					prev = b.ID
-					if b != want[b.ID] {
+					if !reflect.DeepEqual(b, want[b.ID]) {
 						t.Errorf("brief %+v\nwant  %+v", b, want[b.ID])
 					}
 					return nil

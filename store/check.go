@@ -29,6 +29,7 @@ func (db *DB) Check(ctx context.Context) error {
 		tx := &Tx{tx: btx, db: db}
 		errs = append(errs, tx.checkInvariants()...)
 		errs = append(errs, tx.checkMessageIDs()...)
+		errs = append(errs, tx.checkCounts()...)
 		return nil
 	})
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -41,9 +42,10 @@ type summary struct {
 	direction, state, purpose []byte
 	deadline                  liaison.Date
 	bodies                    [][]byte // lower-cased From and To bodies
+	problems                  [][]byte // problem codes, each once (version 2)
 }
 
-const summaryVersion = 1
+const summaryVersion = 2
 
 func encodeSummary(s *liaison.Statement) []byte {
 	b := []byte{summaryVersion}
@@ -59,6 +61,16 @@ func encodeSummary(s *liaison.Statement) []byte {
 	for _, body := range s.ToBodies {
 		b = appendString(b, strings.ToLower(body))
 	}
+	var codes []string
+	for _, p := range s.Problems {
+		if !slices.Contains(codes, p.Code) {
+			codes = append(codes, p.Code)
+		}
+	}
+	b = binary.AppendUvarint(b, uint64(len(codes)))
+	for _, c := range codes {
+		b = appendString(b, c)
+	}
 	return b
 }
 
@@ -70,9 +82,10 @@ func appendString(b []byte, s string) []byte {
 // decodeSummary reads v into sum, reusing sum.bodies; the slices point into
 // v and are valid only as long as v.
 func decodeSummary(v []byte, sum *summary) error {
-	if len(v) == 0 || v[0] != summaryVersion {
+	if len(v) == 0 || v[0] < 1 || v[0] > summaryVersion {
 		return fmt.Errorf("summary version %v unknown", v[:min(1, len(v))])
 	}
+	version := v[0]
 	r := v[1:]
 	var ok bool
 	next := func() []byte {
@@ -100,6 +113,17 @@ func decodeSummary(v []byte, sum *summary) error {
 	sum.bodies = sum.bodies[:0]
 	for range n {
 		sum.bodies = append(sum.bodies, next())
+	}
+	sum.problems = sum.problems[:0]
+	if version >= 2 {
+		n, w := binary.Uvarint(r)
+		if w <= 0 || n > uint64(len(r)) {
+			return fmt.Errorf("summary truncated")
+		}
+		r = r[w:]
+		for range n {
+			sum.problems = append(sum.problems, next())
+		}
 	}
 	if !ok {
 		return fmt.Errorf("summary truncated")
@@ -278,6 +302,20 @@ type Brief struct {
 	State     liaison.State
 	Purpose   liaison.Purpose
 	Deadline  liaison.Date
+	Problems  []string // problem codes, each once
+}
+
+// problemCodes converts the codes of a summary; nil when there are none,
+// so that a scan of statements without problems allocates nothing.
+func problemCodes(raw [][]byte) []string {
+	if len(raw) == 0 {
+		return nil
+	}
+	out := make([]string, len(raw))
+	for i, c := range raw {
+		out[i] = string(c)
+	}
+	return out
 }
 
 // ForEachBrief calls fn for every statement's Brief, oldest first.
@@ -293,6 +331,7 @@ func (tx *Tx) ForEachBrief(fn func(Brief) error) error {
 			State:     liaison.State(sum.state),
 			Purpose:   liaison.Purpose(sum.purpose),
 			Deadline:  sum.deadline,
+			Problems:  problemCodes(sum.problems),
 		})
 	})
 }

@@ -532,7 +532,11 @@ func (tx *Tx) putRecord(r messageRecord) error {
 		string(tx.bucket(bucketMessageIDs).Get([]byte(id))) != r.SHA256) {
 		r.MessageID, r.MessageIDAside = "", id
 	}
-	return putJSON(tx.bucket(bucketMessages), []byte(r.SHA256), r)
+	messages := tx.bucket(bucketMessages)
+	if err := countMessage(tx.bucket(bucketMeta), messages.Get([]byte(r.SHA256)), kindState{r.Kind, r.State}); err != nil {
+		return err
+	}
+	return putJSON(messages, []byte(r.SHA256), r)
 }
 
 // HasMessage reports whether a message with this SHA-256 (hex) or this

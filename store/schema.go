@@ -76,6 +76,7 @@ var migrations = []migration{
 	{"create buckets and secret", nil, migrateCreate},
 	{"chunk raw messages and blobs", migrateChunksPre, migrateChunks},
 	{"move outbox bytes to chunks, next attempt to the queue", migrateOutboxPre, migrateOutbox},
+	{"count messages by kind and state, problem codes in the summaries", nil, migrateCounts},
 }
 
 func init() {

@@ -90,23 +90,23 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	err := c.db.View(ctx, func(tx *store.Tx) error {
-		if err := tx.ForEachStatement(func(s *liaison.Statement) error {
-			states[key{string(s.Direction), string(s.State)}]++
+		// From the small summaries and the maintained message counters:
+		// a scrape never decodes a statement or a message.
+		if err := tx.ForEachBrief(func(b store.Brief) error {
+			states[key{string(b.Direction), string(b.State)}]++
+			s := liaison.Statement{Purpose: b.Purpose, Deadline: b.Deadline, State: b.State}
 			if s.Overdue(today) {
 				overdue++
 			}
-			for _, p := range s.Problems {
-				problems[p.Code]++
+			for _, p := range b.Problems {
+				problems[p]++
 			}
 			return nil
 		}); err != nil {
 			return err
 		}
-		if err := tx.ForEachMessage(func(m liaison.Message) error {
-			messages[key{string(m.Kind), string(m.State)}]++
-			return nil
-		}); err != nil {
-			return err
+		for _, c := range tx.MessageCounts() {
+			messages[key{string(c.Kind), string(c.State)}] += c.N
 		}
 		var err error
 		pending, sent, failed, oldest, err = tx.OutboxStats()
