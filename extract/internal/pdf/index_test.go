@@ -1,14 +1,14 @@
-package extract
+package pdf
 
 import (
 	"context"
 	"testing"
 )
 
-// TestPDFIndexSkipsStreamData: the object search resumes after a stream
+// TestIndexSkipsStreamData: the object search resumes after a stream
 // whose end it knows, and still finds the objects after a stream whose
 // /Length is wrong or that was cut short.
-func TestPDFIndexSkipsStreamData(t *testing.T) {
+func TestIndexSkipsStreamData(t *testing.T) {
 	tests := []struct {
 		name    string
 		data    string
@@ -27,8 +27,7 @@ func TestPDFIndexSkipsStreamData(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := &pdfReader{ctx: context.Background(), lim: Limits{}.withDefaults(), data: []byte(tt.data),
-				objs: map[int]any{}, fonts: map[pdfRef]*pdfFont{}}
+			r := newReader(context.Background(), []byte(tt.data), Limits{})
 			r.index()
 			for _, n := range tt.want {
 				if _, ok := r.objs[n]; !ok {

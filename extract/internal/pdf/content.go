@@ -1,0 +1,231 @@
+package pdf
+
+import "math"
+
+// matrix is a PDF transformation matrix [a b c d e f].
+type matrix [6]float64
+
+var identity = matrix{1, 0, 0, 1, 0, 0}
+
+// mul returns m × n: first m, then n.
+func (m matrix) mul(n matrix) matrix {
+	return matrix{
+		m[0]*n[0] + m[1]*n[2], m[0]*n[1] + m[1]*n[3],
+		m[2]*n[0] + m[3]*n[2], m[2]*n[1] + m[3]*n[3],
+		m[4]*n[0] + m[5]*n[2] + n[4], m[4]*n[1] + m[5]*n[3] + n[5],
+	}
+}
+
+// apply maps the point (x, y).
+func (m matrix) apply(x, y float64) (float64, float64) {
+	return x*m[0] + y*m[2] + m[4], x*m[1] + y*m[3] + m[5]
+}
+
+// mark is one glyph on the page, in device space (y up): where its
+// baseline starts and ends, its size and its text.
+type mark struct {
+	x, y, x1 float64
+	size     float64
+	spaceW   float64 // the advance of a space in this font, in device space
+	text     string
+}
+
+// gstate is the part of the graphics state that places text.
+type gstate struct {
+	ctm                  matrix
+	font                 *font
+	size, hscale         float64
+	charSpace, wordSpace float64
+	leading              float64
+}
+
+// interp runs the content streams of one page and collects its marks.
+type interp struct {
+	r       *reader
+	gs      gstate
+	stack   []gstate
+	tm, tlm matrix
+	marks   []mark
+	max     int // marks allowed
+}
+
+func newInterp(r *reader, ctm matrix) *interp {
+	return &interp{r: r, gs: gstate{ctm: ctm, font: defaultFont, hscale: 1}, max: r.lim.MaxTextBytes}
+}
+
+// run interprets one content stream with its resources.
+func (in *interp) run(b []byte, res dict, depth int) {
+	if depth > 8 || len(b) == 0 {
+		return
+	}
+	fonts := in.r.dict(res["Font"])
+	xobjs := in.r.dict(res["XObject"])
+	lx := newLexer(b, 0)
+	var args []any
+	for in.r.tick() && len(in.marks) < in.max {
+		before := lx.pos
+		tok := lx.operand()
+		if tok == nil || lx.pos <= before {
+			return
+		}
+		op, isOp := tok.(keyword)
+		if !isOp {
+			if len(args) < 64 {
+				args = append(args, tok)
+			}
+			continue
+		}
+		switch op {
+		case "Do":
+			in.xobject(arg(args, 0), xobjs, res, depth)
+		case "Tf":
+			if n, ok := arg(args, 0).(name); ok && fonts != nil {
+				in.gs.font = in.r.font(fonts[n])
+			}
+			in.gs.size = num(arg(args, 1))
+		case "BI":
+			in.r.images++
+		case "ID":
+			lx.skipInlineImage()
+		default:
+			in.op(op, args)
+		}
+		args = args[:0]
+	}
+}
+
+func arg(args []any, i int) any {
+	if i >= 0 && i < len(args) {
+		return args[i]
+	}
+	return nil
+}
+
+// op runs the operators that need no resources.
+func (in *interp) op(op keyword, args []any) {
+	n := func(i int) float64 { return num(arg(args, i)) }
+	switch op {
+	case "q":
+		if len(in.stack) < 256 {
+			in.stack = append(in.stack, in.gs)
+		}
+	case "Q":
+		if k := len(in.stack); k > 0 {
+			in.gs, in.stack = in.stack[k-1], in.stack[:k-1]
+		}
+	case "cm":
+		in.gs.ctm = matrix{n(0), n(1), n(2), n(3), n(4), n(5)}.mul(in.gs.ctm)
+	case "BT":
+		in.tm, in.tlm = identity, identity
+	case "Tc":
+		in.gs.charSpace = n(0)
+	case "Tw":
+		in.gs.wordSpace = n(0)
+	case "Tz":
+		in.gs.hscale = n(0) / 100
+	case "TL":
+		in.gs.leading = n(0)
+	case "Td":
+		in.newLine(n(0), n(1))
+	case "TD":
+		in.gs.leading = -n(1)
+		in.newLine(n(0), n(1))
+	case "Tm":
+		in.tlm = matrix{n(0), n(1), n(2), n(3), n(4), n(5)}
+		in.tm = in.tlm
+	case "T*":
+		in.newLine(0, -in.gs.leading)
+	default:
+		in.showOp(op, args)
+	}
+}
+
+// showOp runs the operators that show text.
+func (in *interp) showOp(op keyword, args []any) {
+	last, _ := arg(args, len(args)-1).(str)
+	switch op {
+	case "Tj":
+		in.show(last)
+	case "'":
+		in.newLine(0, -in.gs.leading)
+		in.show(last)
+	case "\"":
+		in.gs.wordSpace, in.gs.charSpace = num(arg(args, 0)), num(arg(args, 1))
+		in.newLine(0, -in.gs.leading)
+		in.show(last)
+	case "TJ":
+		arr, _ := arg(args, len(args)-1).(array)
+		for _, el := range arr {
+			if s, ok := el.(str); ok {
+				in.show(s)
+				continue
+			}
+			in.advance(-num(el) / 1000 * in.gs.size * in.gs.hscale)
+		}
+	}
+}
+
+func (in *interp) newLine(tx, ty float64) {
+	in.tlm = matrix{1, 0, 0, 1, tx, ty}.mul(in.tlm)
+	in.tm = in.tlm
+}
+
+// advance moves the text matrix by tx in text space.
+func (in *interp) advance(tx float64) {
+	in.tm[4] += tx * in.tm[0]
+	in.tm[5] += tx * in.tm[1]
+}
+
+// show places the glyphs of one string.
+func (in *interp) show(s str) {
+	f, gs := in.gs.font, &in.gs
+	m := in.tm.mul(gs.ctm)
+	size := gs.size * math.Hypot(m[2], m[3])
+	scaleX := gs.size * gs.hscale * math.Hypot(m[0], m[1])
+	for i := 0; i < len(s); {
+		g, n := f.next(s[i:])
+		i += n
+		tx := (g.width*gs.size + gs.charSpace) * gs.hscale
+		if g.space {
+			tx += gs.wordSpace * gs.hscale
+		}
+		x, y := m[4], m[5]
+		in.advance(tx)
+		m[4] += tx * m[0]
+		m[5] += tx * m[1]
+		if g.text != "" && len(in.marks) < in.max {
+			in.marks = append(in.marks, mark{x: x, y: y, x1: m[4], size: size, spaceW: f.spaceW * scaleX, text: g.text})
+		}
+	}
+}
+
+// xobject runs a form XObject, or counts an image.
+func (in *interp) xobject(v any, xobjs, res dict, depth int) {
+	n, ok := v.(name)
+	if !ok || xobjs == nil {
+		return
+	}
+	s, ok := in.r.resolve(xobjs[n]).(*stream)
+	if !ok {
+		return
+	}
+	switch st, _ := s.dict["Subtype"].(name); st {
+	case "Image":
+		in.r.images++
+	case "Form":
+		sub := res
+		if d := in.r.dict(s.dict["Resources"]); d != nil {
+			sub = d
+		}
+		saved, savedTM, savedTLM := in.gs, in.tm, in.tlm
+		if mt, ok := in.r.resolve(s.dict["Matrix"]).(array); ok && len(mt) == 6 {
+			var fm matrix
+			for i := range fm {
+				fm[i] = num(in.r.resolve(mt[i]))
+			}
+			in.gs.ctm = fm.mul(in.gs.ctm)
+		}
+		in.run(in.r.streamData(s), sub, depth+1)
+		in.gs, in.tm, in.tlm = saved, savedTM, savedTLM
+	}
+}

@@ -1,0 +1,279 @@
+package pdf
+
+import (
+	"strings"
+	"unicode/utf8"
+)
+
+// font is what the text layer needs of a font: how to cut a string into
+// codes, each code's text and each code's advance (per unit font size).
+type font struct {
+	composite bool     // Type0: codes from the encoding CMap, widths by CID
+	enc       *cmap    // Type0 encoding; nil for Identity
+	uni       *cmap    // ToUnicode
+	text      []string // simple fonts: text by code
+	widths    map[uint32]float64
+	defWidth  float64
+	scale     float64           // glyph space to text space: 0.001, or a Type3 FontMatrix
+	gidText   map[uint16]string // Type0 without ToUnicode: text from the embedded font's cmap
+	cidToGID  []uint16          // nil: identity
+	spaceW    float64           // advance of a space, for telling word gaps
+}
+
+// glyph is one code of a shown string.
+type glyph struct {
+	text  string
+	width float64 // advance in text space per unit font size
+	space bool    // the single-byte code 32, which takes word spacing
+}
+
+func (f *font) next(s []byte) (g glyph, n int) {
+	if !f.composite {
+		c := s[0]
+		return glyph{text: f.text[c], width: f.width(uint32(c)), space: c == ' '}, 1
+	}
+	code, n := f.enc.next(s)
+	cid := f.enc.cid(code)
+	g.width = f.width(cid)
+	g.space = n == 1 && code == ' '
+	if f.uni != nil {
+		if t, ok := f.uni.uni[code]; ok {
+			g.text = t
+			return g, n
+		}
+	}
+	g.text = f.cidText(cid)
+	return g, n
+}
+
+func (f *font) width(c uint32) float64 {
+	if w, ok := f.widths[c]; ok {
+		return w * f.scale
+	}
+	return f.defWidth * f.scale
+}
+
+// cidText is the text of a CID when no ToUnicode CMap says it: from the
+// embedded TrueType font's own cmap.
+func (f *font) cidText(cid uint32) string {
+	if f.gidText == nil {
+		return ""
+	}
+	gid := uint16(cid)
+	if f.cidToGID != nil {
+		if int(cid) >= len(f.cidToGID) {
+			return ""
+		}
+		gid = f.cidToGID[cid]
+	}
+	return f.gidText[gid]
+}
+
+var defaultFont = func() *font {
+	f := &font{text: make([]string, 256), scale: 0.001, defWidth: 500, spaceW: 0.25}
+	for i, r := range winAnsi {
+		f.text[i] = runeText(r)
+	}
+	return f
+}()
+
+func runeText(r rune) string {
+	if r == 0 || r == utf8.RuneError {
+		return ""
+	}
+	return normalize(string(r))
+}
+
+// font loads the font a Tf names, once per object.
+func (r *reader) font(v any) *font {
+	ref, isRef := v.(objRef)
+	if f, ok := r.fonts[ref]; isRef && ok {
+		return f
+	}
+	d := r.dict(v)
+	if d == nil {
+		return defaultFont
+	}
+	var f *font
+	if sub, _ := r.resolve(d["Subtype"]).(name); sub == "Type0" {
+		f = r.compositeFont(d)
+	} else {
+		f = r.simpleFont(d, sub)
+	}
+	if f.spaceW <= 0 {
+		f.spaceW = 0.25
+	}
+	if isRef {
+		r.fonts[ref] = f
+	}
+	return f
+}
+
+func (r *reader) toUnicode(d dict) *cmap {
+	if s, ok := r.resolve(d["ToUnicode"]).(*stream); ok {
+		return parseCMap(r.streamData(s))
+	}
+	return nil
+}
+
+// simpleFont loads a Type1, TrueType or Type3 font: one byte a code.
+func (r *reader) simpleFont(d dict, sub name) *font {
+	f := &font{text: make([]string, 256), scale: 0.001, defWidth: 0}
+	enc := r.encoding(d)
+	uni := r.toUnicode(d)
+	for c := range 256 {
+		t, ok := "", false
+		if uni != nil {
+			t, ok = uni.uni[uint32(c)]
+		}
+		if !ok {
+			t = enc[c]
+		}
+		f.text[c] = normalize(t)
+	}
+	if sub == "Type3" {
+		if m, ok := r.resolve(d["FontMatrix"]).(array); ok && len(m) >= 4 {
+			f.scale = num(r.resolve(m[0]))
+		}
+	}
+	r.simpleWidths(f, d)
+	if w := f.width(' '); w > 0 {
+		f.spaceW = w
+	}
+	return f
+}
+
+// encoding is the text of each code of a simple font: the base encoding
+// with the Differences applied.
+func (r *reader) encoding(d dict) [256]string {
+	var out [256]string
+	base := &winAnsi
+	var diffs array
+	switch e := r.resolve(d["Encoding"]).(type) {
+	case name:
+		base = baseEncoding(e)
+	case dict:
+		// Without a BaseEncoding the differences apply to the font's
+		// own encoding, for text fonts StandardEncoding.
+		base = &stdEnc
+		if b, ok := r.resolve(e["BaseEncoding"]).(name); ok {
+			base = baseEncoding(b)
+		}
+		diffs, _ = r.resolve(e["Differences"]).(array)
+	}
+	for i, c := range base {
+		out[i] = runeText(c)
+	}
+	code := 0
+	for _, x := range diffs {
+		switch y := r.resolve(x).(type) {
+		case int:
+			code = y
+		case name:
+			if code >= 0 && code < 256 {
+				if t := glyphText(string(y)); t != "" {
+					out[code] = t
+				}
+			}
+			code++
+		}
+	}
+	return out
+}
+
+func (r *reader) simpleWidths(f *font, d dict) {
+	ws, ok := r.resolve(d["Widths"]).(array)
+	if !ok || len(ws) > 256 {
+		base, _ := r.resolve(d["BaseFont"]).(name)
+		f.widths, f.defWidth = standardWidths(string(base))
+		return
+	}
+	first := int(num(r.resolve(d["FirstChar"])))
+	f.widths = make(map[uint32]float64, len(ws))
+	for i, w := range ws {
+		f.widths[uint32(first+i)] = num(r.resolve(w))
+	}
+	if fd := r.dict(d["FontDescriptor"]); fd != nil {
+		f.defWidth = num(r.resolve(fd["MissingWidth"]))
+	}
+}
+
+// compositeFont loads a Type0 font and its descendant CIDFont.
+func (r *reader) compositeFont(d dict) *font {
+	f := &font{composite: true, scale: 0.001, defWidth: 1000}
+	switch e := r.resolve(d["Encoding"]).(type) {
+	case *stream:
+		f.enc = parseCMap(r.streamData(e))
+	case name:
+		if strings.HasPrefix(string(e), "Identity") || !strings.Contains(string(e), "UCS2") && !strings.Contains(string(e), "UTF16") {
+			break
+		}
+		// A Unicode CMap: the codes are the text.
+		f.uni = &cmap{uni: map[uint32]string{}}
+	}
+	if u := r.toUnicode(d); u != nil {
+		f.uni = u
+	}
+	if f.uni != nil {
+		for k, v := range f.uni.uni {
+			f.uni.uni[k] = normalize(v)
+		}
+	}
+	var cf dict
+	if ds, ok := r.resolve(d["DescendantFonts"]).(array); ok && len(ds) > 0 {
+		cf = r.dict(ds[0])
+	}
+	if cf == nil {
+		return f
+	}
+	if dw, ok := r.resolve(cf["DW"]).(int); ok {
+		f.defWidth = float64(dw)
+	}
+	f.widths = r.cidWidths(cf["W"])
+	f.spaceW = f.width(r.spaceCID(f))
+	if f.uni == nil || len(f.uni.uni) == 0 {
+		r.embeddedText(f, cf)
+	}
+	return f
+}
+
+// spaceCID finds the CID that shows a space, if the ToUnicode CMap says.
+func (r *reader) spaceCID(f *font) uint32 {
+	if f.uni != nil {
+		for code, t := range f.uni.uni {
+			if t == " " {
+				return f.enc.cid(code)
+			}
+		}
+	}
+	return 3 // the usual CID of a space in subset TrueType fonts
+}
+
+// cidWidths reads a CIDFont's /W: "c [w1 w2 ...]" and "c1 c2 w".
+func (r *reader) cidWidths(v any) map[uint32]float64 {
+	w, _ := r.resolve(v).(array)
+	out := map[uint32]float64{}
+	for i := 0; i < len(w) && len(out) < maxCMapEntries; {
+		c, ok := r.resolve(w[i]).(int)
+		if !ok || c < 0 || i+1 >= len(w) {
+			return out
+		}
+		if ws, ok := r.resolve(w[i+1]).(array); ok {
+			for k, x := range ws {
+				out[uint32(c+k)] = num(r.resolve(x))
+			}
+			i += 2
+			continue
+		}
+		if i+2 >= len(w) {
+			return out
+		}
+		c2 := int(num(r.resolve(w[i+1])))
+		wd := num(r.resolve(w[i+2]))
+		for k := c; k <= c2 && k-c < maxCMapEntries; k++ {
+			out[uint32(k)] = wd
+		}
+		i += 3
+	}
+	return out
+}

@@ -1,0 +1,208 @@
+package pdf
+
+import (
+	"bytes"
+	"fmt"
+	"regexp"
+	"slices"
+	"strconv"
+)
+
+var (
+	objRE     = regexp.MustCompile(`(\d{1,10})[ \t\r\n\f\x00]+(\d{1,5})[ \t\r\n\f\x00]+obj\b`)
+	trailerRE = regexp.MustCompile(`trailer[\s\x00]*<<`)
+)
+
+// index finds every "N G obj" in the file and returns the object streams
+// to read once decryption is set up. It never trusts the xref table: a
+// later definition wins, as incremental updates append, and offsets that
+// are wrong do not matter. The search resumes after a stream's data, not
+// inside it: "N G obj" in binary data is no object. Data is skipped when
+// its end is known (locateStream); a stream cut short runs into the next
+// object, which must still be found.
+func (r *reader) index() (objStms []*stream) {
+	found := 0
+	for from := 0; from < len(r.data); {
+		m := objRE.FindSubmatchIndex(r.data[from:])
+		if m == nil {
+			break
+		}
+		for i := range m {
+			m[i] += from
+		}
+		from = m[1]
+		if found++; found > r.lim.MaxObjects {
+			r.fail(fmt.Errorf("pdf with more than %d objects: %w", r.lim.MaxObjects, ErrLimit))
+			clear(r.objs)
+			return nil
+		}
+		if !r.tick() {
+			return nil
+		}
+		num, err1 := strconv.Atoi(string(r.data[m[2]:m[3]]))
+		gen, err2 := strconv.Atoi(string(r.data[m[4]:m[5]]))
+		if err1 != nil || err2 != nil {
+			continue
+		}
+		r.where[num] = m[0]
+		if gen != 0 {
+			r.gens[num] = gen
+		}
+		s, v, end := r.parseObject(m[1], objRef{num, gen})
+		if s == nil {
+			r.objs[num] = v
+			continue
+		}
+		if end > 0 {
+			from = end
+		}
+		r.objs[num] = s
+		if t, _ := s.dict["Type"].(name); t == "ObjStm" {
+			objStms = append(objStms, s)
+		}
+	}
+	r.findTrailer()
+	return objStms
+}
+
+// parseObject reads the object whose "obj" keyword ends at pos. For a
+// stream it returns where the search may resume (0 when unknown).
+func (r *reader) parseObject(pos int, ref objRef) (s *stream, v any, end int) {
+	lx := newLexer(r.data, pos)
+	v = lx.object(0)
+	save := lx.pos
+	if kw, ok := lx.next().(keyword); !ok || kw != "stream" {
+		lx.pos = save
+		return nil, v, 0
+	}
+	d, _ := v.(dict)
+	s, ended := r.locateStream(lx.pos, d)
+	s.ref = ref
+	if ended && !bytes.Contains(r.data[pos:s.start], []byte("obj")) {
+		end = s.end
+	}
+	return s, nil, end
+}
+
+// locateStream finds the data of a stream whose keyword ends at pos, and
+// says whether it found where the data ends: by a /Length landing on
+// "endstream", or by the next "endstream" (exact then only if nothing
+// that could start an object lies in between).
+func (r *reader) locateStream(pos int, d dict) (s *stream, ended bool) {
+	// The data starts after the end of line that follows "stream".
+	if pos < len(r.data) && r.data[pos] == '\r' {
+		pos++
+	}
+	if pos < len(r.data) && r.data[pos] == '\n' {
+		pos++
+	}
+	if n, ok := r.lengthOf(d); ok && n >= 0 && pos+n <= len(r.data) {
+		rest := r.data[pos+n:]
+		rest = bytes.TrimLeft(rest[:min(len(rest), 32)], " \r\n\t\x00")
+		if bytes.HasPrefix(rest, []byte("endstream")) {
+			return &stream{dict: d, start: pos, end: pos + n}, true
+		}
+	}
+	end := bytes.Index(r.data[pos:], []byte("endstream"))
+	found := end >= 0
+	if end < 0 {
+		end = len(r.data) - pos
+	}
+	e := pos + end
+	if e > pos && r.data[e-1] == '\n' {
+		e--
+	}
+	if e > pos && r.data[e-1] == '\r' {
+		e--
+	}
+	return &stream{dict: d, start: pos, end: e}, found && !bytes.Contains(r.data[pos:e], []byte("obj"))
+}
+
+// lengthOf reads /Length, following a reference to an object already
+// indexed (it usually follows the stream; then the search finds the end).
+func (r *reader) lengthOf(d dict) (int, bool) {
+	switch v := d["Length"].(type) {
+	case int:
+		return v, true
+	case objRef:
+		n, ok := r.objs[v.num].(int)
+		return n, ok
+	}
+	return 0, false
+}
+
+// findTrailer keeps the newest trailer: the last "trailer" dictionary or
+// cross-reference stream in the file, so an incremental update wins.
+func (r *reader) findTrailer() {
+	pos := -1
+	for _, m := range trailerRE.FindAllIndex(r.data, -1) {
+		lx := newLexer(r.data, m[1]-2)
+		if d, ok := lx.object(0).(dict); ok && (d["Root"] != nil || d["Encrypt"] != nil) {
+			r.trailer, pos = d, m[0]
+		}
+		if !r.tick() {
+			return
+		}
+	}
+	for _, v := range r.objs {
+		if s, ok := v.(*stream); ok && s.start > pos {
+			if t, _ := s.dict["Type"].(name); t == "XRef" {
+				r.trailer, pos = s.dict, s.start
+			}
+		}
+	}
+}
+
+// readObjStm adds the objects of a compressed object stream, unless a
+// plain definition lies after the stream: an incremental update that
+// replaces a compressed object writes it anew further on.
+func (r *reader) readObjStm(s *stream) {
+	b := r.streamData(s)
+	n, _ := r.resolve(s.dict["N"]).(int)
+	first, _ := r.resolve(s.dict["First"]).(int)
+	if b == nil || n <= 0 || first < 0 || first > len(b) || n > r.lim.MaxObjects {
+		return
+	}
+	lx := &lexer{b: b, max: first}
+	for i := 0; i < n && r.tick(); i++ {
+		num, ok1 := lx.next().(int)
+		off, ok2 := lx.next().(int)
+		if !ok1 || !ok2 {
+			return
+		}
+		if at, ok := r.where[num]; ok && at > s.start || first+off < 0 || first+off >= len(b) {
+			continue
+		}
+		r.objs[num] = newLexer(b, first+off).object(0)
+	}
+}
+
+func (r *reader) resolve(v any) any {
+	for range 16 {
+		ref, ok := v.(objRef)
+		if !ok {
+			return v
+		}
+		v = r.objs[ref.num]
+	}
+	return nil
+}
+
+func (r *reader) dict(v any) dict {
+	switch x := r.resolve(v).(type) {
+	case dict:
+		return x
+	case *stream:
+		return x.dict
+	}
+	return nil
+}
+
+func (r *reader) sortedNums() []int {
+	nums := make([]int, 0, len(r.objs))
+	for n := range r.objs {
+		nums = append(nums, n)
+	}
+	slices.Sort(nums)
+	return nums
+}

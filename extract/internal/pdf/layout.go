@@ -1,0 +1,156 @@
+package pdf
+
+import (
+	"cmp"
+	"math"
+	"slices"
+	"strings"
+)
+
+// The layout turns a page's glyphs into text as a reader would read it:
+// glyphs on one baseline make a line, ordered by x; a gap wider than a
+// fraction of a space makes a word break, a gap of more than a few spaces
+// a new cell (a tab). Lines whose cells share a vertical gutter make a
+// block; a block whose left side is prose filling its column is read as
+// two columns, one after the other, any other as table rows.
+
+// line is one baseline of a page, or the part of it in one column.
+type line struct {
+	y, size float64
+	chunks  []chunk
+}
+
+// chunk is a run of words with no wide gap: a cell, or a column's part
+// of a line.
+type chunk struct {
+	x0, x1 float64
+	text   string
+	words  int
+}
+
+const (
+	lineTolerance = 0.3  // of the font size: baselines closer than this are one line
+	cellGap       = 1.5  // font sizes: a wider gap starts a new chunk
+	paragraphGap  = 1.75 // font sizes between baselines: a blank line
+)
+
+// layout returns the text of one page.
+func layout(marks []mark, box [4]float64) string {
+	lines := buildLines(marks, box)
+	if len(lines) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	w := &writer{b: &b}
+	for _, l := range readingOrder(lines, 0) {
+		w.line(l)
+	}
+	return b.String()
+}
+
+// buildLines groups the marks inside the page box into lines, top down.
+func buildLines(marks []mark, box [4]float64) []line {
+	margin := 0.1 * math.Max(box[2]-box[0], box[3]-box[1])
+	ms := make([]mark, 0, len(marks))
+	for _, m := range marks {
+		if m.x >= box[0]-margin && m.x <= box[2]+margin && m.y >= box[1]-margin && m.y <= box[3]+margin && m.size > 0 {
+			ms = append(ms, m)
+		}
+	}
+	slices.SortStableFunc(ms, func(a, b mark) int { return cmp.Compare(b.y, a.y) })
+	var lines []line
+	for i := 0; i < len(ms); {
+		j := i + 1
+		for j < len(ms) && ms[i].y-ms[j].y <= lineTolerance*math.Max(ms[i].size, ms[j].size) {
+			j++
+		}
+		row := ms[i:j]
+		slices.SortStableFunc(row, func(a, b mark) int { return cmp.Compare(a.x, b.x) })
+		if l, ok := makeLine(row); ok {
+			lines = append(lines, l)
+		}
+		i = j
+	}
+	return lines
+}
+
+// makeLine joins the marks of one baseline, sorted by x, into chunks.
+func makeLine(row []mark) (line, bool) {
+	l := line{y: row[0].y}
+	var b strings.Builder
+	var cur chunk
+	var prev *mark
+	space := false
+	flush := func() {
+		if b.Len() > 0 {
+			cur.text = b.String()
+			l.chunks = append(l.chunks, cur)
+		}
+		b.Reset()
+	}
+	for i := range row {
+		m := &row[i]
+		if strings.TrimSpace(m.text) == "" {
+			space = true
+			continue
+		}
+		l.size = math.Max(l.size, m.size)
+		switch {
+		case prev == nil:
+			cur = chunk{x0: m.x, words: 1}
+		case duplicate(prev, m):
+			continue
+		case m.x-prev.x1 > cellGap*m.size:
+			flush()
+			cur = chunk{x0: m.x, words: 1}
+		case space || m.x-prev.x1 > wordGap(prev, m):
+			b.WriteByte(' ')
+			cur.words++
+		}
+		b.WriteString(m.text)
+		cur.x1 = math.Max(cur.x1, m.x1)
+		prev, space = m, false
+	}
+	flush()
+	return l, len(l.chunks) > 0
+}
+
+// wordGap is the gap between two glyphs that makes a word break: 40% of
+// a space, kept between 0.1 and 0.3 of the font size.
+func wordGap(a, b *mark) float64 {
+	size := math.Max(a.size, b.size)
+	sp := math.Max(a.spaceW, b.spaceW)
+	return math.Min(math.Max(0.4*sp, 0.1*size), 0.3*size)
+}
+
+// duplicate tells a glyph drawn twice over itself (fake bold).
+func duplicate(a, b *mark) bool {
+	return a.text == b.text && math.Abs(a.x-b.x) < 0.05*a.size && math.Abs(a.y-b.y) < 0.05*a.size
+}
+
+// writer writes lines, with a blank line where the vertical gap is wide.
+type writer struct {
+	b     *strings.Builder
+	prevY float64
+	prevH float64
+	any   bool
+}
+
+func (w *writer) line(l line) {
+	if w.any {
+		dy := w.prevY - l.y
+		h := math.Max(w.prevH, l.size)
+		if dy > paragraphGap*h || dy < -h {
+			w.b.WriteString("\n\n")
+		} else {
+			w.b.WriteByte('\n')
+		}
+	}
+	for i, c := range l.chunks {
+		if i > 0 {
+			w.b.WriteByte('\t')
+		}
+		w.b.WriteString(c.text)
+	}
+	w.prevY, w.prevH, w.any = l.y, l.size, true
+}

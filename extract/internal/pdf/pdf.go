@@ -1,0 +1,168 @@
+package pdf
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Errors returned by Text. A caller tells them apart with errors.Is.
+var (
+	ErrLimit       = errors.New("pdf limit exceeded")                   // one of the Limits was reached
+	ErrNotPDF      = errors.New("not a pdf file")                       // no %PDF- header in the first KB
+	ErrEncrypted   = errors.New("pdf is encrypted with a password")     // a user password other than the empty one
+	ErrNoTextLayer = errors.New("pdf has no text layer")                // pages but no text: a scan or images only
+	ErrDamaged     = errors.New("pdf is damaged: no page could be read") // no page tree and no content found
+)
+
+// Limits bound the work one file may cause; zero fields take the values
+// of DefaultLimits.
+type Limits struct {
+	MaxBytes        int64         // the file
+	MaxObjects      int           // objects indexed
+	MaxPages        int           // pages read
+	MaxStreamBytes  int64         // one decoded stream
+	MaxDecodedBytes int64         // all decoded streams
+	MaxTextBytes    int           // the text returned
+	Timeout         time.Duration // the whole file
+}
+
+// DefaultLimits are generous for real documents.
+var DefaultLimits = Limits{
+	MaxBytes: 48 << 20, MaxObjects: 400000, MaxPages: 600, MaxStreamBytes: 32 << 20,
+	MaxDecodedBytes: 160 << 20, MaxTextBytes: 8 << 20, Timeout: 10 * time.Second,
+}
+
+func (l Limits) withDefaults() Limits {
+	d := DefaultLimits
+	if l.MaxBytes <= 0 {
+		l.MaxBytes = d.MaxBytes
+	}
+	if l.MaxObjects <= 0 {
+		l.MaxObjects = d.MaxObjects
+	}
+	if l.MaxPages <= 0 {
+		l.MaxPages = d.MaxPages
+	}
+	if l.MaxStreamBytes <= 0 {
+		l.MaxStreamBytes = d.MaxStreamBytes
+	}
+	if l.MaxDecodedBytes <= 0 {
+		l.MaxDecodedBytes = d.MaxDecodedBytes
+	}
+	if l.MaxTextBytes <= 0 {
+		l.MaxTextBytes = d.MaxTextBytes
+	}
+	if l.Timeout <= 0 {
+		l.Timeout = d.Timeout
+	}
+	return l
+}
+
+// reader holds one file being read. It is used by one goroutine.
+type reader struct {
+	ctx     context.Context
+	lim     Limits
+	data    []byte
+	objs    map[int]any // value or *stream
+	where   map[int]int // where a plain definition starts
+	gens    map[int]int // generation numbers other than 0
+	trailer dict        // the newest trailer (or xref stream dictionary)
+	crypt   *decrypter  // nil when the file is not encrypted
+	fonts   map[objRef]*font
+	decoded int64
+	steps   int
+	images  int // images seen on the pages read
+	missing int // pages whose content is not in the file
+	err     error
+}
+
+// Text returns the text layer of a PDF file, page by page, in reading
+// order: one line per text line, the cells of a table row on one line
+// apart by tabs, a blank line between paragraphs and pages. Text found
+// before a limit was reached is returned with the error.
+func Text(ctx context.Context, data []byte, lim Limits) (string, error) {
+	lim = lim.withDefaults()
+	if int64(len(data)) > lim.MaxBytes {
+		return "", fmt.Errorf("pdf of %d bytes: %w", len(data), ErrLimit)
+	}
+	if !bytes.Contains(data[:min(len(data), 1024)], []byte("%PDF-")) {
+		return "", ErrNotPDF
+	}
+	ctx, cancel := context.WithTimeout(ctx, lim.Timeout)
+	defer cancel()
+	r := newReader(ctx, data, lim)
+	if err := r.open(); err != nil {
+		return "", err
+	}
+	return r.text()
+}
+
+func newReader(ctx context.Context, data []byte, lim Limits) *reader {
+	return &reader{ctx: ctx, lim: lim.withDefaults(), data: data, objs: map[int]any{}, where: map[int]int{}, gens: map[int]int{}, fonts: map[objRef]*font{}}
+}
+
+// open indexes the objects and sets up decryption.
+func (r *reader) open() error {
+	stms := r.index()
+	if r.err != nil {
+		return r.err
+	}
+	if err := r.setupCrypt(); err != nil {
+		return err
+	}
+	for _, s := range stms {
+		r.readObjStm(s)
+	}
+	return r.err
+}
+
+func (r *reader) text() (string, error) {
+	var out strings.Builder
+	pages := r.pages()
+	orphans := len(pages) == 0
+	if orphans {
+		pages = r.orphanContent()
+	}
+	for i, pg := range pages {
+		if i >= r.lim.MaxPages {
+			r.fail(fmt.Errorf("pdf with more than %d pages: %w", r.lim.MaxPages, ErrLimit))
+			break
+		}
+		out.WriteString(r.pageText(pg))
+		out.WriteString("\n\n")
+		if out.Len() > r.lim.MaxTextBytes {
+			r.fail(fmt.Errorf("pdf text over %d bytes: %w", r.lim.MaxTextBytes, ErrLimit))
+		}
+		if r.err != nil {
+			break
+		}
+	}
+	s := out.String()
+	if r.err == nil && strings.TrimSpace(s) == "" {
+		if orphans || r.missing > 0 && r.images == 0 {
+			return "", ErrDamaged
+		}
+		return "", ErrNoTextLayer
+	}
+	return s, r.err
+}
+
+func (r *reader) fail(err error) {
+	if r.err == nil {
+		r.err = err
+	}
+}
+
+// tick counts a step of work and checks the deadline now and then; it
+// reports whether the work may go on.
+func (r *reader) tick() bool {
+	r.steps++
+	if r.steps%2048 == 0 && r.ctx.Err() != nil {
+		r.fail(fmt.Errorf("pdf: %w: %w", ErrLimit, r.ctx.Err()))
+	}
+	return r.err == nil
+}
