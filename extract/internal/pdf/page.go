@@ -67,7 +67,7 @@ func (r *reader) inherit(d dict, p page) page {
 		p.box = [4]float64{math.Min(b[0], b[2]), math.Min(b[1], b[3]), math.Max(b[0], b[2]), math.Max(b[1], b[3])}
 	}
 	if rot, ok := r.resolve(d["Rotate"]).(int); ok {
-		p.rot = ((rot%360)+360)%360
+		p.rot = ((rot % 360) + 360) % 360
 	}
 	return p
 }

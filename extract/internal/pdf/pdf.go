@@ -11,10 +11,10 @@ import (
 
 // Errors returned by Text. A caller tells them apart with errors.Is.
 var (
-	ErrLimit       = errors.New("pdf limit exceeded")                   // one of the Limits was reached
-	ErrNotPDF      = errors.New("not a pdf file")                       // no %PDF- header in the first KB
-	ErrEncrypted   = errors.New("pdf is encrypted with a password")     // a user password other than the empty one
-	ErrNoTextLayer = errors.New("pdf has no text layer")                // pages but no text: a scan or images only
+	ErrLimit       = errors.New("pdf limit exceeded")                    // one of the Limits was reached
+	ErrNotPDF      = errors.New("not a pdf file")                        // no %PDF- header in the first KB
+	ErrEncrypted   = errors.New("pdf is encrypted with a password")      // a user password other than the empty one
+	ErrNoTextLayer = errors.New("pdf has no text layer")                 // pages but no text: a scan or images only
 	ErrDamaged     = errors.New("pdf is damaged: no page could be read") // no page tree and no content found
 )
 
