@@ -40,7 +40,7 @@ func isRTF(data []byte) bool {
 // rtfSkip lists the destinations whose content is not the document's
 // text.
 var rtfSkip = map[string]bool{
-	"fonttbl": true, "colortbl": true, "stylesheet": true, "info": true, "pict": true, "object": true,
+	"colortbl": true, "stylesheet": true, "info": true, "pict": true, "object": true,
 	"objdata": true, "fldinst": true, "listtable": true, "listoverridetable": true, "revtbl": true,
 	"rsidtbl": true, "generator": true, "xmlnstbl": true, "themedata": true, "colorschememapping": true,
 	"datastore": true, "latentstyles": true, "pgdsctbl": true, "filetbl": true, "datafield": true,
