@@ -33,6 +33,7 @@ type Group struct {
 type Directory struct {
 	groups []Group
 	index  map[string]int
+	orgs   OrgRegistry // other organisations' names (org.go); nil: none
 }
 
 // NewDirectory indexes groups by their names and aliases.

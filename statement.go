@@ -74,6 +74,7 @@ type Statement struct {
 	Direction          Direction    `json:"direction"`
 	State              State        `json:"state"`
 	Title              string       `json:"title"`
+	Date               Date         `json:"date,omitzero"` // its own date (the mail's or document's); zero: unknown
 	Purpose            Purpose      `json:"purpose,omitempty"`
 	PurposeLabel       string       `json:"purpose_label,omitempty"` // as the sender wrote it
 	Deadline           Date         `json:"deadline"`
@@ -83,6 +84,8 @@ type Statement struct {
 	ToBodies           []string     `json:"to_bodies"`
 	ToContacts         []Address    `json:"to_contacts"`
 	ToLiaisonContact   *Address     `json:"to_liaison_contact,omitempty"` // "Send To"
+	FromOrgs           []OrgRef     `json:"from_orgs,omitempty"`          // FromBodies resolved, one per name (org.go)
+	ToOrgs             []OrgRef     `json:"to_orgs,omitempty"`            // ToBodies resolved, one per name
 	References         []string     `json:"references"`
 	InResponseTo       []ID         `json:"in_response_to"`
 	RespondedBy        []ID         `json:"responded_by,omitempty"`
@@ -104,6 +107,18 @@ type Statement struct {
 func (s *Statement) Overdue(today Date) bool {
 	return s.Purpose == PurposeAction && !s.Deadline.IsZero() && s.State.Open() &&
 		s.Deadline.Before(today)
+}
+
+// StatementDate returns the statement's own date, or the day it was
+// recorded when that is unknown.
+func (s *Statement) StatementDate() Date {
+	if !s.Date.IsZero() {
+		return s.Date
+	}
+	if s.Created.IsZero() {
+		return Date{}
+	}
+	return DateOf(s.Created.UTC())
 }
 
 // Year returns the year the statement is filed under.
@@ -185,11 +200,14 @@ const (
 // Event is one entry of a statement's history. Private events (internal
 // comments, approval discussion, refusals) never reach the public record.
 type Event struct {
-	Seq       uint64    `json:"seq"` // per statement, assigned by the store
-	Time      time.Time `json:"time"`
-	Type      EventType `json:"type"`
-	Actor     string    `json:"actor"` // an address, "liaisond", or "admin"
-	Text      string    `json:"text,omitempty"`
-	Public    bool      `json:"public"`
-	MessageID string    `json:"message_id,omitempty"` // the mail that caused it, if any
+	Seq   uint64    `json:"seq"` // per statement, assigned by the store
+	Time  time.Time `json:"time"`
+	Type  EventType `json:"type"`
+	Actor string    `json:"actor"` // an address, "liaisond", or "admin"
+	Text  string    `json:"text,omitempty"`
+	// Comment is what the person wrote below a command, kept with it: never
+	// public, even when the event is.
+	Comment   string `json:"comment,omitempty"`
+	Public    bool   `json:"public"`
+	MessageID string `json:"message_id,omitempty"` // the mail that caused it, if any
 }
