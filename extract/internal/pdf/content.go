@@ -24,9 +24,10 @@ func (m matrix) apply(x, y float64) (float64, float64) {
 // mark is one glyph on the page, in device space (y up): where its
 // baseline starts and ends, its size and its text.
 type mark struct {
-	x, y, x1 float64
-	size     float64
-	spaceW   float64 // the advance of a space in this font, in device space
+	x, y, x1 float32
+	size     float32
+	spaceW   float32 // the advance of a space in this font, in device space
+	seq      int32   // the order it was drawn in
 	text     string
 }
 
@@ -49,8 +50,9 @@ type interp struct {
 	max     int // marks allowed
 }
 
-func newInterp(r *reader, ctm matrix) *interp {
-	return &interp{r: r, gs: gstate{ctm: ctm, font: defaultFont, hscale: 1}, max: r.lim.MaxTextBytes}
+// newInterp starts a page; marks is a buffer to reuse.
+func newInterp(r *reader, ctm matrix, marks []mark) *interp {
+	return &interp{r: r, gs: gstate{ctm: ctm, font: defaultFont, hscale: 1}, max: r.lim.MaxTextBytes, marks: marks[:0]}
 }
 
 // run interprets one content stream with its resources.
@@ -194,7 +196,8 @@ func (in *interp) show(s str) {
 		m[4] += tx * m[0]
 		m[5] += tx * m[1]
 		if g.text != "" && len(in.marks) < in.max {
-			in.marks = append(in.marks, mark{x: x, y: y, x1: m[4], size: size, spaceW: f.spaceW * scaleX, text: g.text})
+			in.marks = append(in.marks, mark{x: float32(x), y: float32(y), x1: float32(m[4]), size: float32(size),
+				spaceW: float32(f.spaceW * scaleX), seq: int32(len(in.marks)), text: g.text})
 		}
 	}
 }

@@ -49,24 +49,29 @@ func layout(marks []mark, box [4]float64) string {
 }
 
 // buildLines groups the marks inside the page box into lines, top down.
+// It reorders marks.
 func buildLines(marks []mark, box [4]float64) []line {
-	margin := 0.1 * math.Max(box[2]-box[0], box[3]-box[1])
-	ms := make([]mark, 0, len(marks))
+	margin := float32(0.1 * math.Max(box[2]-box[0], box[3]-box[1]))
+	x0, y0, x1, y1 := float32(box[0])-margin, float32(box[1])-margin, float32(box[2])+margin, float32(box[3])+margin
+	ms := marks[:0]
 	for _, m := range marks {
-		if m.x >= box[0]-margin && m.x <= box[2]+margin && m.y >= box[1]-margin && m.y <= box[3]+margin && m.size > 0 {
+		if m.x >= x0 && m.x <= x1 && m.y >= y0 && m.y <= y1 && m.size > 0 {
 			ms = append(ms, m)
 		}
 	}
-	slices.SortStableFunc(ms, func(a, b mark) int { return cmp.Compare(b.y, a.y) })
+	slices.SortFunc(ms, func(a, b mark) int {
+		return cmp.Or(cmp.Compare(b.y, a.y), cmp.Compare(a.seq, b.seq))
+	})
 	var lines []line
+	var b strings.Builder
 	for i := 0; i < len(ms); {
 		j := i + 1
-		for j < len(ms) && ms[i].y-ms[j].y <= lineTolerance*math.Max(ms[i].size, ms[j].size) {
+		for j < len(ms) && ms[i].y-ms[j].y <= lineTolerance*max(ms[i].size, ms[j].size) {
 			j++
 		}
 		row := ms[i:j]
-		slices.SortStableFunc(row, func(a, b mark) int { return cmp.Compare(a.x, b.x) })
-		if l, ok := makeLine(row); ok {
+		slices.SortFunc(row, func(a, b mark) int { return cmp.Or(cmp.Compare(a.x, b.x), cmp.Compare(a.seq, b.seq)) })
+		if l, ok := makeLine(row, &b); ok {
 			lines = append(lines, l)
 		}
 		i = j
@@ -75,9 +80,8 @@ func buildLines(marks []mark, box [4]float64) []line {
 }
 
 // makeLine joins the marks of one baseline, sorted by x, into chunks.
-func makeLine(row []mark) (line, bool) {
-	l := line{y: row[0].y}
-	var b strings.Builder
+func makeLine(row []mark, b *strings.Builder) (line, bool) {
+	l := line{y: float64(row[0].y)}
 	var cur chunk
 	var prev *mark
 	space := false
@@ -90,42 +94,49 @@ func makeLine(row []mark) (line, bool) {
 	}
 	for i := range row {
 		m := &row[i]
-		if strings.TrimSpace(m.text) == "" {
+		if isBlank(m.text) {
 			space = true
 			continue
 		}
-		l.size = math.Max(l.size, m.size)
+		l.size = math.Max(l.size, float64(m.size))
 		switch {
 		case prev == nil:
-			cur = chunk{x0: m.x, words: 1}
+			cur = chunk{x0: float64(m.x), words: 1}
 		case duplicate(prev, m):
 			continue
 		case m.x-prev.x1 > cellGap*m.size:
 			flush()
-			cur = chunk{x0: m.x, words: 1}
+			cur = chunk{x0: float64(m.x), words: 1}
 		case space || m.x-prev.x1 > wordGap(prev, m):
 			b.WriteByte(' ')
 			cur.words++
 		}
 		b.WriteString(m.text)
-		cur.x1 = math.Max(cur.x1, m.x1)
+		cur.x1 = math.Max(cur.x1, float64(m.x1))
 		prev, space = m, false
 	}
 	flush()
 	return l, len(l.chunks) > 0
 }
 
+func isBlank(s string) bool {
+	if len(s) == 1 {
+		return s[0] == ' '
+	}
+	return strings.TrimSpace(s) == ""
+}
+
 // wordGap is the gap between two glyphs that makes a word break: 40% of
 // a space, kept between 0.1 and 0.3 of the font size.
-func wordGap(a, b *mark) float64 {
-	size := math.Max(a.size, b.size)
-	sp := math.Max(a.spaceW, b.spaceW)
-	return math.Min(math.Max(0.4*sp, 0.1*size), 0.3*size)
+func wordGap(a, b *mark) float32 {
+	size := max(a.size, b.size)
+	sp := max(a.spaceW, b.spaceW)
+	return min(max(0.4*sp, 0.1*size), 0.3*size)
 }
 
 // duplicate tells a glyph drawn twice over itself (fake bold).
 func duplicate(a, b *mark) bool {
-	return a.text == b.text && math.Abs(a.x-b.x) < 0.05*a.size && math.Abs(a.y-b.y) < 0.05*a.size
+	return a.text == b.text && abs(a.x-b.x) < 0.05*a.size && abs(a.y-b.y) < 0.05*a.size
 }
 
 // writer writes lines, with a blank line where the vertical gap is wide.
@@ -153,4 +164,11 @@ func (w *writer) line(l line) {
 		w.b.WriteString(c.text)
 	}
 	w.prevY, w.prevH, w.any = l.y, l.size, true
+}
+
+func abs(x float32) float32 {
+	if x < 0 {
+		return -x
+	}
+	return x
 }

@@ -129,34 +129,46 @@ func (l *lexer) number() any {
 	for l.pos < l.max && (l.b[l.pos] >= '0' && l.b[l.pos] <= '9' || l.b[l.pos] == '.' || l.b[l.pos] == '-') {
 		l.pos++
 	}
-	b := l.b[start:l.pos]
-	if n, ok := smallInt(b); ok {
-		return n
-	}
-	s := string(b)
-	if i, err := strconv.Atoi(s); err == nil {
-		return i
-	}
-	f, err := strconv.ParseFloat(s, 64)
-	if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
-		return 0
-	}
-	return f
+	return parseNumber(l.b[start:l.pos])
 }
 
-// smallInt parses an unsigned decimal of up to 9 digits without allocating.
-func smallInt(b []byte) (int, bool) {
-	if len(b) == 0 || len(b) > 9 {
-		return 0, false
+// parseNumber reads an integer or a real as PDF writes them ("-12",
+// ".5", "3."), without allocating; anything else is 0.
+func parseNumber(b []byte) any {
+	neg := false
+	if len(b) > 0 && (b[0] == '-' || b[0] == '+') {
+		neg = b[0] == '-'
+		b = b[1:]
 	}
-	n := 0
+	var ip, frac float64
+	digits, scale, dot := 0, 1.0, false
 	for _, c := range b {
-		if c < '0' || c > '9' {
-			return 0, false
+		switch {
+		case c == '.' && !dot:
+			dot = true
+		case c >= '0' && c <= '9':
+			digits++
+			if dot {
+				scale /= 10
+				frac += float64(c-'0') * scale
+			} else {
+				ip = ip*10 + float64(c-'0')
+			}
+		default:
+			return 0
 		}
-		n = n*10 + int(c-'0')
 	}
-	return n, true
+	v := ip + frac
+	if neg {
+		v = -v
+	}
+	if digits == 0 || math.IsInf(v, 0) {
+		return 0
+	}
+	if !dot && math.Abs(v) < 1<<53 {
+		return int(v)
+	}
+	return v
 }
 
 func unescapeName(b []byte) string {

@@ -128,8 +128,9 @@ func (r *reader) pageText(pg page) string {
 	default:
 		r.missing++
 	}
-	in := newInterp(r, rotation(pg))
+	in := newInterp(r, rotation(pg), r.marks)
 	in.run(content, pg.res, 0)
+	r.marks = in.marks
 	return layout(in.marks, pg.box)
 }
 

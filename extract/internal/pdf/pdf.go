@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 )
@@ -77,6 +78,8 @@ type reader struct {
 	steps   int
 	images  int // images seen on the pages read
 	missing int // pages whose content is not in the file
+	marks   []mark
+	zr      io.ReadCloser // reused zlib reader
 	err     error
 }
 

@@ -39,11 +39,11 @@ func (r *reader) streamData(s *stream) []byte {
 		if f, _ := r.resolve(f).(name); f == "Crypt" {
 			continue // the Identity crypt filter: already handled
 		}
-		rd := decoder(r.resolve(f), b)
+		rd := r.decoder(r.resolve(f), b)
 		if rd == nil {
 			return nil
 		}
-		if b = r.readLimited(rd); b == nil {
+		if b = r.readLimited(rd, len(b)); b == nil {
 			return nil
 		}
 	}
@@ -62,13 +62,16 @@ func (r *reader) charge(n int64) bool {
 
 // readLimited reads a decoder's output, up to the limits; a truncated or
 // corrupt stream still gives its data so far.
-func (r *reader) readLimited(rd io.Reader) []byte {
+func (r *reader) readLimited(rd io.Reader, n int) []byte {
 	limit := min(r.lim.MaxStreamBytes, r.lim.MaxDecodedBytes-r.decoded)
 	if limit <= 0 {
 		r.fail(fmt.Errorf("pdf decoded streams over %d bytes: %w", r.lim.MaxDecodedBytes, ErrLimit))
 		return nil
 	}
-	out, _ := io.ReadAll(io.LimitReader(rd, limit+1))
+	// Compressed text and fonts grow about fourfold.
+	buf := bytes.NewBuffer(make([]byte, 0, min(int64(4*n+512), limit+1)))
+	buf.ReadFrom(io.LimitReader(rd, limit+1))
+	out := buf.Bytes()
 	if int64(len(out)) > limit {
 		r.fail(fmt.Errorf("pdf stream over %d bytes: %w", limit, ErrLimit))
 		out = out[:limit]
@@ -77,13 +80,10 @@ func (r *reader) readLimited(rd io.Reader) []byte {
 	return out
 }
 
-func decoder(f any, b []byte) io.Reader {
+func (r *reader) decoder(f any, b []byte) io.Reader {
 	switch f {
 	case name("FlateDecode"), name("Fl"):
-		if zr, err := zlib.NewReader(bytes.NewReader(b)); err == nil {
-			return zr
-		}
-		return flate.NewReader(bytes.NewReader(b)) // some writers omit the zlib header
+		return r.inflate(b)
 	case name("LZWDecode"), name("LZW"):
 		return lzw.NewReader(bytes.NewReader(b), lzw.MSB, 8)
 	case name("ASCIIHexDecode"), name("AHx"):
@@ -118,4 +118,17 @@ func runLengthDecode(b []byte) []byte {
 		}
 	}
 	return out
+}
+
+// inflate decompresses zlib data, reusing one decompressor per file.
+func (r *reader) inflate(b []byte) io.Reader {
+	if r.zr != nil {
+		if r.zr.(zlib.Resetter).Reset(bytes.NewReader(b), nil) == nil {
+			return r.zr
+		}
+	} else if zr, err := zlib.NewReader(bytes.NewReader(b)); err == nil {
+		r.zr = zr
+		return zr
+	}
+	return flate.NewReader(bytes.NewReader(b)) // some writers omit the zlib header
 }

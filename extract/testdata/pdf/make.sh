@@ -53,7 +53,7 @@ head -c 1200 libreoffice.pdf > truncated.pdf
 
 # The reference text.
 for f in chromium libreoffice ghostscript ghostscript-objstm enc-rc4-40 enc-rc4-128 enc-aes-128 \
-	enc-aes-256 damaged-xref; do
+	enc-aes-256 damaged-xref bench-chromium bench-libreoffice bench-ghostscript; do
 	pdftotext -layout "$f.pdf" "$f.layout.txt"
 done
 
