@@ -53,6 +53,9 @@ type Config struct {
 
 	// Groups is the group directory.
 	Groups []liaison.Group `toml:"group"`
+	// Organisations extend the shipped organisation registry (orgs):
+	// more organisations, bodies and spellings.
+	Organisations []liaison.Organisation `toml:"organisation"`
 
 	// src locates keys in the file the config came from, for messages.
 	src source
@@ -288,9 +291,10 @@ func (c *Config) fill(dir string) {
 	}
 }
 
-// Directory returns the group directory.
+// Directory returns the group directory, which also resolves other
+// organisations' names through the organisation registry.
 func (c *Config) Directory() *liaison.Directory {
-	return liaison.NewDirectory(c.Groups)
+	return liaison.NewDirectory(c.Groups).WithOrgs(c.registry())
 }
 
 // Error is one problem with a key of a config file.

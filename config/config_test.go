@@ -254,6 +254,13 @@ func TestExampleDocumentsEveryKey(t *testing.T) {
 			if tag == "" || tag == "group" {
 				continue
 			}
+			if f.Type.Kind() == reflect.Slice && f.Type.Elem().Kind() == reflect.Struct {
+				// An array of tables, shown as an example table.
+				if !strings.Contains(text, "\n[["+tag+"]]\n") && !strings.Contains(text, "\n# [["+tag+"]]\n") {
+					t.Errorf("table [[%s]] is not in the example", tag)
+				}
+				continue
+			}
 			if f.Type.Kind() == reflect.Struct && f.Type != reflect.TypeFor[config.Duration]() {
 				if !strings.Contains(text, "\n["+tag+"]\n") {
 					t.Errorf("section [%s] is not in the example", tag)

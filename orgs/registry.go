@@ -75,7 +75,18 @@ func New(extra []liaison.Organisation) (*Registry, error) {
 	if len(extra) == 0 {
 		return Default(), nil
 	}
-	return build(Merge(Builtin(), extra))
+	r, err := build(Merge(Builtin(), extra))
+	if err != nil {
+		return nil, err
+	}
+	// A spelling the shipped registry resolves on its own ("SA2") must
+	// not become ambiguous, and so unknown, through an addition.
+	for k, t := range Default().bare {
+		if got, ok := r.bare[k]; !ok || got != t {
+			return nil, &ConflictError{Spelling: k, First: targetName(t), Second: "an added body"}
+		}
+	}
+	return r, nil
 }
 
 // Merge returns base with extra merged in, as New does, without checking.
