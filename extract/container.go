@@ -1,6 +1,7 @@
 package extract
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -67,7 +68,17 @@ func (w *walker) expandLevel(p *Part, doc *mailDoc, level int) {
 			}
 			return
 		}
-		q := &Part{Data: f.Data, Container: p.Name, Forwarded: p.Forwarded, readErr: f.Err}
+		if f.Err != nil {
+			code, reason := unreadableProblem(f.Err)
+			if code == liaison.ProblemLimit || code == liaison.ProblemUnreadableAttach {
+				reason = f.Err.Error()
+			}
+			w.probs.add(code, "attachments", p.Name+"/"+f.Name+": "+reason)
+			if len(f.Data) == 0 {
+				continue // named, but no bytes to keep
+			}
+		}
+		q := &Part{Data: f.Data, Container: p.Name, Forwarded: p.Forwarded}
 		q.Name = p.Name + "/" + f.Name
 		q.MediaType = f.MediaType
 		if q.MediaType == "" || unknownType(q.MediaType) {
@@ -99,12 +110,13 @@ func (w *walker) tnefFiles(p *Part, doc *mailDoc) ([]containedFile, error) {
 	}
 	var out []containedFile
 	for i, a := range t.Attachments {
-		if a.Embedded && len(a.Data) > 0 {
-			// An attached Outlook message: its bytes are Outlook's own, kept
-			// as a file but not opened.
+		if a.Embedded && bytes.HasPrefix(a.Data, tnefSignature) {
+			// An attached Outlook message is a TNEF stream of its own: its
+			// files are opened as those of a bundle inside a bundle.
 			if a.Name == "" {
-				a.Name = "message.msg"
+				a.Name = "message"
 			}
+			a.Name += ".tnef"
 		}
 		name := cleanZipName(a.Name)
 		if name == "" {

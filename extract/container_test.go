@@ -332,8 +332,13 @@ func TestZipUnreadableEntries(t *testing.T) {
 	if !hasCode(r, liaison.ProblemEncryptedAttach) || !hasCode(r, liaison.ProblemUnsupportedAttach) {
 		t.Errorf("problems %v, want encrypted-attachment and unsupported-attachment", r.Problems)
 	}
-	if len(r.Attachments) != 3 {
-		t.Errorf("%d attachments, want the zip and both files named", len(r.Attachments))
+	if len(r.Attachments) != 1 {
+		t.Errorf("%d attachments, want the zip only: the files have no bytes to keep", len(r.Attachments))
+	}
+	for _, p := range r.Problems {
+		if p.Code == liaison.ProblemEncryptedAttach && p.Detail != "S2-1.zip/secret.docx: encrypted with a password; ask the sender for an unprotected copy" {
+			t.Errorf("problem %q does not name the file", p.Detail)
+		}
 	}
 	r = Extract(context.Background(), coverMail("LS", attachment{"S2-1.zip", ctZip, z[:len(z)/2]}), testOptions())
 	if !hasCode(r, liaison.ProblemDamagedAttach) {
@@ -517,9 +522,10 @@ func wordDocumentOffset(t *testing.T, doc []byte) int {
 // carried in attAttachData, or (mapi) named by PR_ATTACH_LONG_FILENAME
 // and carried in PR_ATTACH_DATA_BIN.
 type tnefFile struct {
-	name string
-	data []byte
-	mapi bool
+	name     string
+	data     []byte
+	mapi     bool
+	embedded bool // data is the TNEF of an attached message, name its subject
 }
 
 func tnefAttr(b []byte, level byte, id uint32, data []byte) []byte {
@@ -573,6 +579,16 @@ func makeTNEF(body string, files ...tnefFile) []byte {
 	}
 	for _, f := range files {
 		b = tnefAttr(b, tnefLvlAttachment, 0x00069002, make([]byte, 14))
+		if f.embedded {
+			props := binary.LittleEndian.AppendUint32(nil, 3)
+			props = binary.LittleEndian.AppendUint16(props, 0x0003)
+			props = binary.LittleEndian.AppendUint16(props, prAttachMethod)
+			props = binary.LittleEndian.AppendUint32(props, attachEmbeddedMsg)
+			props = mapiValue(props, 0x1f, prDisplayName, utf16z(f.name))
+			props = mapiValue(props, 0x0d, prAttachDataBin, append(make([]byte, 16), f.data...))
+			b = tnefAttr(b, tnefLvlAttachment, 0x00069005, props)
+			continue
+		}
 		if f.mapi {
 			b = tnefAttr(b, tnefLvlAttachment, 0x00018010, []byte("LS~1.DOC\x00"))
 			props := binary.LittleEndian.AppendUint32(nil, 3)
@@ -630,6 +646,17 @@ func TestReadTNEF(t *testing.T) {
 	if got, want := strings.Join(names, "|"), "winmail.dat|winmail.dat/Réponse LS.pdf|winmail.dat/notes.txt"; got != want {
 		t.Errorf("attachments %q, want %q", got, want)
 	}
+	// An attached Outlook message carries its own files.
+	fwd := makeTNEF("", tnefFile{name: "Fw: LS", data: makeTNEF("", tnefFile{name: "LS.pdf", data: pdf}), embedded: true})
+	r = Extract(context.Background(), coverMail("LS", attachment{"winmail.dat", ctTNEF, fwd}), testOptions())
+	names = names[:0]
+	for _, p := range r.Attachments {
+		names = append(names, p.Name)
+	}
+	if got, want := strings.Join(names, "|"), "winmail.dat|winmail.dat/Fw: LS.tnef|winmail.dat/Fw: LS.tnef/LS.pdf"; got != want {
+		t.Errorf("attachments %q, want %q", got, want)
+	}
+
 	// Without a text part, the TNEF body is the mail's text.
 	m = bytes.Replace(m, []byte("Please find the attached document.\r\n"), nil, 1)
 	r = Extract(context.Background(), m, testOptions())

@@ -82,7 +82,7 @@ func docKind(p *Part) string {
 	case mt == "application/ms-tnef" || mt == "application/vnd.ms-tnef" || bytes.HasPrefix(p.Data, tnefSignature):
 		return kindTNEF
 	case mt == "application/zip" || mt == "application/x-zip-compressed" || mt == "application/x-zip":
-		return kindZip
+		return zipKind(p.Data) // a .docx sent as a zip is still a .docx
 	case unsupportedType[mt]:
 		return kindUnsupported
 	}
@@ -197,11 +197,6 @@ func (e *extraction) documentText(p *Part) string {
 		err error
 	)
 	kind := docKind(p)
-	if p.readErr != nil {
-		// Named inside a container, but its bytes could not be had.
-		e.docProblem(name, p.readErr)
-		return ""
-	}
 	switch kind {
 	case kindPDF:
 		t, err = PDFText(e.ctx, p.Data, lim)

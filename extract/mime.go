@@ -35,7 +35,6 @@ type Part struct {
 	// Container names the attachment this file was found in (a zip
 	// bundle, a winmail.dat); the file's Name is then "container/path".
 	Container string `json:"container,omitempty"`
-	readErr   error  // named in its container, but its bytes could not be read
 }
 
 // mailDoc is one message of the tree: the mail itself or a message/rfc822

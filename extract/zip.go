@@ -42,10 +42,13 @@ type zipBudget struct {
 // at most lim.MaxPartBytes, all together at most what budget has left,
 // and none past maxZipRatio: a zip bomb costs the budget and no more.
 // Directories and the metadata macOS and Windows leave behind
-// (__MACOSX/, .DS_Store, Thumbs.db) are skipped. An entry that cannot be
-// read is returned with its Err set; an error for the whole archive says
+// (__MACOSX/, .DS_Store, Thumbs.db) are skipped. An error for the whole archive says
 // the zip is damaged or a limit was reached, and comes with the files
 // read until then.
+//
+// An entry that cannot be read (encrypted, an unknown compression method,
+// corrupt data) is returned with Err set and, for a wrong checksum only,
+// its bytes.
 func unzipFiles(ctx context.Context, data []byte, lim Limits, budget *zipBudget) ([]containedFile, error) {
 	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
 	if err != nil {
@@ -78,13 +81,12 @@ func unzipFiles(ctx context.Context, data []byte, lim Limits, budget *zipBudget)
 		}
 		b, err := readZipEntry(f, min(lim.MaxPartBytes, budget.bytes))
 		budget.bytes -= int64(len(b))
-		switch {
-		case errors.Is(err, ErrLimit):
+		if errors.Is(err, ErrLimit) {
 			return out, fmt.Errorf("zip entry %s: %w", name, err)
-		case err != nil:
+		}
+		cf.Data = b // a file with a wrong checksum is kept, with its error
+		if err != nil {
 			cf.Err = fmt.Errorf("zip entry %s: %w", name, err)
-		default:
-			cf.Data = b
 		}
 		out = append(out, cf)
 	}
@@ -108,7 +110,8 @@ func readZipEntry(f *zip.File, limit int64) ([]byte, error) {
 	if c := int64(f.CompressedSize64); c < (limit-(1<<20))/maxZipRatio {
 		ratioMax = (1 << 20) + c*maxZipRatio
 	}
-	capHint := min(int64(f.UncompressedSize64), ratioMax, 64<<20)
+	// The declared size is only a hint, and a hostile one costs at most 4 MiB.
+	capHint := min(int64(f.UncompressedSize64), ratioMax, 4<<20)
 	buf := bytes.NewBuffer(make([]byte, 0, max(capHint, 0)+1))
 	n, err := io.Copy(buf, io.LimitReader(rc, ratioMax+1))
 	if n > ratioMax {
