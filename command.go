@@ -14,6 +14,7 @@ const (
 	VerbApprove       Verb = "approve"
 	VerbRedirect      Verb = "redirect"
 	VerbRespond       Verb = "respond"
+	VerbRespondDraft  Verb = "respond-draft" // a response another approver releases
 	VerbTaken         Verb = "taken"
 	VerbWithdraw      Verb = "withdraw"
 	VerbCommentPublic Verb = "comment-public"
@@ -116,7 +117,7 @@ func Authorize(cmd Command, s *Statement, dir *Directory, cc CommandContext) err
 		if _, ok := dir.Lookup(cmd.Arg); !ok {
 			return refuse("%q is not a group in the directory", cmd.Arg)
 		}
-	case VerbRespond, VerbTaken:
+	case VerbRespond, VerbRespondDraft, VerbTaken:
 		if s.Direction != Incoming {
 			return refuse("%s is an outgoing statement", s.ID)
 		}

@@ -355,11 +355,23 @@ type Command struct {
 var commandHelp = [...]Command{
 	{"approve", "release this outgoing statement (approvers only)"},
 	{"redirect <group>", "the statement is for another group: hand it over"},
-	{"respond", "the rest of your reply is the draft response"},
-	{"taken", "the requested action was done"},
+	{"respond", "the rest is your response; sent now if you approve it"},
+	{"respond-draft", "the rest is a draft response for the approvers"},
+	{"taken", "the requested action was done; reminders stop"},
 	{"withdraw", "withdraw the statement"},
 	{"comment-public", "make this comment part of the public record"},
 	{"help", "list these commands"},
+}
+
+// HelpText is the list of reply commands as the help command answers it.
+func HelpText() string {
+	var b strings.Builder
+	b.WriteString("Reply with one command per line at the top of your reply; what you\nwrite below the commands is kept with them as an internal comment:\n")
+	for _, c := range commandHelp {
+		fmt.Fprintf(&b, "  %-17s %s\n", c.Name, c.Help)
+	}
+	b.WriteString("A reply without a command is recorded as an internal comment.")
+	return b.String()
 }
 
 func (o *Outbox) view(in composeInput) View {

@@ -1,8 +1,10 @@
 package extract
 
 import (
+	"fmt"
 	"regexp"
 	"strings"
+	"unicode"
 )
 
 // Command is one command line at the top of a thread reply.
@@ -21,13 +23,17 @@ const (
 	CmdWithdraw      = "withdraw"
 	CmdCommentPublic = "comment-public"
 	CmdHelp          = "help"
+	CmdRespondDraft  = "respond-draft"
 )
+
+// verbs are the commands as written, for near-miss suggestions.
+var verbs = []string{CmdApprove, CmdRedirect, CmdRespond, CmdRespondDraft, CmdTaken, CmdWithdraw, CmdCommentPublic, CmdHelp}
 
 // maxCommandLines is how many non-empty lines at the top are read for
 // commands.
 const maxCommandLines = 5
 
-var commandRE = regexp.MustCompile(`(?i)^(approve|approved|respond|taken|withdraw|comment-public|help|redirect)(?:[ \t]+(\S.*))?$`)
+var commandRE = regexp.MustCompile(`(?i)^(approve|approved|respond-draft|respond|taken|withdraw|comment-public|help|redirect)(?:[ \t]+(\S.*))?$`)
 
 // Commands reads the whole-line commands at the top of a reply (quotes and
 // signature already stripped): one per line, case-insensitive, among the
@@ -69,15 +75,159 @@ func Commands(replyText string) []Command {
 	return out
 }
 
+// NearCommand is a line at the top of a reply that looks like a command
+// but is not one: a misspelt verb ("aprove"), a verb with words it does
+// not take ("approve LS-2026-0009"), or a command below a greeting. The
+// office answers it once with the command it suggests; it never obeys it.
+type NearCommand struct {
+	Line    string `json:"line"`    // as written
+	Suggest string `json:"suggest"` // the command meant, as it must be written
+	Why     string `json:"why"`     // what is wrong with the line
+}
+
+var (
+	greetingRE = regexp.MustCompile(`(?i)^(?:hi|hello|hey|dear|all|hallo|liebe|bonjour|hola|ciao|good (?:morning|afternoon|evening))\b[^.!?]{0,40}[,:!]?$`)
+	wordRE     = regexp.MustCompile(`^[\p{L}-]+`)
+)
+
+// NearCommands looks at the first lines of a reply without commands for
+// lines that look like a command given wrongly. Prose is never one: a line
+// counts only when it is short and starts with (nearly) a verb.
+func NearCommands(replyText string) []NearCommand {
+	if len(Commands(replyText)) > 0 {
+		return nil
+	}
+	var out []NearCommand
+	n := 0
+	greeted := false
+	for _, ln := range strings.Split(replyText, "\n") {
+		t := strings.Join(strings.Fields(ln), " ")
+		if t == "" {
+			continue
+		}
+		n++
+		if n > 3 {
+			break
+		}
+		if n == 1 && greetingRE.MatchString(t) {
+			greeted = true
+			continue
+		}
+		fields := strings.Fields(strings.TrimRight(t, ".!,;:"))
+		if len(fields) == 0 || len(fields) > 6 {
+			break // prose
+		}
+		word := strings.ToLower(wordRE.FindString(fields[0]))
+		rest := fields[1:]
+		if len(fields) > 1 && nearestVerb(word+"-"+strings.ToLower(fields[1])) == CmdCommentPublic {
+			word, rest = word+" "+strings.ToLower(fields[1]), fields[2:]
+		}
+		verb := nearestVerb(word)
+		if verb == "" {
+			break
+		}
+		switch {
+		case greeted && word == verb && len(Commands(t)) > 0:
+			out = append(out, NearCommand{Line: t, Suggest: t, Why: "a command must be the first line of the reply, above any greeting"})
+		case word != verb && len(fields) <= 3:
+			s := verb
+			if verb == CmdRedirect && len(rest) > 0 {
+				s += " " + strings.Join(rest, " ")
+			}
+			out = append(out, NearCommand{Line: t, Suggest: s, Why: fmt.Sprintf("%q is not a command", fields[0])})
+		case word == verb && verb != CmdRedirect && argLike(rest):
+			out = append(out, NearCommand{Line: t, Suggest: verb, Why: fmt.Sprintf("%s takes nothing after it on its line; write any comment on the lines below", verb)})
+		}
+		break
+	}
+	return out
+}
+
+// argLike reports whether the words after a verb look like something
+// added to a command (an id, a separator and a note, one word such as
+// "please") rather than the rest of a sentence.
+func argLike(rest []string) bool {
+	if len(rest) == 0 {
+		return false
+	}
+	if len(rest) == 1 {
+		return true
+	}
+	first := rest[0]
+	return !unicode.IsLetter([]rune(first)[0]) || strings.ContainsAny(first, "0123456789")
+}
+
+// notSlips are English words one edit from a command: "take" and "token"
+// are not a misspelt "taken", nor "improve" an "approve".
+var notSlips = map[string]bool{
+	"take": true, "token": true, "tokens": true, "taker": true, "tale": true, "talent": true,
+	"improve": true, "reprove": true, "approval": true, "response": true, "responses": true,
+	"helps": true, "held": true, "hell": true, "helm": true, "kelp": true, "yelp": true, "whelp": true,
+	"withdrawal": true, "redirects": true,
+}
+
+// nearestVerb returns the command word is a slip of (at most one edit, or
+// two for the long ones; a missing hyphen counts as none), or "".
+func nearestVerb(word string) string {
+	if len(word) < 3 || notSlips[word] {
+		return ""
+	}
+	best, bestD := "", 3
+	for _, v := range verbs {
+		d := editDistance(strings.NewReplacer("-", "", " ", "").Replace(word), strings.ReplaceAll(v, "-", ""))
+		limit := 1
+		if len(v) >= 7 {
+			limit = 2
+		}
+		if d <= limit && d < bestD {
+			best, bestD = v, d
+		}
+	}
+	return best
+}
+
+// editDistance is the optimal string alignment distance (Levenshtein with
+// transpositions) between two short words.
+func editDistance(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	if len(ra) > 32 || len(rb) > 32 {
+		return 99
+	}
+	d := make([][]int, len(ra)+1)
+	for i := range d {
+		d[i] = make([]int, len(rb)+1)
+		d[i][0] = i
+	}
+	for j := range d[0] {
+		d[0][j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			}
+		}
+	}
+	return d[len(ra)][len(rb)]
+}
+
 // Quote markers: where the quoted original starts in a reply.
 var (
 	origMsgRE   = regexp.MustCompile(`(?i)^\s*-{2,}\s*(?:original message|ursprüngliche nachricht|message d'origine|mensaje original|messaggio originale|oorspronkelijk bericht|original meddelelse|forwarded message|weitergeleitete nachricht|message transféré|message transfere)\s*-{2,}\s*$`)
 	onWroteRE   = regexp.MustCompile(`(?i)^\s*(?:on|am|le|el|il|op|den|em)\s.{0,300}(?:wrote|schrieb|a écrit|escribió|ha scritto|schreef|skrev|escreveu)(?:\s.{0,160})?\s*:\s*$`)
-	headerFromR = regexp.MustCompile(`(?i)^\s*\*?(?:from|von|de|van|da|från|od)\s*\*?\s*:\s*\S`)
-	headerSentR = regexp.MustCompile(`(?i)^\s*\*?(?:sent|date|gesendet|datum|envoyé|date d'envoi|enviado|fecha|inviato|verzonden|skickat|to|an|à|para|subject|betreff|objet|asunto)\s*\*?\s*:`)
+	headerFromR = regexp.MustCompile(`(?i)^\s*\*?(?:from|von|de|van|da|från|od|发件人|寄件者|差出人)\s*\*?\s*[:：]\s*\S`)
+	headerSentR = regexp.MustCompile(`(?i)^\s*\*?(?:sent|date|gesendet|datum|envoyé|date d'envoi|enviado|fecha|inviato|verzonden|skickat|to|an|à|para|subject|betreff|objet|asunto|oggetto|cc|发送时间|日期|收件人|主题|寄件日期|收件者|主旨|送信日時|宛先|件名)\s*\*?\s*[:：]`)
+	// cjkWroteRE: Gmail's and Apple Mail's quote lines in Chinese and
+	// Japanese ("在 2027年1月4日 周一 10:00，X <x@y> 写道：", "2027年1月4日(月) 10:00 X <x@y>:").
+	cjkWroteRE  = regexp.MustCompile(`(?:写道|寫道|のメッセージ|さんは書きました)\s*[:：]?\s*$|^\s*(?:在\s*)?\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日.*[>＞]\s*[:：]?\s*$`)
 	onStartRE   = regexp.MustCompile(`(?i)^\s*(?:on|am|le|el|il|op|den|em)\s`)
 	underscoreR = regexp.MustCompile(`^\s*_{10,}\s*$`)
-	mobileSigR  = regexp.MustCompile(`(?i)^\s*(?:sent from my \w+|get outlook for \w+|envoyé de mon \w+|von meinem \w+ gesendet)`)
+	mobileSigR  = regexp.MustCompile(`(?i)^\s*(?:sent from my \w+|get outlook for \w+|envoyé de mon \w+|von meinem \w+ gesendet|enviado desde mi \w+|inviato da \w+|发自我的|從我的 \S+ 傳送|iphoneから送信)`)
 )
 
 // StripReply returns the new text of a reply: what comes before the quoted
@@ -94,7 +244,7 @@ func StripReply(text string) string {
 			cut = i
 		case origMsgRE.MatchString(t), underscoreR.MatchString(t) && nextIsHeader(lines, i+1):
 			cut = i
-		case onWroteRE.MatchString(t):
+		case onWroteRE.MatchString(t), cjkWroteRE.MatchString(t):
 			cut = i
 		case i+1 < len(lines) && onWroteRE.MatchString(t+" "+strings.TrimSpace(lines[i+1])) &&
 			onStartRE.MatchString(t):

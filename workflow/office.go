@@ -399,5 +399,11 @@ func (o *Office) alert(tx *store.Tx, s *liaison.Statement, kind dispatch.AlertKi
 }
 
 func (o *Office) event(tx *store.Tx, s *liaison.Statement, typ liaison.EventType, actor, text string, public bool, msgid string) error {
-	return tx.AddEvent(s.ID, &liaison.Event{Time: o.opts.Now(), Type: typ, Actor: actor, Text: text, Public: public, MessageID: msgid})
+	return o.noted(tx, s, typ, actor, text, "", public, msgid)
+}
+
+// noted records an event with the comment its author wrote below the
+// command (kept with it, never public).
+func (o *Office) noted(tx *store.Tx, s *liaison.Statement, typ liaison.EventType, actor, text, comment string, public bool, msgid string) error {
+	return tx.AddEvent(s.ID, &liaison.Event{Time: o.opts.Now(), Type: typ, Actor: actor, Text: text, Comment: comment, Public: public, MessageID: msgid})
 }

@@ -255,6 +255,12 @@ func (o *Office) createOutgoing(tx *store.Tx, s *liaison.Statement, submitter st
 // A statement with nowhere to go is not approved: it stays pending
 // approval with the problem recorded, and the coordinators are alerted.
 func (o *Office) release(tx *store.Tx, s *liaison.Statement, actor string) error {
+	return o.releaseNoted(tx, s, actor, "")
+}
+
+// releaseNoted is release with the approver's comment kept on the
+// approval.
+func (o *Office) releaseNoted(tx *store.Tx, s *liaison.Statement, actor, comment string) error {
 	// Checked before the move to approved: an approved statement cannot be
 	// approved again, so one without an address would be stuck there.
 	if len(statementTo(s)) == 0 {
@@ -280,7 +286,7 @@ func (o *Office) release(tx *store.Tx, s *liaison.Statement, actor string) error
 	if resend {
 		text = "Approved again by " + actor + " to re-send it"
 	}
-	if err := o.event(tx, s, liaison.EventApproved, actor, text, true, ""); err != nil {
+	if err := o.noted(tx, s, liaison.EventApproved, actor, text, comment, true, ""); err != nil {
 		return err
 	}
 	// The outbox addresses it by DESIGN 6: To the Send-To or To contacts,

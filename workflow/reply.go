@@ -92,7 +92,10 @@ func (o *Office) threadReply(tx *store.Tx, m *liaison.Message, r *extract.Result
 	actor := r.From.Email
 	cmds, rest := splitCommands(r.ReplyText)
 	if len(cmds) == 0 {
-		return o.event(tx, s, liaison.EventComment, actor, r.ReplyText, false, m.MessageID)
+		if err := o.event(tx, s, liaison.EventComment, actor, r.ReplyText, false, m.MessageID); err != nil {
+			return err
+		}
+		return o.nearMiss(tx, s, r)
 	}
 
 	cc := liaison.CommandContext{From: actor, Authenticated: auth.ok || !o.opts.RequireAuth, Coordinators: o.opts.Coordinators}
@@ -130,7 +133,7 @@ func (o *Office) threadReply(tx *store.Tx, m *liaison.Message, r *extract.Result
 			if !auth.ok && auth.why != "" {
 				refusal.Reason += " (" + auth.why + ")"
 			}
-			if err := o.event(tx, s, liaison.EventCommandRefused, actor, refusal.Error(), false, m.MessageID); err != nil {
+			if err := o.noted(tx, s, liaison.EventCommandRefused, actor, refusal.Error(), rest, false, m.MessageID); err != nil {
 				return err
 			}
 			refused = append(refused, refusal.Error())
@@ -206,15 +209,33 @@ func (o *Office) behindLists(rcpts []string) []string {
 }
 
 // settle moves s to state, stores it and records the public event typ
-// with text.
-func (o *Office) settle(tx *store.Tx, s *liaison.Statement, state liaison.State, typ liaison.EventType, actor, text, msgid string) error {
+// with text, and the internal comment written below the command.
+func (o *Office) settle(tx *store.Tx, s *liaison.Statement, state liaison.State, typ liaison.EventType, actor, text, comment, msgid string) error {
 	if err := s.Transition(state); err != nil {
 		return err
 	}
 	if err := tx.PutStatement(s); err != nil {
 		return err
 	}
-	return o.event(tx, s, typ, actor, text, true, msgid)
+	return o.noted(tx, s, typ, actor, text, comment, true, msgid)
+}
+
+// nearMiss answers, once, a reply whose first lines look like a command
+// given wrongly ("aprove", "approve LS-2026-0009", a command below "Hi
+// all,"): it was kept as a comment and nothing was done, and the person
+// would otherwise never know. Prose is never taken for one.
+func (o *Office) nearMiss(tx *store.Tx, s *liaison.Statement, r *extract.Result) error {
+	near := extract.NearCommands(r.ReplyText)
+	if len(near) == 0 || automated(r) {
+		return nil
+	}
+	n := near[0]
+	reason := fmt.Sprintf("Your reply was kept as an internal comment; nothing else was done.\nIts line %q looks like a command, but\n%s.\nTo give the command, reply again with this line alone at the top:\n\n  %s\n\n%s", n.Line, n.Why, n.Suggest, dispatch.HelpText())
+	_, err := o.out.Enqueue(tx, dispatch.Mail{Kind: liaison.MailCommandRefusal, Statement: s, To: []liaison.Address{r.AnswerTo}, InReplyTo: r.MessageID, Reason: reason})
+	if o.answerSkipped(err, s, r.AnswerTo.Email) {
+		return nil
+	}
+	return err
 }
 
 // execute carries out an authorised command and returns a line for the
@@ -222,9 +243,12 @@ func (o *Office) settle(tx *store.Tx, s *liaison.Statement, state liaison.State,
 func (o *Office) execute(tx *store.Tx, s *liaison.Statement, c liaison.Command, actor, rest, msgid string) (string, error) {
 	switch c.Verb {
 	case liaison.VerbHelp:
-		return helpText, nil
+		if rest != "" {
+			return dispatch.HelpText(), o.event(tx, s, liaison.EventComment, actor, rest, false, msgid)
+		}
+		return dispatch.HelpText(), nil
 	case liaison.VerbApprove:
-		if err := o.release(tx, s, actor); err != nil {
+		if err := o.releaseNoted(tx, s, actor, rest); err != nil {
 			return "", err
 		}
 		if s.State != liaison.StateApproved {
@@ -232,12 +256,12 @@ func (o *Office) execute(tx *store.Tx, s *liaison.Statement, c liaison.Command, 
 		}
 		return fmt.Sprintf("Approved %s; it is queued for sending to %s.", s.ID, strings.Join(liaison.Emails(statementTo(s)), ", ")), nil
 	case liaison.VerbTaken:
-		if err := o.settle(tx, s, liaison.StateActionTaken, liaison.EventActionTaken, actor, "Action taken", msgid); err != nil {
+		if err := o.settle(tx, s, liaison.StateActionTaken, liaison.EventActionTaken, actor, "Action taken", rest, msgid); err != nil {
 			return "", err
 		}
 		return fmt.Sprintf("%s is marked action-taken; reminders stop.", s.ID), nil
 	case liaison.VerbWithdraw:
-		if err := o.settle(tx, s, liaison.StateWithdrawn, liaison.EventWithdrawn, actor, "Withdrawn", msgid); err != nil {
+		if err := o.settle(tx, s, liaison.StateWithdrawn, liaison.EventWithdrawn, actor, "Withdrawn", rest, msgid); err != nil {
 			return "", err
 		}
 		return fmt.Sprintf("%s is withdrawn.", s.ID), nil
@@ -254,7 +278,7 @@ func (o *Office) execute(tx *store.Tx, s *liaison.Statement, c liaison.Command, 
 		if err := tx.PutStatement(s); err != nil {
 			return "", err
 		}
-		if err := o.event(tx, s, liaison.EventRedirected, actor, fmt.Sprintf("Redirected from %s to %s", old, g.Name), true, msgid); err != nil {
+		if err := o.noted(tx, s, liaison.EventRedirected, actor, fmt.Sprintf("Redirected from %s to %s", old, g.Name), rest, true, msgid); err != nil {
 			return "", err
 		}
 		to := appendAddrs(nil, g.Contacts...)
@@ -265,7 +289,7 @@ func (o *Office) execute(tx *store.Tx, s *liaison.Statement, c liaison.Command, 
 			return "", err
 		}
 		return fmt.Sprintf("%s is redirected to %s; %s notified.", s.ID, g.Name, strings.Join(liaison.Emails(to), ", ")), nil
-	case liaison.VerbRespond:
+	case liaison.VerbRespond, liaison.VerbRespondDraft:
 		resp := &liaison.Statement{
 			Title:        "Response to " + s.Title,
 			Purpose:      liaison.PurposeResponse,
@@ -279,10 +303,24 @@ func (o *Office) execute(tx *store.Tx, s *liaison.Statement, c liaison.Command, 
 		resp.Submitter = &submitter
 		resp.FromContacts = []liaison.Address{submitter}
 		addressResponse(resp, s)
-		if err := o.createOutgoing(tx, resp, actor, true, msgid); err != nil {
+		// respond releases the response when the author may approve it
+		// for its group; respond-draft always asks the approvers first.
+		if err := o.createOutgoing(tx, resp, actor, c.Verb == liaison.VerbRespond, msgid); err != nil {
 			return "", err
 		}
-		return fmt.Sprintf("Drafted the response %s (%s) to %s.", resp.ID, resp.State, strings.Join(resp.ToBodies, ", ")), nil
+		to := strings.Join(resp.ToBodies, ", ")
+		switch resp.State {
+		case liaison.StateApproved, liaison.StateSent:
+			return fmt.Sprintf("Your response %s to %s is approved by you for %s and queued for sending to %s.", resp.ID, to, strings.Join(resp.FromBodies, ", "), strings.Join(liaison.Emails(statementTo(resp)), ", ")), nil
+		case liaison.StatePendingApproval:
+			approvers, _, _ := o.dir().ApproversOf(resp.FromBodies)
+			who := strings.Join(approvers, ", ")
+			if who == "" {
+				who = "the coordinators (the directory names no approver)"
+			}
+			return fmt.Sprintf("Your response %s to %s is a draft: it awaits the approval of %s, who were asked.", resp.ID, to, who), nil
+		}
+		return fmt.Sprintf("Your response %s to %s is %s.", resp.ID, to, resp.State), nil
 	}
 	return "", fmt.Errorf("unknown command %q", c.Verb)
 }
@@ -339,13 +377,3 @@ func splitCommands(text string) ([]liaison.Command, string) {
 	}
 	return cmds, strings.TrimSpace(strings.Join(lines[i:], "\n"))
 }
-
-const helpText = `Reply to a liaisond mail with one command per line, at the top of your reply:
-  approve           release an outgoing statement awaiting your approval
-  redirect <group>  move a misdirected statement to another group
-  respond           the rest of your reply becomes the draft response
-  taken             the requested action was done; reminders stop
-  withdraw          withdraw the statement
-  comment-public    the rest of your reply becomes a public comment
-  help              this text
-Anything else is recorded as an internal comment.`
