@@ -272,9 +272,16 @@ func (d *docReader) text(ctx context.Context, from, to uint32) string {
 		}
 	}
 	n := 0
+	// Pieces may overlap or repeat: what they cost is bounded by the
+	// characters visited, not only by the text kept.
+	maxVisit := 4*d.lim.MaxTextBytes + len(d.word)
 	emit := func(r rune) bool {
 		n++
 		if n%8192 == 0 && ctx.Err() != nil {
+			return false
+		}
+		if n > maxVisit {
+			d.err = fmt.Errorf("doc pieces over %d characters: %w", maxVisit, ErrLimit)
 			return false
 		}
 		if out.Len()+para.Len() > d.lim.MaxTextBytes {

@@ -220,8 +220,13 @@ func readMAPIProps(b []byte) ([]mapiProp, error) {
 		base := typ &^ mapiMultiValueFlag
 		n := uint32(1)
 		multi := typ&mapiMultiValueFlag != 0
-		if multi || base == 0x1e || base == 0x1f || base == 0x102 || base == 0x0d || base == 0x48 && multi {
+		if multi || base == 0x1e || base == 0x1f || base == 0x102 || base == 0x0d {
 			n = r.u32()
+			// Every value takes at least four bytes: a count beyond what is
+			// left is a lie, not a loop to run.
+			if uint64(n)*4 > uint64(len(r.b)-r.pos) {
+				return props, fmt.Errorf("property %#x: %d values in %d bytes", id, n, len(r.b)-r.pos)
+			}
 		}
 		for k := uint32(0); k < n && r.err == nil; k++ {
 			var v []byte
