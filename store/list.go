@@ -12,17 +12,33 @@ import (
 )
 
 // ListFilter selects statements for the public record. Zero fields do not
-// filter. Body matches a From or To body (case-insensitive substring); Text
-// matches title, bodies and body text (case-insensitive substring).
+// filter. Body matches a From or To body as written (case-insensitive
+// substring); Orgs match the organisations and bodies those names resolve
+// to, and a statement that matches either is listed. Text matches title,
+// bodies (as written and resolved) and body text (case-insensitive
+// substring).
 type ListFilter struct {
 	Direction liaison.Direction
 	Body      string
-	Purpose   liaison.Purpose
-	State     liaison.State
-	Year      int
-	Text      string
-	Overdue   bool // only open action statements past their deadline on Today
-	Today     liaison.Date
+	// Orgs are resolved organisations or bodies, a Body of "" standing
+	// for the whole organisation ({3GPP} finds every 3GPP group; list a
+	// body and the bodies within it to find those).
+	Orgs []liaison.OrgRef
+	// Resolve resolves a body name that was not resolved exactly when its
+	// statement was recorded (an older statement, or a name the registry
+	// learnt since); nil leaves such names unresolved.
+	Resolve func(name string) liaison.OrgRef
+	Purpose liaison.Purpose
+	State   liaison.State
+	Year    int
+	// From and To bound the statement's own date (Statement.StatementDate),
+	// both included.
+	From, To liaison.Date
+	Text     string
+	Overdue  bool // only open action statements past their deadline on Today
+	Today    liaison.Date
+	// Sort orders the list; "" is newest recorded first.
+	Sort Sort
 	// PublicOnly leaves out what is not yet public: outgoing drafts
 	// (liaison.IsPublic).
 	PublicOnly bool
@@ -43,9 +59,26 @@ type summary struct {
 	deadline                  liaison.Date
 	bodies                    [][]byte // lower-cased From and To bodies
 	problems                  [][]byte // problem codes, each once (version 2)
+	date                      liaison.Date
+	textStart                 int          // where the body text starts in the search text (version 3)
+	refs                      []summaryRef // one per body, From then To (version 3), once decodeRefs ran
+	refsRaw                   []byte       // the encoded refs, decoded only when needed
+	refsDone                  bool
 }
 
-const summaryVersion = 2
+// summaryRef is a body name as written and what it was resolved to when
+// the statement was written; the slices point into the summary's bytes.
+type summaryRef struct {
+	name, org, body []byte
+	flags           byte
+}
+
+const (
+	refRecorded = 1 << iota // resolved when written (else: recorded before resolution)
+	refExact                // resolved exactly
+)
+
+const summaryVersion = 3
 
 func encodeSummary(s *liaison.Statement) []byte {
 	b := []byte{summaryVersion}
@@ -71,7 +104,45 @@ func encodeSummary(s *liaison.Statement) []byte {
 	for _, c := range codes {
 		b = appendString(b, c)
 	}
+	date := s.StatementDate()
+	b = binary.BigEndian.AppendUint16(b, uint16(date.Year))
+	b = append(b, byte(date.Month), byte(date.Day))
+	b = binary.AppendUvarint(b, uint64(searchTextStart(s)))
+	b = binary.AppendUvarint(b, uint64(len(s.FromBodies)+len(s.ToBodies)))
+	for _, side := range [][2]any{{s.FromBodies, s.FromOrgs}, {s.ToBodies, s.ToOrgs}} {
+		names, refs := side[0].([]string), side[1].([]liaison.OrgRef)
+		aligned := refsAligned(names, refs)
+		for i, n := range names {
+			b = appendString(b, n)
+			if !aligned {
+				b = appendString(b, "")
+				b = appendString(b, "")
+				b = append(b, 0)
+				continue
+			}
+			b = appendString(b, refs[i].Org)
+			b = appendString(b, refs[i].Body)
+			flags := byte(refRecorded)
+			if refs[i].Exact {
+				flags |= refExact
+			}
+			b = append(b, flags)
+		}
+	}
 	return b
+}
+
+// refsAligned reports whether refs resolve names: one per name, in order.
+func refsAligned(names []string, refs []liaison.OrgRef) bool {
+	if len(names) != len(refs) {
+		return false
+	}
+	for i := range names {
+		if refs[i].Name != names[i] {
+			return false
+		}
+	}
+	return true
 }
 
 func appendString(b []byte, s string) []byte {
@@ -125,18 +196,81 @@ func decodeSummary(v []byte, sum *summary) error {
 			sum.problems = append(sum.problems, next())
 		}
 	}
+	sum.date, sum.textStart, sum.refs, sum.refsRaw, sum.refsDone = liaison.Date{}, 0, sum.refs[:0], nil, false
+	if version >= 3 {
+		if len(r) < 4 {
+			return fmt.Errorf("summary truncated")
+		}
+		sum.date = liaison.Date{Year: int(binary.BigEndian.Uint16(r)), Month: time.Month(r[2]), Day: int(r[3])}
+		r = r[4:]
+		ts, w := binary.Uvarint(r)
+		if w <= 0 {
+			return fmt.Errorf("summary truncated")
+		}
+		sum.textStart = int(ts)
+		sum.refsRaw = r[w:]
+	}
 	if !ok {
 		return fmt.Errorf("summary truncated")
 	}
 	return nil
 }
 
-// searchText is what Text searches: title, bodies and body text, lower-cased
-// once at write time so that a search lower-cases only the query.
+// decodeRefs decodes sum.refs from the summary's bytes; List decodes them
+// only for a statement it filters on organisations.
+func (sum *summary) decodeRefs() error {
+	if sum.refsDone {
+		return nil
+	}
+	sum.refsDone = true
+	sum.refs = sum.refs[:0]
+	r := sum.refsRaw
+	if r == nil {
+		return nil
+	}
+	ok := true
+	next := func() []byte {
+		n, w := binary.Uvarint(r)
+		if w <= 0 || uint64(len(r)-w) < n {
+			ok = false
+			return nil
+		}
+		s := r[w : w+int(n)]
+		r = r[w+int(n):]
+		return s
+	}
+	n, w := binary.Uvarint(r)
+	if w <= 0 || n > uint64(len(r)) {
+		return fmt.Errorf("summary refs truncated")
+	}
+	r = r[w:]
+	for range n {
+		ref := summaryRef{name: next(), org: next(), body: next()}
+		if !ok || len(r) < 1 {
+			return fmt.Errorf("summary refs truncated")
+		}
+		ref.flags, r = r[0], r[1:]
+		sum.refs = append(sum.refs, ref)
+	}
+	return nil
+}
+
+// searchText is what Text searches: the title on its first line, the
+// bodies as written and as resolved, then the body text (from
+// searchTextStart on), lower-cased once at write time so that a search
+// lower-cases only the query.
 func searchText(s *liaison.Statement) []byte {
 	var b strings.Builder
 	b.Grow(len(s.Title) + len(s.Body) + 64)
-	b.WriteString(s.Title)
+	b.WriteString(searchHead(s))
+	b.WriteString(s.Body)
+	return []byte(strings.ToLower(b.String()))
+}
+
+// searchHead is the search text before the body text.
+func searchHead(s *liaison.Statement) string {
+	var b strings.Builder
+	b.WriteString(strings.ReplaceAll(s.Title, "\n", " "))
 	for _, body := range s.FromBodies {
 		b.WriteString("\n")
 		b.WriteString(body)
@@ -145,15 +279,35 @@ func searchText(s *liaison.Statement) []byte {
 		b.WriteString("\n")
 		b.WriteString(body)
 	}
+	for _, side := range [][2]any{{s.FromBodies, s.FromOrgs}, {s.ToBodies, s.ToOrgs}} {
+		names, refs := side[0].([]string), side[1].([]liaison.OrgRef)
+		if !refsAligned(names, refs) {
+			continue
+		}
+		for _, r := range refs {
+			if r.Known() {
+				b.WriteString("\n")
+				b.WriteString(r.String())
+			}
+		}
+	}
 	b.WriteString("\n")
-	b.WriteString(s.Body)
-	return []byte(strings.ToLower(b.String()))
+	return b.String()
+}
+
+// searchTextStart is where the body text starts in searchText(s).
+func searchTextStart(s *liaison.Statement) int {
+	return len(strings.ToLower(searchHead(s)))
 }
 
 // matcher is a ListFilter prepared for the byte comparisons of a scan.
 type matcher struct {
 	direction, state, purpose []byte
 	body, text                []byte
+	orgs                      []liaison.OrgRef
+	resolve                   func(string) liaison.OrgRef
+	resolved                  map[string]liaison.OrgRef // resolve's answers, per name
+	from, to                  liaison.Date
 	overdue, public           bool
 	today                     liaison.Date
 }
@@ -166,6 +320,10 @@ func newMatcher(f ListFilter, today liaison.Date) matcher {
 		overdue:   f.Overdue,
 		today:     f.Today,
 		public:    f.PublicOnly,
+		orgs:      f.Orgs,
+		resolve:   f.Resolve,
+		from:      f.From,
+		to:        f.To,
 	}
 	if b := strings.TrimSpace(f.Body); b != "" {
 		m.body = []byte(strings.ToLower(b))
@@ -199,13 +357,21 @@ func (m *matcher) match(sum *summary) bool {
 			return false
 		}
 	}
-	if m.body != nil {
+	if !m.from.IsZero() && sum.date.Before(m.from) || !m.to.IsZero() && m.to.Before(sum.date) {
+		return false
+	}
+	if m.body != nil || len(m.orgs) > 0 {
 		found := false
-		for _, b := range sum.bodies {
-			if bytes.Contains(b, m.body) {
-				found = true
-				break
+		if m.body != nil {
+			for _, b := range sum.bodies {
+				if bytes.Contains(b, m.body) {
+					found = true
+					break
+				}
 			}
+		}
+		if !found && len(m.orgs) > 0 {
+			found = m.matchOrgs(sum)
 		}
 		if !found {
 			return false
@@ -214,13 +380,70 @@ func (m *matcher) match(sum *summary) bool {
 	return true
 }
 
-// List returns a page of statements, newest first, and the cursor of the
-// next page ("" when this is the last). A cursor List did not hand out is
-// an error wrapping ErrBadCursor.
+// matchOrgs reports whether a body of sum resolves to one of m.orgs: as
+// recorded when that was exact, else as m.resolve resolves it now.
+func (m *matcher) matchOrgs(sum *summary) bool {
+	if sum.decodeRefs() != nil {
+		return false
+	}
+	for i := range sum.refs {
+		r := &sum.refs[i]
+		org, body := r.org, r.body
+		if r.flags&refExact == 0 && m.resolve != nil {
+			ref, ok := m.resolved[string(r.name)]
+			if !ok {
+				ref = m.resolve(string(r.name))
+				if m.resolved == nil {
+					m.resolved = map[string]liaison.OrgRef{}
+				}
+				m.resolved[string(r.name)] = ref
+			}
+			org, body = []byte(ref.Org), []byte(ref.Body)
+		}
+		if len(org) == 0 {
+			continue
+		}
+		for _, want := range m.orgs {
+			if string(org) == want.Org && (want.Body == "" || string(body) == want.Body) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// rank is how well a statement matches the text: 3 in the title, 2 in
+// the bodies' names, 1 in the text only, 0 not at all (or no text).
+func (m *matcher) rank(search []byte, sum *summary) int {
+	i := bytes.Index(search, m.text)
+	switch {
+	case i < 0:
+		return 0
+	case i < bytes.IndexByte(search, '\n') || bytes.IndexByte(search, '\n') < 0:
+		return 3
+	case sum.textStart > 0 && i < sum.textStart:
+		return 2
+	}
+	return 1
+}
+
+// List returns a page of statements, newest first (or in f.Sort's order),
+// and the cursor of the next page ("" when this is the last). A cursor
+// List did not hand out is an error wrapping ErrBadCursor.
 func (tx *Tx) List(f ListFilter) ([]*liaison.Statement, string, error) {
 	limit := f.Limit
 	if limit <= 0 {
 		limit = DefaultListLimit
+	}
+	if f.Sort != SortRecorded {
+		if !f.Sort.Valid() {
+			return nil, "", fmt.Errorf("list statements: sort %q unknown", f.Sort)
+		}
+		keys, next, err := tx.listSorted(f, limit)
+		if err != nil {
+			return nil, "", err
+		}
+		return tx.statements(keys, next)
 	}
 	// The scan starts below bound: the cursor (the last id of the previous
 	// page) or the end of the year filtered on.
@@ -277,6 +500,11 @@ func (tx *Tx) List(f ListFilter) ([]*liaison.Statement, string, error) {
 		}
 		keys = append(keys, clone(k))
 	}
+	return tx.statements(keys, next)
+}
+
+// statements decodes the statements of a page.
+func (tx *Tx) statements(keys [][]byte, next string) ([]*liaison.Statement, string, error) {
 	stmts := tx.bucket(bucketStatements)
 	out := make([]*liaison.Statement, 0, len(keys))
 	for _, k := range keys {

@@ -77,6 +77,7 @@ var migrations = []migration{
 	{"chunk raw messages and blobs", migrateChunksPre, migrateChunks},
 	{"move outbox bytes to chunks, next attempt to the queue", migrateOutboxPre, migrateOutbox},
 	{"count messages by kind and state, problem codes in the summaries", nil, migrateCounts},
+	{"resolve organisations; statement date and organisations in the summaries and search", nil, migrateOrgs},
 }
 
 func init() {

@@ -60,8 +60,10 @@ func (tx *Tx) PutStatement(s *liaison.Statement) error {
 }
 
 // writeStatement stores s without its events, and its list summary and
-// search text beside it.
+// search text beside it. Bodies whose resolution is missing or stale are
+// resolved first (resolveStale).
 func (tx *Tx) writeStatement(s *liaison.Statement) error {
+	tx.db.resolveStale(s)
 	k := idKey(s.ID)
 	c := *s
 	c.Events = nil

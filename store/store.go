@@ -33,7 +33,7 @@ import (
 
 // SchemaVersion is the layout version this code writes; Open migrates older
 // files up to it.
-const SchemaVersion = 4
+const SchemaVersion = 5
 
 const initialMmapSize = 1 << 30
 
@@ -70,6 +70,10 @@ type Options struct {
 	// Now is the clock; nil means time.Now.
 	Now    func() time.Time
 	Logger *slog.Logger
+	// Directory resolves the organisations of a statement written without
+	// them (see Tx.PutStatement); nil means the shipped organisation
+	// registry alone.
+	Directory func() *liaison.Directory
 }
 
 // DB is an open store.
@@ -78,6 +82,7 @@ type DB struct {
 	path   string
 	now    func() time.Time
 	logger *slog.Logger
+	dir    func() *liaison.Directory
 }
 
 // Open opens or creates the store at path and migrates it to SchemaVersion.
@@ -120,7 +125,7 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
-	db := &DB{bolt: bdb, path: path, now: opts.Now, logger: opts.Logger.With("store", path)}
+	db := &DB{bolt: bdb, path: path, now: opts.Now, logger: opts.Logger.With("store", path), dir: opts.Directory}
 	if err := db.migrate(ctx, opts.ReadOnly); err != nil {
 		bdb.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
