@@ -8,6 +8,7 @@ type cmap struct {
 	spaces []codeSpace
 	uni    map[uint32]string
 	cids   []cidRange
+	budget int // codes a bfrange may still write
 }
 
 type codeSpace struct {
@@ -23,11 +24,11 @@ const maxCMapEntries = 1 << 17
 // parseCMap reads the codespacerange, bfchar, bfrange, cidchar and
 // cidrange sections of a CMap.
 func parseCMap(b []byte) *cmap {
-	c := &cmap{uni: map[uint32]string{}}
+	c := &cmap{uni: map[uint32]string{}, budget: 2 * maxCMapEntries}
 	lx := &lexer{b: b, max: len(b)}
 	var args []any
 	mode := keyword("")
-	for steps := 0; steps < 4*maxCMapEntries && len(c.uni)+len(c.cids) < maxCMapEntries; steps++ {
+	for steps := 0; steps < 4*maxCMapEntries && len(c.uni)+len(c.cids) < maxCMapEntries && c.budget > 0; steps++ {
 		tok := lx.next()
 		if tok == nil {
 			break
@@ -96,9 +97,11 @@ func (c *cmap) entry(mode keyword, a []any) {
 }
 
 func (c *cmap) bfrange(lo, hi uint32, dst any) {
-	if hi < lo || hi-lo >= maxCMapEntries {
+	if hi < lo || hi-lo >= maxCMapEntries || int(hi-lo) >= c.budget {
+		c.budget = 0
 		return
 	}
+	c.budget -= int(hi-lo) + 1
 	switch d := dst.(type) {
 	case str:
 		base := []rune(utf16BE(d))

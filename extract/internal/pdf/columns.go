@@ -1,6 +1,10 @@
 package pdf
 
-import "math"
+import (
+	"cmp"
+	"math"
+	"slices"
+)
 
 // span is an interval of x free of text.
 type span struct{ lo, hi float64 }
@@ -63,11 +67,15 @@ func growBlock(lines []line, i int, minX, maxX float64) (int, span) {
 func freeSpans(l line, minX, maxX float64) []span {
 	out := []span{{minX - 1, l.chunks[0].x0}}
 	for k := 1; k < len(l.chunks); k++ {
-		out = append(out, span{l.chunks[k-1].x1, l.chunks[k].x0})
+		if l.chunks[k].x0 > l.chunks[k-1].x1 {
+			out = append(out, span{l.chunks[k-1].x1, l.chunks[k].x0})
+		}
 	}
-	return append(out, span{l.chunks[len(l.chunks)-1].x1, maxX + 1})
+	return union(append(out, span{l.chunks[len(l.chunks)-1].x1, maxX + 1}))
 }
 
+// intersect returns the parts of x free in both a and b, as disjoint
+// spans in order (chunks that overlap would otherwise multiply them).
 func intersect(a, b []span) []span {
 	var out []span
 	for _, x := range a {
@@ -76,6 +84,20 @@ func intersect(a, b []span) []span {
 				out = append(out, span{lo, hi})
 			}
 		}
+	}
+	return union(out)
+}
+
+// union merges overlapping spans.
+func union(s []span) []span {
+	slices.SortFunc(s, func(a, b span) int { return cmp.Compare(a.lo, b.lo) })
+	out := s[:0]
+	for _, x := range s {
+		if n := len(out); n > 0 && x.lo <= out[n-1].hi {
+			out[n-1].hi = math.Max(out[n-1].hi, x.hi)
+			continue
+		}
+		out = append(out, x)
 	}
 	return out
 }

@@ -40,7 +40,9 @@ func TestCorpusText(t *testing.T) {
 				t.Fatal(err)
 			}
 			want := string(readCorpus(t, reference(n)))
-			if f1 := wordF1(got, want); f1 < minF1 {
+			f1 := wordF1(got, want)
+			t.Logf("word F1 %.3f", f1)
+			if f1 < minF1 {
 				t.Errorf("word F1 %.3f < %.2f\n--- got\n%s\n--- want\n%s", f1, minF1, got, want)
 			}
 		})

@@ -253,15 +253,17 @@ func (r *reader) spaceCID(f *font) uint32 {
 func (r *reader) cidWidths(v any) map[uint32]float64 {
 	w, _ := r.resolve(v).(array)
 	out := map[uint32]float64{}
-	for i := 0; i < len(w) && len(out) < maxCMapEntries; {
+	budget := 2 * maxCMapEntries // widths written, counting rewrites
+	for i := 0; i < len(w) && budget > 0; {
 		c, ok := r.resolve(w[i]).(int)
 		if !ok || c < 0 || i+1 >= len(w) {
 			return out
 		}
 		if ws, ok := r.resolve(w[i+1]).(array); ok {
-			for k, x := range ws {
+			for k, x := range ws[:min(len(ws), budget)] {
 				out[uint32(c+k)] = num(r.resolve(x))
 			}
+			budget -= len(ws)
 			i += 2
 			continue
 		}
@@ -270,8 +272,9 @@ func (r *reader) cidWidths(v any) map[uint32]float64 {
 		}
 		c2 := int(num(r.resolve(w[i+1])))
 		wd := num(r.resolve(w[i+2]))
-		for k := c; k <= c2 && k-c < maxCMapEntries; k++ {
+		for k := c; k <= c2 && budget > 0; k++ {
 			out[uint32(k)] = wd
+			budget--
 		}
 		i += 3
 	}

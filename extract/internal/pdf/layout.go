@@ -151,7 +151,8 @@ func (w *writer) line(l line) {
 	if w.any {
 		dy := w.prevY - l.y
 		h := math.Max(w.prevH, l.size)
-		if dy > paragraphGap*h || dy < -h {
+		// A line above the last one starts a new column: the text goes on.
+		if dy > paragraphGap*h {
 			w.b.WriteString("\n\n")
 		} else {
 			w.b.WriteByte('\n')

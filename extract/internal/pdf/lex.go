@@ -120,8 +120,23 @@ func (l *lexer) next() any {
 	if l.pos == start {
 		l.pos++
 	}
+	if k, ok := operators[string(l.b[start:l.pos])]; ok {
+		return k
+	}
 	return keyword(l.b[start:l.pos])
 }
+
+// operators holds the keywords of content streams boxed once, so that
+// reading one allocates nothing.
+var operators = func() map[string]any {
+	m := map[string]any{}
+	for op := range strings.FieldsSeq(`BT ET Tf Tj TJ Td TD Tm T* Tc Tw Tz TL Ts Tr ' " q Q cm re f f* F S s n W W* m l c v y h
+		g G rg RG k K cs CS sc scn SC SCN gs d w J j M i ri Do BI ID EI BDC BMC EMC MP DP sh
+		obj endobj stream endstream R true false null`) {
+		m[op] = keyword(op)
+	}
+	return m
+}()
 
 func (l *lexer) number() any {
 	start := l.pos

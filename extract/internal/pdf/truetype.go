@@ -45,10 +45,13 @@ func trueTypeText(b []byte) map[uint16]string {
 		}
 	}
 	out := map[uint16]string{}
-	add := func(c rune, gid uint32) {
-		if _, ok := out[uint16(gid)]; !ok && gid != 0 && gid < 1<<16 && len(out) < 1<<16 {
+	budget := 1 << 18 // characters looked at
+	add := func(c rune, gid uint32) bool {
+		if _, ok := out[uint16(gid)]; !ok && gid != 0 && gid < 1<<16 {
 			out[uint16(gid)] = normalize(string(c))
 		}
+		budget--
+		return budget > 0
 	}
 	if len(best) >= 2 {
 		switch binary.BigEndian.Uint16(best) {
@@ -83,7 +86,7 @@ func ttTable(b []byte, tag string) []byte {
 	return nil
 }
 
-func cmapFormat4(t []byte, add func(rune, uint32)) {
+func cmapFormat4(t []byte, add func(rune, uint32) bool) {
 	if len(t) < 14 {
 		return
 	}
@@ -108,12 +111,14 @@ func cmapFormat4(t []byte, add func(rune, uint32)) {
 				}
 				gid = (g + delta) & 0xffff
 			}
-			add(rune(c), uint32(gid))
+			if !add(rune(c), uint32(gid)) {
+				return
+			}
 		}
 	}
 }
 
-func cmapFormat12(t []byte, add func(rune, uint32)) {
+func cmapFormat12(t []byte, add func(rune, uint32) bool) {
 	if len(t) < 16 {
 		return
 	}
@@ -122,7 +127,9 @@ func cmapFormat12(t []byte, add func(rune, uint32)) {
 		g := t[16+12*i:]
 		lo, hi, gid := binary.BigEndian.Uint32(g), binary.BigEndian.Uint32(g[4:]), binary.BigEndian.Uint32(g[8:])
 		for c := lo; c <= hi && c-lo < 1<<16 && c <= 0x10ffff; c++ {
-			add(rune(c), gid+c-lo)
+			if !add(rune(c), gid+c-lo) {
+				return
+			}
 		}
 	}
 }
