@@ -99,7 +99,7 @@ func glyphText(n string) string {
 	if i := strings.IndexByte(n, '.'); i > 0 {
 		n = n[:i]
 	}
-	if len(n) == 1 {
+	if len(n) <= 1 {
 		return n
 	}
 	if t, ok := glyphNames[n]; ok {
@@ -128,7 +128,7 @@ func hexGlyph(n string) string {
 			b.WriteRune(rune(v))
 		}
 		return b.String()
-	case n[0] == 'u' && len(n) >= 5 && len(n) <= 7:
+	case len(n) >= 5 && len(n) <= 7 && n[0] == 'u':
 		if v, err := strconv.ParseUint(n[1:], 16, 32); err == nil && v <= unicode.MaxRune {
 			return string(rune(v))
 		}
