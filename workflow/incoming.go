@@ -18,6 +18,9 @@ import (
 func (o *Office) statement(tx *store.Tx, m *liaison.Message, r *extract.Result) error {
 	s := r.Statement()
 	s.Direction = liaison.Incoming
+	if !r.Date.IsZero() {
+		s.Date = liaison.DateOf(r.Date) // the day in the sender's zone
+	}
 	if err := s.Transition(liaison.StateRecorded); err != nil {
 		return err
 	}
@@ -32,6 +35,7 @@ func (o *Office) statement(tx *store.Tx, m *liaison.Message, r *extract.Result) 
 	}
 
 	dir := o.dir()
+	dir.ResolveStatementOrgs(s)
 	var recipients []liaison.Address
 	var unknown []string
 	for _, b := range s.ToBodies {
@@ -126,8 +130,21 @@ func (o *Office) statement(tx *store.Tx, m *liaison.Message, r *extract.Result) 
 // notify queues the notification of s to recipients and records whom it
 // went to. Recipients over their hourly limit are left out (dispatch
 // records that on the statement); the statement is recorded regardless.
+//
+// The coordinators are copied when the statement has problems (a missing
+// deadline, a Word-only attachment, an unreadable document...): the
+// notification lists them, so what needs fixing reaches whoever fixes it
+// in the mail the chairs get, not in a second one.
 func (o *Office) notify(tx *store.Tx, s *liaison.Statement, recipients []liaison.Address) error {
-	om, err := o.out.Enqueue(tx, dispatch.Mail{Kind: liaison.MailNotification, Statement: s, To: recipients, WithAttachments: true})
+	var cc []liaison.Address
+	if len(s.Problems) > 0 {
+		for _, c := range o.coordinators() {
+			if !slices.ContainsFunc(recipients, func(a liaison.Address) bool { return strings.EqualFold(a.Email, c.Email) }) {
+				cc = append(cc, c)
+			}
+		}
+	}
+	om, err := o.out.Enqueue(tx, dispatch.Mail{Kind: liaison.MailNotification, Statement: s, To: recipients, Cc: cc, WithAttachments: true})
 	if o.answerSkipped(err, s, strings.Join(liaison.Emails(recipients), ", ")) {
 		return nil
 	}

@@ -79,7 +79,9 @@ func TestCommentPublicHelpWithdraw(t *testing.T) {
 	h := newHarness(t)
 	h.deliver(h.sg15Statement("sg15-ls99@example.com"))
 	h.cycle()
-	notify := one(t, h.newMails(), "notification", kind(liaison.MailNotification))
+	mails := h.newMails()
+	notify := one(t, mails, "notification", kind(liaison.MailNotification))
+	ack := one(t, mails, "acknowledgement", kind(liaison.MailAcknowledgement))
 	id := mustID(t, "LS-2027-0001")
 	ivan := "Ivan Chair <ivan.chair@example.org>"
 
@@ -105,9 +107,13 @@ func TestCommentPublicHelpWithdraw(t *testing.T) {
 	}
 
 	// A coordinator may withdraw, but only by answering a mail sent to her:
-	// this notification went to the CCAMP chairs.
+	// the acknowledgement went to the sender. (The notification was copied
+	// to the coordinators: the statement has a problem, Word only.)
+	if !notify.rcpt("ana.manager@example.org") {
+		t.Errorf("the notification of a statement with problems was not copied to the coordinators: %v %v", notify.To, notify.Cc)
+	}
 	h.clock.Advance(24 * time.Hour)
-	h.deliver(h.reply(notify, "Ana Manager <ana.manager@example.org>", "withdraw", signed()))
+	h.deliver(h.reply(ack, "Ana Manager <ana.manager@example.org>", "withdraw", signed()))
 	h.cycle()
 	if s, _ := h.statementOf(id); s.State != liaison.StateRecorded {
 		t.Errorf("withdrawn by a coordinator who was not sent the mail: state = %s", s.State)

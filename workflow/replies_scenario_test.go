@@ -139,3 +139,34 @@ func hasLine(text, want string) bool {
 	}
 	return false
 }
+
+// Problems reach the coordinators: the notification of a statement with
+// problems is copied to them and lists the problems; one without is not.
+func TestProblemsReachCoordinators(t *testing.T) {
+	tests := []struct {
+		name, purpose string
+		copied        bool
+	}{
+		{"action without deadline", "For Action", true},
+		{"no problem", "For Information", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t)
+			raw := strings.Replace(string(h.outsiderStatement("Ana <ana@example.net>", "", "Deadline please", nil)), "Purpose: For Information", "Purpose: "+tc.purpose, 1)
+			mails := h.settleOne([]byte(raw))
+			notify := one(t, mails, "notification", kind(liaison.MailNotification))
+			for _, c := range h.cfg.Coordinators {
+				if notify.rcpt(c) != tc.copied {
+					t.Errorf("coordinator %s copied = %v, want %v (To %v, Cc %v)", c, notify.rcpt(c), tc.copied, notify.HeaderTo, notify.Cc)
+				}
+			}
+			if tc.copied && !strings.Contains(notify.Text, liaison.ProblemNoDeadline) {
+				t.Errorf("the notification does not name the problem:\n%s", notify.Text)
+			}
+			if n := len(mails); n != 2 {
+				t.Errorf("%d mails, want the notification and the acknowledgement:\n%s", n, describe(mails))
+			}
+		})
+	}
+}
