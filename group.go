@@ -2,6 +2,7 @@ package liaison
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -134,6 +135,52 @@ func (d *Directory) Approvers(g Group) (approve, cc []string) {
 		}
 	}
 	return approve, cc
+}
+
+// GroupApprovers is one From group of an outgoing statement and the
+// addresses that may agree for it.
+type GroupApprovers struct {
+	Group     string   // the directory's name of the group
+	Approvers []string // lower-cased addresses
+}
+
+// FromGroups returns the From groups of an outgoing statement the
+// directory knows, each once, with who may agree for it. A joint statement
+// (several groups) speaks for each of them: one approver of every group
+// must agree (rfc4053bis "Approval and Transmission").
+func (d *Directory) FromGroups(fromBodies []string) []GroupApprovers {
+	var out []GroupApprovers
+	for _, b := range fromBodies {
+		g, ok := d.Lookup(b)
+		if !ok || slices.ContainsFunc(out, func(x GroupApprovers) bool { return x.Group == g.Name }) {
+			continue
+		}
+		a, _ := d.Approvers(g)
+		out = append(out, GroupApprovers{Group: g.Name, Approvers: lower(addrEmails(a))})
+	}
+	return out
+}
+
+// Missing returns the groups of gs that have not agreed.
+func Missing(gs []GroupApprovers, agreed []string) []GroupApprovers {
+	var out []GroupApprovers
+	for _, g := range gs {
+		if !slices.Contains(agreed, g.Group) {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+// AgreesFor returns the groups of gs that email may agree for.
+func AgreesFor(gs []GroupApprovers, email string) []string {
+	var out []string
+	for _, g := range gs {
+		if slices.Contains(g.Approvers, strings.ToLower(strings.TrimSpace(email))) {
+			out = append(out, g.Group)
+		}
+	}
+	return out
 }
 
 // ApproversOf returns the union of the approvers of every From group: any

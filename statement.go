@@ -96,10 +96,13 @@ type Statement struct {
 	Flags              []string     `json:"flags,omitempty"`
 	Source             Source       `json:"source"`
 	Submitter          *Address     `json:"submitter,omitempty"` // outgoing: who proposed it
-	Version            int          `json:"version"`             // bumped by every edit; approval tokens bind to it
-	Created            time.Time    `json:"created"`
-	Updated            time.Time    `json:"updated"`
-	Events             []Event      `json:"events,omitempty"`
+	// Agreed are the From groups whose approvers agreed to this version
+	// of an outgoing statement; it is released once every group has.
+	Agreed  []string  `json:"agreed,omitempty"`
+	Version int       `json:"version"` // bumped by every edit; approval tokens bind to it
+	Created time.Time `json:"created"`
+	Updated time.Time `json:"updated"`
+	Events  []Event   `json:"events,omitempty"`
 }
 
 // Overdue reports whether an open action statement has passed its deadline
