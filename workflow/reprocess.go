@@ -96,6 +96,11 @@ func (o *Office) refresh(ctx context.Context, m liaison.Message) error {
 		}
 		s.ToContacts, s.ToLiaisonContact = fresh.ToContacts, fresh.ToLiaisonContact
 		s.References, s.Body, s.Flags = fresh.References, fresh.Body, fresh.Flags
+		if !r.Date.IsZero() {
+			s.Date = liaison.DateOf(r.Date)
+		}
+		// The organisations as the registry and directory resolve them now.
+		o.dir().ResolveStatementOrgs(s)
 		// The problems are the extractor's and the office's: recompute both.
 		s.Problems = append([]liaison.Problem(nil), r.Problems...)
 		if m.Truncated {
@@ -120,7 +125,8 @@ func (o *Office) refresh(ctx context.Context, m liaison.Message) error {
 }
 
 func sameExtraction(a, b *liaison.Statement) bool {
-	return a.Title == b.Title && a.Purpose == b.Purpose && a.Deadline == b.Deadline && a.Body == b.Body &&
+	return a.Title == b.Title && a.Purpose == b.Purpose && a.Deadline == b.Deadline && a.Body == b.Body && a.Date == b.Date &&
+		slices.Equal(a.FromOrgs, b.FromOrgs) && slices.Equal(a.ToOrgs, b.ToOrgs) &&
 		slices.Equal(a.FromBodies, b.FromBodies) && slices.Equal(a.ToBodies, b.ToBodies) &&
 		slices.Equal(a.FromContacts, b.FromContacts) && slices.Equal(a.ToContacts, b.ToContacts) &&
 		slices.Equal(a.References, b.References) && slices.Equal(a.Problems, b.Problems) &&
