@@ -21,6 +21,7 @@ type apiStatement struct {
 	Direction          string          `json:"direction"`
 	State              string          `json:"state"`
 	Title              string          `json:"title"`
+	Date               string          `json:"date"` // the statement's own date, else the day it was recorded (created)
 	Purpose            *string         `json:"purpose"`
 	PurposeLabel       string          `json:"purpose_label,omitempty"`
 	Deadline           *string         `json:"deadline"`
@@ -31,6 +32,8 @@ type apiStatement struct {
 	ToBodies           []string        `json:"to_bodies"`
 	ToContacts         []string        `json:"to_contacts"`
 	ToLiaisonContact   *string         `json:"to_liaison_contact"`
+	FromOrgs           []apiOrg        `json:"from_orgs"` // from_bodies resolved, one per name
+	ToOrgs             []apiOrg        `json:"to_orgs"`
 	References         []string        `json:"references"`
 	InResponseTo       []string        `json:"in_response_to"`
 	RespondedBy        []string        `json:"responded_by"`
@@ -40,6 +43,24 @@ type apiStatement struct {
 	Created            time.Time       `json:"created"`
 	Updated            time.Time       `json:"updated"`
 	Events             *[]apiEvent     `json:"events,omitempty"` // only on the single-statement endpoint
+}
+
+// apiOrg is a body name as written and the organisation and body it
+// resolves to (empty when unknown; exact false when only the organisation,
+// or nothing, was recognised).
+type apiOrg struct {
+	Name  string `json:"name"`
+	Org   string `json:"org"`
+	Body  string `json:"body"`
+	Exact bool   `json:"exact"`
+}
+
+func toAPIOrgs(refs []liaison.OrgRef) []apiOrg {
+	out := make([]apiOrg, 0, len(refs))
+	for _, r := range refs {
+		out = append(out, apiOrg{Name: r.Name, Org: r.Org, Body: r.Body, Exact: r.Exact})
+	}
+	return out
 }
 
 type apiAttachment struct {
@@ -95,6 +116,7 @@ func toAPI(v statementView, base string, withEvents bool) apiStatement {
 		Direction:          string(v.Direction),
 		State:              string(v.State),
 		Title:              v.Title,
+		Date:               v.Date.String(),
 		Purpose:            optString(string(v.Purpose)),
 		PurposeLabel:       v.PurposeLabel,
 		Deadline:           optString(v.Deadline.String()),
@@ -105,6 +127,8 @@ func toAPI(v statementView, base string, withEvents bool) apiStatement {
 		ToBodies:           nonNil(v.ToBodies),
 		ToContacts:         nonNil(liaison.Emails(v.ToContacts)),
 		ToLiaisonContact:   optEmail(v.SendTo),
+		FromOrgs:           toAPIOrgs(v.FromOrgs),
+		ToOrgs:             toAPIOrgs(v.ToOrgs),
 		References:         []string{},
 		InResponseTo:       []string{},
 		RespondedBy:        []string{},
@@ -181,7 +205,7 @@ func (s *Server) jsonError(w http.ResponseWriter, status int, msg string) {
 }
 
 func (s *Server) handleAPIList(w http.ResponseWriter, r *http.Request) {
-	_, lf, err := parseFilter(r.URL.Query())
+	_, lf, err := s.parseFilter(r.URL.Query())
 	var views []statementView
 	var next string
 	if err == nil {

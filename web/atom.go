@@ -6,8 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
+
+	"liaison"
 )
 
 // The Atom document (RFC 4287). encoding/xml escapes every text and
@@ -41,8 +44,9 @@ type atomText struct {
 }
 
 type atomCategory struct {
-	Term  string `xml:"term,attr"`
-	Label string `xml:"label,attr,omitempty"`
+	Term   string `xml:"term,attr"`
+	Scheme string `xml:"scheme,attr,omitempty"`
+	Label  string `xml:"label,attr,omitempty"`
 }
 
 type atomEntry struct {
@@ -50,6 +54,7 @@ type atomEntry struct {
 	Title      atomText       `xml:"title"`
 	Updated    string         `xml:"updated"`
 	Published  string         `xml:"published,omitempty"`
+	Date       string         `xml:"http://purl.org/dc/elements/1.1/ date,omitempty"` // the statement's own date (Dublin Core)
 	Links      []atomLink     `xml:"link"`
 	Authors    []atomPerson   `xml:"author"`
 	Categories []atomCategory `xml:"category"`
@@ -63,7 +68,7 @@ func atomTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 // handleFeed serves the newest statements as Atom; the list filters apply,
 // so /feed.atom?body=ITU-T+SG15 follows one organisation.
 func (s *Server) handleFeed(w http.ResponseWriter, r *http.Request) {
-	f, lf, err := parseFilter(r.URL.Query())
+	f, lf, err := s.parseFilter(r.URL.Query())
 	if err == nil && f.Cursor != "" {
 		err = &paramError{"cursor", "the feed has no pages"}
 	}
@@ -162,6 +167,7 @@ func (s *Server) atomEntry(v statementView, base string) atomEntry {
 		Title:     atomText{Type: "text", Body: v.ID.String() + ": " + v.Title},
 		Updated:   atomTime(v.Updated),
 		Published: atomTime(v.Created),
+		Date:      v.Date.String(),
 		Links:     []atomLink{{Rel: "alternate", Type: "text/html", Href: u}},
 		Authors:   []atomPerson{{Name: from}},
 		Categories: []atomCategory{
@@ -172,6 +178,20 @@ func (s *Server) atomEntry(v statementView, base string) atomEntry {
 	}
 	if v.Purpose == "" {
 		e.Categories = e.Categories[:1]
+	}
+	// The resolved organisations and bodies, so that a reader can follow
+	// 3GPP however its groups were written.
+	var seen []string
+	for _, r := range append(append([]liaison.OrgRef(nil), v.FromOrgs...), v.ToOrgs...) {
+		if !r.Known() {
+			continue
+		}
+		for _, name := range []string{r.Org, r.String()} {
+			if !slices.Contains(seen, name) {
+				seen = append(seen, name)
+				e.Categories = append(e.Categories, atomCategory{Term: name, Scheme: base + "/orgs"})
+			}
+		}
 	}
 	if v.Body != "" {
 		e.Content = &atomText{Type: "text", Body: v.Body}

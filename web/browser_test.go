@@ -181,6 +181,37 @@ func TestBrowser(t *testing.T) {
 		t.Errorf("filtered list shows %d rows, want 2 (of %d)", n, all)
 	}
 
+	// The organisation filter finds every spelling: "3GPP" is "3GPP TSG
+	// SA WG2" and "3GPP TSG RAN WG2" (the pending SA WG3 draft is not
+	// public), and the form says what the name resolved to.
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(ts.URL+"/"),
+		chromedp.SendKeys(chromedp.ID("f-body"), "3GPP"),
+	); err != nil {
+		t.Fatalf("fill organisation: %v", err)
+	}
+	if resp, err := chromedp.RunResponse(ctx, chromedp.Click(chromedp.CSS(".filters button"))); err != nil || resp.Status != 200 {
+		t.Fatalf("submit organisation filter: %v %+v", err, resp)
+	}
+	if n := count("table.statements tbody tr"); n != 2 {
+		t.Errorf("body=3GPP shows %d rows, want 2", n)
+	}
+	if h := eval(`document.getElementById("f-body-resolved").textContent`); !strings.Contains(h, "3GPP") {
+		t.Errorf("resolution hint %q", h)
+	}
+	// A body by another spelling, with a sort by deadline: ITU-T SG15 is
+	// "ITU-T Study Group 15" in the record.
+	if err := chromedp.Do(ctx, chromedp.Navigate(ts.URL+"/?body=SG+15&sort=deadline")); err != nil {
+		t.Fatal(err)
+	}
+	if n := count("table.statements tbody tr"); n != 3 {
+		t.Errorf("body=SG 15 shows %d rows, want 3", n)
+	}
+	if v := eval(`document.getElementById("f-sort").value`); v != "deadline" {
+		t.Errorf("sort shown as %q", v)
+	}
+	shoot("list-organisation.png")
+
 	// A detail page opens from the list.
 	if err := chromedp.Do(ctx, chromedp.Navigate(ts.URL+"/?q=slicing")); err != nil {
 		t.Fatal(err)

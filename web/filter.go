@@ -23,9 +23,15 @@ type filter struct {
 	Purpose   string
 	State     string
 	Year      string
+	From      string // YYYY-MM-DD, the statement's own date
+	To        string
+	Sort      string
 	Q         string
 	Overdue   bool
 	Cursor    string
+	// BodyResolved is what Body resolved to ("3GPP TSG SA WG2"), shown
+	// beside the form; empty when it did not resolve exactly.
+	BodyResolved string
 }
 
 // paramError is a bad query parameter; its message names the parameter.
@@ -36,19 +42,60 @@ type paramError struct {
 
 func (e *paramError) Error() string { return fmt.Sprintf("bad parameter %q: %s", e.Param, e.Msg) }
 
+// sortNames are the orders of the list, as the sort parameter names them.
+var sortNames = map[string]store.Sort{
+	"":          store.SortRecorded,
+	"recorded":  store.SortRecorded,
+	"date":      store.SortDate,
+	"date-asc":  store.SortDateAsc,
+	"deadline":  store.SortDeadline,
+	"relevance": store.SortRelevance,
+}
+
 // parseFilter reads the list filters from q and checks them. Unknown
-// parameters are ignored, as any web form's are.
-func parseFilter(q url.Values) (filter, store.ListFilter, error) {
+// parameters are ignored, as any web form's are. An organisation or body
+// the registry knows is matched as resolved (with the bodies within it)
+// as well as by its written name: body=3GPP finds "SA WG2".
+func (s *Server) parseFilter(q url.Values) (filter, store.ListFilter, error) {
 	f := filter{
 		Direction: strings.TrimSpace(q.Get("direction")),
 		Body:      strings.TrimSpace(q.Get("body")),
 		Purpose:   strings.TrimSpace(q.Get("purpose")),
 		State:     strings.TrimSpace(q.Get("state")),
 		Year:      strings.TrimSpace(q.Get("year")),
+		From:      strings.TrimSpace(q.Get("from")),
+		To:        strings.TrimSpace(q.Get("to")),
+		Sort:      strings.ToLower(strings.TrimSpace(q.Get("sort"))),
 		Q:         strings.TrimSpace(q.Get("q")),
 		Cursor:    q.Get("cursor"),
 	}
 	lf := store.ListFilter{Limit: PageSize, Cursor: f.Cursor, Body: f.Body, Text: f.Q, PublicOnly: true}
+	sort, ok := sortNames[f.Sort]
+	if !ok {
+		return f, lf, &paramError{"sort", fmt.Sprintf("%q is not one of recorded, date, date-asc, deadline, relevance", f.Sort)}
+	}
+	if sort == store.SortRecorded && f.Sort == "" && f.Q != "" {
+		sort = store.SortRelevance // a search lists the best matches first
+	}
+	lf.Sort = sort
+	for _, d := range []struct {
+		name string
+		text string
+		to   *liaison.Date
+	}{{"from", f.From, &lf.From}, {"to", f.To, &lf.To}} {
+		if d.text == "" {
+			continue
+		}
+		v, err := liaison.ParseDate(d.text)
+		if err != nil || v.Year < 1900 || v.Year > 9999 {
+			return f, lf, &paramError{d.name, fmt.Sprintf("%q is not a date YYYY-MM-DD", d.text)}
+		}
+		*d.to = v
+	}
+	if f.Body != "" && utf8.RuneCountInString(f.Body) <= maxText {
+		lf.Orgs, f.BodyResolved = s.orgs.filter(f.Body)
+		lf.Resolve = s.orgs.resolve
+	}
 	if f.Direction != "" {
 		d := liaison.Direction(strings.ToLower(f.Direction))
 		if !d.Valid() {
@@ -129,6 +176,9 @@ func (f filter) values() url.Values {
 	set("purpose", f.Purpose)
 	set("state", f.State)
 	set("year", f.Year)
+	set("from", f.From)
+	set("to", f.To)
+	set("sort", f.Sort)
 	if f.Overdue {
 		v.Set("overdue", "1")
 	}

@@ -58,6 +58,7 @@ var funcs = template.FuncMap{
 		}
 		return many
 	},
+	"resolved": resolvedNames,
 	"shortHash": func(h string) string {
 		if len(h) > 12 {
 			return h[:12]
@@ -72,7 +73,7 @@ func parseTemplates() (*templates, error) {
 		return nil, fmt.Errorf("parse layout template: %w", err)
 	}
 	t := &templates{pages: map[string]*template.Template{}}
-	for _, name := range []string{"list.html", "detail.html", "error.html"} {
+	for _, name := range []string{"list.html", "detail.html", "error.html", "orgs.html"} {
 		c, err := layout.Clone()
 		if err != nil {
 			return nil, fmt.Errorf("clone layout for %s: %w", name, err)
@@ -115,6 +116,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	}
 	p.Nav = append(p.Nav,
 		navItem{Label: "Statements", URL: "/", Current: r.URL.Path == "/"},
+		navItem{Label: "Organisations", URL: "/orgs", Current: r.URL.Path == "/orgs"},
 		navItem{Label: "Atom feed", URL: "/feed.atom"},
 		navItem{Label: "JSON API", URL: "/api/statements"},
 	)
@@ -173,9 +175,21 @@ type listData struct {
 	FirstURL   string // set on pages after the first
 	Purposes   []liaison.Purpose
 	States     []liaison.State
+	Sorts      []sortOption
 	Error      string // a bad filter, shown above the form
 	FeedURL    string // this list as Atom
 	APIURL     string // this list as JSON
+}
+
+// sortOption is an order of the list form.
+type sortOption struct{ Value, Label string }
+
+var sortOptions = []sortOption{
+	{"", "Newest recorded (best match when searching)"},
+	{"date", "Statement date, newest first"},
+	{"date-asc", "Statement date, oldest first"},
+	{"deadline", "Deadline, soonest first"},
+	{"relevance", "Best match"},
 }
 
 // list reads one page of statements.
@@ -192,7 +206,7 @@ func (s *Server) list(r *http.Request, lf store.ListFilter) ([]statementView, st
 		next = n
 		out = make([]statementView, 0, len(list))
 		for _, st := range list {
-			out = append(out, newView(st, today))
+			out = append(out, newView(st, today, s.orgs))
 		}
 		return nil
 	})
@@ -200,11 +214,12 @@ func (s *Server) list(r *http.Request, lf store.ListFilter) ([]statementView, st
 }
 
 func (s *Server) handleList(w http.ResponseWriter, r *http.Request) {
-	f, lf, err := parseFilter(r.URL.Query())
+	f, lf, err := s.parseFilter(r.URL.Query())
 	data := listData{
 		Filter:   f,
 		Purposes: []liaison.Purpose{liaison.PurposeInformation, liaison.PurposeAction, liaison.PurposeResponse},
 		States:   liaison.States(),
+		Sorts:    sortOptions,
 	}
 	if err == nil {
 		data.Statements, data.NextURL, err = s.list(r, lf)

@@ -49,6 +49,11 @@ type Options struct {
 	Extra map[string]http.Handler
 	// NavLinks are appended to the site navigation.
 	NavLinks []NavLink
+	// Directory resolves organisation names for the filters and for
+	// statements recorded before their names were resolved (or whose names
+	// the registry learnt since); nil means the shipped organisation
+	// registry alone.
+	Directory func() *liaison.Directory
 }
 
 // Server is the public record's http.Handler.
@@ -62,6 +67,7 @@ type Server struct {
 	mux       *http.ServeMux
 	own       map[string]bool // the patterns this package serves (read-only)
 	tmpl      *templates
+	orgs      *resolver
 }
 
 // New returns a Server reading db.
@@ -77,6 +83,7 @@ func New(db *store.DB, opts Options) (*Server, error) {
 		nav:   append([]NavLink(nil), opts.NavLinks...),
 		mux:   http.NewServeMux(),
 		own:   map[string]bool{},
+		orgs:  newResolver(opts.Directory),
 	}
 	if s.title == "" {
 		s.title = DefaultTitle
@@ -113,6 +120,9 @@ func New(db *store.DB, opts Options) (*Server, error) {
 		"/api/statements/{id}":        s.handleAPIDetail,
 		"/api/":                       s.handleAPINotFound,
 		"/feed.atom":                  s.handleFeed,
+		"/sitemap.xml":                s.handleSitemap,
+		"/orgs":                       s.handleOrgs,
+		"/api/orgs":                   s.handleAPIOrgs,
 		"/static/style.css":           s.handleCSS,
 		"/static/favicon.svg":         s.handleFavicon,
 		"/healthz":                    s.handleHealth,

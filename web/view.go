@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -53,6 +54,7 @@ type statementView struct {
 	Direction    liaison.Direction
 	State        liaison.State
 	Title        string
+	Date         liaison.Date // the statement's own date, else the day it was recorded
 	Purpose      liaison.Purpose
 	PurposeLabel string // as the sender wrote it, when it differs from ours
 	Deadline     liaison.Date
@@ -62,6 +64,8 @@ type statementView struct {
 	FromContacts []liaison.Address
 	SendReplyTo  *liaison.Address
 	ToBodies     []string
+	FromOrgs     []liaison.OrgRef // FromBodies resolved, one per name
+	ToOrgs       []liaison.OrgRef
 	ToContacts   []liaison.Address
 	SendTo       *liaison.Address
 	References   []reference
@@ -77,13 +81,16 @@ type statementView struct {
 
 // newView copies the public part of st. Events are left to the caller,
 // which filters them.
-func newView(st *liaison.Statement, today liaison.Date) statementView {
+func newView(st *liaison.Statement, today liaison.Date, res *resolver) statementView {
 	v := statementView{
 		ID:           st.ID,
 		URL:          statementPath(st.ID),
 		Direction:    st.Direction,
 		State:        st.State,
 		Title:        st.Title,
+		Date:         st.StatementDate(),
+		FromOrgs:     res.current(st.FromBodies, st.FromOrgs),
+		ToOrgs:       res.current(st.ToBodies, st.ToOrgs),
 		Purpose:      st.Purpose,
 		Deadline:     st.Deadline,
 		Overdue:      st.Overdue(today),
@@ -143,6 +150,8 @@ func (v statementView) forDisplay() statementView {
 	v.Consensus = nb(v.Consensus)
 	v.FromBodies = displayStrings(v.FromBodies)
 	v.ToBodies = displayStrings(v.ToBodies)
+	v.FromOrgs = displayRefs(v.FromOrgs)
+	v.ToOrgs = displayRefs(v.ToOrgs)
 	v.FromContacts = displayAddresses(v.FromContacts)
 	v.ToContacts = displayAddresses(v.ToContacts)
 	v.SendReplyTo = displayAddress(v.SendReplyTo)
@@ -168,6 +177,30 @@ func (v statementView) forDisplay() statementView {
 		v.Events[i].Text = nb(v.Events[i].Text)
 	}
 	return v
+}
+
+func displayRefs(list []liaison.OrgRef) []liaison.OrgRef {
+	if list == nil {
+		return nil
+	}
+	out := make([]liaison.OrgRef, len(list))
+	for i, r := range list {
+		r.Name = liaison.NeutraliseBidi(r.Name)
+		out[i] = r
+	}
+	return out
+}
+
+// resolvedNames are the resolved names of refs that say more than the
+// name as written ("3GPP TSG SA WG2" for "SA2"), for display beside it.
+func resolvedNames(refs []liaison.OrgRef) []string {
+	var out []string
+	for _, r := range refs {
+		if r.Exact && r.Known() && !strings.EqualFold(r.String(), r.Name) && !slices.Contains(out, r.String()) {
+			out = append(out, r.String())
+		}
+	}
+	return out
 }
 
 func displayStrings(list []string) []string {
@@ -239,7 +272,7 @@ func (s *Server) loadDetail(tx *store.Tx, id liaison.ID, today liaison.Date) (st
 		// A draft awaiting approval is not part of the public record yet.
 		return statementView{}, fmt.Errorf("statement %s: %w", id, liaison.ErrNotFound)
 	}
-	v := newView(st, today)
+	v := newView(st, today, s.orgs)
 	evs, err := tx.Events(id)
 	if err != nil {
 		return statementView{}, err

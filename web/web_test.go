@@ -139,7 +139,9 @@ func TestFilters(t *testing.T) {
 		{"state", "year=2026&state=responded", []string{"LS-2026-0001"}},
 		{"sending body", "body=3gpp+tsg+sa", []string{"LS-2026-0003"}},
 		{"receiving body", "body=detnet", []string{"LS-2026-0005"}},
-		{"body either side", "body=Study+Group+15", []string{"LS-2026-0002", "LS-2026-0001"}},
+		// Every spelling of ITU-T SG15: the samples' "ITU-T Study Group
+		// 15" and the fillers' "ITU-T SG15".
+		{"body either side", "body=Study+Group+15", []string{"LS-2026-0002", "LS-2026-0001", "LS-2025-0011", "LS-2025-0006", "LS-2025-0001"}},
 		{"text in title", "q=slicing", []string{"LS-2026-0003"}},
 		{"text in body", "q=G.875", []string{"LS-2026-0001"}},
 		{"text in bodies", "q=ieee+802.1+wg", []string{"LS-2026-0005"}},
@@ -279,7 +281,7 @@ func TestDetailPage(t *testing.T) {
 	body := w.Body.String()
 	for _, want := range []string{
 		"<h1>LS on OTN YANG model alignment</h1>",
-		"<dt>From</dt><dd>ITU-T Study Group 15</dd>",
+		"<dt>From</dt><dd>ITU-T Study Group 15 <span class=\"org muted\">(ITU-T SG15)</span></dd>",
 		`<dt>From-Contact</dt><dd><span class="contact"><span class="person">Hiroshi Tanaka</span> <a href="mailto:rapporteur-q14@example.org">rapporteur-q14@example.org</a></span>`,
 		`<dt>Send Reply To</dt><dd><span class="contact"><a href="mailto:tsbsg15@example.org">`,
 		"<dt>To</dt><dd>IETF CCAMP WG</dd>",
@@ -573,7 +575,7 @@ func TestAPISchema(t *testing.T) {
 	// absent single values as null.
 	for _, k := range []string{"title", "purpose", "deadline", "from_bodies", "from_contacts", "from_liaison_contact", "to_bodies",
 		"to_contacts", "to_liaison_contact", "references", "attachments", "id", "direction", "state", "created", "updated",
-		"overdue", "in_response_to", "responded_by", "events", "url"} {
+		"overdue", "in_response_to", "responded_by", "events", "url", "date", "from_orgs", "to_orgs"} {
 		if _, ok := m[k]; !ok {
 			t.Errorf("no %q", k)
 		}
