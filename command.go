@@ -104,6 +104,18 @@ func Authorize(cmd Command, s *Statement, dir *Directory, cc CommandContext) err
 		if cc.TokenSpent {
 			return refuse("this approval request was already used")
 		}
+		// A joint statement needs one approver of each From group: a
+		// second approval for a group that agreed adds nothing while
+		// another group's is missing. (With none missing, approving again
+		// retries a release that found no address.)
+		gs := dir.FromGroups(s.FromBodies)
+		var missing []string
+		for _, g := range Missing(gs, s.Agreed) {
+			missing = append(missing, g.Group)
+		}
+		if mine := AgreesFor(gs, from); len(mine) > 0 && len(Missing(pick(gs, mine), s.Agreed)) == 0 && len(missing) > 0 {
+			return refuse("%s already agreed to %s; still missing: %s", strings.Join(mine, ", "), s.ID, strings.Join(missing, ", "))
+		}
 		return nil
 	case VerbRedirect:
 		if s.Direction != Incoming {
@@ -138,6 +150,17 @@ func Authorize(cmd Command, s *Statement, dir *Directory, cc CommandContext) err
 		return refuse("%s is %s and cannot become %s", s.ID, s.State, next)
 	}
 	return nil
+}
+
+// pick returns the groups of gs named in names.
+func pick(gs []GroupApprovers, names []string) []GroupApprovers {
+	var out []GroupApprovers
+	for _, g := range gs {
+		if slices.Contains(names, g.Group) {
+			out = append(out, g)
+		}
+	}
+	return out
 }
 
 // Responsible returns who answers for a statement, by the directory alone:

@@ -187,6 +187,7 @@ const (
 	EventSubmitted       EventType = "submitted"
 	EventApprovalRequest EventType = "approval-requested"
 	EventApproved        EventType = "approved"
+	EventAgreed          EventType = "agreed" // one From group of a joint statement agreed
 	EventSent            EventType = "sent"
 	EventDeliveryFailed  EventType = "delivery-failed"
 	EventDeliveryDelayed EventType = "delivery-delayed"

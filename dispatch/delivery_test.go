@@ -178,7 +178,9 @@ func TestStatementSent(t *testing.T) {
 	if len(got) != 1 {
 		t.Fatalf("received %d", len(got))
 	}
-	want := []string{"tsbsg15@itu.example", "chair1@ietf.example", "ad@ietf.example", "liaison-archive@example.org"}
+	// To the Send-To; Cc the From contact, the WG's approvers (its chairs)
+	// and the area's AD, each once, and the archive.
+	want := []string{"tsbsg15@itu.example", "chair1@ietf.example", "chair2@ietf.example", "ad@ietf.example", "liaison-archive@example.org"}
 	if !slices.Equal(got[0].To, want) {
 		t.Errorf("recipients %v, want %v", got[0].To, want)
 	}

@@ -346,7 +346,9 @@ func (o *Outbox) groupRecipients(s *liaison.Statement) []liaison.Address {
 
 // statementRecipients addresses an outgoing statement (DESIGN 6): To the
 // Send-To address if there is one, else the To contacts; Cc the From
-// contacts, the ADs to be copied and the archive list.
+// contacts, the approvers of every From group and the ADs to be copied
+// (rfc4053bis: agreement is "confirmed by copying" them: a WG's chairs and
+// ADs, an area's ADs, the IETF or IAB Chair), and the archive list.
 func (o *Outbox) statementRecipients(s *liaison.Statement) (to, cc []liaison.Address) {
 	if s.ToLiaisonContact != nil && s.ToLiaisonContact.Email != "" {
 		to = []liaison.Address{*s.ToLiaisonContact}
@@ -355,8 +357,8 @@ func (o *Outbox) statementRecipients(s *liaison.Statement) (to, cc []liaison.Add
 	}
 	cc = append(cc, s.FromContacts...)
 	if dir := o.opts.Directory(); dir != nil {
-		_, copied, _ := dir.ApproversOf(s.FromBodies)
-		for _, c := range copied {
+		approvers, copied, _ := dir.ApproversOf(s.FromBodies)
+		for _, c := range append(approvers, copied...) {
 			if a, err := liaison.ParseAddress(c); err == nil {
 				cc = append(cc, a)
 			}

@@ -87,10 +87,24 @@ func (o *Office) Edit(tx *store.Tx, id liaison.ID, actor string, changes map[str
 		return p.Field != "" && slices.Contains(settled, p.Field)
 	})
 	s.Version++
+	// The approval requests sent name the old version: they are void, and
+	// so is any agreement given to it. New requests go out at once.
+	reopen := s.Direction == liaison.Outgoing && s.State == liaison.StatePendingApproval
+	if reopen {
+		s.Agreed = nil
+	}
 	if err := tx.PutStatement(s); err != nil {
 		return fmt.Errorf("edit %s: %w", id, err)
 	}
-	return o.event(tx, s, liaison.EventEdited, actor, "Edited by "+actor+":\n"+strings.Join(diffs, "\n"), false, "")
+	if err := o.event(tx, s, liaison.EventEdited, actor, "Edited by "+actor+":\n"+strings.Join(diffs, "\n"), false, ""); err != nil {
+		return err
+	}
+	if reopen {
+		if _, err := o.seekApproval(tx, s, "", false); err != nil {
+			return fmt.Errorf("edit %s: ask for approval again: %w", id, err)
+		}
+	}
+	return nil
 }
 
 // applyEdit applies changes to s in EditFields order and returns one

@@ -138,6 +138,94 @@ func (o *Office) Submit(tx *store.Tx, s *liaison.Statement, submitter liaison.Ad
 	return o.createOutgoing(tx, s, submitter.Email, true, "")
 }
 
+// seekApproval gathers the agreement an outgoing statement needs: one
+// approver of each From group (a joint statement speaks for each of its
+// groups). The submitter's own groups agree at once when the submitter is
+// authenticated; the approvers of every other group are asked, each
+// request naming whose agreement is still missing. It releases s when no
+// group is missing, and reports whether it did.
+func (o *Office) seekApproval(tx *store.Tx, s *liaison.Statement, submitter string, authenticated bool) (bool, error) {
+	gs := o.dir().FromGroups(s.FromBodies)
+	if authenticated {
+		for _, g := range liaison.AgreesFor(gs, submitter) {
+			if !slices.Contains(s.Agreed, g) {
+				s.Agreed = append(s.Agreed, g)
+			}
+		}
+	}
+	missing := liaison.Missing(gs, s.Agreed)
+	if len(gs) > 0 && len(missing) == 0 {
+		return true, o.release(tx, s, submitter)
+	}
+	if err := tx.PutStatement(s); err != nil {
+		return false, err
+	}
+	var asked, names []string
+	for _, g := range missing {
+		names = append(names, g.Group)
+		asked = append(asked, g.Approvers...)
+	}
+	slices.Sort(asked)
+	asked = slices.Compact(asked)
+	if len(asked) == 0 {
+		_, err := o.alert(tx, s, dispatch.AlertNoApprover, fmt.Sprintf("%s awaits approval, but the directory names no approver for %s.", s.ID, strings.Join(s.FromBodies, ", ")))
+		return false, err
+	}
+	for _, a := range asked {
+		m := dispatch.Mail{Kind: liaison.MailApprovalRequest, Statement: s, To: []liaison.Address{liaison.NormalizeAddress("", a)},
+			WithAttachments: true, Data: map[string]any{"Missing": missingText(missing), "Agreed": strings.Join(s.Agreed, ", ")}}
+		if _, err := o.out.Enqueue(tx, m); err != nil && !o.answerSkipped(err, s, a) {
+			return false, fmt.Errorf("queue approval request of %s: %w", s.ID, err)
+		}
+	}
+	text := "Approval requested from " + strings.Join(asked, ", ")
+	if len(gs) > 1 {
+		text += "; missing the agreement of " + strings.Join(names, ", ")
+	}
+	return false, o.event(tx, s, liaison.EventApprovalRequest, "liaisond", text, false, "")
+}
+
+// missingText names the groups whose agreement is missing, with who may
+// give it.
+func missingText(gs []liaison.GroupApprovers) string {
+	var parts []string
+	for _, g := range gs {
+		parts = append(parts, g.Group+" ("+strings.Join(g.Approvers, ", ")+")")
+	}
+	return strings.Join(parts, "; ")
+}
+
+// agree records that actor agreed to s for the From groups actor approves
+// for, with the comment written below the command, and releases s once no
+// group is missing. It returns the line for the transcript.
+func (o *Office) agree(tx *store.Tx, s *liaison.Statement, actor, comment string) (string, error) {
+	gs := o.dir().FromGroups(s.FromBodies)
+	mine := liaison.AgreesFor(gs, actor)
+	for _, g := range mine {
+		if !slices.Contains(s.Agreed, g) {
+			s.Agreed = append(s.Agreed, g)
+		}
+	}
+	missing := liaison.Missing(gs, s.Agreed)
+	if len(missing) == 0 {
+		if err := o.releaseNoted(tx, s, actor, comment); err != nil {
+			return "", err
+		}
+		if s.State != liaison.StateApproved {
+			return fmt.Sprintf("%s has no Send-To or To-Contact address, so it was not released; the coordinators are told. Approve again once it has one.", s.ID), nil
+		}
+		return fmt.Sprintf("Approved %s; it is queued for sending to %s.", s.ID, strings.Join(liaison.Emails(statementTo(s)), ", ")), nil
+	}
+	if err := tx.PutStatement(s); err != nil {
+		return "", err
+	}
+	text := fmt.Sprintf("Agreed for %s by %s; still missing the agreement of %s", strings.Join(mine, ", "), actor, missingText(missing))
+	if err := o.noted(tx, s, liaison.EventAgreed, actor, text, comment, false, ""); err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("Your agreement for %s is recorded. %s is a joint statement: it is sent once\nevery From group agreed; still missing: %s.", strings.Join(mine, ", "), s.ID, missingText(missing)), nil
+}
+
 // Approve releases a pending outgoing statement on an administrator's word
 // (`liaisond approve ID`). A send-failed statement is released again: the
 // administrator re-sends it, typically after correcting its Send-To.
@@ -199,8 +287,7 @@ func addressResponse(resp, orig *liaison.Statement) {
 func (o *Office) createOutgoing(tx *store.Tx, s *liaison.Statement, submitter string, authenticated bool, msgid string) error {
 	s.Direction = liaison.Outgoing
 	o.addressFromDirectory(s)
-	approvers, _, unknown := o.dir().ApproversOf(s.FromBodies)
-	selfApproved := authenticated && slices.Contains(approvers, strings.ToLower(submitter))
+	_, _, unknown := o.dir().ApproversOf(s.FromBodies)
 	if err := s.Transition(liaison.StatePendingApproval); err != nil {
 		return err
 	}
@@ -226,20 +313,8 @@ func (o *Office) createOutgoing(tx *store.Tx, s *liaison.Statement, submitter st
 			}
 		}
 	}
-	if selfApproved {
-		return o.release(tx, s, submitter)
-	}
-	if len(approvers) == 0 {
-		_, err := o.alert(tx, s, dispatch.AlertNoApprover, fmt.Sprintf("%s awaits approval, but the directory names no approver for %s.", s.ID, strings.Join(s.FromBodies, ", ")))
-		return err
-	}
-	for _, a := range approvers {
-		if _, err := o.out.Enqueue(tx, dispatch.Mail{Kind: liaison.MailApprovalRequest, Statement: s,
-			To: []liaison.Address{liaison.NormalizeAddress("", a)}, WithAttachments: true}); err != nil && !o.answerSkipped(err, s, a) {
-			return fmt.Errorf("queue approval request of %s: %w", s.ID, err)
-		}
-	}
-	if err := o.event(tx, s, liaison.EventApprovalRequest, "liaisond", "Approval requested from "+strings.Join(approvers, ", "), false, ""); err != nil {
+	released, err := o.seekApproval(tx, s, submitter, authenticated)
+	if err != nil || released {
 		return err
 	}
 	if s.Submitter != nil {

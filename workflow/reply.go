@@ -248,13 +248,7 @@ func (o *Office) execute(tx *store.Tx, s *liaison.Statement, c liaison.Command, 
 		}
 		return dispatch.HelpText(), nil
 	case liaison.VerbApprove:
-		if err := o.releaseNoted(tx, s, actor, rest); err != nil {
-			return "", err
-		}
-		if s.State != liaison.StateApproved {
-			return fmt.Sprintf("%s has no Send-To or To-Contact address, so it was not released; the coordinators are told. Approve again once it has one.", s.ID), nil
-		}
-		return fmt.Sprintf("Approved %s; it is queued for sending to %s.", s.ID, strings.Join(liaison.Emails(statementTo(s)), ", ")), nil
+		return o.agree(tx, s, actor, rest)
 	case liaison.VerbTaken:
 		if err := o.settle(tx, s, liaison.StateActionTaken, liaison.EventActionTaken, actor, "Action taken", rest, msgid); err != nil {
 			return "", err
