@@ -113,8 +113,20 @@ func TestEditVoidsApprovalRequest(t *testing.T) {
 	if len(ref) != 1 || !strings.Contains(ref[0].Text, "changed after the approval request") {
 		t.Errorf("refusals %+v", ref)
 	}
-	if n := count(h.newMails(), kind(liaison.MailStatement)); n != 0 {
+	mails := h.newMails()
+	if n := count(mails, kind(liaison.MailStatement)); n != 0 {
 		t.Errorf("%d statements sent, want 0", n)
+	}
+	// The edit sent new approval requests, for the new version: one of
+	// them releases it.
+	newReq := one(t, mails, "the new approval request to heidi", and(kind(liaison.MailApprovalRequest), to("heidi.chair@example.org")))
+	if !strings.Contains(newReq.Subject, "A better title") {
+		t.Errorf("new request subject %q", newReq.Subject)
+	}
+	h.deliver(h.reply(newReq, "Heidi Chair <heidi.chair@example.org>", "approve", signed()))
+	h.cycle()
+	if got, _ := h.statementOf(s.ID); got.State != liaison.StateSent {
+		t.Errorf("after approving the new request: state %s, want sent", got.State)
 	}
 }
 
