@@ -110,6 +110,11 @@ type SMTP struct {
 	RetryMin Duration `toml:"retry_min"`
 	RetryMax Duration `toml:"retry_max"`
 	GiveUp   Duration `toml:"give_up"`
+	// Timeout bounds the connection, each command's reply and each 64 KiB
+	// of a mail's data; DataTimeout the wait for the reply to the end of
+	// the data (at least 10 minutes, RFC 5321 4.5.3.2.6).
+	Timeout     Duration `toml:"timeout"`
+	DataTimeout Duration `toml:"data_timeout"`
 }
 
 // Web is the public record's HTTP listener.
@@ -208,10 +213,12 @@ func Default() *Config {
 			AfterRecord:  AfterFlag,
 		},
 		SMTP: SMTP{
-			TLS:      TLSStartTLS,
-			RetryMin: Duration(time.Minute),
-			RetryMax: Duration(6 * time.Hour),
-			GiveUp:   Duration(120 * time.Hour),
+			TLS:         TLSStartTLS,
+			RetryMin:    Duration(time.Minute),
+			RetryMax:    Duration(6 * time.Hour),
+			GiveUp:      Duration(120 * time.Hour),
+			Timeout:     Duration(time.Minute),
+			DataTimeout: Duration(10 * time.Minute),
 		},
 		Web: Web{Listen: "127.0.0.1:8080"},
 		Reminders: Reminders{

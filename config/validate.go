@@ -265,7 +265,19 @@ func (v *validator) smtp() {
 	if s.GiveUp < s.RetryMax {
 		v.errf("smtp.give_up", "%s is less than retry_max %s", s.GiveUp, s.RetryMax)
 	}
+	v.duration("smtp.timeout", s.Timeout, time.Second)
+	if s.Timeout > Duration(MinDataTimeout) {
+		v.errf("smtp.timeout", "%s is more than %s: a server that stopped answering holds the outbox that long", s.Timeout, MinDataTimeout)
+	}
+	// A content-scanning relay may take minutes to answer the end of a
+	// large mail; a client that gives up earlier sends it again.
+	if time.Duration(s.DataTimeout) < MinDataTimeout {
+		v.errf("smtp.data_timeout", "%s is less than %s, the minimum RFC 5321 (4.5.3.2.6) asks for the reply to the end of the data", s.DataTimeout, MinDataTimeout)
+	}
 }
+
+// MinDataTimeout is the least smtp.data_timeout: RFC 5321 4.5.3.2.6.
+const MinDataTimeout = 10 * time.Minute
 
 func isHostname(s string) bool {
 	if len(s) > 253 {

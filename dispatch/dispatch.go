@@ -16,11 +16,13 @@
 //
 // Delivery is at least once. Before a batch of mails is handed to the
 // server their next attempts are pushed back in the store (the lease, one
-// transaction); the results of the whole batch are recorded in one
-// transaction after the last server answer. A crash between a server's
-// final "250" and that record (or while the server holds the final dot)
-// makes the mails of the batch not yet recorded go out again after the
-// backoff, with the same Message-ID and the same bytes, so receivers (and
+// transaction). Each mail's result is recorded as soon as the server has
+// answered it: the results of the connections are committed together, and
+// a connection sends on while its earlier mails' records commit, but no
+// more than four ahead, so at most five mails per connection are accepted
+// and not yet recorded at any moment. A crash in that window (or while the server holds
+// the final dot) makes only those mails go out again after the backoff,
+// with the same Message-ID and the same bytes, so receivers (and
 // liaisond's own ingest) can drop the duplicate. Nothing is ever sent twice
 // in normal operation, and nothing is ever lost.
 //
@@ -93,8 +95,14 @@ type SMTP struct {
 	CAFile   string // PEM roots to verify the server with, instead of the system's
 	User     string // AUTH (PLAIN, else LOGIN) when set; refused without TLS except on loopback
 	Password string
-	HeloName string        // EHLO name; default the alias domain
-	Timeout  time.Duration // dial, each command, and the data transfer; default 1 minute
+	HeloName string // EHLO name; default the alias domain
+	// Timeout bounds the dial, the TLS handshake, each command's reply and
+	// each 64 KiB block of the data; default 1 minute.
+	Timeout time.Duration
+	// DataTimeout bounds the wait for the reply to the end of the data,
+	// while the server (and any content scanner behind it) takes the mail
+	// in; default 10 minutes, the minimum RFC 5321 4.5.3.2.6 asks.
+	DataTimeout time.Duration
 }
 
 // Options configure an Outbox.
@@ -223,6 +231,9 @@ func New(db *store.DB, opts Options) (*Outbox, error) {
 	}
 	if opts.SMTP.Timeout <= 0 {
 		opts.SMTP.Timeout = time.Minute
+	}
+	if opts.SMTP.DataTimeout <= 0 {
+		opts.SMTP.DataTimeout = 10 * time.Minute
 	}
 	if opts.BatchSize <= 0 {
 		opts.BatchSize = 100

@@ -1,77 +1,42 @@
 package dispatch
 
 import (
+	"bufio"
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"net"
-	"os"
+	"net/textproto"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
 
 	"liaison"
+	"liaison/internal/mailtls"
 )
 
-// smtpConn is one client connection, reused for a batch of mails.
+// smtpConn is one go-smtp client connection, reused for a batch of mails.
+//
+// go-smtp sends one command at a time (no PIPELINING, no CHUNKING): a mail
+// costs MAIL, one RCPT per recipient, DATA and the final dot, each a round
+// trip; the sender overlaps them over several connections.
 type smtpConn struct {
-	c       *client
-	raw     net.Conn
+	c       *smtp.Client
+	nc      net.Conn // the TCP connection under c (and under its TLS)
 	timeout time.Duration
+	utf8    bool // the server offers SMTPUTF8
 	open    bool // a transaction may still be open: RSET before the next
 	stop    func() bool
 }
 
-// deadlineConn caps every deadline the SMTP client sets (5 minutes for the
-// greeting, 12 after the final dot) at the configured timeout, so every step
-// is bounded, including the greeting and EHLO before STARTTLS that run
-// before the client's own timeouts can be set.
-type deadlineConn struct {
-	net.Conn
-	max time.Duration
-}
-
-func (d deadlineConn) cap(t time.Time) time.Time {
-	if t.IsZero() {
-		return t
-	}
-	if limit := time.Now().Add(d.max); t.After(limit) {
-		return limit
-	}
-	return t
-}
-
-func (d deadlineConn) SetDeadline(t time.Time) error      { return d.Conn.SetDeadline(d.cap(t)) }
-func (d deadlineConn) SetReadDeadline(t time.Time) error  { return d.Conn.SetReadDeadline(d.cap(t)) }
-func (d deadlineConn) SetWriteDeadline(t time.Time) error { return d.Conn.SetWriteDeadline(d.cap(t)) }
-
-// isLoopback reports whether host names this machine.
-func isLoopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
-func (o *Outbox) tlsConfig(host string) (*tls.Config, error) {
-	cfg := &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12}
-	if f := o.opts.SMTP.CAFile; f != "" {
-		pem, err := os.ReadFile(f)
-		if err != nil {
-			return nil, fmt.Errorf("read smtp ca file %s: %w", f, err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("read smtp ca file %s: no PEM certificate", f)
-		}
-		cfg.RootCAs = pool
-	}
-	return cfg, nil
-}
+// dataBlock is how much of a mail is written at a time, each block within
+// the command timeout.
+const dataBlock = 64 << 10
 
 // dial connects, secures, greets and authenticates.
 func (o *Outbox) dial(ctx context.Context) (*smtpConn, error) {
@@ -80,14 +45,15 @@ func (o *Outbox) dial(ctx context.Context) (*smtpConn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("smtp address %q: %w", so.Addr, err)
 	}
-	loop := isLoopback(host)
+	loop := mailtls.IsLoopback(host)
 	if so.TLS == "none" && !loop {
 		return nil, fmt.Errorf("smtp %s: refusing plain SMTP to a host that is not loopback (set tls to starttls or implicit)", so.Addr)
 	}
 	var tlsCfg *tls.Config
 	if so.TLS != "none" {
-		if tlsCfg, err = o.tlsConfig(host); err != nil {
-			return nil, err
+		// The CA file, when set, replaces the system roots.
+		if tlsCfg, err = mailtls.Config(host, so.CAFile); err != nil {
+			return nil, fmt.Errorf("smtp %s: %w", so.Addr, err)
 		}
 	}
 	d := net.Dialer{Timeout: so.Timeout, KeepAlive: 30 * time.Second}
@@ -95,8 +61,7 @@ func (o *Outbox) dial(ctx context.Context) (*smtpConn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("smtp dial %s: %w", so.Addr, err)
 	}
-	raw := deadlineConn{Conn: nc, max: so.Timeout}
-	cn := &smtpConn{raw: raw, timeout: so.Timeout}
+	cn := &smtpConn{nc: nc, timeout: so.Timeout}
 	// The client has no context: closing the socket ends any blocked call.
 	cn.stop = context.AfterFunc(ctx, func() { nc.Close() })
 	fail := func(err error) (*smtpConn, error) {
@@ -104,54 +69,149 @@ func (o *Outbox) dial(ctx context.Context) (*smtpConn, error) {
 		nc.Close()
 		return nil, err
 	}
-	var conn net.Conn = raw
-	if so.TLS == "implicit" {
-		tc := tls.Client(raw, tlsCfg)
-		raw.SetDeadline(time.Now().Add(so.Timeout))
+	var conn net.Conn = nc
+	switch so.TLS {
+	case "implicit":
+		tc := tls.Client(nc, tlsCfg)
+		nc.SetDeadline(time.Now().Add(so.Timeout))
 		if err := tc.HandshakeContext(ctx); err != nil {
 			return fail(fmt.Errorf("smtp tls handshake with %s: %w", so.Addr, err))
 		}
-		raw.SetDeadline(time.Time{})
+		nc.SetDeadline(time.Time{})
 		conn = tc
-	}
-	c, err := newClient(conn, so.Timeout)
-	if err != nil {
-		return fail(fmt.Errorf("smtp %s: %w", so.Addr, err))
-	}
-	cn.c = c
-	if err := c.hello(so.HeloName); err != nil {
-		return fail(fmt.Errorf("smtp hello to %s: %w", so.Addr, err))
-	}
-	if so.TLS == "starttls" {
-		if _, ok := c.extension("STARTTLS"); !ok {
-			return fail(fmt.Errorf("smtp %s: server does not offer STARTTLS", so.Addr))
-		}
-		if err := c.startTLS(ctx, tlsCfg, so.HeloName); err != nil {
+	case "starttls":
+		tc, err := startTLS(ctx, nc, tlsCfg, so.HeloName, so.Timeout)
+		if err != nil {
 			return fail(fmt.Errorf("smtp starttls with %s: %w", so.Addr, err))
 		}
+		// The server does not greet again after STARTTLS; the client,
+		// new on the TLS connection, reads this greeting instead.
+		conn = &greetedConn{Conn: tc, greeting: strings.NewReader("220 " + host + " TLS established\r\n")}
 	}
-	secure := c.tls != nil
-	if so.TLS != "none" && !secure {
-		return fail(fmt.Errorf("smtp %s: connection is not encrypted", so.Addr))
+	c := smtp.NewClient(conn)
+	c.CommandTimeout = so.Timeout
+	c.SubmissionTimeout = so.DataTimeout
+	cn.c = c
+	// Greeting and EHLO (HELO when the server refuses EHLO).
+	if err := c.Hello(so.HeloName); err != nil {
+		return fail(fmt.Errorf("smtp hello to %s: %w", so.Addr, err))
 	}
+	cn.utf8, _ = c.Extension("SMTPUTF8")
+	secure := so.TLS != "none"
 	if so.User != "" {
 		if !secure && !loop {
 			return fail(fmt.Errorf("smtp %s: refusing AUTH without TLS", so.Addr))
 		}
 		var mech sasl.Client
 		switch {
-		case c.supportsAuth("PLAIN"):
+		case c.SupportsAuth(sasl.Plain):
 			mech = sasl.NewPlainClient("", so.User, so.Password)
-		case c.supportsAuth("LOGIN"):
+		case c.SupportsAuth(sasl.Login):
 			mech = sasl.NewLoginClient(so.User, so.Password)
 		default:
 			return fail(fmt.Errorf("smtp %s: server offers neither AUTH PLAIN nor LOGIN", so.Addr))
 		}
-		if err := c.auth(mech); err != nil {
+		if err := c.Auth(mech); err != nil {
 			return fail(fmt.Errorf("smtp auth as %s on %s: %w", so.User, so.Addr, err))
 		}
 	}
 	return cn, nil
+}
+
+// startTLS reads the greeting on nc, says EHLO as name, asks for STARTTLS
+// and returns the TLS connection after the handshake. go-smtp's own
+// STARTTLS greets as "localhost", which servers that check the EHLO name
+// refuse; this is the only part of a session liaisond speaks itself.
+func startTLS(ctx context.Context, nc net.Conn, cfg *tls.Config, name string, timeout time.Duration) (*tls.Conn, error) {
+	nc.SetDeadline(time.Now().Add(timeout))
+	r := bufio.NewReaderSize(nc, 4096)
+	tp := textproto.NewConn(struct {
+		io.Reader
+		io.WriteCloser
+	}{r, nc})
+	if _, _, err := tp.ReadResponse(220); err != nil {
+		return nil, fmt.Errorf("greeting: %w", replyErr(err))
+	}
+	if err := tp.PrintfLine("EHLO %s", name); err != nil {
+		return nil, err
+	}
+	_, msg, err := tp.ReadResponse(250)
+	if err != nil {
+		return nil, fmt.Errorf("ehlo: %w", replyErr(err))
+	}
+	offered := false
+	for _, l := range strings.Split(msg, "\n")[1:] {
+		if kw, _, _ := strings.Cut(strings.TrimSpace(l), " "); strings.EqualFold(kw, "STARTTLS") {
+			offered = true
+		}
+	}
+	if !offered {
+		return nil, errors.New("server does not offer STARTTLS")
+	}
+	if err := tp.PrintfLine("STARTTLS"); err != nil {
+		return nil, err
+	}
+	if _, _, err := tp.ReadResponse(220); err != nil {
+		return nil, replyErr(err)
+	}
+	if r.Buffered() > 0 {
+		// Plain text sent after the 220 would be taken as said under TLS
+		// (the STARTTLS injection of CVE-2011-0411).
+		return nil, errors.New("server sent data after its STARTTLS answer")
+	}
+	tc := tls.Client(nc, cfg)
+	if err := tc.HandshakeContext(ctx); err != nil {
+		return nil, err
+	}
+	nc.SetDeadline(time.Time{})
+	return tc, nil
+}
+
+// replyErr turns a textproto reply error into an *smtp.SMTPError, as
+// go-smtp's client returns them.
+func replyErr(err error) error {
+	var te *textproto.Error
+	if !errors.As(err, &te) {
+		return err
+	}
+	return replyError(te.Code, te.Msg)
+}
+
+// replyError is the *smtp.SMTPError of a reply, its enhanced status code
+// (RFC 3463) split off the text when there is one.
+func replyError(code int, msg string) *smtp.SMTPError {
+	e := &smtp.SMTPError{Code: code, Message: msg}
+	first, rest, ok := strings.Cut(msg, " ")
+	if !ok {
+		return e
+	}
+	parts := strings.Split(first, ".")
+	if len(parts) != 3 {
+		return e
+	}
+	var ec smtp.EnhancedCode
+	for i, p := range parts {
+		v, err := strconv.Atoi(p)
+		if err != nil {
+			return e
+		}
+		ec[i] = v
+	}
+	e.EnhancedCode, e.Message = ec, rest
+	return e
+}
+
+// greetedConn is a TLS connection that first reads as a greeting.
+type greetedConn struct {
+	net.Conn
+	greeting *strings.Reader
+}
+
+func (g *greetedConn) Read(p []byte) (int, error) {
+	if g.greeting.Len() > 0 {
+		return g.greeting.Read(p)
+	}
+	return g.Conn.Read(p)
 }
 
 func (cn *smtpConn) close() {
@@ -159,11 +219,24 @@ func (cn *smtpConn) close() {
 		return
 	}
 	if cn.c != nil {
-		cn.c.quit()
+		cn.c.CommandTimeout = min(cn.timeout, 5*time.Second)
+		cn.c.Quit()
+		cn.c.Close()
 	}
-	cn.raw.Close()
+	cn.nc.Close()
 	cn.stop()
 }
+
+// abandon closes a connection that failed, without QUIT: the server may
+// not answer it.
+func (cn *smtpConn) abandon() {
+	cn.c.Close()
+	cn.nc.Close()
+	cn.stop()
+}
+
+// alive reports whether a pooled connection still answers.
+func (cn *smtpConn) alive() bool { return cn.c.Noop() == nil }
 
 // attempt is what one try to send one mail found.
 type attempt struct {
@@ -172,6 +245,24 @@ type attempt struct {
 	rcpt     map[string]error // per recipient tried: nil when accepted
 	accepted bool             // DATA was accepted for the accepted recipients
 	reply    string           // the server's answer to the final dot
+}
+
+// closing reports whether the server answered 421: it closes the
+// connection (RFC 5321 3.8).
+func (a attempt) closing() bool {
+	is421 := func(err error) bool {
+		var se *smtp.SMTPError
+		return errors.As(err, &se) && se.Code == 421
+	}
+	if is421(a.mailErr) {
+		return true
+	}
+	for _, err := range a.rcpt {
+		if is421(err) {
+			return true
+		}
+	}
+	return false
 }
 
 // isPermanent reports whether err is a 5xx reply.
@@ -185,39 +276,134 @@ func isReply(err error) bool {
 	return errors.As(err, &se)
 }
 
+// Refusals made here, for what must not or cannot go to the server.
+var (
+	errFromLineBreak = &smtp.SMTPError{Code: 553, EnhancedCode: smtp.EnhancedCode{5, 1, 7}, Message: "envelope sender contains a line break (not sent)"}
+	errRcptLineBreak = &smtp.SMTPError{Code: 553, EnhancedCode: smtp.EnhancedCode{5, 1, 3}, Message: "recipient contains a line break (not sent)"}
+	errFromNoUTF8    = &smtp.SMTPError{Code: 553, EnhancedCode: smtp.EnhancedCode{5, 6, 7}, Message: "non-ASCII envelope sender and the server does not offer SMTPUTF8 (not sent)"}
+	errRcptNoUTF8    = &smtp.SMTPError{Code: 553, EnhancedCode: smtp.EnhancedCode{5, 6, 7}, Message: "non-ASCII recipient and the server does not offer SMTPUTF8 (not sent)"}
+)
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
 // send runs one mail transaction; each recipient gets its own result.
 func (cn *smtpConn) send(m *liaison.OutboxMail) attempt {
 	a := attempt{rcpt: map[string]error{}}
+	if strings.ContainsAny(m.EnvelopeFrom, "\r\n") {
+		// Never a second command smuggled into the first.
+		a.mailErr = errFromLineBreak
+		return a
+	}
+	var rcpts []string
+	utf8 := !isASCII(m.EnvelopeFrom)
+	for _, r := range m.Recipients {
+		if r.State != liaison.OutboxPending {
+			continue
+		}
+		switch {
+		case strings.ContainsAny(r.Email, "\r\n"):
+			a.rcpt[r.Email] = errRcptLineBreak
+		case !isASCII(r.Email) && !cn.utf8:
+			a.rcpt[r.Email] = errRcptNoUTF8
+		default:
+			utf8 = utf8 || !isASCII(r.Email)
+			rcpts = append(rcpts, r.Email)
+		}
+	}
+	if utf8 && !cn.utf8 {
+		a.mailErr = errFromNoUTF8
+		return a
+	}
+	if len(rcpts) == 0 {
+		return a
+	}
 	c := cn.c
 	// The server ends a transaction itself with its answer to the end of
 	// the data (RFC 5321 4.1.1.4), so RSET is needed only after one that
 	// stopped before it: a round trip saved on nearly every mail of a batch.
+	// (go-smtp says EHLO again after RSET.)
 	if cn.open {
-		if err := c.reset(); err != nil {
+		if err := c.Reset(); err != nil {
 			a.connErr = fmt.Errorf("smtp rset: %w", err)
 			return a
 		}
 	}
 	cn.open = true
-	env := &envelope{from: m.EnvelopeFrom, size: int64(len(m.Raw)), envID: envelopeID(m), dsn: true}
-	for _, r := range m.Recipients {
-		if r.State == liaison.OutboxPending {
-			env.rcpts = append(env.rcpts, r.Email)
+	fail := func(step string, err error) attempt {
+		if isReply(err) {
+			a.mailErr = err
+		} else {
+			a.connErr = fmt.Errorf("smtp %s: %w", step, err)
 		}
-	}
-	t, err := c.send(env, m.Raw)
-	for r, e := range t.rcpt {
-		a.rcpt[r] = e
-	}
-	if err != nil {
-		a.connErr = fmt.Errorf("smtp: %w", err)
 		return a
 	}
-	cn.open = !t.done
-	a.mailErr = t.mailErr
-	if t.done && t.mailErr == nil {
-		a.accepted = true
-		a.reply = t.reply
+	opts := &smtp.MailOptions{
+		Size: int64(len(m.Raw)), UTF8: utf8,
+		// Failure and delay reports carry the headers only, and the
+		// envelope id ties them to this send.
+		Return: smtp.DSNReturnHeaders, EnvelopeID: envelopeID(m),
 	}
+	if err := c.Mail(m.EnvelopeFrom, opts); err != nil {
+		return fail("mail", err)
+	}
+	ro := &smtp.RcptOptions{Notify: []smtp.DSNNotify{smtp.DSNNotifyFailure, smtp.DSNNotifyDelayed}}
+	accepted := 0
+	for _, r := range rcpts {
+		err := c.Rcpt(r, ro)
+		if err != nil && !isReply(err) {
+			return fail("rcpt", err)
+		}
+		a.rcpt[r] = err
+		if err == nil {
+			accepted++
+		}
+	}
+	if accepted == 0 {
+		// Not DATA for nobody: the transaction stays open, RSET ends it.
+		return a
+	}
+	w, err := c.Data()
+	if err != nil {
+		return fail("data", err)
+	}
+	if err := cn.writeData(w, m.Raw); err != nil {
+		return fail("data", err)
+	}
+	// The end of the data: the server may take SubmissionTimeout to answer.
+	cn.nc.SetWriteDeadline(time.Now().Add(cn.timeout))
+	resp, err := w.CloseWithResponse()
+	if err != nil {
+		if isReply(err) {
+			cn.open = false // the server answered the end of the data
+		}
+		return fail("end of data", err)
+	}
+	cn.open = false
+	a.accepted = true
+	a.reply = strings.TrimSpace(resp.StatusText)
 	return a
+}
+
+// writeData writes raw to the DATA writer w, which dot-stuffs it (a byte
+// at a time, into go-smtp's buffer), in blocks of dataBlock bytes, each
+// given the command timeout to reach the server: go-smtp itself sets no
+// deadline while the data is written. The mail is in memory, so the writer
+// gets a few large writes without a buffer of its own.
+func (cn *smtpConn) writeData(w io.Writer, raw []byte) error {
+	for len(raw) > 0 {
+		block := raw[:min(len(raw), dataBlock)]
+		cn.nc.SetWriteDeadline(time.Now().Add(cn.timeout))
+		if _, err := w.Write(block); err != nil {
+			return err
+		}
+		raw = raw[len(block):]
+	}
+	return nil
 }
