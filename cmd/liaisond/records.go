@@ -13,20 +13,25 @@ import (
 	"text/tabwriter"
 
 	"liaison"
+	"liaison/orgs"
 	"liaison/store"
 )
 
 var listCommand = adminCommand{
 	name: "list", summary: "list recorded statements, newest first",
-	usage: "list [-config FILE] [-direction incoming|outgoing] [-state S] [-purpose P] [-year N] [-body NAME] [-q TEXT] [-n N]",
+	usage: "list [-config FILE] [-direction incoming|outgoing] [-state S] [-purpose P] [-year N] [-body NAME] [-from DATE] [-to DATE] [-sort ORDER] [-q TEXT] [-n N] [-unknown]",
 	flags: func(fs *flag.FlagSet) func(context.Context, *admin, io.Writer) error {
 		var f store.ListFilter
-		var dir, state, purpose string
+		var dir, state, purpose, from, to, sort string
 		fs.StringVar(&dir, "direction", "", "only incoming or outgoing")
 		fs.StringVar(&state, "state", "", "only this state (recorded, responded, pending-approval, sent, ...)")
 		fs.StringVar(&purpose, "purpose", "", "only information, action or response")
 		fs.IntVar(&f.Year, "year", 0, "only this year")
-		fs.StringVar(&f.Body, "body", "", "only statements from or to this body")
+		fs.StringVar(&f.Body, "body", "", "only statements from or to this organisation or body, however written (3GPP finds \"SA WG2\")")
+		fs.StringVar(&from, "from", "", "only statements dated on or after this day (YYYY-MM-DD)")
+		fs.StringVar(&to, "to", "", "only statements dated on or before this day (YYYY-MM-DD)")
+		fs.StringVar(&sort, "sort", "", "order: recorded (default), date, date-asc, deadline, relevance (the default with -q)")
+		unknown := fs.Bool("unknown", false, "list the body names the organisation registry does not know, for the coordinators to map")
 		fs.StringVar(&f.Text, "q", "", "search title, bodies and text")
 		fs.IntVar(&f.Limit, "n", 50, "at most this many")
 		overdue := fs.Bool("overdue", false, "only open action statements past their deadline")
@@ -45,6 +50,47 @@ var listCommand = adminCommand{
 			}
 			f.Overdue = *overdue
 			f.Today = liaison.DateOf(a.db.Now())
+			for _, d := range []struct {
+				name, text string
+				to         *liaison.Date
+			}{{"-from", from, &f.From}, {"-to", to, &f.To}} {
+				if d.text == "" {
+					continue
+				}
+				v, err := liaison.ParseDate(d.text)
+				if err != nil {
+					return usagef("%s %q: want a date YYYY-MM-DD", d.name, d.text)
+				}
+				*d.to = v
+			}
+			f.Sort = store.Sort(sort)
+			if sort == "recorded" {
+				f.Sort = store.SortRecorded
+			}
+			if !f.Sort.Valid() {
+				return usagef("-sort %q: want recorded, date, date-asc, deadline or relevance", sort)
+			}
+			if sort == "" && f.Text != "" {
+				f.Sort = store.SortRelevance
+			}
+			dir := liaison.NewDirectory(nil).WithOrgs(orgs.Default())
+			if a.cfg != nil {
+				dir = a.cfg.Directory()
+			}
+			if *unknown {
+				return listUnknownBodies(ctx, a, dir, w)
+			}
+			if f.Body != "" {
+				if ref := dir.Org(f.Body); ref.Exact && ref.Org != "" {
+					f.Orgs = []liaison.OrgRef{{Org: ref.Org, Body: ref.Body}}
+					if reg := dir.Orgs(); reg != nil && ref.Body != "" {
+						for _, b := range reg.Within(ref.Org, ref.Body)[1:] {
+							f.Orgs = append(f.Orgs, liaison.OrgRef{Org: ref.Org, Body: b})
+						}
+					}
+				}
+				f.Resolve = dir.Org
+			}
 			var list []*liaison.Statement
 			if err := a.db.View(ctx, func(tx *store.Tx) error {
 				var err error
@@ -60,12 +106,59 @@ var listCommand = adminCommand{
 				if s.Overdue(f.Today) {
 					deadline += " (overdue)"
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s → %s\t%s\n", s.ID, s.Created.Format("2006-01-02"), s.Direction, s.State,
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s → %s\t%s\n", s.ID, s.StatementDate(), s.Direction, s.State,
 					s.Purpose, deadline, strings.Join(s.FromBodies, ", "), strings.Join(s.ToBodies, ", "), s.Title)
 			}
 			return tw.Flush()
 		}
 	},
+}
+
+// listUnknownBodies prints the body names of the record that the
+// registry and the directory do not know (or know only the organisation
+// of), with how many statements use each and the newest of them.
+func listUnknownBodies(ctx context.Context, a *admin, dir *liaison.Directory, w io.Writer) error {
+	type use struct {
+		ref    liaison.OrgRef
+		ids    map[liaison.ID]bool
+		newest liaison.ID
+	}
+	names := map[string]*use{}
+	var order []string
+	if err := a.db.View(ctx, func(tx *store.Tx) error {
+		return tx.ForEachBodyName(func(b store.BodyName) error {
+			ref := b.Ref
+			if !ref.Exact {
+				ref = dir.Org(ref.Name)
+			}
+			if ref.Exact {
+				return nil
+			}
+			u := names[ref.Name]
+			if u == nil {
+				u = &use{ref: ref, ids: map[liaison.ID]bool{}}
+				names[ref.Name] = u
+				order = append(order, ref.Name)
+			}
+			u.ids[b.ID] = true
+			u.newest = b.ID
+			return nil
+		})
+	}); err != nil {
+		return err
+	}
+	slices.SortStableFunc(order, func(x, y string) int { return len(names[y].ids) - len(names[x].ids) })
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME AS WRITTEN\tRECOGNISED\tSTATEMENTS\tNEWEST")
+	for _, n := range order {
+		u := names[n]
+		known := "-"
+		if u.ref.Org != "" {
+			known = u.ref.String()
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", n, known, len(u.ids), u.newest)
+	}
+	return tw.Flush()
 }
 
 func joinStates(states []liaison.State) string {
@@ -131,10 +224,13 @@ func printStatement(w io.Writer, s *liaison.Statement) {
 	row("Direction", string(s.Direction))
 	row("State", string(s.State))
 	row("Title", s.Title)
+	row("Date", s.Date.String())
 	row("From", strings.Join(s.FromBodies, ", "))
+	row("From (resolved)", resolvedRefs(s.FromOrgs))
 	row("From-Contact", addrs(s.FromContacts))
 	row("Send Reply To", addr(s.FromLiaisonContact))
 	row("To", strings.Join(s.ToBodies, ", "))
+	row("To (resolved)", resolvedRefs(s.ToOrgs))
 	row("To-Contact", addrs(s.ToContacts))
 	row("Send To", addr(s.ToLiaisonContact))
 	p := string(s.Purpose)
@@ -177,6 +273,22 @@ func printStatement(w io.Writer, s *liaison.Statement) {
 			fmt.Fprintf(w, "  %s  %-18s %-8s %s: %s\n", ev.Time.Format("2006-01-02 15:04"), ev.Type, vis, ev.Actor, text)
 		}
 	}
+}
+
+// resolvedRefs is the resolved names of refs, an unknown one marked.
+func resolvedRefs(refs []liaison.OrgRef) string {
+	var out []string
+	for _, r := range refs {
+		switch {
+		case r.Org == "":
+			out = append(out, r.Name+" (unknown)")
+		case !r.Exact:
+			out = append(out, r.String()+" (body unknown)")
+		default:
+			out = append(out, r.String())
+		}
+	}
+	return strings.Join(out, ", ")
 }
 
 var backupCommand = adminCommand{
