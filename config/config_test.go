@@ -299,8 +299,12 @@ func TestSecrets(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, err = c.PasswordIMAP(func(string) string { return "" })
-		if got, want := errString(err), "testdata/minimal.toml:8: imap.password_env: environment variable IMAP_PW is not set or empty"; got != want {
-			t.Errorf("error = %s, want %s", got, want)
+		// The message says what to do: set the variable, or use a file.
+		want := "testdata/minimal.toml:8: imap.password_env: environment variable IMAP_PW is not set or empty\n" +
+			"    set it where liaisond runs (export IMAP_PW='...'; under systemd, a line IMAP_PW=...\n" +
+			"    in the unit's EnvironmentFile), or name a file holding it with imap.password_file instead"
+		if got := errString(err); got != want {
+			t.Errorf("error:\n%s\nwant:\n%s", got, want)
 		}
 	})
 	t.Run("File", func(t *testing.T) {
@@ -329,9 +333,28 @@ func TestSecrets(t *testing.T) {
 		}
 		_, err = c.Secrets(getenv)
 		want := name + ":8: imap.password_file: open " + filepath.Join(dir, "nope") + ": no such file or directory\n" +
-			name + ":13: smtp.password_env: environment variable SMTP_PW is not set or empty"
+			name + ":13: smtp.password_env: environment variable SMTP_PW is not set or empty\n" +
+			"    set it where liaisond runs (export SMTP_PW='...'; under systemd, a line SMTP_PW=...\n" +
+			"    in the unit's EnvironmentFile), or name a file holding it with smtp.password_file instead\n" +
+			"    (for a server that relays without authentication, comment out smtp.user instead)"
 		if got := errString(err); got != want {
 			t.Errorf("error:\n%s\nwant:\n%s", got, want)
+		}
+	})
+	// A relay without authentication is one commented-out line: without
+	// smtp.user the password is neither required nor used.
+	t.Run("SMTPWithoutUser", func(t *testing.T) {
+		data := edit(t, minimal(t), `address = "smtp.example.org:587"`, "address = \"smtp.example.org:587\"\n# user = \"liaison\"\npassword_env = \"SMTP_PW\"")
+		c, err := config.Parse("c.toml", []byte(data))
+		if err != nil {
+			t.Fatalf("a password without a user: %v", err)
+		}
+		s, err := c.Secrets(getenv)
+		if err != nil || s.SMTPPassword != "" {
+			t.Errorf("Secrets = %+v, %v; want no SMTP password, no error", s, err)
+		}
+		if !c.SMTPPasswordUnused() {
+			t.Errorf("SMTPPasswordUnused = false")
 		}
 	})
 	t.Run("FileEmpty", func(t *testing.T) {

@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 )
@@ -34,9 +35,21 @@ func (c *Config) PasswordIMAP(getenv func(string) string) (string, error) {
 }
 
 // PasswordSMTP resolves the SMTP password; it is empty, without error, when
-// none is configured.
+// none is configured or smtp.user is not set: without a user the daemon
+// sends without authentication (a relay on loopback), so commenting out
+// the user line is all it takes to turn authentication off. check-config
+// says so when a password is named but not used (SMTPPasswordUnused).
 func (c *Config) PasswordSMTP(getenv func(string) string) (string, error) {
+	if c.SMTP.User == "" {
+		return "", nil
+	}
 	return c.password("smtp", c.SMTP.PasswordEnv, c.SMTP.PasswordFile, getenv)
+}
+
+// SMTPPasswordUnused reports whether the config names an SMTP password
+// but no smtp.user, so that the password is not used.
+func (c *Config) SMTPPasswordUnused() bool {
+	return c.SMTP.User == "" && (c.SMTP.PasswordEnv != "" || c.SMTP.PasswordFile != "")
 }
 
 func (c *Config) password(section, env, file string, getenv func(string) string) (string, error) {
@@ -44,7 +57,7 @@ func (c *Config) password(section, env, file string, getenv func(string) string)
 	case env != "":
 		p := getenv(env)
 		if p == "" {
-			return "", c.errAt(section+".password_env", "environment variable %s is not set or empty", env)
+			return "", c.errAt(section+".password_env", "environment variable %s is not set or empty%s", env, c.passwordHint(section, env))
 		}
 		return p, nil
 	case file != "":
@@ -61,4 +74,16 @@ func (c *Config) password(section, env, file string, getenv func(string) string)
 		return p, nil
 	}
 	return "", nil
+}
+
+// passwordHint says what to do about a password variable that is not set:
+// set it, or name a file instead (and, for SMTP, go without
+// authentication).
+func (c *Config) passwordHint(section, env string) string {
+	h := fmt.Sprintf("\n    set it where liaisond runs (export %s='...'; under systemd, a line %s=...\n"+
+		"    in the unit's EnvironmentFile), or name a file holding it with %s.password_file instead", env, env, section)
+	if section == "smtp" {
+		h += "\n    (for a server that relays without authentication, comment out smtp.user instead)"
+	}
+	return h
 }

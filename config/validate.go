@@ -245,10 +245,9 @@ func (v *validator) imap() {
 
 func (v *validator) smtp() {
 	s := &v.c.SMTP
+	// A password without a user is not an error: commenting out the user
+	// line turns authentication off (PasswordSMTP, SMTPPasswordUnused).
 	v.password("smtp", s.User, s.PasswordEnv, s.PasswordFile, false)
-	if s.User == "" && (s.PasswordEnv != "" || s.PasswordFile != "") {
-		v.errf("smtp.user", "required when a password is given")
-	}
 	if s.From != "" {
 		v.address("smtp.from", &s.From)
 	}

@@ -64,6 +64,14 @@ func (ac adminCommand) runLocal(ctx context.Context, e *env, args []string) erro
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	if a, ok := adminArgs[ac.name]; ok {
+		if err := wantArgs(fs, ac.name, a.lo, a.hi, a.what); err != nil {
+			return err
+		}
+	}
+	// The daemon parses the line again: send it in the order the flag
+	// package reads, whatever order it was typed in.
+	args = normalArgs(fs, args)
 	c, err := load()
 	if err != nil {
 		return err
@@ -98,11 +106,31 @@ func (ac adminCommand) runLocal(ctx context.Context, e *env, args []string) erro
 	return do(ctx, a, e.stdout)
 }
 
-// stripFlags removes -name VALUE and -name=VALUE for the given names.
+// adminArgs says how many arguments each administrative command takes,
+// so that none is ignored (the commands check their own arguments too).
+var adminArgs = map[string]struct {
+	lo, hi int
+	what   string
+}{
+	"list":      {0, 0, ""},
+	"show":      {1, 1, "one statement id, like LS-2026-0003"},
+	"backup":    {1, 1, "one file name, or - for standard output"},
+	"export":    {0, 0, ""},
+	"submit":    {1, 1, "-as ADDRESS and one file"},
+	"approve":   {1, 1, "one statement id"},
+	"edit":      {2, -1, "a statement id and one or more field=value"},
+	"reprocess": {0, 0, ""},
+}
+
+// stripFlags removes -name VALUE and -name=VALUE for the given names, up
+// to a "--" (after which everything is an argument).
 func stripFlags(args []string, names ...string) []string {
 	var out []string
 	for i := 0; i < len(args); i++ {
 		a := args[i]
+		if a == "--" {
+			return append(out, args[i:]...)
+		}
 		matched := false
 		for _, n := range names {
 			for _, p := range []string{"-" + n, "--" + n} {

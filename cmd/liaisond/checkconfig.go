@@ -25,10 +25,13 @@ var _ = register(command{
 })
 
 func runCheckConfig(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "check-config", "check-config [-config FILE] [-connect]")
+	fs := newFlags(e, "check-config", "check-config [-config FILE | FILE] [-connect]")
 	load := configFlag(e, fs)
 	connect := fs.Bool("connect", false, "also log in to the IMAP and SMTP servers and say what works")
 	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := configArg(fs, "check-config"); err != nil {
 		return err
 	}
 	c, err := load()
@@ -40,6 +43,12 @@ func runCheckConfig(ctx context.Context, e *env, args []string) error {
 		return usageError{fmt.Errorf("config: %w", err)}
 	}
 	fmt.Fprintf(e.stdout, "config ok: alias %s, %d groups, %d coordinators, store %s\n", c.Alias, len(c.Groups), len(c.Coordinators), c.Store.Path)
+	if c.SMTPPasswordUnused() {
+		fmt.Fprintf(e.stdout, "note: smtp.user is not set, so mail is sent without authentication and the smtp password (%s) is not used\n", passwordSource(c.SMTP.PasswordEnv, c.SMTP.PasswordFile))
+	}
+	if p := placeholders(c); len(p) > 0 {
+		fmt.Fprintf(e.stdout, "note: still the example's %s: serve refuses to start until they are yours\n", strings.Join(p, ", "))
+	}
 	if !*connect {
 		return nil
 	}
@@ -102,9 +111,13 @@ func loginHint(err error, section, user, passEnv, passFile string) string {
 	if !refused {
 		return ""
 	}
-	from := "$" + passEnv
-	if passFile != "" {
-		from = "the file " + passFile
-	}
+	from := passwordSource(passEnv, passFile)
 	return fmt.Sprintf("\n    the server refused the login: check %s.user (%q) and the password in %s", section, user, from)
+}
+
+func passwordSource(env, file string) string {
+	if file != "" {
+		return "the file " + file
+	}
+	return "$" + env
 }

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
+	"strings"
 
 	"liaison/config"
 )
@@ -30,6 +30,45 @@ func configFlag(e *env, fs *flag.FlagSet) func() (*config.Config, error) {
 	}
 }
 
+// configArg lets a command that takes no other argument be given its
+// configuration file as one (`check-config FILE`, as people type it), the
+// same as -config FILE. Both at once, or more arguments, are refused.
+func configArg(fs *flag.FlagSet, cmd string) error {
+	if err := wantArgs(fs, cmd, 0, 1, "the configuration file"); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		return nil
+	}
+	given := false
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == "config" })
+	if given {
+		return usagef("the configuration is given twice: -config %s and %s", fs.Lookup("config").Value, fs.Arg(0))
+	}
+	return fs.Set("config", fs.Arg(0))
+}
+
+// The values config.example.toml ships with for what only the
+// administrator can know. A daemon started on them would read and mail
+// nobody's mailbox: serve refuses them, check-config points them out.
+var examplePlaceholders = []struct{ key, value string }{
+	{"alias", "liaison-coordination@example.org"},
+	{"imap.address", "imap.example.org:993"},
+	{"smtp.address", "smtp.example.org:587"},
+}
+
+// placeholders returns "KEY = VALUE" for each example value still in c.
+func placeholders(c *config.Config) []string {
+	current := map[string]string{"alias": c.Alias, "imap.address": c.IMAP.Address, "smtp.address": c.SMTP.Address}
+	var out []string
+	for _, p := range examplePlaceholders {
+		if strings.EqualFold(current[p.key], p.value) {
+			out = append(out, fmt.Sprintf("%s = %q", p.key, p.value))
+		}
+	}
+	return out
+}
+
 // newLogger builds the daemon's logger from the config: text or JSON on w.
 func newLogger(w io.Writer, c *config.Config) *slog.Logger {
 	opts := &slog.HandlerOptions{Level: c.Log.SlogLevel()}
@@ -38,5 +77,3 @@ func newLogger(w io.Writer, c *config.Config) *slog.Logger {
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
 }
-
-var _ = os.Stderr

@@ -224,7 +224,7 @@ func handleControl(ctx context.Context, conn net.Conn, a *admin, log *slog.Logge
 		set := flag.NewFlagSet("liaisond "+ac.name, flag.ContinueOnError)
 		set.SetOutput(fw)
 		do := ac.flags(set)
-		if err := set.Parse(req.Args[1:]); err != nil {
+		if err := set.Parse(normalArgs(set, req.Args[1:])); err != nil {
 			done(usageError{err})
 			return
 		}

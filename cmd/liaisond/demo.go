@@ -57,7 +57,11 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	d, err := startDemo(ctx, demoOptions{web: *webAddr, imap: *imapAddr, smtp: *smtpAddr, dir: *keep, out: e.stdout, log: e.stderr})
+	if err := wantArgs(fs, "demo", 0, 0, ""); err != nil {
+		return err
+	}
+	d, err := startDemo(ctx, demoOptions{web: *webAddr, imap: *imapAddr, smtp: *smtpAddr, dir: *keep, out: e.stdout, log: e.stderr,
+		start: startCommand(e.argv0, isDir), stateDir: demoStateDir(e.getenv)})
 	if err != nil {
 		return err
 	}
@@ -72,6 +76,13 @@ type demoOptions struct {
 	out             io.Writer // where the banner and captured mails are shown
 	log             io.Writer // daemon log
 	quietLog        bool
+	// start is how liaisond was started ("liaisond", "go run
+	// ./cmd/liaisond", "./liaisond"): the banner's commands use it, so
+	// that they work as typed.
+	start string
+	// stateDir is where the demo says where it listens, for demo send
+	// (see demostate.go); "" for nowhere.
+	stateDir string
 }
 
 // demo is a running demo: the daemon and its two in-process servers.
@@ -187,7 +198,8 @@ func startDemo(ctx context.Context, o demoOptions) (*demo, error) {
 	if logw == nil || o.quietLog {
 		logw = io.Discard
 	}
-	log := slog.New(slog.NewTextHandler(logw, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	// Every mail sent is shown once, by the sink, not also as a log line.
+	log := slog.New(skipHandler{Handler: slog.NewTextHandler(logw, &slog.HandlerOptions{Level: slog.LevelInfo}), msg: "mail sent"})
 	db, err := store.Open(ctx, c.Store.Path, store.Options{})
 	if err != nil {
 		return fail(err)
@@ -214,22 +226,24 @@ func startDemo(ctx context.Context, o demoOptions) (*demo, error) {
 	go func() { done <- dmn.run(runCtx, webLn, h) }()
 
 	url := "http://" + webLn.Addr().String()
+	// Where demo send finds this demo. Without the file, the banner
+	// gives the SMTP address on the demo send line instead.
+	stateNote := ""
+	sendFlags := " -smtp " + smtpLn.Addr().String()
+	if o.stateDir != "" {
+		if _, err := writeDemoState(o.stateDir, demoState{PID: os.Getpid(), SMTP: smtpLn.Addr().String(), Web: url, Config: cfgPath}); err != nil {
+			stateNote = fmt.Sprintf("(%v: demo send needs -smtp)\n", err)
+		} else {
+			sendFlags = ""
+			dir := o.stateDir
+			closers = append(closers, func() { removeDemoState(dir) })
+		}
+	}
 	if o.out != nil {
-		fmt.Fprintf(o.out, `liaisond demo — the whole liaison office in one process, all on 127.0.0.1
-
-  Public record  %s/            (the statements appear within seconds)
-  Mail sent      %s/demo/outbox (every notification and acknowledgement the daemon sent)
-  IMAP mailbox   %s  user %q password %q  (the central alias's mailbox: %d sample statements)
-  SMTP           %s  (mail to %s lands in the mailbox; all other mail is captured here)
-  Store          %s
-  Admin          liaisond list -config %s   (also show, export, backup, ...)
-
-Send a statement of your own:  liaisond demo send -smtp %s FILE.eml
-or point any mail client at the SMTP address above and write to %s.
-Reply to a captured notification (its Reply-To is a statements+TOKEN@ address) with "taken" or
-"comment-public" on the first line, and watch the record change. Ctrl-C stops the demo.
-
-`, url, url, imapLn.Addr(), demoUser, demoPassword, len(samples), smtpLn.Addr(), demoAlias, c.Store.Path, cfgPath, smtpLn.Addr(), demoAlias)
+		printBanner(o.out, banner{
+			start: cmdOr(o.start), url: url, imap: imapLn.Addr().String(), smtp: smtpLn.Addr().String(),
+			samples: len(samples), store: c.Store.Path, config: cfgPath, sendFlags: sendFlags, note: stateNote,
+		})
 	}
 	var once sync.Once
 	var stopErr error
@@ -247,16 +261,103 @@ Reply to a captured notification (its Reply-To is a statements+TOKEN@ address) w
 	return &demo{WebURL: url, IMAPAddr: imapLn.Addr().String(), SMTPAddr: smtpLn.Addr().String(), Sink: sink, DB: db, stop: stop}, nil
 }
 
+// banner is what the demo tells the person who started it.
+type banner struct {
+	start, url, imap, smtp string
+	samples                int
+	store, config          string
+	sendFlags              string // " -smtp ADDR" when demo send cannot find the demo by itself
+	note                   string
+}
+
+// demoExample is a statement of one's own to try demo send with: the
+// test statement, when the demo runs from a checkout.
+const demoExample = "cmd/liaisond/testdata/new-statement.eml"
+
+func printBanner(w io.Writer, b banner) {
+	example := "FILE.eml"
+	if strings.HasPrefix(b.start, "go run ./") {
+		if fi, err := os.Stat(demoExample); err == nil && fi.Mode().IsRegular() {
+			example = demoExample
+		}
+	}
+	list := fmt.Sprintf("%s list -config %s", b.start, shellQuote(b.config))
+	send := fmt.Sprintf("%s demo send%s %s", b.start, b.sendFlags, example)
+	width := max(len(list), len(send)) + 3
+	fmt.Fprintf(w, `liaisond demo — the whole liaison office in one process, all on 127.0.0.1
+
+  Public record  %s/            (the statements appear within seconds)
+  Mail sent      %s/demo/outbox (every mail the daemon sent; each is also listed below)
+  IMAP mailbox   %s  user %q password %q  (the central alias's mailbox: %d sample statements)
+  SMTP           %s  (mail to %s lands in the mailbox; all other mail is captured here)
+  Store          %s
+
+In another terminal:
+  %-*s the record (also show, export, backup, ...)
+  %-*s send a statement of your own
+%sor point any mail client at the SMTP address above and write to %s.
+Reply to a captured notification (its Reply-To is a statements+TOKEN@ address) with "taken" or
+"comment-public" on the first line, and watch the record change. Ctrl-C stops the demo.
+
+`, b.url, b.url, b.imap, demoUser, demoPassword, b.samples, b.smtp, demoAlias, b.store,
+		width, list, width, send, b.note, demoAlias)
+}
+
+func cmdOr(start string) string {
+	if start == "" {
+		return "liaisond"
+	}
+	return start
+}
+
+// shellQuote quotes s for a POSIX shell if it needs it.
+func shellQuote(s string) string {
+	if s != "" && !strings.ContainsAny(s, " \t\n'\"$`\\*?[]#~;&|<>(){}!") {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// skipHandler drops the Info records with one message: the demo shows
+// every mail sent itself, so the daemon's "mail sent" line would show it
+// twice. Warnings and errors pass.
+type skipHandler struct {
+	slog.Handler
+	msg string
+}
+
+func (h skipHandler) Handle(ctx context.Context, r slog.Record) error {
+	if r.Level < slog.LevelWarn && r.Message == h.msg {
+		return nil
+	}
+	return h.Handler.Handle(ctx, r)
+}
+
+func (h skipHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	return skipHandler{Handler: h.Handler.WithAttrs(as), msg: h.msg}
+}
+
+func (h skipHandler) WithGroup(name string) slog.Handler {
+	return skipHandler{Handler: h.Handler.WithGroup(name), msg: h.msg}
+}
+
 // runDemoSend mails files to the demo's alias through its SMTP server.
 func runDemoSend(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "demo send", "demo send [-smtp ADDR] [-to ADDR] FILE.eml...")
-	addr := fs.String("smtp", "127.0.0.1:2525", "`address` of the running demo's SMTP server")
+	addr := fs.String("smtp", "", "`address` of the demo's SMTP server (default: the running demo's, found by itself)")
 	to := fs.String("to", demoAlias, "envelope recipient")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if fs.NArg() == 0 {
-		return usagef("demo send takes one or more .eml files")
+	if err := wantArgs(fs, "demo send", 1, -1, "one or more .eml files"); err != nil {
+		return err
+	}
+	if *addr == "" {
+		a, err := findDemo(e.getenv, startCommand(e.argv0, isDir))
+		if err != nil {
+			return err
+		}
+		*addr = a
 	}
 	for _, name := range fs.Args() {
 		raw, err := os.ReadFile(name)
@@ -273,7 +374,7 @@ func runDemoSend(ctx context.Context, e *env, args []string) error {
 		if err := sendPlain(ctx, *addr, from, *to, raw); err != nil {
 			var se *smtp.SMTPError
 			if errors.As(err, &se) || isConnRefused(err) {
-				return fmt.Errorf("send %s to %s: %w (is `liaisond demo` running?)", name, *addr, err)
+				return fmt.Errorf("send %s to %s: %w (is `%s demo` running?)", name, *addr, err, startCommand(e.argv0, isDir))
 			}
 			return fmt.Errorf("send %s: %w", name, err)
 		}
@@ -322,15 +423,18 @@ type mailSink struct {
 }
 
 type capturedMail struct {
+	N        int // 1 for the first mail captured
 	Time     time.Time
-	From     string
+	From     string // envelope sender
 	To       []string
 	Subject  string
-	Header   string
+	Fields   []headerField // the header fields a person reads, in this order
 	Body     string
 	Raw      []byte
 	Internal bool // delivered to the alias rather than captured
 }
+
+type headerField struct{ Name, Value string }
 
 // Mails returns what was captured so far.
 func (s *mailSink) Mails() []capturedMail {
@@ -386,13 +490,22 @@ func (s *mailSink) capture(from string, to []string, raw []byte) {
 	cm := capturedMail{Time: time.Now(), From: from, To: to, Raw: raw}
 	if mr, err := mail.CreateReader(bytes.NewReader(raw)); mr != nil {
 		cm.Subject, _ = mr.Header.Subject()
-		var hb strings.Builder
-		for _, k := range []string{"From", "To", "Cc", "Reply-To", "Subject", "Message-Id", "References", "Auto-Submitted"} {
-			if v := mr.Header.Get(k); v != "" {
-				fmt.Fprintf(&hb, "%s: %s\n", k, v)
+		for _, k := range []string{"From", "To", "Cc", "Reply-To", "Message-Id", "References", "Auto-Submitted"} {
+			v := mr.Header.Get(k)
+			if k == "From" || k == "To" || k == "Cc" || k == "Reply-To" {
+				// Decoded, for a person: "Name <addr>".
+				if list, err := mr.Header.AddressList(k); err == nil && len(list) > 0 {
+					var out []string
+					for _, a := range list {
+						out = append(out, a.String())
+					}
+					v = strings.Join(out, ", ")
+				}
+			}
+			if v != "" {
+				cm.Fields = append(cm.Fields, headerField{k, v})
 			}
 		}
-		cm.Header = hb.String()
 		for {
 			p, perr := mr.NextPart()
 			if perr != nil {
@@ -408,29 +521,79 @@ func (s *mailSink) capture(from string, to []string, raw []byte) {
 		_ = err
 	}
 	s.mu.Lock()
+	cm.N = len(s.sent) + 1
 	s.sent = append(s.sent, cm)
-	n := len(s.sent)
 	s.mu.Unlock()
 	if s.show != nil {
-		fmt.Fprintf(s.show, "mail #%d sent  %s → %s\n         %s\n", n, from, strings.Join(to, ", "), cm.Subject)
+		// One entry per mail: when, to whom, what. The envelope sender
+		// is a bounce address nobody needs to read here.
+		subject := cm.Subject
+		if subject == "" {
+			subject = "(no subject)"
+		}
+		fmt.Fprintf(s.show, "%s  mail #%d to %s\n          %s\n", cm.Time.Format("15:04:05"), cm.N, strings.Join(to, ", "), subject)
 	}
 }
 
+// outboxPage has the public record's look: its stylesheet, site band and
+// classes (web/templates/layout.html, detail.html), and no line wider
+// than the window.
 var outboxPage = template.Must(template.New("outbox").Parse(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Demo: mail sent by liaisond</title><link rel="stylesheet" href="/static/style.css"></head>
-<body><main class="page">
-<p><a href="/">← Public record</a></p>
-<h1>Mail the daemon sent</h1>
-<p>Every mail liaisond sent through the demo's SMTP server, newest first. Mail to the central alias went into the
-liaison mailbox instead, as a real mail system would deliver it.</p>
-{{range .}}<section class="mail">
-<h2>{{.Subject}}</h2>
-<p>{{.Time.Format "15:04:05"}} — envelope from {{.From}} to {{range $i, $t := .To}}{{if $i}}, {{end}}{{$t}}{{end}}</p>
-<pre>{{.Header}}
-{{.Body}}</pre>
-</section>{{else}}<p>No mail yet.</p>{{end}}
-</main></body></html>`))
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="color-scheme" content="light dark">
+<title>Demo: mail sent · ` + web.DefaultTitle + `</title>
+<link rel="stylesheet" href="/static/style.css">
+<link rel="icon" type="image/svg+xml" href="/static/favicon.svg">
+</head>
+<body>
+<a class="skip" href="#main">Skip to content</a>
+<header class="site">
+  <div class="wrap">
+    <a class="brand" href="/"><span class="mark" aria-hidden="true"></span>` + web.DefaultTitle + `</a>
+    <nav aria-label="Site">
+      <ul>
+        <li><a href="/">Statements</a></li>
+        <li><a href="/demo/outbox" aria-current="page">Demo: mail sent</a></li>
+      </ul>
+    </nav>
+  </div>
+</header>
+<main id="main" class="wrap">
+<article class="statement">
+<header class="page-head">
+  <h1>Mail the daemon sent</h1>
+  <p class="lede">Every mail liaisond sent through the demo's SMTP server, newest first ({{len .}}). Mail to the
+  central alias went into the liaison mailbox instead, as a real mail system would deliver it.</p>
+</header>
+{{range .}}
+<section class="meta-section" aria-labelledby="mail-{{.N}}">
+  <h2 id="mail-{{.N}}">{{with .Subject}}{{.}}{{else}}(no subject){{end}}</h2>
+  <p class="eyebrow"><span class="id">mail #{{.N}}</span><span class="dot" aria-hidden="true">·</span>
+    <time datetime="{{.Time.Format "2006-01-02T15:04:05Z07:00"}}">{{.Time.Format "15:04:05"}}</time></p>
+  <dl class="meta">
+    <div><dt>Delivered to</dt><dd>{{range $i, $t := .To}}{{if $i}}, {{end}}{{$t}}{{end}}</dd></div>
+    {{- range .Fields}}
+    <div><dt>{{.Name}}</dt><dd>{{.Value}}</dd></div>
+    {{- end}}
+    <div><dt>Envelope from</dt><dd><span class="muted">{{.From}}</span></dd></div>
+  </dl>
+  <div class="body">{{.Body}}</div>
+</section>
+{{else}}
+<p class="empty">No mail yet.</p>
+{{end}}
+</article>
+</main>
+<footer class="site">
+  <div class="wrap">
+    <p>The demo's window on the outbox: in production this mail goes to the configured SMTP server.</p>
+  </div>
+</footer>
+</body>
+</html>`))
 
 // ServeHTTP shows the captured mail: the demo's window on the outbox.
 func (s *mailSink) ServeHTTP(w http.ResponseWriter, r *http.Request) {

@@ -49,6 +49,9 @@ type env struct {
 	stdout io.Writer
 	stderr io.Writer
 	getenv func(string) string
+	// argv0 is how the program was started (os.Args[0]), so that the
+	// commands it prints for people work as typed; "" in tests.
+	argv0 string
 }
 
 // commands is filled by each subcommand's file (init order does not matter:
@@ -74,7 +77,7 @@ func main() {
 	// The first signal asks for a clean stop; a second one, should that
 	// stop hang, kills the process as usual.
 	context.AfterFunc(ctx, stop)
-	code := run(ctx, &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv}, os.Args[1:])
+	code := run(ctx, &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv, argv0: os.Args[0]}, os.Args[1:])
 	stop()
 	os.Exit(code)
 }
@@ -107,7 +110,11 @@ func run(ctx context.Context, e *env, args []string) int {
 		}
 		return exitOK
 	}
-	c, ok := registry[args[0]]
+	name := args[0]
+	if name == "-version" || name == "--version" {
+		name = "version"
+	}
+	c, ok := registry[name]
 	if !ok {
 		fmt.Fprintf(e.stderr, "liaisond: unknown command %q\n\n", args[0])
 		printUsage(e.stderr)
@@ -147,9 +154,10 @@ func newFlags(e *env, name, usage string) *flag.FlagSet {
 	return fs
 }
 
-// parseFlags parses args and turns a flag error into a usage error.
+// parseFlags parses args, flags and arguments in any order (see
+// splitArgs), and turns a flag error into a usage error.
 func parseFlags(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
+	if err := fs.Parse(normalArgs(fs, args)); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
 		}

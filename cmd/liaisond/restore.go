@@ -25,8 +25,8 @@ func runRestore(ctx context.Context, e *env, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if fs.NArg() != 1 {
-		return usagef("restore takes one backup file")
+	if err := wantArgs(fs, "restore", 1, 1, "one backup file"); err != nil {
+		return err
 	}
 	c, err := load()
 	if err != nil {

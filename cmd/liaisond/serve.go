@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"liaison/store"
@@ -19,15 +20,22 @@ var _ = register(command{
 })
 
 func runServe(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "serve", "serve [-config FILE] [-once]")
+	fs := newFlags(e, "serve", "serve [-config FILE | FILE] [-once]")
 	load := configFlag(e, fs)
 	once := fs.Bool("once", false, "capture and process everything there is, send what is due, and exit (for cron and benchmarks)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	if err := configArg(fs, "serve"); err != nil {
+		return err
+	}
 	c, err := load()
 	if err != nil {
 		return err
+	}
+	if p := placeholders(c); len(p) > 0 {
+		return usagef("%s is still the example configuration (%s): set your own values first (docs/ADMIN.md, Configure)",
+			fs.Lookup("config").Value, strings.Join(p, ", "))
 	}
 	// Catch SIGHUP from the start: its default action would end the daemon.
 	hup := make(chan os.Signal, 1)
