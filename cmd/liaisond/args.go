@@ -86,4 +86,3 @@ func wantArgs(fs *flag.FlagSet, cmd string, lo, hi int, what string) error {
 	}
 	return usagef("%s takes at most %s, not also %q", cmd, what, strings.Join(fs.Args()[hi:], " "))
 }
-
