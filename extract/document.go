@@ -239,6 +239,9 @@ func wordText(e *extraction, data []byte, kind string) (string, error) {
 	case looksHTML(data):
 		t, _ := htmlToText(string(data), nil)
 		return cleanText(t), nil
+	case kind == kindDoc && len(data) > 0 && looksText(data):
+		// Plain text saved under a .doc name.
+		return cleanText(string(data)), nil
 	}
 	switch kind {
 	case kindDocx, kindODT:
