@@ -29,26 +29,45 @@ func (e *extraction) statement() {
 		}
 	}
 
-	first := func(keys ...fieldKey) (*source, *Field) {
-		for _, s := range srcs {
-			for i := range s.fields {
-				f := &s.fields[i]
-				for _, k := range keys {
-					if f.Key == k && !isNone(f.Value) {
-						return s, f
-					}
+	e.title(srcs, fwdSubject)
+	toPurpose := e.bodies(srcs)
+	// Deadline, before the purpose: "For Comment" depends on it.
+	e.deadline(srcs)
+	e.purpose(srcs, toPurpose)
+	e.contacts(srcs, sender, replyHdr)
+	r.References = e.references(srcs, atts)
+	if c := firstValue(srcs, kConsensus); c != "" {
+		r.Consensus = oneLine(c)
+	}
+	e.statementProblems(atts)
+	r.Body = bodyText(srcs)
+}
+
+// firstLabelled returns the first field with one of keys that says
+// something, in the order of trust of the sources.
+func firstLabelled(srcs []*source, keys ...fieldKey) (*source, *Field) {
+	for _, s := range srcs {
+		for i := range s.fields {
+			f := &s.fields[i]
+			for _, k := range keys {
+				if f.Key == k && !isNone(f.Value) {
+					return s, f
 				}
 			}
 		}
-		return nil, nil
 	}
+	return nil, nil
+}
 
-	// Title.
-	if _, f := first(kTitle); f != nil {
+// title: the labelled title, else the subject of the statement (of the
+// forwarded mail, if it was forwarded).
+func (e *extraction) title(srcs []*source, fwdSubject string) {
+	r := e.res
+	if _, f := firstLabelled(srcs, kTitle); f != nil {
 		r.Title = cleanTitle(f.Value)
 	}
 	if r.Title == "" {
-		if _, f := first(kSubject); f != nil {
+		if _, f := firstLabelled(srcs, kSubject); f != nil {
 			r.Title = cleanTitle(f.Value)
 		}
 	}
@@ -59,7 +78,12 @@ func (e *extraction) statement() {
 		r.Title = titleFromSubject(r.Subject)
 	}
 
-	// Bodies.
+}
+
+// bodies reads the From and To bodies from the labels, else from headings
+// and prose; it returns the purpose the To labels imply ("For action to").
+func (e *extraction) bodies(srcs []*source) string {
+	r := e.res
 	for _, s := range srcs {
 		var bodies []string
 		for _, f := range s.fields {
@@ -142,12 +166,15 @@ func (e *extraction) statement() {
 		r.ToBodies = salutationBodies(srcs)
 	}
 
-	// Deadline, before the purpose: "For Comment" depends on it.
-	e.deadline(srcs)
+	return toPurpose
+}
 
-	// Purpose.
+// purpose reads the purpose from its label, else from what the letter
+// asks; a deadline makes "For Comment" a request for action.
+func (e *extraction) purpose(srcs []*source, toPurpose string) {
+	r := e.res
 	codeLabel := ""
-	if _, f := first(kPurpose); f != nil {
+	if _, f := firstLabelled(srcs, kPurpose); f != nil {
 		r.PurposeLabel = oneLine(f.Value)
 		codeLabel = purposeCode(f.Value)
 		// "Action requested: please review ..." names the purpose in its label.
@@ -209,16 +236,11 @@ func (e *extraction) statement() {
 		e.proseDeadline(srcs)
 	}
 
-	// Contacts.
-	e.contacts(srcs, sender, replyHdr)
+}
 
-	// References.
-	r.References = e.references(srcs, atts)
-	if c := firstValue(srcs, kConsensus); c != "" {
-		r.Consensus = oneLine(c)
-	}
-
-	// Flags and problems.
+// statementProblems records what could not be established.
+func (e *extraction) statementProblems(atts []*Part) {
+	r := e.res
 	if what := officeOnly(atts); what != "" {
 		r.Flags = append(r.Flags, FlagWordOnly)
 		e.probs.add(liaison.ProblemWordOnly, "attachments", "the statement came only as "+what+"; ask the sender for a PDF")
@@ -239,7 +261,11 @@ func (e *extraction) statement() {
 		e.probs.add(liaison.ProblemNoToBody, "to_bodies", "no receiving body found")
 	}
 
-	// Body text.
+}
+
+// bodyText is the statement text: each source's text, the documents' under
+// their names.
+func bodyText(srcs []*source) string {
 	var b strings.Builder
 	for _, s := range srcs {
 		if b.Len() > 0 {
@@ -250,7 +276,7 @@ func (e *extraction) statement() {
 		}
 		b.WriteString(s.text)
 	}
-	r.Body = b.String()
+	return b.String()
 }
 
 func firstValue(srcs []*source, k fieldKey) string {
