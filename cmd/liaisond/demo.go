@@ -570,17 +570,17 @@ var outboxPage = template.Must(template.New("outbox").Parse(`<!doctype html>
 </header>
 {{range .}}
 <section class="meta-section" aria-labelledby="mail-{{.N}}">
-  <h2 id="mail-{{.N}}">{{with .Subject}}{{.}}{{else}}(no subject){{end}}</h2>
-  <p class="eyebrow"><span class="id">mail #{{.N}}</span><span class="dot" aria-hidden="true">·</span>
-    <time datetime="{{.Time.Format "2006-01-02T15:04:05Z07:00"}}">{{.Time.Format "15:04:05"}}</time></p>
+  <h2 id="mail-{{.N}}">Mail #{{.N}} <span class="dot" aria-hidden="true">·</span>
+    <time datetime="{{.Time.Format "2006-01-02T15:04:05Z07:00"}}">{{.Time.Format "15:04:05"}}</time></h2>
+  <h3>{{with .Subject}}{{.}}{{else}}(no subject){{end}}</h3>
   <dl class="meta">
     <div><dt>Delivered to</dt><dd>{{range $i, $t := .To}}{{if $i}}, {{end}}{{$t}}{{end}}</dd></div>
     {{- range .Fields}}
     <div><dt>{{.Name}}</dt><dd>{{.Value}}</dd></div>
     {{- end}}
     <div><dt>Envelope from</dt><dd><span class="muted">{{.From}}</span></dd></div>
+    <div><dt>Text</dt><dd><div class="body">{{.Body}}</div></dd></div>
   </dl>
-  <div class="body">{{.Body}}</div>
 </section>
 {{else}}
 <p class="empty">No mail yet.</p>

@@ -184,6 +184,9 @@ func TestStartCommand(t *testing.T) {
 		{"/tmp/go-build3141592/b001/exe/liaisond", inRepo, "go run ./cmd/liaisond"},
 		{"/tmp/go-build3141592/b001/exe/liaisond", elsewhere, "go run liaison/cmd/liaisond"},
 		{"/home/u/gotmp/go-build27/b001/exe/liaisond", inRepo, "go run ./cmd/liaisond"}, // GOTMPDIR
+		// Go 1.24+ caches what go run builds.
+		{"/root/.cache/go-build/51/517544a0721df2a424cb366df23b2aec86fd194bf6b883b67920c538f813a005-d/liaisond", inRepo, "go run ./cmd/liaisond"},
+		{"/home/u/bin/51/notahash-d/liaisond", inRepo, "/home/u/bin/51/notahash-d/liaisond"},
 		{"liaisond", inRepo, "liaisond"},
 		{"./liaisond", inRepo, "./liaisond"},
 		{"/usr/local/bin/liaisond", inRepo, "/usr/local/bin/liaisond"},

@@ -163,10 +163,15 @@ func startCommand(argv0 string, isDir func(string) bool) string {
 	return shellQuote(argv0)
 }
 
-// isGoRun reports whether argv0 is a binary built by go run: it lives in
-// $GOTMPDIR/go-build*/b001/exe/NAME.
+// isGoRun reports whether argv0 is a binary built by go run: one it
+// built afresh lives in $GOTMPDIR/go-build*/b001/exe/NAME, one it cached
+// (Go 1.24 and later) in $GOCACHE/XX/HASH-d/NAME.
 func isGoRun(argv0 string) bool {
 	dir := filepath.Dir(argv0)
+	if base := filepath.Base(dir); strings.HasSuffix(base, "-d") && isHex(strings.TrimSuffix(base, "-d")) && len(base) >= 66 &&
+		len(filepath.Base(filepath.Dir(dir))) == 2 && isHex(filepath.Base(filepath.Dir(dir))) {
+		return true
+	}
 	if filepath.Base(dir) != "exe" {
 		return false
 	}
@@ -176,6 +181,15 @@ func isGoRun(argv0 string) bool {
 		}
 	}
 	return false
+}
+
+func isHex(s string) bool {
+	for _, c := range s {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return s != ""
 }
 
 func isDir(path string) bool {
