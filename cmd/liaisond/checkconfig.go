@@ -46,6 +46,9 @@ func runCheckConfig(ctx context.Context, e *env, args []string) error {
 	if c.SMTPPasswordUnused() {
 		fmt.Fprintf(e.stdout, "note: smtp.user is not set, so mail is sent without authentication and the smtp password (%s) is not used\n", passwordSource(c.SMTP.PasswordEnv, c.SMTP.PasswordFile))
 	}
+	if p := placeholderSecrets(secrets); len(p) > 0 {
+		fmt.Fprintf(e.stdout, "note: %s still %q, the example's: serve refuses to start with it\n", strings.Join(p, " and "), examplePassword)
+	}
 	if p := placeholders(c); len(p) > 0 {
 		fmt.Fprintf(e.stdout, "note: still the example's %s: serve refuses to start until they are yours\n", strings.Join(p, ", "))
 	}

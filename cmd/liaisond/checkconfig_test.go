@@ -67,6 +67,23 @@ func TestCheckExampleConfig(t *testing.T) {
 			t.Errorf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
 		}
 	})
+	t.Run("example passwords", func(t *testing.T) {
+		dir := t.TempDir()
+		cfg := writeConfig(t, dir, testConfigOptions{imap: "127.0.0.1:1", smtp: "127.0.0.1:1"})
+		env := map[string]string{"LIAISOND_TEST_IMAP_PASSWORD": examplePassword, "LIAISOND_TEST_SMTP_PASSWORD": examplePassword}
+		r := runCLIEnv(t, ctx, env, "check-config", cfg)
+		if r.code != exitOK || !strings.Contains(r.stdout, `note: the imap password and the smtp password still "change-me", the example's`) {
+			t.Errorf("check-config: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+		}
+		r = runCLIEnv(t, ctx, env, "serve", cfg)
+		if r.code != exitUsage || !strings.Contains(r.stderr, `still "change-me"`) {
+			t.Errorf("serve: exit %d\n%s", r.code, r.stderr)
+		}
+		envFile, err := os.ReadFile("../../deploy/liaisond.env.example")
+		if err != nil || strings.Count(string(envFile), "="+examplePassword+"\n") != 2 {
+			t.Errorf("deploy/liaisond.env.example does not ship %q twice (%v)", examplePassword, err)
+		}
+	})
 	t.Run("serve refuses the example", func(t *testing.T) {
 		r := runCLIEnv(t, ctx, passwords, "serve", "-config", example)
 		if r.code != exitUsage || !strings.Contains(r.stderr, "is still the example configuration") {

@@ -69,6 +69,23 @@ func placeholders(c *config.Config) []string {
 	return out
 }
 
+// examplePassword is the password deploy/liaisond.env.example ships with.
+// A daemon that logged in with it would be refused, restarted and refused
+// again, which can lock the account.
+const examplePassword = "change-me"
+
+// placeholderSecrets names the passwords still the example's.
+func placeholderSecrets(s config.Secrets) []string {
+	var out []string
+	if s.IMAPPassword == examplePassword {
+		out = append(out, "the imap password")
+	}
+	if s.SMTPPassword == examplePassword {
+		out = append(out, "the smtp password")
+	}
+	return out
+}
+
 // newLogger builds the daemon's logger from the config: text or JSON on w.
 func newLogger(w io.Writer, c *config.Config) *slog.Logger {
 	opts := &slog.HandlerOptions{Level: c.Log.SlogLevel()}

@@ -37,6 +37,12 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		return usagef("%s is still the example configuration (%s): set your own values first (docs/ADMIN.md, Configure)",
 			fs.Lookup("config").Value, strings.Join(p, ", "))
 	}
+	if secrets, err := c.Secrets(e.getenv); err == nil {
+		if p := placeholderSecrets(secrets); len(p) > 0 {
+			return usagef("%s still %q, the example's: set the real one in the environment file (docs/ADMIN.md, Install)",
+				strings.Join(p, " and "), examplePassword)
+		}
+	}
 	// Catch SIGHUP from the start: its default action would end the daemon.
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
