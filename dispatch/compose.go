@@ -118,7 +118,10 @@ func (o *Outbox) compose(in composeInput) ([]byte, []liaison.BlobInsert, error) 
 		root := rootMessageID(m.Statement.ID, o.domain)
 		if !in.root {
 			refs = append(refs, root)
-			if inReplyTo == "" {
+			// A letter to another organisation answers only mail its
+			// readers saw (the statement it responds to, given as
+			// InReplyTo), never our internal notifications.
+			if inReplyTo == "" && m.Kind != liaison.MailStatement {
 				inReplyTo = root
 			}
 		}

@@ -94,6 +94,12 @@ func (o *Outbox) remindOne(tx *store.Tx, id liaison.ID, today liaison.Date) (boo
 	if err != nil || !ok {
 		return false, err
 	}
+	if kind == liaison.MailOverdue && !s.Created.IsZero() && s.Deadline.Before(liaison.DateOf(s.Created.UTC())) {
+		// Recorded after its deadline (a backlog, a reprocess): its
+		// notification said the deadline had passed; no burst of overdue
+		// reminders follows it.
+		return false, nil
+	}
 	om, err := o.enqueue(tx, Mail{Kind: kind, Statement: s})
 	msgID := ""
 	switch {

@@ -114,7 +114,8 @@ func (o *Office) statement(tx *store.Tx, m *liaison.Message, r *extract.Result) 
 	// forger wrote (backscatter), nor to a null, list or bounce sender.
 	if o.opts.Acknowledge && !automated(r) && r.AnswerTo.Email != "" {
 		to := r.AnswerTo
-		ack, err := o.out.Enqueue(tx, dispatch.Mail{Kind: liaison.MailAcknowledgement, Statement: s, To: []liaison.Address{to}})
+		// Threaded on the sender's own mail.
+		ack, err := o.out.Enqueue(tx, dispatch.Mail{Kind: liaison.MailAcknowledgement, Statement: s, To: []liaison.Address{to}, InReplyTo: r.MessageID})
 		if err != nil && !o.answerSkipped(err, s, to.Email) {
 			return fmt.Errorf("queue acknowledgement of %s: %w", s.ID, err)
 		}

@@ -366,7 +366,16 @@ func (o *Office) releaseNoted(tx *store.Tx, s *liaison.Statement, actor, comment
 	}
 	// The outbox addresses it by DESIGN 6: To the Send-To or To contacts,
 	// Cc the From contacts, the ADs to be copied and the archive list.
-	if _, err := o.out.Enqueue(tx, dispatch.Mail{Kind: liaison.MailStatement, Statement: s, WithAttachments: true}); err != nil {
+	// A response threads on the statement it answers, the one mail of
+	// ours its readers know the Message-ID of.
+	var inReplyTo string
+	for _, id := range s.InResponseTo {
+		if orig, err := tx.Statement(id); err == nil && orig.Direction == liaison.Incoming && orig.Source.MessageID != "" {
+			inReplyTo = orig.Source.MessageID
+			break
+		}
+	}
+	if _, err := o.out.Enqueue(tx, dispatch.Mail{Kind: liaison.MailStatement, Statement: s, WithAttachments: true, InReplyTo: inReplyTo}); err != nil {
 		return fmt.Errorf("queue %s for sending: %w", s.ID, err)
 	}
 	if resend {

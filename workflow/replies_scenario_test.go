@@ -123,6 +123,14 @@ func TestRespondSaysWhatHappens(t *testing.T) {
 			if resp == nil || resp.State != tc.wantState {
 				t.Fatalf("response %+v, want state %s", resp, tc.wantState)
 			}
+			if tc.wantState == liaison.StateSent {
+				// The letter answers the statement its readers sent, never
+				// our internal notification.
+				letter := one(t, append(got, h.newMails()...), "the response", kind(liaison.MailStatement))
+				if letter.InReplyTo != "sg15-ls1@example.com" {
+					t.Errorf("response In-Reply-To %q, want the original statement's Message-ID", letter.InReplyTo)
+				}
+			}
 			if tc.wantState == liaison.StatePendingApproval && count(got, kind(liaison.MailApprovalRequest)) == 0 {
 				t.Errorf("no approval request for the draft:\n%s", describe(got))
 			}

@@ -269,11 +269,26 @@ func (o *Office) execute(tx *store.Tx, s *liaison.Statement, c liaison.Command, 
 		old := strings.Join(s.ToBodies, ", ")
 		s.ToBodies = []string{g.Name}
 		s.Version++
+		// The To body is now one the directory knows: problems about it
+		// no longer apply.
+		var resolved []string
+		s.Problems = slices.DeleteFunc(s.Problems, func(p liaison.Problem) bool {
+			if p.Code == liaison.ProblemUnknownToBody || p.Code == liaison.ProblemNoToBody {
+				resolved = append(resolved, p.Code)
+				return true
+			}
+			return false
+		})
 		if err := tx.PutStatement(s); err != nil {
 			return "", err
 		}
 		if err := o.noted(tx, s, liaison.EventRedirected, actor, fmt.Sprintf("Redirected from %s to %s", old, g.Name), rest, true, msgid); err != nil {
 			return "", err
+		}
+		if len(resolved) > 0 {
+			if err := o.event(tx, s, liaison.EventProblem, "liaisond", "Resolved by the redirect: "+strings.Join(resolved, ", "), false, msgid); err != nil {
+				return "", err
+			}
 		}
 		to := appendAddrs(nil, g.Contacts...)
 		if len(to) == 0 {
