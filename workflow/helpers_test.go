@@ -490,6 +490,28 @@ func (h *harness) sent() []sentMail {
 	return out
 }
 
+// failedRecipients are the recipients the outbox marked failed on the
+// mail with sendID.
+func (h *harness) failedRecipients(sendID uint64) []string {
+	h.t.Helper()
+	var out []string
+	if err := h.db.View(h.ctx, func(tx *store.Tx) error {
+		om, err := tx.OutboxMail(sendID)
+		if err != nil {
+			return err
+		}
+		for _, r := range om.Recipients {
+			if r.State == liaison.OutboxFailed {
+				out = append(out, r.Email)
+			}
+		}
+		return nil
+	}); err != nil {
+		h.t.Fatalf("read outbox mail %d: %v", sendID, err)
+	}
+	return out
+}
+
 // newMails returns the mails received since the last call.
 func (h *harness) newMails() []sentMail {
 	all := h.sent()

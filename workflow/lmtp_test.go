@@ -333,22 +333,7 @@ func TestLMTPDelivery(t *testing.T) {
 		if letter.SendID == 0 {
 			t.Skip("no sent statement (ChairApprovesThroughLMTP failed)")
 		}
-		failed := func() []string {
-			var out []string
-			h.db.View(h.ctx, func(tx *store.Tx) error {
-				om, err := tx.OutboxMail(letter.SendID)
-				if err != nil {
-					return err
-				}
-				for _, r := range om.Recipients {
-					if r.State == liaison.OutboxFailed {
-						out = append(out, r.Email)
-					}
-				}
-				return nil
-			})
-			return out
-		}
+		failed := func() []string { return h.failedRecipients(letter.SendID) }
 		for _, tc := range []struct{ name, rcpt string }{
 			{"no tag", lmtpVERP(letter.From, "")},
 			{"a wrong tag", lmtpVERP(letter.From, "-aaaaaaaaaaaaa")},

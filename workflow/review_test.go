@@ -173,22 +173,6 @@ func TestBounceOfOutgoingStatement(t *testing.T) {
 		}
 		return h, s, letter
 	}
-	failedRcpts := func(h *harness, sendID uint64) []string {
-		var out []string
-		h.db.View(h.ctx, func(tx *store.Tx) error {
-			om, err := tx.OutboxMail(sendID)
-			if err != nil {
-				return err
-			}
-			for _, r := range om.Recipients {
-				if r.State == liaison.OutboxFailed {
-					out = append(out, r.Email)
-				}
-			}
-			return nil
-		})
-		return out
-	}
 	tests := []struct {
 		name      string
 		rcpt      string
@@ -240,7 +224,7 @@ func TestBounceOfOutgoingStatement(t *testing.T) {
 			if got, _ := h.statementOf(s.ID); got.State != tc.state {
 				t.Errorf("state %s, want %s", got.State, tc.state)
 			}
-			if got := failedRcpts(h, letter.SendID); !slices.Equal(got, tc.failed) {
+			if got := h.failedRecipients(letter.SendID); !slices.Equal(got, tc.failed) {
 				t.Errorf("failed recipients %v, want %v", got, tc.failed)
 			}
 			if n := count(h.newMails(), kind(liaison.MailAlert)); (n == 1) != tc.wantAlert {
