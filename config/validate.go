@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"liaison"
+	"liaison/internal/mailtls"
 )
 
 // Validate checks every key and normalises the addresses in place
@@ -170,7 +171,7 @@ func (v *validator) mailServer(section string, addr *string, tls, caFile string)
 		return
 	}
 	if tls == TLSNone {
-		if ok && !isLoopback(host) {
+		if ok && !mailtls.IsLoopback(host) {
 			v.errf(section+".tls", "%q is only allowed to a loopback address, not %q", tls, host)
 		}
 		if caFile != "" {
@@ -184,14 +185,6 @@ func (v *validator) mailServer(section string, addr *string, tls, caFile string)
 			v.errf(section+".ca_file", "%s is a directory", caFile)
 		}
 	}
-}
-
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // password checks that exactly one password source is named; whether it

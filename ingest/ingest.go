@@ -26,12 +26,12 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net"
-	"net/netip"
 	"strings"
 	"sync"
 	"time"
 
 	"liaison"
+	"liaison/internal/mailtls"
 	"liaison/store"
 )
 
@@ -74,7 +74,7 @@ const (
 type Options struct {
 	Addr     string // host:port of the IMAP server
 	TLS      string // TLSImplicit (default), TLSStartTLS or TLSNone
-	CAFile   string // PEM file of extra trusted CAs; the system pool is used too
+	CAFile   string // PEM file of the CAs to trust instead of the system roots
 	User     string
 	Password string
 	// Auth is AuthLogin or AuthPlain; empty means AUTHENTICATE PLAIN when the
@@ -162,7 +162,7 @@ func (o *Options) validate() error {
 	switch o.TLS {
 	case TLSImplicit, TLSStartTLS:
 	case TLSNone:
-		if !isLoopback(host) {
+		if !mailtls.IsLoopback(host) {
 			return fmt.Errorf("imap address %s: %w", o.Addr, ErrPlainToRemote)
 		}
 	default:
@@ -195,16 +195,6 @@ func (o *Options) validate() error {
 		seen[m] = true
 	}
 	return nil
-}
-
-// isLoopback reports whether host is a loopback IP literal or "localhost".
-// Names other than localhost are refused: what they resolve to may change.
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip, err := netip.ParseAddr(host)
-	return err == nil && ip.IsLoopback()
 }
 
 // Status is a snapshot of a Capturer for readiness checks and metrics.
