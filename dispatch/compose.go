@@ -49,7 +49,10 @@ func (o *Outbox) loadAttachments(tx *store.Tx, s *liaison.Statement) ([]attachme
 	var total int64
 	for _, a := range s.Attachments {
 		ad := attachmentData{Attachment: a}
-		if o.opts.MaxAttachmentBytes > 0 && a.SHA256 != "" {
+		// A file found inside a bundle ("S2-2401234.zip/S2-2401234.docx")
+		// travels in its bundle: listed with its link, not carried twice.
+		inner := strings.Contains(a.Name, "/")
+		if o.opts.MaxAttachmentBytes > 0 && a.SHA256 != "" && !inner {
 			size, err := tx.BlobSize(a.SHA256)
 			switch {
 			case err != nil:
