@@ -210,7 +210,9 @@ func autoSubmittedKeyword(v string) string {
 // starts with a command, or whose own text (quotes left out) carries a
 // statement's labelled fields, is not one.
 func (e *extraction) oooFirstLines() bool {
-	shown := strings.Join(e.doc.shown, "\n\n")
+	// Only the top of the mail matters: a statement's pages need not be
+	// scanned for quote markers to find its first three lines.
+	shown := headLines(strings.Join(e.doc.shown, "\n\n"), 60)
 	text := StripReply(shown)
 	if text == "" || len(Commands(text)) > 0 {
 		return false
@@ -235,6 +237,22 @@ func (e *extraction) oooFirstLines() bool {
 	return hit && statementFields(ownText(shown)) < 3
 }
 
+// headLines returns the first n lines of text, at most 16 KiB of it.
+func headLines(text string, n int) string {
+	if len(text) > 16<<10 {
+		text = text[:16<<10]
+	}
+	end := 0
+	for i := 0; i < n; i++ {
+		j := strings.IndexByte(text[end:], '\n')
+		if j < 0 {
+			return text
+		}
+		end += j + 1
+	}
+	return text[:end]
+}
+
 // ownText is the text before a quoted original ("-----Original
 // Message-----", "On ... wrote:"), without "> " lines. Unlike StripReply
 // it keeps "From:" and "To:" lines: they are a statement's fields here.
@@ -242,7 +260,7 @@ func ownText(text string) string {
 	var out []string
 	for _, ln := range strings.Split(text, "\n") {
 		t := strings.TrimRight(ln, " \t")
-		if origMsgRE.MatchString(t) || onWroteRE.MatchString(t) {
+		if origMsgRE.MatchString(t) || mayWrote(t) && onWroteRE.MatchString(t) {
 			break
 		}
 		if !strings.HasPrefix(strings.TrimLeft(ln, " "), ">") {

@@ -244,10 +244,10 @@ func StripReply(text string) string {
 			cut = i
 		case origMsgRE.MatchString(t), underscoreR.MatchString(t) && nextIsHeader(lines, i+1):
 			cut = i
-		case onWroteRE.MatchString(t), cjkWroteRE.MatchString(t):
+		case mayWrote(t) && onWroteRE.MatchString(t), cjkWroteRE.MatchString(t):
 			cut = i
-		case i+1 < len(lines) && onWroteRE.MatchString(t+" "+strings.TrimSpace(lines[i+1])) &&
-			onStartRE.MatchString(t):
+		case i+1 < len(lines) && onStartRE.MatchString(t) && mayWrote(lines[i+1]) &&
+			onWroteRE.MatchString(t+" "+strings.TrimSpace(lines[i+1])):
 			cut = i
 		case headerFromR.MatchString(t) && nextIsHeader(lines, i+1):
 			cut = i
@@ -266,6 +266,21 @@ func StripReply(text string) string {
 		out = append(out, ln)
 	}
 	return strings.TrimSpace(strings.Join(out, "\n"))
+}
+
+// wroteWords are the verbs of the quote lines onWroteRE matches, lower
+// case: a line without one cannot match, and the regexp's backtracking is
+// spared on every line of prose that starts with "on" or "le".
+var wroteWords = []string{"wrote", "schrieb", "écrit", "escribió", "scritto", "schreef", "skrev", "escreveu"}
+
+func mayWrote(line string) bool {
+	l := strings.ToLower(line)
+	for _, w := range wroteWords {
+		if strings.Contains(l, w) {
+			return true
+		}
+	}
+	return false
 }
 
 // nextIsHeader: the lines after i look like a quoted mail header
