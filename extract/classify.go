@@ -60,6 +60,27 @@ var oooLineRE = regexp.MustCompile(`(?i)(?:^|[.!,;:]\s*|\s)(?:` +
 // ("Out of Office", "Automatic reply", "Abwesenheitsnotiz").
 var oooWholeLineRE = regexp.MustCompile(`(?i)^\W*(?:out[- ]of[- ](?:the[- ])?office(?: notice| reply| message)?|automatic reply|auto-?reply|autoresponse|automatic response|vacation (?:notice|reply|message)|abwesenheitsnotiz|automatische antwort|r[ée]ponse automatique|absence du bureau|respuesta autom[áa]tica|fuera de (?:la )?oficina|risposta automatica|fuori ufficio|自動返信|自動応答|自动回复|自動回覆|不在通知|休暇のお知らせ)\W*$`)
 
+// awayWords: every phrase oooLineRE and oooWholeLineRE match holds one of
+// these, lower case. A line without one is no notice, and the long
+// unanchored alternation is not tried on it.
+var awayWords = []string{
+	"office", "desk", "mail", "leave", "vacation", "holiday", "absen", "automat", "auto",
+	"büro", "buero", "urlaub", "abwesen", "haus", "arbeitsplatz", "cong", "vacances", "bureau",
+	"oficina", "vacaciones", "ausente", "autom", "ufficio", "sede", "ferie", "assente", "vacanza",
+	"afwezig", "vakantie", "kantoor", "reply", "response", "notice",
+	"不在", "休暇", "外出", "自動", "自动", "休假",
+}
+
+func mayBeAway(line string) bool {
+	l := strings.ToLower(line)
+	for _, w := range awayWords {
+		if strings.Contains(l, w) {
+			return true
+		}
+	}
+	return false
+}
+
 // oooLines is how many non-empty lines at the top of the text are read
 // for an out-of-office phrase.
 const oooLines = 3
@@ -210,9 +231,19 @@ func autoSubmittedKeyword(v string) string {
 // starts with a command, or whose own text (quotes left out) carries a
 // statement's labelled fields, is not one.
 func (e *extraction) oooFirstLines() bool {
-	// Only the top of the mail matters: a statement's pages need not be
-	// scanned for quote markers to find its first three lines.
-	shown := headLines(strings.Join(e.doc.shown, "\n\n"), 60)
+	// Only the top of the mail matters (its first lines, quotes aside):
+	// a statement's pages need not be joined or scanned for quote markers
+	// to find its first three lines.
+	var top []string
+	size := 0
+	for _, t := range e.doc.shown {
+		if size > 16<<10 {
+			break
+		}
+		top = append(top, t)
+		size += len(t)
+	}
+	shown := headLines(strings.Join(top, "\n\n"), 12)
 	text := StripReply(shown)
 	if text == "" || len(Commands(text)) > 0 {
 		return false
@@ -229,7 +260,7 @@ func (e *extraction) oooFirstLines() bool {
 		if len(ln) > 600 {
 			ln = ln[:600]
 		}
-		if oooLineRE.MatchString(ln) || oooWholeLineRE.MatchString(ln) {
+		if mayBeAway(ln) && (oooLineRE.MatchString(ln) || oooWholeLineRE.MatchString(ln)) {
 			hit = true
 			break
 		}
