@@ -218,7 +218,7 @@ func (d *daemon) handler(extra map[string]http.Handler, nav []web.NavLink) (http
 	}
 	extra["/metrics"] = d.metrics.handler()
 	extra["/readyz"] = http.HandlerFunc(d.readyz)
-	return web.New(d.db, web.Options{PublicURL: d.cfg.PublicURL, Logger: d.log.With("part", "web"), Extra: extra, NavLinks: nav})
+	return web.New(d.db, web.Options{PublicURL: d.cfg.PublicURL, Directory: d.directory, Logger: d.log.With("part", "web"), Extra: extra, NavLinks: nav})
 }
 
 // readyz answers 200 when the store is open, IMAP was reached within the
