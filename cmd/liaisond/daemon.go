@@ -131,9 +131,12 @@ func (d *daemon) reload(path string) {
 // once captures everything there is, processes it, sends what is due, and
 // returns: `serve --once`, for cron and benchmarks.
 func (d *daemon) once(ctx context.Context) error {
-	// The three stages overlap: messages are processed as capture commits
-	// them, and mail is sent as processing queues it. Each stage ends once
-	// the one before it has ended and it has caught up.
+	// Capture and processing overlap: messages are processed as capture
+	// commits them. Sending waits for the end of processing: a run of
+	// --once is a backlog (a first start, a cron job), and recording it is
+	// what matters first; the go-smtp sender, one command at a time, would
+	// take CPU from extraction on a small machine. (serve without -once
+	// sends as mail is queued.)
 	const idle = 50 * time.Millisecond
 	var (
 		captured, processed int
@@ -179,20 +182,14 @@ func (d *daemon) once(ctx context.Context) error {
 		}
 	}()
 	var sendErr error
-	for done := false; !done; {
-		select {
-		case <-procDone:
-			done = true
-		case <-time.After(idle):
+	<-procDone
+	if procErr == nil && capErr == nil {
+		if _, err := d.outbox.Remind(ctx, liaison.DateOf(time.Now())); err != nil {
+			sendErr = fmt.Errorf("reminders: %w", err)
 		}
-		if done && procErr == nil && capErr == nil {
-			if _, err := d.outbox.Remind(ctx, liaison.DateOf(time.Now())); err != nil {
-				sendErr = fmt.Errorf("reminders: %w", err)
-			}
-		}
-		if err := d.outbox.Flush(ctx); err != nil && sendErr == nil {
-			sendErr = fmt.Errorf("send: %w", err)
-		}
+	}
+	if err := d.outbox.Flush(ctx); err != nil && sendErr == nil {
+		sendErr = fmt.Errorf("send: %w", err)
 	}
 	<-capDone
 	switch {
