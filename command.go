@@ -19,12 +19,15 @@ const (
 	VerbWithdraw      Verb = "withdraw"
 	VerbCommentPublic Verb = "comment-public"
 	VerbHelp          Verb = "help"
+	// VerbResend sends a sent outgoing statement again: to all its
+	// recipients, or only to the addresses given (Arg, space-separated).
+	VerbResend Verb = "resend"
 )
 
 // Command is one command line of a reply.
 type Command struct {
 	Verb Verb
-	Arg  string // the group of redirect
+	Arg  string // the group of redirect; the addresses of resend
 }
 
 func (c Command) String() string {
@@ -133,6 +136,17 @@ func Authorize(cmd Command, s *Statement, dir *Directory, cc CommandContext) err
 		if s.Direction != Incoming {
 			return refuse("%s is an outgoing statement", s.ID)
 		}
+	case VerbResend:
+		// Sending on behalf of the From groups again is theirs to decide:
+		// an approver of a From group, or the office (coordinators).
+		if s.Direction != Outgoing || (s.State != StateSent && s.State != StateResponded) {
+			return refuse("%s has not been sent (it is %s %s); only a sent statement can be sent again", s.ID, s.Direction, s.State)
+		}
+		approvers, _, _ := dir.ApproversOf(s.FromBodies)
+		if !slices.Contains(lower(addrEmails(append(approvers, cc.Coordinators...))), from) {
+			return refuse("%s is neither an approver for %s nor a liaison coordinator", from, strings.Join(s.FromBodies, ", "))
+		}
+		return nil
 	case VerbWithdraw, VerbCommentPublic:
 	default:
 		return refuse("unknown command")
@@ -216,4 +230,31 @@ func domainOf(addr string) string {
 		return addr[i+1:]
 	}
 	return addr
+}
+
+// MayRecordSent decides whether who may record the outgoing statement s as
+// sent by other means, without it being mailed ("post only"): the record
+// then says the From groups approved and sent it, so who must be an
+// approver of every From group, or a coordinator. It returns nil or a
+// *Refusal in words the person can act on.
+func MayRecordSent(s *Statement, dir *Directory, coordinators []string, who string) error {
+	who = strings.ToLower(strings.TrimSpace(who))
+	if slices.Contains(lower(addrEmails(coordinators)), who) {
+		return nil
+	}
+	refuse := func(format string, args ...any) error {
+		return &Refusal{Command: Command{Verb: "post"}, Reason: fmt.Sprintf(format, args...)}
+	}
+	gs := dir.FromGroups(s.FromBodies)
+	if _, _, unknown := dir.ApproversOf(s.FromBodies); len(unknown) > 0 || len(gs) == 0 {
+		return refuse("%s is not in the group directory; only a liaison coordinator may record it", strings.Join(s.FromBodies, ", "))
+	}
+	var missing []string
+	for _, g := range Missing(gs, AgreesFor(gs, who)) {
+		missing = append(missing, g.Group)
+	}
+	if len(missing) > 0 {
+		return refuse("%s is not an approver for %s; a statement sent by other means is recorded by an approver of every From group or a liaison coordinator", who, strings.Join(missing, ", "))
+	}
+	return nil
 }

@@ -72,4 +72,8 @@ type OutboxMail struct {
 	// Version is the statement version an approval request was issued
 	// for: editing the statement voids the approval its token carries.
 	Version int `json:"version,omitempty"`
+	// Resend marks an outgoing statement sent again (liaisond resend, the
+	// resend command): its delivery is recorded, but it does not change
+	// the statement's state, whatever its recipients answer.
+	Resend bool `json:"resend,omitempty"`
 }

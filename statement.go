@@ -98,11 +98,17 @@ type Statement struct {
 	Submitter          *Address     `json:"submitter,omitempty"` // outgoing: who proposed it
 	// Agreed are the From groups whose approvers agreed to this version
 	// of an outgoing statement; it is released once every group has.
-	Agreed  []string  `json:"agreed,omitempty"`
-	Version int       `json:"version"` // bumped by every edit; approval tokens bind to it
-	Created time.Time `json:"created"`
-	Updated time.Time `json:"updated"`
-	Events  []Event   `json:"events,omitempty"`
+	Agreed []string `json:"agreed,omitempty"`
+	// Revises is the statement this one supersedes (rfc4053bis: "emitting
+	// a revised liaison statement"), named by its submission; RevisedBy is
+	// set on the old one once the revision is released. Both stay empty on
+	// records written before revisions existed.
+	Revises   ID        `json:"revises,omitzero"`
+	RevisedBy ID        `json:"revised_by,omitzero"`
+	Version   int       `json:"version"` // bumped by every edit; approval tokens bind to it
+	Created   time.Time `json:"created"`
+	Updated   time.Time `json:"updated"`
+	Events    []Event   `json:"events,omitempty"`
 }
 
 // Overdue reports whether an open action statement has passed its deadline
@@ -199,6 +205,8 @@ const (
 	EventAutoReply       EventType = "auto-reply"
 	EventEdited          EventType = "edited"
 	EventProblem         EventType = "problem"
+	EventRevised         EventType = "revised" // linked to its revision, or to the statement it revises
+	EventResent          EventType = "resent"  // an administrator or approver sent it again
 )
 
 // Event is one entry of a statement's history. Private events (internal

@@ -367,6 +367,7 @@ var commandHelp = [...]Command{
 	{"withdraw", "withdraw the statement"},
 	{"comment-public", "make this comment part of the public record"},
 	{"help", "list these commands"},
+	{"resend [address...]", "send this sent statement again, to all or to these"},
 }
 
 // HelpText is the list of reply commands as the help command answers it.

@@ -48,6 +48,9 @@ type Mail struct {
 	// WithAttachments carries the statement's attachments as MIME parts
 	// (notifications and outgoing statements always do).
 	WithAttachments bool
+	// Resend: an outgoing statement sent again after it was sent; To, when
+	// given, replaces its recipients (the addresses it is resent to).
+	Resend bool
 
 	Reason     string // refusal: why the command (or submission) was not carried out
 	Transcript string // command result: what was done
@@ -226,6 +229,7 @@ func (o *Outbox) enqueue(tx *store.Tx, m Mail) (*liaison.OutboxMail, error) {
 	if m.Kind == liaison.MailApprovalRequest {
 		om.Version = m.Statement.Version
 	}
+	om.Resend = m.Resend && m.Kind == liaison.MailStatement
 	if err := tx.Enqueue(om); err != nil {
 		return nil, fmt.Errorf("enqueue %s mail: %w", what, err)
 	}

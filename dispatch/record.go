@@ -302,6 +302,21 @@ func (o *Outbox) consequences(tx *store.Tx, m *liaison.OutboxMail, out outcome) 
 			log.Error("coordinator alert not delivered; not alerting about it", "recipients", lines)
 		}
 	}
+	if m.Kind == liaison.MailStatement && s != nil && m.Resend {
+		// A statement sent again: its state was settled by the first
+		// sending; a copy that fails is a delivery-failed event and an
+		// alert like any other, not a statement that was never sent.
+		if out.delivered {
+			e := &liaison.Event{
+				Time: now, Type: liaison.EventResent, Actor: "liaisond",
+				Text: "re-sent by mail to " + strings.Join(sentTo(m), ", "), MessageID: m.MessageID,
+			}
+			if err := tx.AddEvent(s.ID, e); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 	if m.Kind == liaison.MailStatement && s != nil {
 		switch {
 		case out.delivered:
@@ -336,6 +351,17 @@ func (o *Outbox) consequences(tx *store.Tx, m *liaison.OutboxMail, out outcome) 
 		}
 	}
 	return nil
+}
+
+// sentTo are the recipients that accepted m.
+func sentTo(m *liaison.OutboxMail) []string {
+	var out []string
+	for _, r := range m.Recipients {
+		if r.State == liaison.OutboxSent {
+			out = append(out, r.Email)
+		}
+	}
+	return out
 }
 
 // sentWithdrawn records, on a statement withdrawn while its mail was in
@@ -374,7 +400,9 @@ func (o *Outbox) alert(tx *store.Tx, s *liaison.Statement, m *liaison.OutboxMail
 	}
 	text := fmt.Sprintf("The %s mail <%s> (send %d, queued %s) was refused:\n%s",
 		m.Kind, m.MessageID, m.ID, m.Enqueued.UTC().Format(time.RFC3339), strings.Join(lines, "\n"))
-	if m.Kind == liaison.MailStatement {
+	if m.Kind == liaison.MailStatement && m.Resend {
+		text += "\n\nThis was the statement sent again (resend); it stays recorded as sent."
+	} else if m.Kind == liaison.MailStatement {
 		if out.toFailed {
 			text += "\n\nThe statement was NOT sent: its addressee refused it. It is now send-failed;\ncorrect the Send-To or To-Contact address and send it again."
 		} else {

@@ -332,7 +332,12 @@ func (e *extraction) isSubmission() bool {
 		return true
 	}
 	for _, a := range e.deliveredAddresses(e.doc.header) {
-		if e.plusTag(a) == "submit" {
+		switch e.plusTag(a) {
+		case "submit":
+			return true
+		case "post":
+			// A statement sent by other means, to be recorded as sent.
+			e.res.PostOnly = true
 			return true
 		}
 	}
@@ -344,7 +349,7 @@ func (e *extraction) isSubmission() bool {
 // of the daemon's Message-IDs, a [LS-YYYY-NNNN] subject tag.
 func (e *extraction) thread(h mail.Header) (liaison.ID, string) {
 	for _, a := range e.deliveredAddresses(h) {
-		if tag := e.plusTag(a); tag != "" && tag != "submit" && !strings.HasPrefix(tag, "b-") {
+		if tag := e.plusTag(a); tag != "" && tag != "submit" && tag != "post" && !strings.HasPrefix(tag, "b-") {
 			if t, err := liaison.DecodeReplyToken(tag); err == nil {
 				return t.Statement, tag
 			}

@@ -105,7 +105,7 @@ func (l Limits) withDefaults() Limits {
 type Options struct {
 	// Alias is the central liaison address (statements@liaison.example.org).
 	// Its plus-addresses carry reply tokens, alias+submit@ takes
-	// submissions, alias+b-<id>@ receives bounces; it is never a to_contact.
+	// submissions, alias+post@ statements sent by other means, alias+b-<id>@ receives bounces; it is never a to_contact.
 	Alias string
 	// OwnAddresses are the daemon's other sending addresses: mail from them
 	// is our own.
@@ -176,6 +176,9 @@ type Result struct {
 	Commands   []Command // commands at the top of ReplyText
 	Bounce     *Bounce
 	Submission *Submission
+	// PostOnly: the submission came to alias+post@, to record a statement
+	// sent by other means as sent, without mailing it.
+	PostOnly bool `json:"post_only,omitempty"`
 	// SubmissionErrors name the fields of a submission at fault.
 	SubmissionErrors []FieldError
 	AuthResults      []AuthResult

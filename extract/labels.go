@@ -38,6 +38,9 @@ const (
 	kSection // any other numbered section heading of a template
 	kNextMeeting
 	kIgnore // known labels that carry nothing we extract (Release, Work Item, Date, ...)
+	// Submission fields of the statement's life.
+	kRevises  // the statement a revision supersedes
+	kSentDate // when a statement recorded after the fact was sent
 )
 
 var keyNames = map[fieldKey]string{
@@ -46,7 +49,7 @@ var keyNames = map[fieldKey]string{
 	kToContact: "to-contact", kSendTo: "send-to", kCc: "cc", kPurpose: "purpose", kDeadline: "deadline",
 	kReplyBy: "reply-by", kRef: "references", kAttach: "attachments", kOwnDoc: "document", kOwnURL: "url",
 	kSub: "contact-detail", kConsensus: "consensus", kBody: "body", kActions: "actions", kSection: "section",
-	kNextMeeting: "next-meeting", kIgnore: "ignored",
+	kNextMeeting: "next-meeting", kIgnore: "ignored", kRevises: "revises", kSentDate: "sent-date",
 }
 
 func (k fieldKey) String() string { return keyNames[k] }
@@ -139,6 +142,9 @@ var labelWords = map[string]fieldKey{
 	"posted date": kIgnore, "state": kIgnore, "tags": kIgnore, "spec": kIgnore, "specification": kIgnore,
 	"work item code": kIgnore, "document for": kIgnore, "project": kIgnore, "document type": kIgnore,
 	"date of document": kIgnore, "document date": kIgnore, "secretariat": kIgnore, "committee url": kIgnore,
+
+	"revises": kRevises, "revision of": kRevises, "supersedes": kRevises, "revised statement": kRevises,
+	"revises ls": kRevises, "sent date": kSentDate, "date sent": kSentDate, "sent on": kSentDate,
 }
 
 // labelSpellings is built once: a Replacer is safe for concurrent use,

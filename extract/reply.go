@@ -24,16 +24,17 @@ const (
 	CmdCommentPublic = "comment-public"
 	CmdHelp          = "help"
 	CmdRespondDraft  = "respond-draft"
+	CmdResend        = "resend" // resend [address...]
 )
 
 // verbs are the commands as written, for near-miss suggestions.
-var verbs = []string{CmdApprove, CmdRedirect, CmdRespond, CmdRespondDraft, CmdTaken, CmdWithdraw, CmdCommentPublic, CmdHelp}
+var verbs = []string{CmdApprove, CmdRedirect, CmdRespond, CmdRespondDraft, CmdTaken, CmdWithdraw, CmdCommentPublic, CmdHelp, CmdResend}
 
 // maxCommandLines is how many non-empty lines at the top are read for
 // commands.
 const maxCommandLines = 5
 
-var commandRE = regexp.MustCompile(`(?i)^(approve|approved|respond-draft|respond|taken|withdraw|comment-public|help|redirect)(?:[ \t]+(\S.*))?$`)
+var commandRE = regexp.MustCompile(`(?i)^(approve|approved|respond-draft|respond|taken|withdraw|comment-public|help|redirect|resend)(?:[ \t]+(\S.*))?$`)
 
 // Commands reads the whole-line commands at the top of a reply (quotes and
 // signature already stripped): one per line, case-insensitive, among the
@@ -66,6 +67,12 @@ func Commands(replyText string) []Command {
 			if arg == "" || len(strings.Fields(arg)) > 4 {
 				break
 			}
+		} else if name == CmdResend {
+			// Only addresses may follow: "resend it please" is prose.
+			if !addressWords(arg) {
+				break
+			}
+			arg = strings.Join(strings.Fields(strings.NewReplacer(",", " ", ";", " ").Replace(arg)), " ")
 		} else if arg != "" {
 			// "approve this please" is prose, not a command.
 			break
@@ -73,6 +80,26 @@ func Commands(replyText string) []Command {
 		out = append(out, Command{Name: name, Arg: arg, Line: strings.TrimSpace(ln)})
 	}
 	return out
+}
+
+// maxResendAddresses bounds the addresses one resend line may name.
+const maxResendAddresses = 10
+
+// addressWords reports whether arg is empty or a short list of words that
+// each look like an address (separated by spaces, commas or semicolons).
+func addressWords(arg string) bool {
+	words := strings.Fields(strings.NewReplacer(",", " ", ";", " ").Replace(arg))
+	if len(words) > maxResendAddresses {
+		return false
+	}
+	for _, w := range words {
+		w = strings.Trim(w, "<>")
+		at := strings.IndexByte(w, '@')
+		if at <= 0 || at == len(w)-1 || strings.Count(w, "@") != 1 {
+			return false
+		}
+	}
+	return true
 }
 
 // NearCommand is a line at the top of a reply that looks like a command
@@ -135,6 +162,8 @@ func NearCommands(replyText string) []NearCommand {
 				s += " " + strings.Join(rest, " ")
 			}
 			out = append(out, NearCommand{Line: t, Suggest: s, Why: fmt.Sprintf("%q is not a command", fields[0])})
+		case word == verb && verb == CmdResend:
+			out = append(out, NearCommand{Line: t, Suggest: verb, Why: "resend takes nothing after it but addresses (resend someone@example.org); write any comment on the lines below"})
 		case word == verb && verb != CmdRedirect && argLike(rest):
 			out = append(out, NearCommand{Line: t, Suggest: verb, Why: fmt.Sprintf("%s takes nothing after it on its line; write any comment on the lines below", verb)})
 		}

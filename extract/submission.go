@@ -27,6 +27,13 @@ type Submission struct {
 	References         []string          `json:"references"` // other ids cited (S2-..., COM15-LS45)
 	Consensus          string            `json:"consensus"`
 	Body               string            `json:"body"`
+	// Revises names the statement this one supersedes: what it leaves
+	// out (From-Group, To-Group and addresses, Title, Purpose) is taken
+	// from that one.
+	Revises liaison.ID `json:"revises,omitzero"`
+	// SentDate is when a statement recorded after the fact (alias+post@,
+	// submit -post-only) was sent by other means.
+	SentDate liaison.Date `json:"sent_date,omitzero"`
 }
 
 // FieldError names a submission field at fault.
@@ -48,7 +55,7 @@ func (e FieldError) Error() string {
 var submissionFieldName = map[fieldKey]string{
 	kFrom: "From-Group", kTo: "To-Group", kToContact: "To-Contact", kSendTo: "Send-To", kPurpose: "Purpose",
 	kDeadline: "Deadline", kTitle: "Title", kRef: "In-Response-To", kConsensus: "Consensus", kCc: "Cc-Contact",
-	kFromContact: "From-Contact", kReplyTo: "Reply-To", kSubject: "Title",
+	kFromContact: "From-Contact", kReplyTo: "Reply-To", kSubject: "Title", kRevises: "Revises", kSentDate: "Sent-Date",
 }
 
 // ParseSubmission reads a submission: the labelled block at the top, a
@@ -171,12 +178,24 @@ func ParseSubmission(text string) (*Submission, []FieldError) {
 			}
 		case kConsensus:
 			s.Consensus = oneLine(v)
+		case kRevises:
+			id, err := liaison.ParseID(v)
+			if err != nil {
+				bad(f.Key, f.Label, line, v, "not a statement id (LS-YYYY-NNNN)")
+			}
+			s.Revises = id
+		case kSentDate:
+			d, err := liaison.ParseDate(v)
+			if err != nil {
+				bad(f.Key, f.Label, line, v, "not a date: write it as YYYY-MM-DD")
+			}
+			s.SentDate = d
 		case kSub, kIgnore, kAttach, kOwnDoc, kOwnURL:
 			// Harmless extras.
 		default:
 			bad(f.Key, f.Label, line, v, "not a submission field")
 		}
-		if seen[f.Key] && (f.Key == kTitle || f.Key == kPurpose || f.Key == kDeadline || f.Key == kSendTo) {
+		if seen[f.Key] && (f.Key == kTitle || f.Key == kPurpose || f.Key == kDeadline || f.Key == kSendTo || f.Key == kRevises || f.Key == kSentDate) {
 			bad(f.Key, f.Label, line, v, "given twice")
 		}
 		seen[f.Key] = true
@@ -198,16 +217,18 @@ func ParseSubmission(text string) (*Submission, []FieldError) {
 			bad(kPurpose, "", 0, s.PurposeLabel, "want For Action, For Information, For Comment or In Response")
 		}
 	}
-	if len(s.FromGroups) == 0 && !seen[kFrom] {
+	// A revision takes what it leaves out from the statement it revises.
+	revision := !s.Revises.IsZero()
+	if len(s.FromGroups) == 0 && !seen[kFrom] && !revision {
 		bad(kFrom, "", 0, "", "missing")
 	}
-	if len(s.ToGroups) == 0 && !seen[kTo] && !seen[kActionTo] && !seen[kInfoTo] && !seen[kCommentTo] {
+	if len(s.ToGroups) == 0 && !seen[kTo] && !seen[kActionTo] && !seen[kInfoTo] && !seen[kCommentTo] && !revision {
 		bad(kTo, "", 0, "", "missing")
 	}
-	if s.Title == "" {
+	if s.Title == "" && !revision {
 		bad(kTitle, "", 0, "", "missing")
 	}
-	if s.PurposeLabel == "" {
+	if s.PurposeLabel == "" && !revision {
 		bad(kPurpose, "", 0, "", "missing")
 	}
 	if s.Purpose == liaison.PurposeAction && s.Deadline.IsZero() && !hasFieldError(errs, "Deadline") {

@@ -97,7 +97,9 @@ func (o *Office) bounce(tx *store.Tx, m *liaison.Message, r *extract.Result) err
 		return nil // never alert about an alert: that is how loops start
 	}
 	text := fmt.Sprintf("A %s mail about %s bounced:\n  %s", sent.Kind, s.ID, strings.Join(failed, "\n  "))
-	if toFailed {
+	if toFailed && sent.Resend {
+		text += "\n\nThis was the statement sent again (resend): it stays recorded as sent."
+	} else if toFailed {
 		// A statement that was sent stays on the public record as sent
 		// whatever a report says: the report is an event and an alert, and
 		// the coordinators decide (correct the address and resend).

@@ -33,10 +33,27 @@ func (o *Office) submission(tx *store.Tx, m *liaison.Message, r *extract.Result,
 			}
 		}
 	}
+	var s *liaison.Statement
+	if sub != nil && len(errs) == 0 {
+		if !sub.SentDate.IsZero() && !r.PostOnly {
+			errs = append(errs, extract.FieldError{Field: "Sent-Date", Value: sub.SentDate.String(),
+				Msg: "only for a statement sent by other means and recorded after the fact (mail it to the +post address)"})
+		}
+		s = SubmissionStatement(sub)
+		errs = append(errs, o.reviseFrom(tx, s)...)
+	}
 	if sub == nil || len(errs) > 0 {
 		return o.rejectSubmission(tx, r, errs)
 	}
-	s := SubmissionStatement(sub)
+	if r.PostOnly {
+		// Refused before anything is stored, attachments included.
+		if reason, err := o.postRefused(r, s, auth); err != nil || reason != "" {
+			if err != nil {
+				return err
+			}
+			return o.refusePost(tx, r, reason)
+		}
+	}
 	s.Source = liaison.Source{MessageID: m.MessageID, SHA256: m.SHA256}
 	for _, p := range r.Attachments {
 		sum, err := tx.PutBlob(p.Data)
@@ -54,6 +71,9 @@ func (o *Office) submission(tx *store.Tx, m *liaison.Message, r *extract.Result,
 	}
 	if err := o.resolveResponse(tx, s); err != nil {
 		return err
+	}
+	if r.PostOnly {
+		return o.postSubmission(tx, m, r, s, sub.SentDate)
 	}
 	if err := o.createOutgoing(tx, s, submitter.Email, auth.ok || !o.opts.RequireAuth, m.MessageID); err != nil {
 		return err
@@ -122,6 +142,7 @@ func SubmissionStatement(sub *extract.Submission) *liaison.Statement {
 		s.References = append(s.References, id.String())
 	}
 	s.References = append(s.References, sub.References...)
+	s.Revises = sub.Revises
 	return s
 }
 
@@ -132,7 +153,7 @@ func (o *Office) Submit(tx *store.Tx, s *liaison.Statement, submitter liaison.Ad
 	if len(s.FromContacts) == 0 {
 		s.FromContacts = []liaison.Address{submitter}
 	}
-	if err := o.resolveResponse(tx, s); err != nil {
+	if err := o.prepareSubmitted(tx, s); err != nil {
 		return err
 	}
 	return o.createOutgoing(tx, s, submitter.Email, true, "")
@@ -375,6 +396,11 @@ func (o *Office) releaseNoted(tx *store.Tx, s *liaison.Statement, actor, comment
 			break
 		}
 	}
+	// A revision threads on the letter it supersedes, which its readers
+	// have.
+	if inReplyTo == "" && !s.Revises.IsZero() {
+		inReplyTo = sentMessageID(tx, s.Revises)
+	}
 	if _, err := o.out.Enqueue(tx, dispatch.Mail{Kind: liaison.MailStatement, Statement: s, WithAttachments: true, InReplyTo: inReplyTo}); err != nil {
 		return fmt.Errorf("queue %s for sending: %w", s.ID, err)
 	}
@@ -391,7 +417,7 @@ func (o *Office) releaseNoted(tx *store.Tx, s *liaison.Statement, actor, comment
 			return err
 		}
 	}
-	return nil
+	return o.linkRevision(tx, s, actor)
 }
 
 // addressFromDirectory fills in where a statement without Send-To or

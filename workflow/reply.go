@@ -298,6 +298,16 @@ func (o *Office) execute(tx *store.Tx, s *liaison.Statement, c liaison.Command, 
 			return "", err
 		}
 		return fmt.Sprintf("%s is redirected to %s; %s notified.", s.ID, g.Name, strings.Join(liaison.Emails(to), ", ")), nil
+	case liaison.VerbResend:
+		to, err := resendAddresses(c.Arg)
+		if err != nil {
+			return "Nothing was sent: " + err.Error() + ".", nil
+		}
+		line, err := o.Resend(tx, s.ID, actor, to, rest, msgid)
+		if errors.Is(err, ErrRefused) {
+			return "Nothing was sent: " + err.Error() + ".", nil
+		}
+		return line, err
 	case liaison.VerbRespond, liaison.VerbRespondDraft:
 		resp := &liaison.Statement{
 			Title:        "Response to " + s.Title,
