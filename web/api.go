@@ -43,6 +43,11 @@ type apiStatement struct {
 	Created            time.Time       `json:"created"`
 	Updated            time.Time       `json:"updated"`
 	Events             *[]apiEvent     `json:"events,omitempty"` // only on the single-statement endpoint
+
+	// Revises is the statement this one supersedes, RevisedBy the revision
+	// that supersedes it; omitted when there is none.
+	Revises   string `json:"revises,omitempty"`
+	RevisedBy string `json:"revised_by,omitempty"`
 }
 
 // apiOrg is a body name as written and the organisation and body it
@@ -149,6 +154,12 @@ func toAPI(v statementView, base string, withEvents bool) apiStatement {
 	}
 	for _, r := range v.RespondedBy {
 		a.RespondedBy = append(a.RespondedBy, r.ID)
+	}
+	if v.Revises != nil {
+		a.Revises = v.Revises.ID
+	}
+	if v.RevisedBy != nil {
+		a.RevisedBy = v.RevisedBy.ID
 	}
 	for _, at := range v.Attachments {
 		a.Attachments = append(a.Attachments, apiAttachment{

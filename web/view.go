@@ -77,6 +77,10 @@ type statementView struct {
 	Created      time.Time
 	Updated      time.Time
 	Events       []eventView
+
+	// Revises is the statement this one supersedes; RevisedBy the revision
+	// that supersedes this one (nil: none, or not public yet).
+	Revises, RevisedBy *related
 }
 
 // newView copies the public part of st. Events are left to the caller,
@@ -124,6 +128,12 @@ func newView(st *liaison.Statement, today liaison.Date, res *resolver) statement
 	for _, id := range st.RespondedBy {
 		v.RespondedBy = append(v.RespondedBy, related{ID: id.String(), URL: statementPath(id)})
 	}
+	if !st.Revises.IsZero() {
+		v.Revises = &related{ID: st.Revises.String(), URL: statementPath(st.Revises)}
+	}
+	if !st.RevisedBy.IsZero() {
+		v.RevisedBy = &related{ID: st.RevisedBy.String(), URL: statementPath(st.RevisedBy)}
+	}
 	for _, a := range st.Attachments {
 		v.Attachments = append(v.Attachments, attachmentView{
 			Name: a.Name, URL: attachmentPath(st.ID, a.Name), MediaType: a.MediaType,
@@ -164,6 +174,13 @@ func (v statementView) forDisplay() statementView {
 		*list = append([]related(nil), *list...)
 		for i := range *list {
 			(*list)[i].Title = nb((*list)[i].Title)
+		}
+	}
+	for _, one := range []**related{&v.Revises, &v.RevisedBy} {
+		if *one != nil {
+			c := **one
+			c.Title = nb(c.Title)
+			*one = &c
 		}
 	}
 	v.Attachments = append([]attachmentView(nil), v.Attachments...)
@@ -297,6 +314,16 @@ func (s *Server) loadDetail(tx *store.Tx, id liaison.ID, today liaison.Date) (st
 	}
 	v.InResponseTo = publicOnly(v.InResponseTo)
 	v.RespondedBy = publicOnly(v.RespondedBy)
+	for _, one := range []**related{&v.Revises, &v.RevisedBy} {
+		if *one == nil {
+			continue
+		}
+		if list := publicOnly([]related{**one}); len(list) == 1 {
+			*one = &list[0]
+		} else {
+			*one = nil
+		}
+	}
 	return v, nil
 }
 
