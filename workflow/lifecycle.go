@@ -230,6 +230,8 @@ func (o *Office) prepareSubmitted(tx *store.Tx, s *liaison.Statement) error {
 // mail goes to its addressees.
 func (o *Office) recordSent(tx *store.Tx, s *liaison.Statement, actor string, sent liaison.Date, msgid string) error {
 	s.Direction = liaison.Outgoing
+	// Where it went, as for a statement we send: a resend goes there too.
+	o.addressFromDirectory(s)
 	if !sent.IsZero() {
 		s.Date = sent
 	}

@@ -45,7 +45,7 @@ type admin struct {
 // adminCommands are reachable both from the shell and over the control
 // socket.
 func adminCommands() []adminCommand {
-	return []adminCommand{listCommand, showCommand, backupCommand, exportCommand, submitCommand, approveCommand, editCommand, reprocessCommand}
+	return []adminCommand{listCommand, showCommand, backupCommand, exportCommand, submitCommand, approveCommand, resendCommand, editCommand, reprocessCommand}
 }
 
 func init() {
@@ -118,6 +118,7 @@ var adminArgs = map[string]struct {
 	"export":    {0, 0, ""},
 	"submit":    {1, 1, "-as ADDRESS and one file"},
 	"approve":   {1, 1, "one statement id"},
+	"resend":    {1, 1, "one statement id"},
 	"edit":      {2, -1, "a statement id and one or more field=value"},
 	"reprocess": {0, 0, ""},
 }

@@ -17,9 +17,11 @@ import (
 
 var submitCommand = adminCommand{
 	name: "submit", summary: "propose an outgoing statement from a file in the submission format",
-	usage: "submit [-config FILE] -as ADDRESS FILE",
+	usage: "submit [-config FILE] -as ADDRESS [-post-only [-sent YYYY-MM-DD]] FILE",
 	flags: func(fs *flag.FlagSet) func(context.Context, *admin, io.Writer) error {
 		as := fs.String("as", "", "the submitter's `address` (an approver's submission is approved at once)")
+		postOnly := fs.Bool("post-only", false, "record a statement sent by other means as sent, without mailing it")
+		sentFlag := fs.String("sent", "", "with -post-only: the `date` it was sent (YYYY-MM-DD; or a Sent-Date field in the file)")
 		return func(ctx context.Context, a *admin, w io.Writer) error {
 			if fs.NArg() != 1 || *as == "" {
 				return usagef("submit takes -as ADDRESS and one file")
@@ -41,15 +43,33 @@ var submitCommand = adminCommand{
 				}
 				return usageError{fmt.Errorf("submission not recorded:\n%s", strings.Join(lines, "\n"))}
 			}
+			sent := sub.SentDate
+			if *sentFlag != "" {
+				if sent, err = liaison.ParseDate(*sentFlag); err != nil {
+					return usagef("-sent %q: want a date, YYYY-MM-DD", *sentFlag)
+				}
+			}
+			if !sent.IsZero() && !*postOnly {
+				return usagef("a sent date is only for a statement sent by other means: add -post-only")
+			}
 			d, err := a.wire()
 			if err != nil {
 				return err
 			}
 			s := workflow.SubmissionStatement(sub)
-			if err := a.db.Update(ctx, func(tx *store.Tx) error { return d.office.Submit(tx, s, submitter) }); err != nil {
+			if err := a.db.Update(ctx, func(tx *store.Tx) error {
+				if *postOnly {
+					return d.office.RecordSent(tx, s, submitter, sent)
+				}
+				return d.office.Submit(tx, s, submitter)
+			}); err != nil {
 				return fmt.Errorf("submit: %w", err)
 			}
 			d.outbox.Kick()
+			if *postOnly {
+				fmt.Fprintf(w, "%s recorded as sent by other means; nothing was mailed\n", s.ID)
+				return nil
+			}
 			fmt.Fprintf(w, "%s recorded, %s\n", s.ID, s.State)
 			return nil
 		}
@@ -81,6 +101,46 @@ var approveCommand = adminCommand{
 			}
 			d.outbox.Kick()
 			fmt.Fprintf(w, "%s approved; queued for sending\n", id)
+			return nil
+		}
+	},
+}
+
+var resendCommand = adminCommand{
+	name: "resend", summary: "send a sent outgoing statement again, to all its recipients or only to the -to addresses",
+	usage: "resend [-config FILE] [-as WHO] [-to ADDRESS]... ID",
+	flags: func(fs *flag.FlagSet) func(context.Context, *admin, io.Writer) error {
+		as := fs.String("as", "admin", "who resends, for the record")
+		var to []liaison.Address
+		fs.Func("to", "send only to this `address` (repeat, or separate by commas); it does not become a recipient", func(v string) error {
+			list, err := liaison.ParseAddressList(v)
+			if err != nil {
+				return err
+			}
+			to = append(to, list...)
+			return nil
+		})
+		return func(ctx context.Context, a *admin, w io.Writer) error {
+			if fs.NArg() != 1 {
+				return usagef("resend takes one statement id")
+			}
+			id, err := liaison.ParseID(fs.Arg(0))
+			if err != nil {
+				return usageError{err}
+			}
+			d, err := a.wire()
+			if err != nil {
+				return err
+			}
+			var line string
+			if err := a.db.Update(ctx, func(tx *store.Tx) error {
+				line, err = d.office.Resend(tx, id, *as, to, "", "")
+				return err
+			}); err != nil {
+				return err
+			}
+			d.outbox.Kick()
+			fmt.Fprintln(w, line)
 			return nil
 		}
 	},
