@@ -126,7 +126,15 @@ func startDemo(ctx context.Context, o demoOptions) (*demo, error) {
 		return fail(err)
 	}
 	sort.Strings(samples)
-	for _, name := range samples {
+	// Submissions of our own, after the statements received: a joint
+	// statement of two working groups that one chair submits, so that it
+	// waits for the other group's approval (DESIGN 6).
+	submissions, err := fs.Glob(demoData, "demodata/submit/*.eml")
+	if err != nil {
+		return fail(err)
+	}
+	sort.Strings(submissions)
+	for _, name := range append(append([]string(nil), samples...), submissions...) {
 		raw, err := demoData.ReadFile(name)
 		if err != nil {
 			return fail(err)
@@ -242,7 +250,7 @@ func startDemo(ctx context.Context, o demoOptions) (*demo, error) {
 	if o.out != nil {
 		printBanner(o.out, banner{
 			start: cmdOr(o.start), url: url, imap: imapLn.Addr().String(), smtp: smtpLn.Addr().String(),
-			samples: len(samples), store: c.Store.Path, config: cfgPath, sendFlags: sendFlags, note: stateNote,
+			samples: len(samples), joint: len(submissions) > 0, store: c.Store.Path, config: cfgPath, sendFlags: sendFlags, note: stateNote,
 		})
 	}
 	var once sync.Once
@@ -265,6 +273,7 @@ func startDemo(ctx context.Context, o demoOptions) (*demo, error) {
 type banner struct {
 	start, url, imap, smtp string
 	samples                int
+	joint                  bool // a joint statement waits for its second group's approval
 	store, config          string
 	sendFlags              string // " -smtp ADDR" when demo send cannot find the demo by itself
 	note                   string
@@ -298,9 +307,18 @@ In another terminal:
 %sor point any mail client at the SMTP address above and write to %s.
 Reply to a captured notification (its Reply-To is a statements+TOKEN@ address) with "taken" or
 "comment-public" on the first line, and watch the record change. Ctrl-C stops the demo.
-
 `, b.url, b.url, b.imap, demoUser, demoPassword, b.samples, b.smtp, demoAlias, b.store,
 		width, list, width, send, b.note, demoAlias)
+	if b.joint {
+		fmt.Fprint(w, `
+A joint statement waits for its second group: Heidi Chair (CCAMP) submitted a statement of
+CCAMP and DetNet to ITU-T SG15; CCAMP agreed with her submission, DetNet has not yet. Its
+approval requests to judy.chair@example.org and ken.chair@example.org are in the outbox
+("Agreed so far: ccamp", "Still missing the agreement of: detnet"); reply "approve" to
+one and it is sent.
+`)
+	}
+	fmt.Fprintln(w)
 }
 
 func cmdOr(start string) string {

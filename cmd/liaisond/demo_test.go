@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -81,8 +82,27 @@ func TestDemo(t *testing.T) {
 	if !strings.Contains(out.String(), "liaisond list -config "+demoCfg) {
 		t.Errorf("the banner does not show the admin command line")
 	}
-	if r := runCLI(t, ctx, "list", "-config", demoCfg); r.code != exitOK || strings.Count(r.stdout, "LS-") != len(samples) {
-		t.Errorf("list against the demo: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	// The joint statement of CCAMP and DetNet waits for DetNet: its
+	// approval requests say so, and the banner points at them.
+	if !strings.Contains(out.String(), "A joint statement waits for its second group") {
+		t.Errorf("the banner does not point at the joint statement:\n%s", out.String())
+	}
+	var request capturedMail
+	mailtest.WaitFor(t, "the joint statement's approval request to DetNet", func() bool {
+		for _, m := range d.Sink.Mails() {
+			if slices.Contains(m.To, "judy.chair@example.org") && strings.Contains(m.Subject, "Approval") {
+				request = m
+				return true
+			}
+		}
+		return false
+	})
+	if !strings.Contains(request.Body, "Still missing the agreement of: detnet (") || !strings.Contains(request.Body, "Agreed so far: ccamp") {
+		t.Errorf("the approval request does not say DetNet's agreement is missing:\n%s", request.Body)
+	}
+	if r := runCLI(t, ctx, "list", "-config", demoCfg); r.code != exitOK || strings.Count(r.stdout, "LS-") != len(samples)+1 ||
+		!strings.Contains(r.stdout, "pending-approval") {
+		t.Errorf("list against the demo (the samples and the pending joint statement): exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 
 	// demo send: a statement of one's own goes through the SMTP server into
