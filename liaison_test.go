@@ -143,6 +143,9 @@ func TestAuthorize(t *testing.T) {
 		TokenKind: liaison.MailApprovalRequest, TokenVersion: 2, From: "Chair1@example.org", Authenticated: true}
 	with := func(f func(*liaison.CommandContext)) liaison.CommandContext { c := good; f(&c); return c }
 	approve := liaison.Command{Verb: liaison.VerbApprove}
+	resend := liaison.Command{Verb: liaison.VerbResend}
+	sent := &liaison.Statement{ID: liaison.ID{Year: 2026, Seq: 9}, Direction: liaison.Outgoing, State: liaison.StateSent,
+		FromBodies: []string{"IETF CCAMP WG"}, Submitter: &liaison.Address{Email: "member@example.org"}}
 	for _, tc := range []struct {
 		name string
 		cmd  liaison.Command
@@ -171,6 +174,16 @@ func TestAuthorize(t *testing.T) {
 			c.From, c.TokenRecipients, c.Coordinators = "coord@example.org", []string{"coord@example.org"}, []string{"coord@example.org"}
 		}), true},
 		{"redirect unknown group", liaison.Command{Verb: liaison.VerbRedirect, Arg: "Nowhere"}, incoming, good, false},
+		{"approver resends", resend, sent, good, true},
+		{"coordinator resends", resend, sent, with(func(c *liaison.CommandContext) {
+			c.From, c.TokenRecipients, c.Coordinators = "coord@example.org", []string{"coord@example.org"}, []string{"coord@example.org"}
+		}), true},
+		{"submitter resends", resend, sent, with(func(c *liaison.CommandContext) {
+			c.From, c.TokenRecipients = "member@example.org", []string{"member@example.org"}
+		}), false},
+		{"resend unsent", resend, pending, good, false},
+		{"resend incoming", resend, incoming, good, false},
+		{"resend unauthenticated", resend, sent, with(func(c *liaison.CommandContext) { c.Authenticated = false }), false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := liaison.Authorize(tc.cmd, tc.s, dir, tc.cc)
@@ -180,6 +193,35 @@ func TestAuthorize(t *testing.T) {
 			var r *liaison.Refusal
 			if err != nil && !errors.As(err, &r) {
 				t.Fatalf("error %T is not a *Refusal", err)
+			}
+		})
+	}
+}
+
+// Recording a statement as sent by other means speaks for every From
+// group: an approver of each, or a coordinator.
+func TestMayRecordSent(t *testing.T) {
+	dir := testDirectory()
+	coords := []string{"Office <coord@example.org>"}
+	for _, tc := range []struct {
+		name, who string
+		from      []string
+		ok        bool
+	}{
+		{"approver", "chair1@example.org", []string{"IETF CCAMP WG"}, true},
+		{"area director of the WG", "rtg-ad@example.org", []string{"CCAMP"}, false},
+		{"coordinator", "COORD@example.org", []string{"CCAMP", "DetNet"}, true},
+		{"one group of two", "chair1@example.org", []string{"CCAMP", "DetNet"}, false},
+		{"member", "member@example.org", []string{"CCAMP"}, false},
+		{"unknown group", "chair1@example.org", []string{"CCAMP", "IEEE 802.1"}, false},
+		{"no group", "chair1@example.org", nil, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := &liaison.Statement{Direction: liaison.Outgoing, FromBodies: tc.from}
+			err := liaison.MayRecordSent(s, dir, coords, tc.who)
+			var r *liaison.Refusal
+			if (err == nil) != tc.ok || err != nil && !errors.As(err, &r) {
+				t.Fatalf("MayRecordSent = %v, want ok=%v", err, tc.ok)
 			}
 		})
 	}

@@ -101,6 +101,9 @@ func TestNearCommands(t *testing.T) {
 		{"hello", ""},
 		{"token", ""},
 		{"take", ""},
+		{"resent", "resend"},
+		{"resend LS-2027-0009", "resend"},
+		{"resend new@itu.example", ""}, // a command
 	}
 	for _, tc := range tests {
 		t.Run(tc.text, func(t *testing.T) {

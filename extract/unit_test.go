@@ -80,6 +80,11 @@ func TestCommands(t *testing.T) {
 		{"respond\nDear SG15, ...", []string{"respond"}},
 		{"redirect", nil},
 		{"withdraw", []string{"withdraw"}},
+		{"resend", []string{"resend"}},
+		{"Resend new@itu.example, other@itu.example", []string{"resend new@itu.example other@itu.example"}},
+		{"resend <new@itu.example>", []string{"resend <new@itu.example>"}},
+		{"resend it please", nil},
+		{"resend LS-2026-0001", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
@@ -137,6 +142,27 @@ func TestParseSubmissionErrors(t *testing.T) {
 	good := "From-Group: IETF CCAMP WG\nTo-Group: ITU-T SG15\nPurpose: For Information\nTitle: X\n\nBody"
 	if _, errs := ParseSubmission(good); len(errs) != 0 {
 		t.Errorf("valid submission: %v", errs)
+	}
+}
+
+// A revision names what it revises and may leave out what it keeps; a
+// sent date is read as a date; a bad id or date is named.
+func TestParseSubmissionRevision(t *testing.T) {
+	s, errs := ParseSubmission("Revises: LS-2026-0007\nSent-Date: 2026-11-02\n\nThe corrected text.")
+	if len(errs) != 0 || s.Revises.String() != "LS-2026-0007" || s.SentDate.String() != "2026-11-02" || s.Body != "The corrected text." {
+		t.Errorf("revision read as %+v, errors %v", s, errs)
+	}
+	_, errs = ParseSubmission("Supersedes: the old one\nDate sent: yesterday\n\nText.")
+	fields := map[string]bool{}
+	for _, e := range errs {
+		fields[e.Field] = true
+	}
+	if !fields["Revises"] || !fields["Sent-Date"] {
+		t.Errorf("errors %v, want Revises and Sent-Date named", errs)
+	}
+	// Without Revises the same fields are missing.
+	if _, errs := ParseSubmission("Sent-Date: 2026-11-02\n\nText."); len(errs) < 4 {
+		t.Errorf("a submission without Revises and groups: %v", errs)
 	}
 }
 
