@@ -74,4 +74,24 @@ func TestPostOnlyAndResend(t *testing.T) {
 	if !strings.Contains(show.stdout, "resent") || strings.Count(show.stdout, "re-sent by mail to") != 2 {
 		t.Errorf("show %s does not record both resends:\n%s", id, show.stdout)
 	}
+
+	// A revision, recorded after the fact too, supersedes it.
+	rev := filepath.Join(dir, "revision.txt")
+	if err := os.WriteFile(rev, []byte("Revises: "+id+"\n\nThe corrected text.\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r = runCLI(t, ctx, "submit", "-config", cfg, "-as", "coord@example.org", "-post-only", "-sent", "2026-11-03", rev)
+	if r.code != exitOK {
+		t.Fatalf("submit -post-only revision: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	revID := strings.Fields(r.stdout)[0]
+	if show := runCLI(t, ctx, "show", "-config", cfg, id); !strings.Contains(strings.Join(strings.Fields(show.stdout), " "), "Superseded by: "+revID) {
+		t.Errorf("show %s does not say it is superseded by %s:\n%s", id, revID, show.stdout)
+	}
+	if show := runCLI(t, ctx, "show", "-config", cfg, revID); !strings.Contains(show.stdout, "Revises:") || !strings.Contains(show.stdout, "Sent by fax") {
+		t.Errorf("show %s: the revision does not name %s or keep its title:\n%s", revID, id, show.stdout)
+	}
+	if r := runCLI(t, ctx, "submit", "-config", cfg, "-as", "coord@example.org", "-post-only", rev); r.code != exitRuntime || !strings.Contains(r.stderr, "is already superseded by "+revID) {
+		t.Errorf("a second revision of %s: exit %d\n%s", id, r.code, r.stderr)
+	}
 }

@@ -250,6 +250,8 @@ func printStatement(w io.Writer, s *liaison.Statement) {
 		ids = append(ids, id.String())
 	}
 	row("Answered by", strings.Join(ids, ", "))
+	row("Revises", s.Revises.String())
+	row("Superseded by", s.RevisedBy.String())
 	row("Consensus", s.Consensus)
 	for _, at := range s.Attachments {
 		row("Attachment", fmt.Sprintf("%s (%s, %d bytes, sha256 %.12s)", at.Name, at.MediaType, at.Size, at.SHA256))
