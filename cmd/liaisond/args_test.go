@@ -90,6 +90,8 @@ func TestArgumentForms(t *testing.T) {
 		{"submit two files", []string{"submit", "-as", "a@example.org", "-config", cfg, submission, submission}, exitUsage, "", "submit takes -as ADDRESS and one file"},
 		{"approve id then flags", []string{"approve", "LS-2026-0099", "-as", "x@example.org", "-config", cfg}, exitRuntime, "", "LS-2026-0099"},
 		{"approve no id", []string{"approve", "-config", cfg}, exitUsage, "", "approve takes one statement id"},
+		{"resend id then flags", []string{"resend", "LS-2026-0099", "-to", "a@example.org", "-config", cfg, "-to", "b@example.org"}, exitRuntime, "", "LS-2026-0099"},
+		{"resend two ids", []string{"resend", "-config", cfg, "LS-2026-0001", "LS-2026-0002"}, exitUsage, "", "resend takes one statement id"},
 		{"edit flags last", []string{"edit", "LS-2026-0099", "title=New", "-as", "me", "-config", cfg}, exitRuntime, "", "LS-2026-0099"},
 		{"edit without change", []string{"edit", "LS-2026-0099", "-config", cfg}, exitUsage, "", "edit takes a statement id and one or more field=value"},
 		// check-config and serve take the config file as their argument.
