@@ -316,7 +316,7 @@ func (e *extraction) threadReply() {
 
 // daemonPrefixRE matches the words our own mails put before a statement's
 // title in their subjects ("Approval needed: X", "Deadline in 7 days: X").
-var daemonPrefixRE = regexp.MustCompile(`(?i)^(?:new liaison statement(?: from .*)?|liaison statement|approval (?:needed|requested)|deadline (?:today|in .*)|liaison deadline .*|overdue(?: since .*)?|reminder|auto(?:: [a-z ]+)?|received|submitted|done|not carried out)$`)
+var daemonPrefixRE = regexp.MustCompile(`(?i)^(?:new liaison statement(?: from .*)?|liaison statement|approval (?:needed|requested)|awaiting approval|deadline (?:today|in .*)|liaison deadline .*|overdue(?: since .*)?|reminder|auto(?:: [a-z ]+)?|received|submitted|done|not carried out)$`)
 
 // threadTitle is the statement title in a reply's subject: reply prefixes,
 // our tag and our subject wording removed.
