@@ -266,6 +266,14 @@ func TestScenarioLeadAndAdd(t *testing.T) {
 		t.Fatalf("response %+v: want one from detnet, awaiting its chairs' approval", resp)
 	}
 
+	// Re-extraction keeps what people changed: the added group, the lead.
+	if _, err := h.office.Reprocess(h.ctx); err != nil {
+		t.Fatal(err)
+	}
+	if s, _ := h.statementOf(id); len(s.ToBodies) != 3 || s.LeadGroup != "detnet" {
+		t.Errorf("after reprocess: to bodies %q lead %q", s.ToBodies, s.LeadGroup)
+	}
+
 	page := h.page("/ls/" + id.String())
 	for _, want := range []string{"<dt>Lead group</dt><dd>detnet</dd>", "Gonzalo Manager", "Lead group: detnet", "Also addressed to ippm"} {
 		if !strings.Contains(page, want) {
