@@ -37,7 +37,8 @@ type Directory struct {
 	orgs   OrgRegistry // other organisations' names (org.go); nil: none
 	// managers are the IETF's liaison managers to other organisations
 	// (manager.go).
-	managers []LiaisonManager
+	managers      []LiaisonManager
+	managerScopes []managerScope // managers resolved, one per entry
 }
 
 // NewDirectory indexes groups by their names and aliases.

@@ -63,15 +63,47 @@ func (m LiaisonManager) ReplyTo() (Address, bool) {
 }
 
 // WithManagers returns a copy of d that also knows the liaison managers.
-// Their organisations are resolved when asked, through the registry of d
-// (WithOrgs), so the order of the two calls does not matter.
+// Their organisations are resolved through the registry of d, now and
+// again by WithOrgs, so the order of the two calls does not matter.
 func (d *Directory) WithManagers(ms []LiaisonManager) *Directory {
 	if d == nil {
 		d = NewDirectory(nil)
 	}
 	c := *d
 	c.managers = ms
+	c.resolveManagers()
 	return &c
+}
+
+// managerScope is what a liaison manager entry covers, resolved once per
+// directory: an organisation, and a body with the bodies below it (none:
+// the whole organisation). Unknown and our own are not covered.
+type managerScope struct {
+	org    string
+	bodies []string // lower-cased; nil: every body
+	ok     bool
+}
+
+// resolveManagers resolves the managers' organisations through the
+// registry of d; WithOrgs calls it again when the registry changes.
+func (d *Directory) resolveManagers() {
+	d.managerScopes = make([]managerScope, len(d.managers))
+	for i, m := range d.managers {
+		want := d.Org(m.Organisation)
+		if !want.Known() || want.Org == "IETF" || want.Org == "IAB" {
+			continue
+		}
+		sc := managerScope{org: want.Org, ok: true}
+		if want.Body != "" {
+			sc.bodies = []string{strings.ToLower(want.Body)}
+			if d.orgs != nil {
+				for _, b := range d.orgs.Within(want.Org, want.Body) {
+					sc.bodies = append(sc.bodies, strings.ToLower(b))
+				}
+			}
+		}
+		d.managerScopes[i] = sc
+	}
 }
 
 // Managers returns every liaison manager entry of the directory.
@@ -93,21 +125,13 @@ func (d *Directory) ManagersOf(s *Statement) []LiaisonManager {
 	}
 	refs := append(d.CurrentOrgs(s.FromBodies, s.FromOrgs), d.CurrentOrgs(s.ToBodies, s.ToOrgs)...)
 	var out []LiaisonManager
-	for _, m := range d.managers {
-		want := d.Org(m.Organisation)
-		if !want.Known() || want.Org == "IETF" || want.Org == "IAB" {
+	for i, m := range d.managers {
+		sc := d.managerScopes[i]
+		if !sc.ok {
 			continue
 		}
-		var within []string
-		if want.Body != "" && d.orgs != nil {
-			within = d.orgs.Within(want.Org, want.Body)
-		}
 		for _, r := range refs {
-			if !strings.EqualFold(r.Org, want.Org) {
-				continue
-			}
-			if want.Body == "" || strings.EqualFold(r.Body, want.Body) ||
-				slices.ContainsFunc(within, func(b string) bool { return strings.EqualFold(b, r.Body) }) {
+			if strings.EqualFold(r.Org, sc.org) && (sc.bodies == nil || slices.Contains(sc.bodies, strings.ToLower(r.Body))) {
 				out = append(out, m)
 				break
 			}

@@ -42,6 +42,18 @@ func TestManagersOf(t *testing.T) {
 	}
 }
 
+// The registry may come after the managers: they are resolved again.
+func TestManagersOrgsLater(t *testing.T) {
+	dir := testDirectory().WithManagers(managedDirectory().Managers())
+	s := &liaison.Statement{Direction: liaison.Incoming, FromBodies: []string{"ITU-T SG15"}}
+	if got := dir.ManagerEmails(s); got != nil {
+		t.Fatalf("without a registry: %v", got)
+	}
+	if got := dir.WithOrgs(orgs.Default()).ManagerEmails(s); !slices.Equal(got, []string{"ann@example.org", "bob@example.org"}) {
+		t.Fatalf("with the registry added after: %v", got)
+	}
+}
+
 func TestManagerPublicAndReplyTo(t *testing.T) {
 	ms := managedDirectory().Managers()
 	if got := ms[0].Public(); len(got) != 1 || got[0].Email != "itu-t-liaison@iab.example" {
@@ -122,5 +134,23 @@ func TestManagerKnown(t *testing.T) {
 	s := &liaison.Statement{Direction: liaison.Outgoing, FromBodies: []string{"CCAMP"}, ToBodies: []string{"ITU-T SG15"}}
 	if got := liaison.Responsible(s, dir, nil); !slices.Contains(got, "ann@example.org") {
 		t.Fatalf("Responsible = %v: the ITU-T manager answers for statements to ITU-T", got)
+	}
+}
+
+// BenchmarkManagersOf is the cost the public list pays per statement when
+// liaison managers are configured (the list resolves them for each row).
+func BenchmarkManagersOf(b *testing.B) {
+	var ms []liaison.LiaisonManager
+	for _, o := range []string{"ITU-T", "3GPP", "IEEE 802.1", "IEEE 802.11", "ETSI", "BBF", "ISO/IEC JTC 1", "MEF", "W3C", "ITU-R"} {
+		ms = append(ms, liaison.LiaisonManager{Organisation: o, Managers: []string{"lm@example.org"}})
+	}
+	dir := testDirectory().WithOrgs(orgs.Default()).WithManagers(ms)
+	s := &liaison.Statement{Direction: liaison.Incoming, FromBodies: []string{"ITU-T Study Group 15"}, ToBodies: []string{"CCAMP"}}
+	dir.ResolveStatementOrgs(s)
+	b.ReportAllocs()
+	for b.Loop() {
+		if len(dir.ManagersOf(s)) != 1 {
+			b.Fatal("no manager")
+		}
 	}
 }
