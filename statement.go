@@ -103,8 +103,12 @@ type Statement struct {
 	// a revised liaison statement"), named by its submission; RevisedBy is
 	// set on the old one once the revision is released. Both stay empty on
 	// records written before revisions existed.
-	Revises   ID        `json:"revises,omitzero"`
-	RevisedBy ID        `json:"revised_by,omitzero"`
+	Revises   ID `json:"revises,omitzero"`
+	RevisedBy ID `json:"revised_by,omitzero"`
+	// LeadGroup is, for a statement addressed to several groups of ours,
+	// the one a coordinator or liaison manager named to lead: reminders
+	// go to it, and a response comes from it.
+	LeadGroup string    `json:"lead_group,omitempty"`
 	Version   int       `json:"version"` // bumped by every edit; approval tokens bind to it
 	Created   time.Time `json:"created"`
 	Updated   time.Time `json:"updated"`
@@ -205,8 +209,10 @@ const (
 	EventAutoReply       EventType = "auto-reply"
 	EventEdited          EventType = "edited"
 	EventProblem         EventType = "problem"
-	EventRevised         EventType = "revised" // linked to its revision, or to the statement it revises
-	EventResent          EventType = "resent"  // an administrator or approver sent it again
+	EventRevised         EventType = "revised"    // linked to its revision, or to the statement it revises
+	EventResent          EventType = "resent"     // an administrator or approver sent it again
+	EventLeadGroup       EventType = "lead-group" // the lead of several To groups was named
+	EventGroupAdded      EventType = "group-added"
 )
 
 // Event is one entry of a statement's history. Private events (internal

@@ -85,6 +85,12 @@ func TestCommands(t *testing.T) {
 		{"resend <new@itu.example>", []string{"resend <new@itu.example>"}},
 		{"resend it please", nil},
 		{"resend LS-2026-0001", nil},
+		{"add opsawg", []string{"add opsawg"}},
+		{"lead IETF CCAMP WG\nadd DetNet", []string{"lead IETF CCAMP WG", "add DetNet"}},
+		{"Add me to the list, please", nil},
+		{"Lead the effort on this one", nil},
+		{"add", nil},
+		{"redirect +opsawg", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
