@@ -62,51 +62,47 @@ func (in *interp) run(b []byte, res dict, depth int) {
 	}
 	fonts := in.r.dict(res["Font"])
 	xobjs := in.r.dict(res["XObject"])
-	lx := newLexer(b, 0)
-	var args []any
+	s := &in.r.scratch[depth]
+	lx := clex{b: b}
+	var (
+		fontName []byte // the last font set by name, looked up once
+		lastFont *font
+	)
 	for in.r.tick() && len(in.marks) < in.max {
+		s.reset()
 		before := lx.pos
-		tok := lx.operand()
-		if tok == nil || lx.pos <= before {
+		op, ok := lx.token(s)
+		if !ok || lx.pos <= before {
 			return
 		}
-		op, isOp := tok.(keyword)
-		if !isOp {
-			if len(args) < 64 {
-				args = append(args, tok)
-			}
-			continue
-		}
-		switch op {
+		switch string(op) {
 		case "Do":
-			in.xobject(arg(args, 0), xobjs, res, depth)
-		case "Tf":
-			if n, ok := arg(args, 0).(name); ok && fonts != nil {
-				in.gs.font = in.r.font(fonts[n])
+			if o := s.arg(0); o.kind == kName {
+				in.xobject(name(s.bytes(o)), xobjs, res, depth)
 			}
-			in.gs.size = num(arg(args, 1))
+		case "Tf":
+			if o := s.arg(0); o.kind == kName && fonts != nil {
+				if n := s.bytes(o); lastFont == nil || string(n) != string(fontName) {
+					lastFont = in.r.font(fonts[name(n)])
+					fontName = append(fontName[:0], n...)
+				}
+				in.gs.font = lastFont
+			}
+			in.gs.size = s.num(1)
 		case "BI":
 			in.r.images++
 		case "ID":
 			lx.skipInlineImage()
 		default:
-			in.op(op, args)
+			in.op(op, s)
 		}
-		args = args[:0]
 	}
-}
-
-func arg(args []any, i int) any {
-	if i >= 0 && i < len(args) {
-		return args[i]
-	}
-	return nil
 }
 
 // op runs the operators that need no resources.
-func (in *interp) op(op keyword, args []any) {
-	n := func(i int) float64 { return num(arg(args, i)) }
-	switch op {
+func (in *interp) op(op []byte, s *scratch) {
+	n := s.num
+	switch string(op) {
 	case "q":
 		if len(in.stack) < 256 {
 			in.stack = append(in.stack, in.gs)
@@ -138,31 +134,39 @@ func (in *interp) op(op keyword, args []any) {
 	case "T*":
 		in.newLine(0, -in.gs.leading)
 	default:
-		in.showOp(op, args)
+		in.showOp(op, s)
 	}
 }
 
 // showOp runs the operators that show text.
-func (in *interp) showOp(op keyword, args []any) {
-	last, _ := arg(args, len(args)-1).(str)
-	switch op {
+func (in *interp) showOp(op []byte, s *scratch) {
+	last := s.arg(len(s.top) - 1)
+	var str []byte
+	if last.kind == kStr {
+		str = s.bytes(last)
+	}
+	switch string(op) {
 	case "Tj":
-		in.show(last)
+		in.show(str)
 	case "'":
 		in.newLine(0, -in.gs.leading)
-		in.show(last)
+		in.show(str)
 	case "\"":
-		in.gs.wordSpace, in.gs.charSpace = num(arg(args, 0)), num(arg(args, 1))
+		in.gs.wordSpace, in.gs.charSpace = s.num(0), s.num(1)
 		in.newLine(0, -in.gs.leading)
-		in.show(last)
+		in.show(str)
 	case "TJ":
-		arr, _ := arg(args, len(args)-1).(array)
-		for _, el := range arr {
-			if s, ok := el.(str); ok {
-				in.show(s)
-				continue
+		if last.kind != kArr {
+			return
+		}
+		k := int(s.top[len(s.top)-1])
+		for _, el := range s.ops[k+1 : k+1+int(last.n)] {
+			switch el.kind {
+			case kStr:
+				in.show(s.bytes(el))
+			case kNum:
+				in.advance(-el.num / 1000 * in.gs.size * in.gs.hscale)
 			}
-			in.advance(-num(el) / 1000 * in.gs.size * in.gs.hscale)
 		}
 	}
 }
@@ -179,7 +183,7 @@ func (in *interp) advance(tx float64) {
 }
 
 // show places the glyphs of one string.
-func (in *interp) show(s str) {
+func (in *interp) show(s []byte) {
 	f, gs := in.gs.font, &in.gs
 	m := in.tm.mul(gs.ctm)
 	size := gs.size * math.Hypot(m[2], m[3])
@@ -203,9 +207,8 @@ func (in *interp) show(s str) {
 }
 
 // xobject runs a form XObject, or counts an image.
-func (in *interp) xobject(v any, xobjs, res dict, depth int) {
-	n, ok := v.(name)
-	if !ok || xobjs == nil {
+func (in *interp) xobject(n name, xobjs, res dict, depth int) {
+	if xobjs == nil {
 		return
 	}
 	s, ok := in.r.resolve(xobjs[n]).(*stream)
