@@ -79,7 +79,7 @@ type reader struct {
 	images  int // images seen on the pages read
 	missing int // pages whose content is not in the file
 	marks   []mark
-	scratch [9]scratch // content operands, by depth of form XObjects
+	scratch [9]scratch    // content operands, by depth of form XObjects
 	zr      io.ReadCloser // reused zlib reader
 	err     error
 }
