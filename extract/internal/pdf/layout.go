@@ -59,9 +59,7 @@ func buildLines(marks []mark, box [4]float64) []line {
 			ms = append(ms, m)
 		}
 	}
-	slices.SortFunc(ms, func(a, b mark) int {
-		return cmp.Or(cmp.Compare(b.y, a.y), cmp.Compare(a.seq, b.seq))
-	})
+	sortMarks(ms)
 	var lines []line
 	var b strings.Builder
 	for i := 0; i < len(ms); {
@@ -70,13 +68,50 @@ func buildLines(marks []mark, box [4]float64) []line {
 			j++
 		}
 		row := ms[i:j]
-		slices.SortFunc(row, func(a, b mark) int { return cmp.Or(cmp.Compare(a.x, b.x), cmp.Compare(a.seq, b.seq)) })
+		byX := func(a, b mark) int { return cmp.Or(cmp.Compare(a.x, b.x), cmp.Compare(a.seq, b.seq)) }
+		if !slices.IsSortedFunc(row, byX) {
+			slices.SortFunc(row, byX)
+		}
 		if l, ok := makeLine(row, &b); ok {
 			lines = append(lines, l)
 		}
 		i = j
 	}
 	return lines
+}
+
+// sortMarks sorts marks top down, in drawing order on one baseline. A
+// page draws its glyphs a line at a time, so it sorts the runs of marks
+// on one baseline rather than the marks: a run's marks are in drawing
+// order already, and runs do not interleave.
+func sortMarks(ms []mark) {
+	byY := func(a, b mark) int { return cmp.Or(cmp.Compare(b.y, a.y), cmp.Compare(a.seq, b.seq)) }
+	if slices.IsSortedFunc(ms, byY) {
+		return
+	}
+	type run struct {
+		y          float32
+		start, end int
+	}
+	var runs []run
+	for i := 0; i < len(ms); {
+		j := i + 1
+		for j < len(ms) && ms[j].y == ms[i].y && ms[j].seq > ms[j-1].seq {
+			j++
+		}
+		runs = append(runs, run{ms[i].y, i, j})
+		i = j
+	}
+	if len(runs) > len(ms)/4 {
+		slices.SortFunc(ms, byY)
+		return
+	}
+	slices.SortStableFunc(runs, func(a, b run) int { return cmp.Compare(b.y, a.y) })
+	sorted := make([]mark, 0, len(ms))
+	for _, r := range runs {
+		sorted = append(sorted, ms[r.start:r.end]...)
+	}
+	copy(ms, sorted)
 }
 
 // makeLine joins the marks of one baseline, sorted by x, into chunks.
