@@ -28,8 +28,25 @@ type mark struct {
 	size     float32
 	spaceW   float32 // the advance of a space in this font, in device space
 	seq      int32   // the order it was drawn in
-	text     string
+	off      uint32  // its text is page.text[off : off+n]
+	n        uint16
 }
+
+// glyphs are the marks of a page and their text, in buffers reused page
+// after page. Marks hold no pointer, so sorting them costs no write
+// barrier and the collector need not scan them.
+type glyphs struct {
+	marks  []mark
+	text   []byte
+	sorted []mark // sortMarks's buffer
+}
+
+func (g *glyphs) reset() {
+	g.marks, g.text = g.marks[:0], g.text[:0]
+}
+
+// textOf returns the text of a mark.
+func (g *glyphs) textOf(m *mark) []byte { return g.text[m.off : m.off+uint32(m.n)] }
 
 // gstate is the part of the graphics state that places text.
 type gstate struct {
@@ -46,13 +63,19 @@ type interp struct {
 	gs      gstate
 	stack   []gstate
 	tm, tlm matrix
-	marks   []mark
-	max     int // marks allowed
+	page    *glyphs
+	max     int // marks and text bytes allowed
 }
 
-// newInterp starts a page; marks is a buffer to reuse.
-func newInterp(r *reader, ctm matrix, marks []mark) *interp {
-	return &interp{r: r, gs: gstate{ctm: ctm, font: defaultFont, hscale: 1}, max: r.lim.MaxTextBytes, marks: marks[:0]}
+// newInterp starts a page, collecting its glyphs in page.
+func newInterp(r *reader, ctm matrix, page *glyphs) *interp {
+	page.reset()
+	return &interp{r: r, gs: gstate{ctm: ctm, font: defaultFont, hscale: 1}, max: r.lim.MaxTextBytes, page: page}
+}
+
+// full reports whether the page holds as many glyphs as allowed.
+func (in *interp) full() bool {
+	return len(in.page.marks) >= in.max || len(in.page.text) >= in.max
 }
 
 // run interprets one content stream with its resources.
@@ -68,7 +91,7 @@ func (in *interp) run(b []byte, res dict, depth int) {
 		fontName []byte // the last font set by name, looked up once
 		lastFont *font
 	)
-	for in.r.tick() && len(in.marks) < in.max {
+	for in.r.tick() && !in.full() {
 		s.reset()
 		before := lx.pos
 		op, ok := lx.token(s)
@@ -199,9 +222,12 @@ func (in *interp) show(s []byte) {
 		in.advance(tx)
 		m[4] += tx * m[0]
 		m[5] += tx * m[1]
-		if g.text != "" && len(in.marks) < in.max {
-			in.marks = append(in.marks, mark{x: float32(x), y: float32(y), x1: float32(m[4]), size: float32(size),
-				spaceW: float32(f.spaceW * scaleX), seq: int32(len(in.marks)), text: g.text})
+		if g.text != "" && !in.full() {
+			pg := in.page
+			t := g.text[:min(len(g.text), math.MaxUint16)]
+			pg.marks = append(pg.marks, mark{x: float32(x), y: float32(y), x1: float32(m[4]), size: float32(size),
+				spaceW: float32(f.spaceW * scaleX), seq: int32(len(pg.marks)), off: uint32(len(pg.text)), n: uint16(len(t))})
+			pg.text = append(pg.text, t...)
 		}
 	}
 }

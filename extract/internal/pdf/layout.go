@@ -1,6 +1,7 @@
 package pdf
 
 import (
+	"bytes"
 	"cmp"
 	"math"
 	"slices"
@@ -35,8 +36,8 @@ const (
 )
 
 // layout returns the text of one page.
-func layout(marks []mark, box [4]float64) string {
-	lines := buildLines(marks, box)
+func layout(pg *glyphs, box [4]float64) string {
+	lines := buildLines(pg, box)
 	if len(lines) == 0 {
 		return ""
 	}
@@ -49,8 +50,9 @@ func layout(marks []mark, box [4]float64) string {
 }
 
 // buildLines groups the marks inside the page box into lines, top down.
-// It reorders marks.
-func buildLines(marks []mark, box [4]float64) []line {
+// It reorders the marks.
+func buildLines(pg *glyphs, box [4]float64) []line {
+	marks := pg.marks
 	margin := float32(0.1 * math.Max(box[2]-box[0], box[3]-box[1]))
 	x0, y0, x1, y1 := float32(box[0])-margin, float32(box[1])-margin, float32(box[2])+margin, float32(box[3])+margin
 	ms := marks[:0]
@@ -59,7 +61,7 @@ func buildLines(marks []mark, box [4]float64) []line {
 			ms = append(ms, m)
 		}
 	}
-	sortMarks(ms)
+	pg.sorted = sortMarks(ms, pg.sorted)
 	var lines []line
 	var b strings.Builder
 	for i := 0; i < len(ms); {
@@ -72,7 +74,7 @@ func buildLines(marks []mark, box [4]float64) []line {
 		if !slices.IsSortedFunc(row, byX) {
 			slices.SortFunc(row, byX)
 		}
-		if l, ok := makeLine(row, &b); ok {
+		if l, ok := makeLine(pg, row, &b); ok {
 			lines = append(lines, l)
 		}
 		i = j
@@ -84,10 +86,11 @@ func buildLines(marks []mark, box [4]float64) []line {
 // page draws its glyphs a line at a time, so it sorts the runs of marks
 // on one baseline rather than the marks: a run's marks are in drawing
 // order already, and runs do not interleave.
-func sortMarks(ms []mark) {
+// It returns its buffer.
+func sortMarks(ms, buf []mark) []mark {
 	byY := func(a, b mark) int { return cmp.Or(cmp.Compare(b.y, a.y), cmp.Compare(a.seq, b.seq)) }
 	if slices.IsSortedFunc(ms, byY) {
-		return
+		return buf
 	}
 	type run struct {
 		y          float32
@@ -104,18 +107,19 @@ func sortMarks(ms []mark) {
 	}
 	if len(runs) > len(ms)/4 {
 		slices.SortFunc(ms, byY)
-		return
+		return buf
 	}
 	slices.SortStableFunc(runs, func(a, b run) int { return cmp.Compare(b.y, a.y) })
-	sorted := make([]mark, 0, len(ms))
+	buf = buf[:0]
 	for _, r := range runs {
-		sorted = append(sorted, ms[r.start:r.end]...)
+		buf = append(buf, ms[r.start:r.end]...)
 	}
-	copy(ms, sorted)
+	copy(ms, buf)
+	return buf
 }
 
 // makeLine joins the marks of one baseline, sorted by x, into chunks.
-func makeLine(row []mark, b *strings.Builder) (line, bool) {
+func makeLine(pg *glyphs, row []mark, b *strings.Builder) (line, bool) {
 	l := line{y: float64(row[0].y)}
 	var cur chunk
 	var prev *mark
@@ -129,7 +133,8 @@ func makeLine(row []mark, b *strings.Builder) (line, bool) {
 	}
 	for i := range row {
 		m := &row[i]
-		if isBlank(m.text) {
+		text := pg.textOf(m)
+		if isBlank(text) {
 			space = true
 			continue
 		}
@@ -137,7 +142,7 @@ func makeLine(row []mark, b *strings.Builder) (line, bool) {
 		switch {
 		case prev == nil:
 			cur = chunk{x0: float64(m.x), words: 1}
-		case duplicate(prev, m):
+		case duplicate(pg, prev, m):
 			continue
 		case m.x-prev.x1 > cellGap*m.size:
 			flush()
@@ -146,7 +151,7 @@ func makeLine(row []mark, b *strings.Builder) (line, bool) {
 			b.WriteByte(' ')
 			cur.words++
 		}
-		b.WriteString(m.text)
+		b.Write(text)
 		cur.x1 = math.Max(cur.x1, float64(m.x1))
 		prev, space = m, false
 	}
@@ -154,11 +159,11 @@ func makeLine(row []mark, b *strings.Builder) (line, bool) {
 	return l, len(l.chunks) > 0
 }
 
-func isBlank(s string) bool {
+func isBlank(s []byte) bool {
 	if len(s) == 1 {
 		return s[0] == ' '
 	}
-	return strings.TrimSpace(s) == ""
+	return len(bytes.TrimSpace(s)) == 0
 }
 
 // wordGap is the gap between two glyphs that makes a word break: 40% of
@@ -170,8 +175,8 @@ func wordGap(a, b *mark) float32 {
 }
 
 // duplicate tells a glyph drawn twice over itself (fake bold).
-func duplicate(a, b *mark) bool {
-	return a.text == b.text && abs(a.x-b.x) < 0.05*a.size && abs(a.y-b.y) < 0.05*a.size
+func duplicate(pg *glyphs, a, b *mark) bool {
+	return bytes.Equal(pg.textOf(a), pg.textOf(b)) && abs(a.x-b.x) < 0.05*a.size && abs(a.y-b.y) < 0.05*a.size
 }
 
 // writer writes lines, with a blank line where the vertical gap is wide.

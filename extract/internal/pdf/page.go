@@ -128,10 +128,9 @@ func (r *reader) pageText(pg page) string {
 	default:
 		r.missing++
 	}
-	in := newInterp(r, rotation(pg), r.marks)
+	in := newInterp(r, rotation(pg), &r.page)
 	in.run(content, pg.res, 0)
-	r.marks = in.marks
-	return layout(in.marks, pg.box)
+	return layout(&r.page, pg.box)
 }
 
 // rotation turns a page shown with /Rotate upright again, so its lines run

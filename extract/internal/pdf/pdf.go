@@ -76,9 +76,9 @@ type reader struct {
 	fonts   map[objRef]*font
 	decoded int64
 	steps   int
-	images  int // images seen on the pages read
-	missing int // pages whose content is not in the file
-	marks   []mark
+	images  int           // images seen on the pages read
+	missing int           // pages whose content is not in the file
+	page    glyphs        // the page being read
 	scratch [9]scratch    // content operands, by depth of form XObjects
 	zr      io.ReadCloser // reused zlib reader
 	err     error
