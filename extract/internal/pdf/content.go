@@ -39,6 +39,9 @@ type glyphs struct {
 	marks  []mark
 	text   []byte
 	sorted []mark // sortMarks's buffer
+	line   []byte // the text of the chunks of the page's lines
+	chunks []chunk
+	spans  spanBufs
 }
 
 func (g *glyphs) reset() {

@@ -5,7 +5,6 @@ import (
 	"cmp"
 	"math"
 	"slices"
-	"strings"
 )
 
 // The layout turns a page's glyphs into text as a reader would read it:
@@ -24,9 +23,9 @@ type line struct {
 // chunk is a run of words with no wide gap: a cell, or a column's part
 // of a line.
 type chunk struct {
-	x0, x1 float64
-	text   string
-	words  int
+	x0, x1   float64
+	off, end int32 // its text is glyphs.line[off:end]
+	words    int
 }
 
 const (
@@ -35,18 +34,17 @@ const (
 	paragraphGap  = 1.75 // font sizes between baselines: a blank line
 )
 
-// layout returns the text of one page.
-func layout(pg *glyphs, box [4]float64) string {
+// layout appends the text of one page to out.
+func layout(out []byte, pg *glyphs, box [4]float64) []byte {
 	lines := buildLines(pg, box)
 	if len(lines) == 0 {
-		return ""
+		return out
 	}
-	var b strings.Builder
-	w := &writer{b: &b}
-	for _, l := range readingOrder(lines, 0) {
+	w := &writer{b: out, text: pg.line}
+	for _, l := range readingOrder(lines, 0, &pg.spans) {
 		w.line(l)
 	}
-	return b.String()
+	return w.b
 }
 
 // buildLines groups the marks inside the page box into lines, top down.
@@ -63,7 +61,7 @@ func buildLines(pg *glyphs, box [4]float64) []line {
 	}
 	pg.sorted = sortMarks(ms, pg.sorted)
 	var lines []line
-	var b strings.Builder
+	pg.line, pg.chunks = pg.line[:0], pg.chunks[:0]
 	for i := 0; i < len(ms); {
 		j := i + 1
 		for j < len(ms) && ms[i].y-ms[j].y <= lineTolerance*max(ms[i].size, ms[j].size) {
@@ -74,7 +72,7 @@ func buildLines(pg *glyphs, box [4]float64) []line {
 		if !slices.IsSortedFunc(row, byX) {
 			slices.SortFunc(row, byX)
 		}
-		if l, ok := makeLine(pg, row, &b); ok {
+		if l, ok := makeLine(pg, row); ok {
 			lines = append(lines, l)
 		}
 		i = j
@@ -118,18 +116,18 @@ func sortMarks(ms, buf []mark) []mark {
 	return buf
 }
 
-// makeLine joins the marks of one baseline, sorted by x, into chunks.
-func makeLine(pg *glyphs, row []mark, b *strings.Builder) (line, bool) {
+// makeLine joins the marks of one baseline, sorted by x, into chunks,
+// their text onto pg.line.
+func makeLine(pg *glyphs, row []mark) (line, bool) {
 	l := line{y: float64(row[0].y)}
+	first := len(pg.chunks)
 	var cur chunk
 	var prev *mark
 	space := false
 	flush := func() {
-		if b.Len() > 0 {
-			cur.text = b.String()
-			l.chunks = append(l.chunks, cur)
+		if cur.end = int32(len(pg.line)); cur.end > cur.off {
+			pg.chunks = append(pg.chunks, cur)
 		}
-		b.Reset()
 	}
 	for i := range row {
 		m := &row[i]
@@ -141,21 +139,24 @@ func makeLine(pg *glyphs, row []mark, b *strings.Builder) (line, bool) {
 		l.size = math.Max(l.size, float64(m.size))
 		switch {
 		case prev == nil:
-			cur = chunk{x0: float64(m.x), words: 1}
+			cur = chunk{x0: float64(m.x), words: 1, off: int32(len(pg.line))}
 		case duplicate(pg, prev, m):
 			continue
 		case m.x-prev.x1 > cellGap*m.size:
 			flush()
-			cur = chunk{x0: float64(m.x), words: 1}
+			cur = chunk{x0: float64(m.x), words: 1, off: int32(len(pg.line))}
 		case space || m.x-prev.x1 > wordGap(prev, m):
-			b.WriteByte(' ')
+			pg.line = append(pg.line, ' ')
 			cur.words++
 		}
-		b.Write(text)
+		pg.line = append(pg.line, text...)
 		cur.x1 = math.Max(cur.x1, float64(m.x1))
 		prev, space = m, false
 	}
-	flush()
+	if prev != nil {
+		flush()
+	}
+	l.chunks = pg.chunks[first:len(pg.chunks):len(pg.chunks)]
 	return l, len(l.chunks) > 0
 }
 
@@ -181,7 +182,8 @@ func duplicate(pg *glyphs, a, b *mark) bool {
 
 // writer writes lines, with a blank line where the vertical gap is wide.
 type writer struct {
-	b     *strings.Builder
+	b     []byte
+	text  []byte // the chunks' text
 	prevY float64
 	prevH float64
 	any   bool
@@ -193,16 +195,16 @@ func (w *writer) line(l line) {
 		h := math.Max(w.prevH, l.size)
 		// A line above the last one starts a new column: the text goes on.
 		if dy > paragraphGap*h {
-			w.b.WriteString("\n\n")
+			w.b = append(w.b, "\n\n"...)
 		} else {
-			w.b.WriteByte('\n')
+			w.b = append(w.b, '\n')
 		}
 	}
 	for i, c := range l.chunks {
 		if i > 0 {
-			w.b.WriteByte('\t')
+			w.b = append(w.b, '\t')
 		}
-		w.b.WriteString(c.text)
+		w.b = append(w.b, w.text[c.off:c.end]...)
 	}
 	w.prevY, w.prevH, w.any = l.y, l.size, true
 }

@@ -148,8 +148,18 @@ func (l *lexer) number() any {
 }
 
 // parseNumber reads an integer or a real as PDF writes them ("-12",
-// ".5", "3."), without allocating; anything else is 0.
+// ".5", "3."); anything else is 0.
 func parseNumber(b []byte) any {
+	v, isInt := scanNumber(b)
+	if isInt {
+		return int(v)
+	}
+	return v
+}
+
+// scanNumber reads a number without allocating; isInt says it is an
+// integer (no dot, within 2^53).
+func scanNumber(b []byte) (v float64, isInt bool) {
 	neg := false
 	if len(b) > 0 && (b[0] == '-' || b[0] == '+') {
 		neg = b[0] == '-'
@@ -170,20 +180,17 @@ func parseNumber(b []byte) any {
 				ip = ip*10 + float64(c-'0')
 			}
 		default:
-			return 0
+			return 0, true
 		}
 	}
-	v := ip + frac
+	v = ip + frac
 	if neg {
 		v = -v
 	}
 	if digits == 0 || math.IsInf(v, 0) {
-		return 0
+		return 0, true
 	}
-	if !dot && math.Abs(v) < 1<<53 {
-		return int(v)
-	}
-	return v
+	return v, !dot && math.Abs(v) < 1<<53
 }
 
 func unescapeName(b []byte) string {
@@ -204,7 +211,12 @@ func unescapeName(b []byte) string {
 }
 
 func hexDecode(b []byte) []byte {
-	out := make([]byte, 0, len(b)/2+1)
+	return appendHex(make([]byte, 0, len(b)/2+1), b)
+}
+
+// appendHex decodes hex digits onto out; other bytes are skipped, an odd
+// last digit is padded with 0.
+func appendHex(out, b []byte) []byte {
 	var hi byte
 	half := false
 	for _, c := range b {

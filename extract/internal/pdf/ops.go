@@ -301,46 +301,8 @@ func (c *clex) skipInlineImage() {
 
 // parseFloat is parseNumber as a float64.
 func parseFloat(b []byte) float64 {
-	switch v := parseNumber(b).(type) {
-	case int:
-		return float64(v)
-	case float64:
-		return v
-	}
-	return 0
-}
-
-// appendHex decodes hex digits onto out; other bytes are skipped, an odd
-// last digit is padded with 0.
-func appendHex(out, b []byte) []byte {
-	var hi byte
-	half := false
-	for _, c := range b {
-		if c == '>' {
-			break
-		}
-		var v byte
-		switch {
-		case c >= '0' && c <= '9':
-			v = c - '0'
-		case c >= 'a' && c <= 'f':
-			v = c - 'a' + 10
-		case c >= 'A' && c <= 'F':
-			v = c - 'A' + 10
-		default:
-			continue
-		}
-		if half {
-			out = append(out, hi<<4|v)
-		} else {
-			hi = v
-		}
-		half = !half
-	}
-	if half {
-		out = append(out, hi<<4)
-	}
-	return out
+	v, _ := scanNumber(b)
+	return v
 }
 
 // unescapeNameInPlace undoes #xx escapes in b[from:].

@@ -112,8 +112,8 @@ func looksLikeContent(d dict) bool {
 	return true
 }
 
-// pageText reads one page's content streams and lays out its text.
-func (r *reader) pageText(pg page) string {
+// pageText reads one page's content streams and appends its text to out.
+func (r *reader) pageText(out []byte, pg page) []byte {
 	var content []byte
 	switch c := r.resolve(pg.dict["Contents"]).(type) {
 	case *stream:
@@ -130,7 +130,7 @@ func (r *reader) pageText(pg page) string {
 	}
 	in := newInterp(r, rotation(pg), &r.page)
 	in.run(content, pg.res, 0)
-	return layout(&r.page, pg.box)
+	return layout(out, &r.page, pg.box)
 }
 
 // rotation turns a page shown with /Rotate upright again, so its lines run

@@ -125,7 +125,7 @@ func (r *reader) open() error {
 }
 
 func (r *reader) text() (string, error) {
-	var out strings.Builder
+	var out []byte
 	pages := r.pages()
 	orphans := len(pages) == 0
 	if orphans {
@@ -136,16 +136,16 @@ func (r *reader) text() (string, error) {
 			r.fail(fmt.Errorf("pdf with more than %d pages: %w", r.lim.MaxPages, ErrLimit))
 			break
 		}
-		out.WriteString(r.pageText(pg))
-		out.WriteString("\n\n")
-		if out.Len() > r.lim.MaxTextBytes {
+		out = r.pageText(out, pg)
+		out = append(out, "\n\n"...)
+		if len(out) > r.lim.MaxTextBytes {
 			r.fail(fmt.Errorf("pdf text over %d bytes: %w", r.lim.MaxTextBytes, ErrLimit))
 		}
 		if r.err != nil {
 			break
 		}
 	}
-	s := out.String()
+	s := string(out)
 	if r.err == nil && strings.TrimSpace(s) == "" {
 		if orphans || r.missing > 0 && r.images == 0 {
 			return "", ErrDamaged
