@@ -114,17 +114,28 @@ func looksLikeContent(d dict) bool {
 
 // pageText reads one page's content streams and appends its text to out.
 func (r *reader) pageText(out []byte, pg page) []byte {
+	// The content is decoded into buffers reused page after page.
 	var content []byte
 	switch c := r.resolve(pg.dict["Contents"]).(type) {
 	case *stream:
-		content = r.streamData(c)
+		var owned bool
+		content, owned = r.decodeStream(c, r.content)
+		if owned {
+			r.content = content
+		}
 	case array:
+		content = r.content[:0]
 		for _, x := range c {
 			if s, ok := r.resolve(x).(*stream); ok {
-				content = append(content, r.streamData(s)...)
+				b, owned := r.decodeStream(s, r.part)
+				if owned {
+					r.part = b
+				}
+				content = append(content, b...)
 				content = append(content, '\n')
 			}
 		}
+		r.content = content
 	default:
 		r.missing++
 	}

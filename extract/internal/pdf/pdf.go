@@ -79,6 +79,8 @@ type reader struct {
 	images  int           // images seen on the pages read
 	missing int           // pages whose content is not in the file
 	page    glyphs        // the page being read
+	content []byte        // its content, decoded
+	part    []byte        // one of its content streams, decoded
 	scratch [9]scratch    // content operands, by depth of form XObjects
 	zr      io.ReadCloser // reused zlib reader
 	err     error
