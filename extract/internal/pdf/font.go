@@ -18,6 +18,32 @@ type font struct {
 	gidText   map[uint16]string // Type0 without ToUnicode: text from the embedded font's cmap
 	cidToGID  []uint16          // nil: identity
 	spaceW    float64           // advance of a space, for telling word gaps
+
+	// What next needs for each code, worked out once: a simple font's
+	// advances, and a Type0 font's glyphs by code, in pages of 256 codes
+	// filled as codes are shown (cacheBudget, shared by a file's fonts,
+	// bounds the pages).
+	simpleW     [256]float64
+	cache       [256]*[256]cachedGlyph
+	cacheBudget *int
+}
+
+type cachedGlyph struct {
+	text  string
+	width float64
+	set   bool
+}
+
+// maxGlyphCachePages bounds the Type0 glyph cache of one file: 2 MB.
+const maxGlyphCachePages = 256
+
+// prepare works out the simple font's advances once.
+func (f *font) prepare() {
+	if !f.composite {
+		for c := range f.simpleW {
+			f.simpleW[c] = f.width(uint32(c))
+		}
+	}
 }
 
 // glyph is one code of a shown string.
@@ -30,20 +56,41 @@ type glyph struct {
 func (f *font) next(s []byte) (g glyph, n int) {
 	if !f.composite {
 		c := s[0]
-		return glyph{text: f.text[c], width: f.width(uint32(c)), space: c == ' '}, 1
+		return glyph{text: f.text[c], width: f.simpleW[c], space: c == ' '}, 1
 	}
 	code, n := f.enc.next(s)
+	if code > 0xffff {
+		return f.glyph(code), n
+	}
+	page := f.cache[code>>8]
+	if page == nil {
+		if f.cacheBudget == nil || *f.cacheBudget <= 0 {
+			return f.glyph(code), n
+		}
+		*f.cacheBudget--
+		page = new([256]cachedGlyph)
+		f.cache[code>>8] = page
+	}
+	cg := &page[code&0xff]
+	if !cg.set {
+		g := f.glyph(code)
+		*cg = cachedGlyph{text: g.text, width: g.width, set: true}
+	}
+	return glyph{text: cg.text, width: cg.width, space: n == 1 && code == ' '}, n
+}
+
+// glyph works out the text and advance of a Type0 font's code.
+func (f *font) glyph(code uint32) (g glyph) {
 	cid := f.enc.cid(code)
 	g.width = f.width(cid)
-	g.space = n == 1 && code == ' '
 	if f.uni != nil {
 		if t, ok := f.uni.uni[code]; ok {
 			g.text = t
-			return g, n
+			return g
 		}
 	}
 	g.text = f.cidText(cid)
-	return g, n
+	return g
 }
 
 func (f *font) width(c uint32) float64 {
@@ -74,6 +121,7 @@ var defaultFont = func() *font {
 	for i, r := range winAnsi {
 		f.text[i] = runeText(r)
 	}
+	f.prepare()
 	return f
 }()
 
@@ -103,6 +151,8 @@ func (r *reader) font(v any) *font {
 	if f.spaceW <= 0 {
 		f.spaceW = 0.25
 	}
+	f.prepare()
+	f.cacheBudget = &r.glyphCachePages
 	if isRef {
 		r.fonts[ref] = f
 	}

@@ -74,16 +74,18 @@ type reader struct {
 	trailer dict        // the newest trailer (or xref stream dictionary)
 	crypt   *decrypter  // nil when the file is not encrypted
 	fonts   map[objRef]*font
-	decoded int64
-	steps   int
-	images  int           // images seen on the pages read
-	missing int           // pages whose content is not in the file
-	page    glyphs        // the page being read
-	content []byte        // its content, decoded
-	part    []byte        // one of its content streams, decoded
-	scratch [9]scratch    // content operands, by depth of form XObjects
-	zr      io.ReadCloser // reused zlib reader
-	err     error
+	// glyphCachePages is what is left of maxGlyphCachePages.
+	glyphCachePages int
+	decoded         int64
+	steps           int
+	images          int           // images seen on the pages read
+	missing         int           // pages whose content is not in the file
+	page            glyphs        // the page being read
+	content         []byte        // its content, decoded
+	part            []byte        // one of its content streams, decoded
+	scratch         [9]scratch    // content operands, by depth of form XObjects
+	zr              io.ReadCloser // reused zlib reader
+	err             error
 }
 
 // Text returns the text layer of a PDF file, page by page, in reading
@@ -108,7 +110,7 @@ func Text(ctx context.Context, data []byte, lim Limits) (string, error) {
 }
 
 func newReader(ctx context.Context, data []byte, lim Limits) *reader {
-	return &reader{ctx: ctx, lim: lim.withDefaults(), data: data, objs: map[int]any{}, where: map[int]int{}, gens: map[int]int{}, fonts: map[objRef]*font{}}
+	return &reader{ctx: ctx, lim: lim.withDefaults(), data: data, glyphCachePages: maxGlyphCachePages, objs: map[int]any{}, where: map[int]int{}, gens: map[int]int{}, fonts: map[objRef]*font{}}
 }
 
 // open indexes the objects and sets up decryption.
