@@ -42,6 +42,11 @@ type Limits struct {
 	MaxTextBytes       int           // text kept from one document
 	PDFTimeout         time.Duration // per PDF file
 	Timeout            time.Duration // whole extraction
+	// PDFStopAfter ends the reading of a PDF at the end of the page on
+	// which its text reaches this many bytes; the text then ends with a
+	// line naming the pages left out. The fields of a statement are on
+	// its first pages, and a long document's later pages cost time.
+	PDFStopAfter int
 }
 
 // DefaultLimits returns limits generous for real statements (a 300-page
@@ -64,6 +69,7 @@ func DefaultLimits() Limits {
 		MaxTextBytes:       4 << 20,
 		PDFTimeout:         10 * time.Second,
 		Timeout:            30 * time.Second,
+		PDFStopAfter:       32 << 10,
 	}
 }
 
@@ -92,6 +98,7 @@ func (l Limits) withDefaults() Limits {
 	set64(&l.MaxPDFStreamBytes, d.MaxPDFStreamBytes)
 	set64(&l.MaxPDFDecodedBytes, d.MaxPDFDecodedBytes)
 	seti(&l.MaxTextBytes, d.MaxTextBytes)
+	seti(&l.PDFStopAfter, d.PDFStopAfter)
 	if l.PDFTimeout <= 0 {
 		l.PDFTimeout = d.PDFTimeout
 	}

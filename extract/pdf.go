@@ -3,6 +3,8 @@ package extract
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 
 	"liaison/extract/internal/pdf"
 )
@@ -16,9 +18,13 @@ var ErrPDFEncrypted = ErrEncrypted
 // the empty user password is read. Its errors match ErrLimit,
 // ErrEncrypted (a real user password), ErrNoTextLayer (pages with no
 // text: a scan) or ErrDamaged (no page and no content could be read).
+//
+// The reading stops at the end of the page on which the text reaches
+// lim.PDFStopAfter bytes; the text then ends with a line that names the
+// pages left out (see PDFOmitted).
 func PDFText(ctx context.Context, data []byte, lim Limits) (string, error) {
 	lim = lim.withDefaults()
-	t, err := pdf.Text(ctx, data, pdf.Limits{
+	d, err := pdf.Read(ctx, data, pdf.Limits{
 		MaxBytes:        lim.MaxPDFBytes,
 		MaxObjects:      lim.MaxPDFObjects,
 		MaxPages:        lim.MaxPDFPages,
@@ -26,8 +32,22 @@ func PDFText(ctx context.Context, data []byte, lim Limits) (string, error) {
 		MaxDecodedBytes: lim.MaxPDFDecodedBytes,
 		MaxTextBytes:    lim.MaxTextBytes,
 		Timeout:         lim.PDFTimeout,
+		StopAfter:       lim.PDFStopAfter,
 	})
-	return tidyLines(cleanText(t)), pdfError(err)
+	t := tidyLines(cleanText(d.Text))
+	if err == nil && d.Read < d.Pages {
+		t = strings.TrimRight(t, "\n") + "\n\n" + PDFOmitted(d.Read+1, d.Pages) + "\n"
+	}
+	return t, pdfError(err)
+}
+
+// PDFOmitted is the line that ends the text of a PDF whose pages from
+// first to last were not read.
+func PDFOmitted(first, last int) string {
+	if first == last {
+		return fmt.Sprintf("[Page %d of this PDF is not in this text: only its first pages are read. The attached file has it.]", first)
+	}
+	return fmt.Sprintf("[Pages %d to %d of this PDF are not in this text: only its first pages are read. The attached file has them.]", first, last)
 }
 
 // pdfErrors pairs the PDF reader's errors with this package's sentinels.

@@ -25,6 +25,7 @@ func (r *reader) index() (objStms []*stream) {
 		if found++; found > r.lim.MaxObjects {
 			r.fail(fmt.Errorf("pdf with more than %d objects: %w", r.lim.MaxObjects, ErrLimit))
 			clear(r.objs)
+			clear(r.lazy)
 			return nil
 		}
 		if !r.tick() {
@@ -34,6 +35,14 @@ func (r *reader) index() (objStms []*stream) {
 		if gen != 0 {
 			r.gens[num] = gen
 		}
+		if plainObject(r.data, end) {
+			// Parsed when first resolved: most objects of a tagged
+			// PDF (its structure tree) never are.
+			delete(r.objs, num)
+			r.lazy[num] = lazyObj{b: r.data, pos: end, plain: true}
+			continue
+		}
+		delete(r.lazy, num)
 		s, v, end := r.parseObject(end, objRef{num, gen})
 		if s == nil {
 			r.objs[num] = v
@@ -49,6 +58,53 @@ func (r *reader) index() (objStms []*stream) {
 	}
 	r.findTrailer()
 	return objStms
+}
+
+// lazyObj is an object indexed but not parsed yet: in the file (plain)
+// or in a decoded object stream.
+type lazyObj struct {
+	b     []byte
+	pos   int
+	plain bool
+}
+
+// maxLazyObject is how far an object's "endobj" is looked for: a larger
+// object is parsed at once.
+const maxLazyObject = 64 << 10
+
+// plainObject reports whether the object whose "obj" ends at pos ends
+// with "endobj", close by, and no "stream" keyword comes first: its
+// parsing may wait until it is resolved, and its end does not matter to
+// the search for objects.
+func plainObject(b []byte, pos int) bool {
+	rest := b[pos:min(len(b), pos+maxLazyObject)]
+	e := bytes.Index(rest, []byte("endobj"))
+	return e >= 0 && !bytes.Contains(rest[:e], []byte("stream"))
+}
+
+// parseLazy parses an object that index or readObjStm left for later.
+func (r *reader) parseLazy(num int) (any, bool) {
+	lo, ok := r.lazy[num]
+	if !ok {
+		return nil, false
+	}
+	delete(r.lazy, num)
+	v := newLexer(lo.b, lo.pos).object(0)
+	if lo.plain && r.crypt != nil && num != r.encNum {
+		v = r.crypt.decryptStrings(objRef{num, r.gens[num]}, v)
+	}
+	r.objs[num] = v
+	return v, true
+}
+
+// parseAll parses every object left for later.
+func (r *reader) parseAll() {
+	for num := range r.lazy {
+		r.parseLazy(num)
+		if !r.tick() {
+			return
+		}
+	}
 }
 
 // nextObj finds the next "N G obj" at or after from: up to 10 digits,
@@ -179,7 +235,7 @@ func (r *reader) lengthOf(d dict) (int, bool) {
 	case int:
 		return v, true
 	case objRef:
-		n, ok := r.objs[v.num].(int)
+		n, ok := r.resolve(v).(int)
 		return n, ok
 	}
 	return 0, false
@@ -240,7 +296,8 @@ func (r *reader) readObjStm(s *stream) {
 		if at, ok := r.where[num]; ok && at > s.start || first+off < 0 || first+off >= len(b) {
 			continue
 		}
-		r.objs[num] = newLexer(b, first+off).object(0)
+		delete(r.objs, num)
+		r.lazy[num] = lazyObj{b: b, pos: first + off}
 	}
 }
 
@@ -250,7 +307,9 @@ func (r *reader) resolve(v any) any {
 		if !ok {
 			return v
 		}
-		v = r.objs[ref.num]
+		if v, ok = r.objs[ref.num]; !ok {
+			v, _ = r.parseLazy(ref.num)
+		}
 	}
 	return nil
 }

@@ -74,6 +74,7 @@ func (r *reader) inherit(d dict, p page) page {
 
 // findCatalog looks for the catalog when the trailer does not lead to it.
 func (r *reader) findCatalog() dict {
+	r.parseAll()
 	for _, num := range r.sortedNums() {
 		if d, ok := r.objs[num].(dict); ok {
 			if t, _ := d["Type"].(name); t == "Catalog" && d["Pages"] != nil {

@@ -29,6 +29,13 @@ type Limits struct {
 	MaxDecodedBytes int64         // all decoded streams
 	MaxTextBytes    int           // the text returned
 	Timeout         time.Duration // the whole file
+
+	// StopAfter, if not 0, ends the reading at the end of the page on
+	// which the text reaches this many bytes: the pages after it are not
+	// read (Document.Read < Document.Pages), which is no error. A
+	// statement's fields are on its first pages; a long document's
+	// later pages cost time and say nothing of them.
+	StopAfter int
 }
 
 // DefaultLimits are generous for real documents.
@@ -68,11 +75,13 @@ type reader struct {
 	ctx     context.Context
 	lim     Limits
 	data    []byte
-	objs    map[int]any // value or *stream
-	where   map[int]int // where a plain definition starts
-	gens    map[int]int // generation numbers other than 0
-	trailer dict        // the newest trailer (or xref stream dictionary)
-	crypt   *decrypter  // nil when the file is not encrypted
+	objs    map[int]any     // value or *stream
+	lazy    map[int]lazyObj // objects not parsed yet
+	encNum  int             // the encryption dictionary's object, whose strings are not encrypted
+	where   map[int]int     // where a plain definition starts
+	gens    map[int]int     // generation numbers other than 0
+	trailer dict            // the newest trailer (or xref stream dictionary)
+	crypt   *decrypter      // nil when the file is not encrypted
 	fonts   map[objRef]*font
 	// glyphCachePages is what is left of maxGlyphCachePages.
 	glyphCachePages int
@@ -93,24 +102,37 @@ type reader struct {
 // apart by tabs, a blank line between paragraphs and pages. Text found
 // before a limit was reached is returned with the error.
 func Text(ctx context.Context, data []byte, lim Limits) (string, error) {
+	d, err := Read(ctx, data, lim)
+	return d.Text, err
+}
+
+// Document is the text of a file and how much of it was read.
+type Document struct {
+	Text  string
+	Pages int // pages of the file
+	Read  int // pages read: fewer than Pages when Limits.StopAfter or an error stopped the reading
+}
+
+// Read is Text, saying how many pages were read.
+func Read(ctx context.Context, data []byte, lim Limits) (Document, error) {
 	lim = lim.withDefaults()
 	if int64(len(data)) > lim.MaxBytes {
-		return "", fmt.Errorf("pdf of %d bytes: %w", len(data), ErrLimit)
+		return Document{}, fmt.Errorf("pdf of %d bytes: %w", len(data), ErrLimit)
 	}
 	if !bytes.Contains(data[:min(len(data), 1024)], []byte("%PDF-")) {
-		return "", ErrNotPDF
+		return Document{}, ErrNotPDF
 	}
 	ctx, cancel := context.WithTimeout(ctx, lim.Timeout)
 	defer cancel()
 	r := newReader(ctx, data, lim)
 	if err := r.open(); err != nil {
-		return "", err
+		return Document{}, err
 	}
 	return r.text()
 }
 
 func newReader(ctx context.Context, data []byte, lim Limits) *reader {
-	return &reader{ctx: ctx, lim: lim.withDefaults(), data: data, glyphCachePages: maxGlyphCachePages, objs: map[int]any{}, where: map[int]int{}, gens: map[int]int{}, fonts: map[objRef]*font{}}
+	return &reader{ctx: ctx, lim: lim.withDefaults(), data: data, glyphCachePages: maxGlyphCachePages, objs: map[int]any{}, lazy: map[int]lazyObj{}, where: map[int]int{}, gens: map[int]int{}, fonts: map[objRef]*font{}}
 }
 
 // open indexes the objects and sets up decryption.
@@ -128,20 +150,25 @@ func (r *reader) open() error {
 	return r.err
 }
 
-func (r *reader) text() (string, error) {
+func (r *reader) text() (Document, error) {
 	var out []byte
 	pages := r.pages()
 	orphans := len(pages) == 0
 	if orphans {
 		pages = r.orphanContent()
 	}
+	d := Document{Pages: len(pages)}
 	for i, pg := range pages {
 		if i >= r.lim.MaxPages {
 			r.fail(fmt.Errorf("pdf with more than %d pages: %w", r.lim.MaxPages, ErrLimit))
 			break
 		}
+		if r.lim.StopAfter > 0 && len(out) >= r.lim.StopAfter {
+			break
+		}
 		out = r.pageText(out, pg)
 		out = append(out, "\n\n"...)
+		d.Read++
 		if len(out) > r.lim.MaxTextBytes {
 			r.fail(fmt.Errorf("pdf text over %d bytes: %w", r.lim.MaxTextBytes, ErrLimit))
 		}
@@ -149,14 +176,14 @@ func (r *reader) text() (string, error) {
 			break
 		}
 	}
-	s := string(out)
-	if r.err == nil && strings.TrimSpace(s) == "" {
+	d.Text = string(out)
+	if r.err == nil && strings.TrimSpace(d.Text) == "" {
 		if orphans || r.missing > 0 && r.images == 0 {
-			return "", ErrDamaged
+			return Document{Pages: d.Pages, Read: d.Read}, ErrDamaged
 		}
-		return "", ErrNoTextLayer
+		return Document{Pages: d.Pages, Read: d.Read}, ErrNoTextLayer
 	}
-	return s, r.err
+	return d, r.err
 }
 
 func (r *reader) fail(err error) {
