@@ -68,6 +68,9 @@ type interp struct {
 	tm, tlm matrix
 	page    *glyphs
 	max     int // marks and text bytes allowed
+
+	lin    [4]float64 // the linear part of the last string's matrix
+	hx, hy float64    // and its scales
 }
 
 // newInterp starts a page, collecting its glyphs in page.
@@ -212,8 +215,13 @@ func (in *interp) advance(tx float64) {
 func (in *interp) show(s []byte) {
 	f, gs := in.gs.font, &in.gs
 	m := in.tm.mul(gs.ctm)
-	size := gs.size * math.Hypot(m[2], m[3])
-	scaleX := gs.size * gs.hscale * math.Hypot(m[0], m[1])
+	// The scales change with the matrix's linear part only, which most
+	// strings of a page share.
+	if lin := [4]float64{m[0], m[1], m[2], m[3]}; lin != in.lin {
+		in.lin, in.hx, in.hy = lin, math.Hypot(m[0], m[1]), math.Hypot(m[2], m[3])
+	}
+	size := gs.size * in.hy
+	scaleX := gs.size * gs.hscale * in.hx
 	for i := 0; i < len(s); {
 		g, n := f.next(s[i:])
 		i += n

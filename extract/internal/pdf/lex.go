@@ -35,13 +35,26 @@ type lexer struct {
 
 func newLexer(b []byte, pos int) *lexer { return &lexer{b: b, pos: pos, max: len(b)} }
 
-func isSpace(c byte) bool {
-	return c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == '\f' || c == 0
-}
+func isSpace(c byte) bool { return byteClass[c]&classSpace != 0 }
 
-func isDelim(c byte) bool {
-	return strings.IndexByte("()<>[]{}/%", c) >= 0
-}
+func isDelim(c byte) bool { return byteClass[c]&classDelim != 0 }
+
+const (
+	classSpace = 1 << iota
+	classDelim
+)
+
+// byteClass tells white space and delimiters with one lookup: the lexer
+// asks for every byte of a content stream.
+var byteClass = func() (t [256]byte) {
+	for _, c := range []byte(" \n\r\t\f\x00") {
+		t[c] |= classSpace
+	}
+	for _, c := range []byte("()<>[]{}/%") {
+		t[c] |= classDelim
+	}
+	return t
+}()
 
 func isHex(c byte) bool {
 	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
