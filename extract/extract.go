@@ -42,11 +42,13 @@ type Limits struct {
 	MaxTextBytes       int           // text kept from one document
 	PDFTimeout         time.Duration // per PDF file
 	Timeout            time.Duration // whole extraction
-	// PDFStopAfter ends the reading of a PDF at the end of the page on
-	// which its text reaches this many bytes; the text then ends with a
-	// line naming the pages left out. The fields of a statement are on
-	// its first pages, and a long document's later pages cost time.
-	PDFStopAfter int
+	// PDFHead and PDFTail bound the text read from a long PDF: its first
+	// pages until their text reaches PDFHead bytes, then its last pages
+	// until theirs reaches PDFTail; a line in the text names the pages
+	// between, which are not read. A statement's heading and fields are
+	// on its first pages, its actions, deadline and contacts often on its
+	// last, and the pages between cost time.
+	PDFHead, PDFTail int
 }
 
 // DefaultLimits returns limits generous for real statements (a 300-page
@@ -69,7 +71,8 @@ func DefaultLimits() Limits {
 		MaxTextBytes:       4 << 20,
 		PDFTimeout:         10 * time.Second,
 		Timeout:            30 * time.Second,
-		PDFStopAfter:       32 << 10,
+		PDFHead:            12 << 10,
+		PDFTail:            4 << 10,
 	}
 }
 
@@ -98,7 +101,8 @@ func (l Limits) withDefaults() Limits {
 	set64(&l.MaxPDFStreamBytes, d.MaxPDFStreamBytes)
 	set64(&l.MaxPDFDecodedBytes, d.MaxPDFDecodedBytes)
 	seti(&l.MaxTextBytes, d.MaxTextBytes)
-	seti(&l.PDFStopAfter, d.PDFStopAfter)
+	seti(&l.PDFHead, d.PDFHead)
+	seti(&l.PDFTail, d.PDFTail)
 	if l.PDFTimeout <= 0 {
 		l.PDFTimeout = d.PDFTimeout
 	}

@@ -30,12 +30,14 @@ type Limits struct {
 	MaxTextBytes    int           // the text returned
 	Timeout         time.Duration // the whole file
 
-	// StopAfter, if not 0, ends the reading at the end of the page on
-	// which the text reaches this many bytes: the pages after it are not
-	// read (Document.Read < Document.Pages), which is no error. A
-	// statement's fields are on its first pages; a long document's
-	// later pages cost time and say nothing of them.
-	StopAfter int
+	// Head, if not 0, ends the reading of the first pages at the end of
+	// the page on which their text reaches Head bytes; the last pages are
+	// then read, from the end, until their text reaches Tail bytes, and
+	// the pages between are left out (Document.OmitFrom to OmitTo), which
+	// is no error. A statement's heading and fields are on its first
+	// pages and its actions, deadline and contacts often on its last; a
+	// long document's pages between cost time and say nothing of them.
+	Head, Tail int
 }
 
 // DefaultLimits are generous for real documents.
@@ -108,9 +110,14 @@ func Text(ctx context.Context, data []byte, lim Limits) (string, error) {
 
 // Document is the text of a file and how much of it was read.
 type Document struct {
-	Text  string
-	Pages int // pages of the file
-	Read  int // pages read: fewer than Pages when Limits.StopAfter or an error stopped the reading
+	Text  string // the text of the pages read, in order; when pages were left out, of the first ones
+	Tail  string // when pages were left out, the text of the last pages read
+	Pages int    // pages of the file
+	Read  int    // pages read
+
+	// OmitFrom and OmitTo number the first and last page left out by
+	// Limits.Head (from 1); both are 0 when no page was.
+	OmitFrom, OmitTo int
 }
 
 // Read is Text, saying how many pages were read.
@@ -132,7 +139,14 @@ func Read(ctx context.Context, data []byte, lim Limits) (Document, error) {
 }
 
 func newReader(ctx context.Context, data []byte, lim Limits) *reader {
-	return &reader{ctx: ctx, lim: lim.withDefaults(), data: data, glyphCachePages: maxGlyphCachePages, objs: map[int]any{}, lazy: map[int]lazyObj{}, where: map[int]int{}, gens: map[int]int{}, fonts: map[objRef]*font{}}
+	// Sized for a typical file and page, so that they seldom grow: real
+	// files hold an object per 250 bytes to 2 KB, a page of text 2,000
+	// to 6,000 glyphs.
+	objs := min(len(data)/1024, 1<<16)
+	return &reader{ctx: ctx, lim: lim.withDefaults(), data: data, glyphCachePages: maxGlyphCachePages,
+		objs: make(map[int]any, objs), lazy: make(map[int]lazyObj, objs), where: make(map[int]int, objs),
+		gens: map[int]int{}, fonts: map[objRef]*font{},
+		page: glyphs{marks: make([]mark, 0, 4096), text: make([]byte, 0, 8192), line: make([]byte, 0, 8192), chunks: make([]chunk, 0, 256)}}
 }
 
 // open indexes the objects and sets up decryption.
@@ -151,39 +165,68 @@ func (r *reader) open() error {
 }
 
 func (r *reader) text() (Document, error) {
-	var out []byte
 	pages := r.pages()
 	orphans := len(pages) == 0
 	if orphans {
 		pages = r.orphanContent()
 	}
 	d := Document{Pages: len(pages)}
-	for i, pg := range pages {
-		if i >= r.lim.MaxPages {
-			r.fail(fmt.Errorf("pdf with more than %d pages: %w", r.lim.MaxPages, ErrLimit))
+	tooMany := len(pages) > r.lim.MaxPages // pages stops walking the tree just after
+	if tooMany {
+		pages = pages[:r.lim.MaxPages]
+	}
+	var out []byte
+	n := 0
+	for ; n < len(pages) && r.err == nil; n++ {
+		if r.lim.Head > 0 && len(out) >= r.lim.Head {
 			break
 		}
-		if r.lim.StopAfter > 0 && len(out) >= r.lim.StopAfter {
-			break
-		}
-		out = r.pageText(out, pg)
+		out = r.pageText(out, pages[n])
 		out = append(out, "\n\n"...)
-		d.Read++
-		if len(out) > r.lim.MaxTextBytes {
-			r.fail(fmt.Errorf("pdf text over %d bytes: %w", r.lim.MaxTextBytes, ErrLimit))
+		r.checkText(len(out))
+	}
+	d.Read = n
+	if n < len(pages) && r.err == nil && !tooMany {
+		// The head bound stopped the reading: the last pages, from the
+		// end, then the pages between are left out.
+		var tail [][]byte
+		size, k := 0, len(pages)
+		for k > n && size < r.lim.Tail && r.err == nil {
+			k--
+			t := append(r.pageText(nil, pages[k]), "\n\n"...)
+			tail = append(tail, t)
+			size += len(t)
+			r.checkText(len(out) + size)
 		}
-		if r.err != nil {
-			break
+		d.Read += len(pages) - k
+		var b []byte
+		for i := len(tail) - 1; i >= 0; i-- {
+			b = append(b, tail[i]...)
+		}
+		if k > n {
+			d.OmitFrom, d.OmitTo, d.Tail = n+1, k, string(b)
+		} else {
+			out = append(out, b...)
 		}
 	}
+	if tooMany && r.err == nil {
+		r.fail(fmt.Errorf("pdf with more than %d pages: %w", r.lim.MaxPages, ErrLimit))
+	}
 	d.Text = string(out)
-	if r.err == nil && strings.TrimSpace(d.Text) == "" {
+	if r.err == nil && strings.TrimSpace(d.Text+d.Tail) == "" {
 		if orphans || r.missing > 0 && r.images == 0 {
 			return Document{Pages: d.Pages, Read: d.Read}, ErrDamaged
 		}
 		return Document{Pages: d.Pages, Read: d.Read}, ErrNoTextLayer
 	}
 	return d, r.err
+}
+
+// checkText fails the reading once the text passes its limit.
+func (r *reader) checkText(n int) {
+	if n > r.lim.MaxTextBytes {
+		r.fail(fmt.Errorf("pdf text over %d bytes: %w", r.lim.MaxTextBytes, ErrLimit))
+	}
 }
 
 func (r *reader) fail(err error) {
