@@ -233,6 +233,11 @@ func (in *interp) show(s []byte) {
 		in.advance(tx)
 		m[4] += tx * m[0]
 		m[5] += tx * m[1]
+		if g.text == "" && f.unmapped != "" {
+			if in.r.unmapped++; in.r.unmappedFont == "" {
+				in.r.unmappedFont = f.unmapped
+			}
+		}
 		if g.text != "" && !in.full() {
 			pg := in.page
 			t := g.text[:min(len(g.text), math.MaxUint16)]

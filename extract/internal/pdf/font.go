@@ -2,6 +2,8 @@ package pdf
 
 import (
 	"strings"
+	"unicode"
+	"unicode/utf16"
 	"unicode/utf8"
 )
 
@@ -18,6 +20,8 @@ type font struct {
 	gidText   map[uint16]string // Type0 without ToUnicode: text from the embedded font's cmap
 	cidToGID  []uint16          // nil: identity
 	spaceW    float64           // advance of a space, for telling word gaps
+	codes     int               // codesCID, or a Unicode CMap's codesUTF16 or codesUTF32
+	unmapped  string            // a Type0 font with no way to text: its description, for ErrNoUnicode
 
 	// What next needs for each code, worked out once: a simple font's
 	// advances, and a Type0 font's glyphs by code, in pages of 256 codes
@@ -88,6 +92,10 @@ func (f *font) glyph(code uint32) (g glyph) {
 			g.text = t
 			return g
 		}
+	}
+	if f.codes != codesCID {
+		g.text = codeText(code, f.codes)
+		return g
 	}
 	g.text = f.cidText(cid)
 	return g
@@ -251,15 +259,13 @@ func (r *reader) simpleWidths(f *font, d dict) {
 // compositeFont loads a Type0 font and its descendant CIDFont.
 func (r *reader) compositeFont(d dict) *font {
 	f := &font{composite: true, scale: 0.001, defWidth: 1000}
+	encName := ""
 	switch e := r.resolve(d["Encoding"]).(type) {
 	case *stream:
 		f.enc = parseCMap(r.streamData(e))
 	case name:
-		if strings.HasPrefix(string(e), "Identity") || !strings.Contains(string(e), "UCS2") && !strings.Contains(string(e), "UTF16") {
-			break
-		}
-		// A Unicode CMap: the codes are the text.
-		f.uni = &cmap{uni: map[uint32]string{}}
+		encName = string(e)
+		f.enc, f.codes = predefinedCMap(encName)
 	}
 	if u := r.toUnicode(d); u != nil {
 		f.uni = u
@@ -281,10 +287,83 @@ func (r *reader) compositeFont(d dict) *font {
 	}
 	f.widths = r.cidWidths(cf["W"])
 	f.spaceW = f.width(r.spaceCID(f))
-	if f.uni == nil || len(f.uni.uni) == 0 {
+	if (f.uni == nil || len(f.uni.uni) == 0) && f.codes == codesCID {
 		r.embeddedText(f, cf)
+		if f.gidText == nil {
+			f.unmapped = fontDesc(r, d, cf, encName)
+		}
 	}
 	return f
+}
+
+// fontDesc names a Type0 font whose text cannot be known, for the
+// error: its name, character collection and encoding.
+func fontDesc(r *reader, d, cf dict, enc string) string {
+	base, _ := r.resolve(d["BaseFont"]).(name)
+	var parts []string
+	if si := r.dict(cf["CIDSystemInfo"]); si != nil {
+		reg, _ := r.resolve(si["Registry"]).(str)
+		ord, _ := r.resolve(si["Ordering"]).(str)
+		if len(reg)+len(ord) > 0 {
+			parts = append(parts, string(reg)+"-"+string(ord))
+		}
+	}
+	if enc != "" {
+		parts = append(parts, enc)
+	}
+	desc := strings.ToValidUTF8(string(base), "?")
+	if len(desc) > 64 {
+		desc = desc[:64]
+	}
+	if desc == "" {
+		desc = "a Type0 font"
+	}
+	if len(parts) > 0 {
+		desc += " (" + strings.ToValidUTF8(strings.Join(parts, ", "), "?") + ")"
+	}
+	return desc
+}
+
+// How a Type0 font's codes give text without a ToUnicode CMap.
+const (
+	codesCID   = iota // codes are CIDs (Identity, an embedded CMap, a CJK CMap we do not carry)
+	codesUTF16        // the codes are UTF-16 (the Uni…-UCS2 and Uni…-UTF16 CMaps)
+	codesUTF32        // the codes are UTF-32 (the Uni…-UTF32 CMaps)
+)
+
+// predefinedCMap returns how to read the codes of a predefined CMap and
+// whether they are Unicode. The Unicode CMaps of the Adobe character
+// collections (UniJIS-UCS2-H, UniGB-UTF16-H, ...) need no table: their
+// codes are the text. The others (90ms-RKSJ-H, GBK-EUC-H, B5pc-H,
+// KSC-EUC-H, ...) map legacy encodings to CIDs through tables of tens of
+// thousands of entries each, which this reader does not carry: their
+// codes are read two bytes at a time and give no text (see
+// ErrNoUnicode).
+func predefinedCMap(n string) (*cmap, int) {
+	switch {
+	case strings.HasPrefix(n, "Uni") && strings.Contains(n, "-UCS2-"):
+		return nil, codesUTF16
+	case strings.HasPrefix(n, "Uni") && strings.Contains(n, "-UTF16-"):
+		return &cmap{spaces: []codeSpace{{2, 0, 0xd7ff}, {4, 0xd800dc00, 0xdbffdfff}, {2, 0xe000, 0xffff}}}, codesUTF16
+	case strings.HasPrefix(n, "Uni") && strings.Contains(n, "-UTF32-"):
+		return &cmap{spaces: []codeSpace{{4, 0, 0x10ffff}}}, codesUTF32
+	}
+	return nil, codesCID
+}
+
+// codeText is the text of a code of a Unicode CMap.
+func codeText(code uint32, codes int) string {
+	var r rune
+	switch {
+	case codes == codesUTF32 || code <= 0xffff:
+		r = rune(code)
+	default:
+		r = utf16.DecodeRune(rune(code>>16), rune(code&0xffff))
+	}
+	if r >= 0xd800 && r <= 0xdfff || r > unicode.MaxRune || r < 0x20 && r != '\t' {
+		return ""
+	}
+	return runeText(r)
 }
 
 // spaceCID finds the CID that shows a space, if the ToUnicode CMap says.

@@ -17,6 +17,11 @@ var (
 	ErrEncrypted   = errors.New("pdf is encrypted with a password")      // a user password other than the empty one
 	ErrNoTextLayer = errors.New("pdf has no text layer")                 // pages but no text: a scan or images only
 	ErrDamaged     = errors.New("pdf is damaged: no page could be read") // no page tree and no content found
+	// ErrNoUnicode: glyphs of a Type0 font whose text cannot be known (a
+	// CJK font with neither a ToUnicode CMap nor a Unicode encoding, and
+	// no embedded TrueType cmap) were left out; the rest of the text is
+	// returned with it.
+	ErrNoUnicode = errors.New("pdf text has glyphs with no Unicode mapping")
 )
 
 // Limits bound the work one file may cause; zero fields take the values
@@ -89,14 +94,18 @@ type reader struct {
 	glyphCachePages int
 	decoded         int64
 	steps           int
-	images          int           // images seen on the pages read
-	missing         int           // pages whose content is not in the file
-	page            glyphs        // the page being read
-	content         []byte        // its content, decoded
-	part            []byte        // one of its content streams, decoded
-	scratch         [9]scratch    // content operands, by depth of form XObjects
-	zr              io.ReadCloser // reused zlib reader
-	err             error
+	images          int // images seen on the pages read
+	missing         int // pages whose content is not in the file
+	// unmapped counts the glyphs of fonts with no way to text, the first
+	// such font described.
+	unmapped     int
+	unmappedFont string
+	page         glyphs        // the page being read
+	content      []byte        // its content, decoded
+	part         []byte        // one of its content streams, decoded
+	scratch      [9]scratch    // content operands, by depth of form XObjects
+	zr           io.ReadCloser // reused zlib reader
+	err          error
 }
 
 // Text returns the text layer of a PDF file, page by page, in reading
@@ -213,6 +222,12 @@ func (r *reader) text() (Document, error) {
 		r.fail(fmt.Errorf("pdf with more than %d pages: %w", r.lim.MaxPages, ErrLimit))
 	}
 	d.Text = string(out)
+	if r.unmapped > 0 {
+		// Named rather than guessed: those glyphs are left out of the
+		// text, which says so.
+		r.fail(fmt.Errorf("%d glyphs of %s left out: %w (no ToUnicode CMap, a CJK encoding this reader does not carry, no embedded TrueType cmap)",
+			r.unmapped, r.unmappedFont, ErrNoUnicode))
+	}
 	if r.err == nil && strings.TrimSpace(d.Text+d.Tail) == "" {
 		if orphans || r.missing > 0 && r.images == 0 {
 			return Document{Pages: d.Pages, Read: d.Read}, ErrDamaged
