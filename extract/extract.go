@@ -163,6 +163,10 @@ type Result struct {
 	Flags              []string
 	Problems           []liaison.Problem
 	Body               string // the statement text: cover mail text, then the documents' text
+	// DocumentDate is the date the attached statement document gives
+	// itself ("Date: 12 March 2027", "Geneva, 12 March 2027", a 3GPP
+	// meeting line); Statement uses it when the mail has no Date.
+	DocumentDate liaison.Date
 
 	MessageID      string
 	InReplyTo      string
