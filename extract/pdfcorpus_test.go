@@ -27,6 +27,7 @@ var pdfFields = []struct {
 	{"damaged-xref.pdf", "LS on the official profile for affiliated key management functions", "3GPP TSG SA WG3", "ETSI TC CYBER", "2027-02-05", liaison.PurposeAction},
 	{"ghostscript.pdf", "LS on time-sensitive networking profiles for fronthaul", "IEEE 802.1 Working Group", "ITU-T Study Group 15", "2027-03-12", liaison.PurposeAction},
 	{"ghostscript-objstm.pdf", "LS on time-sensitive networking profiles for fronthaul", "IEEE 802.1 Working Group", "ITU-T Study Group 15", "2027-03-12", liaison.PurposeAction},
+	{"latex.pdf", "LS on efficient offline certificate validation", "IETF LAMPS WG", "ITU-T Study Group 17", "2027-06-18", liaison.PurposeAction},
 }
 
 func readPDFCorpus(t testing.TB, name string) []byte {
@@ -89,6 +90,15 @@ func TestPDFCorpusUnreadable(t *testing.T) {
 				t.Errorf("deadline %s guessed", r.Deadline)
 			}
 		})
+	}
+}
+
+// TestPDFDocumentDate: the LaTeX statement's own date ("Geneva, 9 April
+// 2027") dates it, its cover mail having no Date.
+func TestPDFDocumentDate(t *testing.T) {
+	r := Extract(context.Background(), mailWith("LS.pdf", "application/pdf", readPDFCorpus(t, "latex.pdf")), testOptions())
+	if got := r.Statement().Date.String(); got != "2027-04-09" {
+		t.Errorf("statement date %q, want 2027-04-09", got)
 	}
 }
 

@@ -1,6 +1,7 @@
 package pdf
 
 import (
+	"bytes"
 	"strings"
 	"unicode"
 	"unicode/utf16"
@@ -206,6 +207,7 @@ func (r *reader) simpleFont(d dict, sub name) *font {
 func (r *reader) encoding(d dict) [256]string {
 	var out [256]string
 	base := &winAnsi
+	var builtin *[256]string // the embedded Type1 program's own encoding
 	var diffs array
 	switch e := r.resolve(d["Encoding"]).(type) {
 	case name:
@@ -216,11 +218,20 @@ func (r *reader) encoding(d dict) [256]string {
 		base = &stdEnc
 		if b, ok := r.resolve(e["BaseEncoding"]).(name); ok {
 			base = baseEncoding(b)
+		} else {
+			builtin = r.type1Encoding(d)
 		}
 		diffs, _ = r.resolve(e["Differences"]).(array)
+	case nil:
+		// pdflatex writes no /Encoding: TeX's fonts (OT1, T1) carry
+		// their own, with ligatures and quotes at codes of their own.
+		builtin = r.type1Encoding(d)
 	}
 	for i, c := range base {
 		out[i] = runeText(c)
+	}
+	if builtin != nil {
+		out = *builtin
 	}
 	code := 0
 	for _, x := range diffs {
@@ -237,6 +248,60 @@ func (r *reader) encoding(d dict) [256]string {
 		}
 	}
 	return out
+}
+
+// type1Encoding reads the encoding an embedded Type1 font program
+// (FontFile) defines in its clear-text part: "dup 12 /fi put" lines. It
+// returns nil when the program is not there or uses StandardEncoding.
+func (r *reader) type1Encoding(d dict) *[256]string {
+	fd := r.dict(d["FontDescriptor"])
+	s, ok := r.resolve(fd["FontFile"]).(*stream)
+	if !ok {
+		return nil
+	}
+	b := r.streamData(s)
+	if n, ok := r.resolve(s.dict["Length1"]).(int); ok && n > 0 && n < len(b) {
+		b = b[:n]
+	}
+	if i := bytes.Index(b, []byte("eexec")); i >= 0 {
+		b = b[:i]
+	}
+	i := bytes.Index(b, []byte("/Encoding"))
+	if i < 0 {
+		return nil
+	}
+	b = b[i+len("/Encoding"):]
+	if bytes.HasPrefix(bytes.TrimLeft(b, " \t\r\n"), []byte("StandardEncoding")) {
+		return nil
+	}
+	if j := bytes.Index(b, []byte("readonly def")); j >= 0 {
+		b = b[:j]
+	} else if j := bytes.Index(b, []byte(" def")); j >= 0 {
+		b = b[:j]
+	}
+	var out [256]string
+	found := false
+	lx := newLexer(b, 0)
+	var prev [3]any // the three tokens before "put": dup code /name
+	for steps := 0; steps < 4096; steps++ {
+		tok := lx.next()
+		if tok == nil {
+			break
+		}
+		if kw, ok := tok.(keyword); ok && kw == "put" {
+			code, ok1 := prev[1].(int)
+			gn, ok2 := prev[2].(name)
+			if kw0, ok0 := prev[0].(keyword); ok0 && kw0 == "dup" && ok1 && ok2 && code >= 0 && code < 256 {
+				out[code] = normalize(glyphText(string(gn)))
+				found = true
+			}
+		}
+		prev = [3]any{prev[1], prev[2], tok}
+	}
+	if !found {
+		return nil
+	}
+	return &out
 }
 
 func (r *reader) simpleWidths(f *font, d dict) {
