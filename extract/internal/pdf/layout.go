@@ -30,6 +30,7 @@ type chunk struct {
 
 const (
 	lineTolerance = 0.3  // of the font size: baselines closer than this are one line
+	scriptRise    = 0.5  // of the larger size: how far a smaller glyph may sit above or below and be on the line
 	cellGap       = 1.5  // font sizes: a wider gap starts a new chunk
 	paragraphGap  = 1.75 // font sizes between baselines: a blank line
 )
@@ -64,7 +65,7 @@ func buildLines(pg *glyphs, box [4]float64) []line {
 	pg.line, pg.chunks = pg.line[:0], pg.chunks[:0]
 	for i := 0; i < len(ms); {
 		j := i + 1
-		for j < len(ms) && ms[i].y-ms[j].y <= lineTolerance*max(ms[i].size, ms[j].size) {
+		for j < len(ms) && sameLine(&ms[i], &ms[j]) {
 			j++
 		}
 		row := ms[i:j]
@@ -78,6 +79,15 @@ func buildLines(pg *glyphs, box [4]float64) []line {
 		i = j
 	}
 	return lines
+}
+
+// sameLine reports whether b, below a or level with it, is on a's
+// line: baselines closer than lineTolerance, or a superscript or
+// subscript (a glyph at most 3/4 the size of the other) within half the
+// larger size, as a footnote mark sits.
+func sameLine(a, b *mark) bool {
+	dy, big, small := a.y-b.y, max(a.size, b.size), min(a.size, b.size)
+	return dy <= lineTolerance*big || small <= 0.75*big && dy <= scriptRise*big
 }
 
 // sortMarks sorts marks top down, in drawing order on one baseline. A
@@ -119,7 +129,21 @@ func sortMarks(ms, buf []mark) []mark {
 // makeLine joins the marks of one baseline, sorted by x, into chunks,
 // their text onto pg.line.
 func makeLine(pg *glyphs, row []mark) (line, bool) {
+	// A superscript or subscript (sameLine) ends a word: "certificates¹
+	// ." reads "certificates1 .", a footnote "¹The" reads "1 The".
+	main := &row[0]
+	for i := range row {
+		if row[i].size > main.size {
+			main = &row[i]
+		}
+	}
+	script := func(m *mark) bool {
+		return m.size <= 0.75*main.size && abs(m.y-main.y) > lineTolerance*main.size
+	}
 	l := line{y: float64(row[0].y)}
+	if script(&row[0]) {
+		l.y = float64(main.y)
+	}
 	first := len(pg.chunks)
 	var cur chunk
 	var prev *mark
@@ -145,7 +169,7 @@ func makeLine(pg *glyphs, row []mark) (line, bool) {
 		case m.x-prev.x1 > cellGap*m.size:
 			flush()
 			cur = chunk{x0: float64(m.x), words: 1, off: int32(len(pg.line))}
-		case space || m.x-prev.x1 > wordGap(prev, m):
+		case space || m.x-prev.x1 > wordGap(prev, m) || script(prev) && !script(m):
 			pg.line = append(pg.line, ' ')
 			cur.words++
 		}
