@@ -19,12 +19,18 @@ const (
 	VerbWithdraw      Verb = "withdraw"
 	VerbCommentPublic Verb = "comment-public"
 	VerbHelp          Verb = "help"
+	// VerbLead names the lead group of a statement addressed to several
+	// groups: reminders go to it and a response comes from it.
+	VerbLead Verb = "lead"
+	// VerbAdd addresses the statement to one more group, which is
+	// notified (redirect replaces the groups instead).
+	VerbAdd Verb = "add"
 )
 
 // Command is one command line of a reply.
 type Command struct {
 	Verb Verb
-	Arg  string // the group of redirect
+	Arg  string // the group of redirect, add and lead
 }
 
 func (c Command) String() string {
@@ -129,6 +135,40 @@ func Authorize(cmd Command, s *Statement, dir *Directory, cc CommandContext) err
 		if _, ok := dir.Lookup(cmd.Arg); !ok {
 			return refuse("%q is not a group in the directory", cmd.Arg)
 		}
+	case VerbAdd:
+		if s.Direction != Incoming {
+			return refuse("%s is an outgoing statement; submit it again to send it to another group", s.ID)
+		}
+		if cmd.Arg == "" {
+			return refuse("add needs a group: add <group>")
+		}
+		g, ok := dir.Lookup(cmd.Arg)
+		if !ok {
+			return refuse("%q is not a group in the directory", cmd.Arg)
+		}
+		if slices.Contains(addressedGroups(s, dir), g.Name) {
+			return refuse("%s is already addressed to %s", s.ID, g.Name)
+		}
+	case VerbLead:
+		if s.Direction != Incoming {
+			return refuse("%s is an outgoing statement: lead names the group that answers a statement we received", s.ID)
+		}
+		if cmd.Arg == "" {
+			return refuse("lead needs a group: lead <group>")
+		}
+		g, ok := dir.Lookup(cmd.Arg)
+		if !ok {
+			return refuse("%q is not a group in the directory", cmd.Arg)
+		}
+		groups := addressedGroups(s, dir)
+		if !slices.Contains(groups, g.Name) {
+			return refuse("%s is not addressed to %s (it is to %s); add it first with: add %s", s.ID, g.Name, strings.Join(s.ToBodies, ", "), g.Name)
+		}
+		// The lead is chosen among the groups by those who stand above
+		// them: a group's own chairs do not pick which group does the work.
+		if !slices.Contains(lower(addrEmails(cc.Coordinators)), from) && !slices.Contains(dir.ManagerEmails(s), from) {
+			return refuse("only a liaison coordinator or a liaison manager of %s names the lead group", strings.Join(s.FromBodies, ", "))
+		}
 	case VerbRespond, VerbRespondDraft, VerbTaken:
 		if s.Direction != Incoming {
 			return refuse("%s is an outgoing statement", s.ID)
@@ -143,7 +183,7 @@ func Authorize(cmd Command, s *Statement, dir *Directory, cc CommandContext) err
 	ownWithdraw := cmd.Verb == VerbWithdraw && s.Direction == Outgoing && s.Submitter != nil &&
 		strings.EqualFold(s.Submitter.Email, from) && (s.State == StatePendingApproval || s.State == StateApproved)
 	if !ownWithdraw && !slices.Contains(Responsible(s, dir, cc.Coordinators), from) {
-		return refuse("%s is neither a contact of %s nor a liaison coordinator", from, strings.Join(s.ToBodies, ", "))
+		return refuse("%s is neither a contact of %s, nor a liaison manager for %s, nor a liaison coordinator", from, strings.Join(s.ToBodies, ", "), strings.Join(otherBodies(s), ", "))
 	}
 	next := map[Verb]State{VerbTaken: StateActionTaken, VerbWithdraw: StateWithdrawn}[cmd.Verb]
 	if next != "" && !CanTransition(s.Direction, s.State, next) {
@@ -166,7 +206,8 @@ func pick(gs []GroupApprovers, names []string) []GroupApprovers {
 // Responsible returns who answers for a statement, by the directory alone:
 // for an incoming one the contacts and approvers of its To groups; for an
 // outgoing one the approvers of its From groups and its submitter when the
-// directory knows the submitter; always the coordinators. Addresses read out
+// directory knows the submitter; for both the liaison managers of the other
+// organisation; always the coordinators. Addresses read out
 // of a statement (To-Contact, From-Contact, Cc) never count: anyone can
 // write themselves into a statement.
 func Responsible(s *Statement, dir *Directory, coordinators []string) []string {
@@ -185,8 +226,32 @@ func Responsible(s *Statement, dir *Directory, coordinators []string) []string {
 			out = append(out, s.Submitter.Email)
 		}
 	}
+	// The liaison managers of the other organisation answer for its
+	// traffic both ways.
+	out = append(out, dir.ManagerEmails(s)...)
 	out = append(out, addrEmails(coordinators)...)
 	return lower(out)
+}
+
+// otherBodies are the other organisation's bodies of s: its From bodies
+// when it came to us, its To bodies when it goes from us.
+func otherBodies(s *Statement) []string {
+	if s.Direction == Outgoing {
+		return s.ToBodies
+	}
+	return s.FromBodies
+}
+
+// addressedGroups returns the directory names of the To groups of s the
+// directory knows, each once.
+func addressedGroups(s *Statement, dir *Directory) []string {
+	var out []string
+	for _, b := range s.ToBodies {
+		if g, ok := dir.Lookup(b); ok && !slices.Contains(out, g.Name) {
+			out = append(out, g.Name)
+		}
+	}
+	return out
 }
 
 // addrEmails reads the addresses of directory entries, which may carry a

@@ -35,6 +35,10 @@ type Directory struct {
 	groups []Group
 	index  map[string]int
 	orgs   OrgRegistry // other organisations' names (org.go); nil: none
+	// managers are the IETF's liaison managers to other organisations
+	// (manager.go).
+	managers      []LiaisonManager
+	managerScopes []managerScope // managers resolved, one per entry
 }
 
 // NewDirectory indexes groups by their names and aliases.
@@ -62,11 +66,15 @@ func NewDirectory(groups []Group) *Directory {
 func (d *Directory) Groups() []Group { return d.groups }
 
 // Knows reports whether email is a contact or an approver of a group of
-// ours in the directory: a person the office may take commands from.
-// Another organisation's addresses (its contacts, its Send-To) do not count.
+// ours in the directory, or a liaison manager: a person the office may take
+// commands from. Another organisation's addresses (its contacts, its
+// Send-To) do not count.
 func (d *Directory) Knows(email string) bool {
 	if d == nil || email == "" {
 		return false
+	}
+	if d.ManagesAny(email) {
+		return true
 	}
 	for _, g := range d.groups {
 		if g.Type == GroupSDO {

@@ -70,6 +70,9 @@ func (d *Directory) WithOrgs(reg OrgRegistry) *Directory {
 	}
 	c := *d
 	c.orgs = reg
+	if len(c.managers) > 0 {
+		c.resolveManagers()
+	}
 	return &c
 }
 

@@ -98,11 +98,15 @@ type Statement struct {
 	Submitter          *Address     `json:"submitter,omitempty"` // outgoing: who proposed it
 	// Agreed are the From groups whose approvers agreed to this version
 	// of an outgoing statement; it is released once every group has.
-	Agreed  []string  `json:"agreed,omitempty"`
-	Version int       `json:"version"` // bumped by every edit; approval tokens bind to it
-	Created time.Time `json:"created"`
-	Updated time.Time `json:"updated"`
-	Events  []Event   `json:"events,omitempty"`
+	Agreed []string `json:"agreed,omitempty"`
+	// LeadGroup is, for a statement addressed to several groups of ours,
+	// the one a coordinator or liaison manager named to lead: reminders
+	// go to it, and a response comes from it.
+	LeadGroup string    `json:"lead_group,omitempty"`
+	Version   int       `json:"version"` // bumped by every edit; approval tokens bind to it
+	Created   time.Time `json:"created"`
+	Updated   time.Time `json:"updated"`
+	Events    []Event   `json:"events,omitempty"`
 }
 
 // Overdue reports whether an open action statement has passed its deadline
@@ -199,6 +203,8 @@ const (
 	EventAutoReply       EventType = "auto-reply"
 	EventEdited          EventType = "edited"
 	EventProblem         EventType = "problem"
+	EventLeadGroup       EventType = "lead-group" // the lead of several To groups was named
+	EventGroupAdded      EventType = "group-added"
 )
 
 // Event is one entry of a statement's history. Private events (internal

@@ -56,6 +56,10 @@ type Config struct {
 	// Organisations extend the shipped organisation registry (orgs):
 	// more organisations, bodies and spellings.
 	Organisations []liaison.Organisation `toml:"organisation"`
+	// Managers are the IETF's liaison managers to other organisations:
+	// copied on their traffic, allowed every command on it but approve,
+	// the default Send Reply To of our statements to them.
+	Managers []liaison.LiaisonManager `toml:"liaison_manager"`
 
 	// src locates keys in the file the config came from, for messages.
 	src source
@@ -301,7 +305,7 @@ func (c *Config) fill(dir string) {
 // Directory returns the group directory, which also resolves other
 // organisations' names through the organisation registry.
 func (c *Config) Directory() *liaison.Directory {
-	return liaison.NewDirectory(c.Groups).WithOrgs(c.registry())
+	return liaison.NewDirectory(c.Groups).WithOrgs(c.registry()).WithManagers(c.Managers)
 }
 
 // Error is one problem with a key of a config file.

@@ -57,3 +57,52 @@ func builtinBody(org, body string) bool {
 	oref, _ := orgs.Default().Resolve(org)
 	return exact && ref.Body != "" && ref.Org == oref.Org
 }
+
+// managers checks the [[liaison_manager]] tables: each names an
+// organisation (or a body of one) the registry knows exactly, at least one
+// manager, valid addresses, and no organisation twice.
+func (v *validator) managers() {
+	reg := v.c.registry()
+	seen := map[string]int{}
+	for i := range v.c.Managers {
+		m := &v.c.Managers[i]
+		key := fmt.Sprintf("liaison_manager[%d]", i)
+		switch ref, exact := reg.Resolve(m.Organisation); {
+		case strings.TrimSpace(m.Organisation) == "":
+			v.errf(key+".organisation", "required: the organisation (or body) they are liaison managers for, e.g. \"ITU-T\" or \"ITU-T SG15\"")
+		case !exact:
+			hint := "add it with [[organisation]] or use a name of orgs/registry.toml"
+			if ref.Known() {
+				hint = fmt.Sprintf("%s is known, but not %q in it; name the organisation alone or add the body with [[organisation]]", ref.Org, m.Organisation)
+			}
+			v.errf(key+".organisation", "%q is not an organisation in the registry: %s", m.Organisation, hint)
+		case ref.Org == "IETF" || ref.Org == "IAB":
+			v.errf(key+".organisation", "%q is our own: liaison managers are for other organisations", m.Organisation)
+		default:
+			name := ref.String()
+			if j, dup := seen[strings.ToLower(name)]; dup {
+				v.errf(key+".organisation", "%q names %s again (also liaison_manager[%d]): list every manager of it in one table", m.Organisation, name, j)
+			}
+			seen[strings.ToLower(name)] = i
+		}
+		if len(m.Managers) == 0 {
+			v.errf(key+".managers", "at least one manager is required")
+		}
+		// Keep the display names: the record shows a manager's name
+		// rather than the address.
+		for j, e := range m.Managers {
+			k := fmt.Sprintf("%s.managers[%d]", key, j)
+			a, err := liaison.ParseAddress(e)
+			addr := a.Email
+			if err != nil {
+				addr = e
+			}
+			if v.address(k, &addr) && err == nil {
+				m.Managers[j] = liaison.Address{Name: a.Name, Email: addr}.String()
+			}
+		}
+		if m.Alias != "" {
+			v.address(key+".alias", &m.Alias)
+		}
+	}
+}

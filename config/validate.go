@@ -36,6 +36,7 @@ func (c *Config) Validate() error {
 	v.misc()
 	v.groups()
 	v.organisations()
+	v.managers()
 	slices.SortStableFunc(v.errs, func(a, b *Error) int {
 		// Keys absent from the file come last.
 		return cmp.Compare(uint(a.Line-1), uint(b.Line-1))

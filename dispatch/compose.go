@@ -361,6 +361,8 @@ type Command struct {
 var commandHelp = [...]Command{
 	{"approve", "release this outgoing statement (approvers only)"},
 	{"redirect <group>", "the statement is for another group: hand it over"},
+	{"add <group>", "address it to one more group, which is notified"},
+	{"lead <group>", "name the lead group (coordinators, liaison managers)"},
 	{"respond", "the rest is your response; sent now if you approve it"},
 	{"respond-draft", "the rest is a draft response for the approvers"},
 	{"taken", "the requested action was done; reminders stop"},

@@ -298,7 +298,7 @@ func (o *Outbox) defaultRecipients(m *Mail) error {
 	}
 	switch m.Kind {
 	case liaison.MailNotification, liaison.MailReminder, liaison.MailOverdue:
-		m.To = o.groupRecipients(m.Statement)
+		m.To, m.Cc = o.groupRecipients(m.Statement)
 	case liaison.MailAlert:
 		m.To = o.coordinators()
 	case liaison.MailStatement:
@@ -320,13 +320,17 @@ func (o *Outbox) coordinators() []liaison.Address {
 	return out
 }
 
-// groupRecipients are the directory contacts of the statement's To bodies;
-// the coordinators when none is known. Never the To contacts read out of
-// the statement: who gets mail is decided by the directory, not by the
-// mail (an outsider listing 500 addresses must not make us mail them).
-func (o *Outbox) groupRecipients(s *liaison.Statement) []liaison.Address {
-	var out []liaison.Address
+// groupRecipients are the directory contacts of the statement's To bodies,
+// the coordinators when none is known; with a lead group named, its
+// contacts alone are To and the other groups' are copied. The liaison
+// managers of the other organisation are copied. Never the To contacts
+// read out of the statement: who gets mail is decided by the directory,
+// not by the mail (an outsider listing 500 addresses must not make us
+// mail them).
+func (o *Outbox) groupRecipients(s *liaison.Statement) (to, cc []liaison.Address) {
 	dir := o.opts.Directory()
+	lead, hasLead := dir.Lookup(s.LeadGroup)
+	hasLead = hasLead && s.LeadGroup != ""
 	for _, b := range s.ToBodies {
 		g, ok := dir.Lookup(b)
 		if !ok {
@@ -334,21 +338,56 @@ func (o *Outbox) groupRecipients(s *liaison.Statement) []liaison.Address {
 		}
 		for _, c := range g.Contacts {
 			if a, err := liaison.ParseAddress(c); err == nil {
+				if hasLead && g.Name != lead.Name {
+					cc = append(cc, a)
+				} else {
+					to = append(to, a)
+				}
+			}
+		}
+	}
+	if len(to) == 0 {
+		to, cc = append(cc, o.coordinators()...), nil
+	}
+	cc = append(cc, ManagerAddresses(dir, s)...)
+	return onlyCc(dedupe(to), dedupe(cc))
+}
+
+// ManagerAddresses are the liaison managers of the other organisation of
+// s, as the directory names them.
+func ManagerAddresses(dir *liaison.Directory, s *liaison.Statement) []liaison.Address {
+	var out []liaison.Address
+	for _, m := range dir.ManagersOf(s) {
+		for _, e := range m.Managers {
+			if a, err := liaison.ParseAddress(e); err == nil {
 				out = append(out, a)
 			}
 		}
 	}
-	if len(out) == 0 {
-		out = o.coordinators()
-	}
 	return dedupe(out)
+}
+
+// onlyCc drops from cc the addresses in to: nobody is both To and Cc.
+func onlyCc(to, cc []liaison.Address) ([]liaison.Address, []liaison.Address) {
+	inTo := map[string]bool{}
+	for _, a := range to {
+		inTo[strings.ToLower(a.Email)] = true
+	}
+	var out []liaison.Address
+	for _, a := range cc {
+		if !inTo[strings.ToLower(a.Email)] {
+			out = append(out, a)
+		}
+	}
+	return to, out
 }
 
 // statementRecipients addresses an outgoing statement (DESIGN 6): To the
 // Send-To address if there is one, else the To contacts; Cc the From
 // contacts, the approvers of every From group and the ADs to be copied
 // (rfc4053bis: agreement is "confirmed by copying" them: a WG's chairs and
-// ADs, an area's ADs, the IETF or IAB Chair), and the archive list.
+// ADs, an area's ADs, the IETF or IAB Chair), the liaison managers for the
+// receiving organisation, and the archive list.
 func (o *Outbox) statementRecipients(s *liaison.Statement) (to, cc []liaison.Address) {
 	if s.ToLiaisonContact != nil && s.ToLiaisonContact.Email != "" {
 		to = []liaison.Address{*s.ToLiaisonContact}
@@ -363,26 +402,14 @@ func (o *Outbox) statementRecipients(s *liaison.Statement) (to, cc []liaison.Add
 				cc = append(cc, a)
 			}
 		}
+		cc = append(cc, ManagerAddresses(dir, s)...)
 	}
 	if o.opts.ArchiveList != "" {
 		if a, err := liaison.ParseAddress(o.opts.ArchiveList); err == nil {
 			cc = append(cc, a)
 		}
 	}
-	to = dedupe(to)
-	cc = dedupe(cc)
-	// Nobody is both To and Cc.
-	inTo := map[string]bool{}
-	for _, a := range to {
-		inTo[a.Email] = true
-	}
-	var onlyCc []liaison.Address
-	for _, a := range cc {
-		if !inTo[a.Email] {
-			onlyCc = append(onlyCc, a)
-		}
-	}
-	return to, onlyCc
+	return onlyCc(dedupe(to), dedupe(cc))
 }
 
 // cleanAddresses drops addresses that are not a single valid addr-spec (a

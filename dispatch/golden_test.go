@@ -68,6 +68,12 @@ var goldenCases = []goldenCase{
 				{Code: "submission-field", Field: "Deadline", Detail: "not a date (2027-13-45), line 4"},
 			}}
 	}},
+	// The copy of an approval request the liaison managers for the
+	// receiving organisation get: it says they are not asked to approve.
+	{"approval-manager-copy", func(_, out *liaison.Statement) Mail {
+		return Mail{Kind: liaison.MailApprovalRequest, Statement: out, To: []liaison.Address{{Name: "Ann Manager", Email: "ann.lm@ietf.example"}},
+			Data: map[string]any{"ManagerCopy": "ITU-T"}}
+	}},
 }
 
 // goldenMails queues every golden case in one store, in order, and returns

@@ -101,6 +101,16 @@ func TestNearCommands(t *testing.T) {
 		{"hello", ""},
 		{"token", ""},
 		{"take", ""},
+		{"redirect +opsawg", "add opsawg"},
+		{"redirect + opsawg", "add opsawg"},
+		{"redirect", "redirect <group>"},
+		{"add", "add <group>"},
+		{"lead", "lead <group>"},
+		{"Lead.", "lead <group>"},
+		{"and so on", ""},  // one edit from add: not a slip of it
+		{"Read this", ""},  // one edit from lead
+		{"had a look", ""}, // one edit from add
+		{"Add me to the list", ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.text, func(t *testing.T) {

@@ -3,14 +3,15 @@ package extract
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"unicode"
 )
 
 // Command is one command line at the top of a thread reply.
 type Command struct {
-	Name string `json:"name"`          // approve, redirect, respond, taken, withdraw, comment-public, help
-	Arg  string `json:"arg,omitempty"` // redirect: the group
+	Name string `json:"name"`          // approve, redirect, add, lead, respond, taken, withdraw, comment-public, help
+	Arg  string `json:"arg,omitempty"` // redirect, add, lead: the group
 	Line string `json:"line"`          // as written
 }
 
@@ -24,16 +25,35 @@ const (
 	CmdCommentPublic = "comment-public"
 	CmdHelp          = "help"
 	CmdRespondDraft  = "respond-draft"
+	CmdAdd           = "add"  // address the statement to one more group
+	CmdLead          = "lead" // name the lead of several To groups
 )
 
+// groupVerbs take a group after them.
+var groupVerbs = []string{CmdRedirect, CmdAdd, CmdLead}
+
 // verbs are the commands as written, for near-miss suggestions.
-var verbs = []string{CmdApprove, CmdRedirect, CmdRespond, CmdRespondDraft, CmdTaken, CmdWithdraw, CmdCommentPublic, CmdHelp}
+var verbs = []string{CmdApprove, CmdRedirect, CmdRespond, CmdRespondDraft, CmdTaken, CmdWithdraw, CmdCommentPublic, CmdHelp, CmdAdd, CmdLead}
+
+// proseWords start the rest of a sentence, never a group name: "add me
+// to the list" and "lead the effort" are prose, not add and lead.
+var proseWords = map[string]bool{
+	"the": true, "a": true, "an": true, "me": true, "us": true, "him": true, "her": true, "them": true,
+	"this": true, "that": true, "these": true, "those": true, "it": true, "to": true, "on": true,
+	"in": true, "my": true, "our": true, "your": true, "their": true, "some": true, "more": true,
+	"all": true, "any": true, "please": true, "and": true, "or": true, "is": true, "was": true,
+	"will": true, "by": true, "for": true, "with": true, "of": true, "as": true, "up": true,
+}
+
+// exactVerbs are too short, and too near common words ("and", "had",
+// "read", "lend"), to take a slip of them for a command.
+var exactVerbs = map[string]bool{CmdAdd: true, CmdLead: true}
 
 // maxCommandLines is how many non-empty lines at the top are read for
 // commands.
 const maxCommandLines = 5
 
-var commandRE = regexp.MustCompile(`(?i)^(approve|approved|respond-draft|respond|taken|withdraw|comment-public|help|redirect)(?:[ \t]+(\S.*))?$`)
+var commandRE = regexp.MustCompile(`(?i)^(approve|approved|respond-draft|respond|taken|withdraw|comment-public|help|redirect|add|lead)(?:[ \t]+(\S.*))?$`)
 
 // Commands reads the whole-line commands at the top of a reply (quotes and
 // signature already stripped): one per line, case-insensitive, among the
@@ -62,8 +82,14 @@ func Commands(replyText string) []Command {
 		case "approved":
 			name = CmdApprove
 		}
-		if name == CmdRedirect {
-			if arg == "" || len(strings.Fields(arg)) > 4 {
+		if slices.Contains(groupVerbs, name) {
+			// "redirect +ccamp" is not a redirect: NearCommands suggests
+			// "add ccamp".
+			if arg == "" || len(strings.Fields(arg)) > 4 || strings.HasPrefix(arg, "+") {
+				break
+			}
+			// "Add me to the list", "Lead the effort": prose.
+			if name != CmdRedirect && proseWords[strings.ToLower(strings.Fields(arg)[0])] {
 				break
 			}
 		} else if arg != "" {
@@ -126,16 +152,29 @@ func NearCommands(replyText string) []NearCommand {
 		if verb == "" {
 			break
 		}
+		if verb == CmdRedirect && len(rest) > 0 && strings.HasPrefix(rest[0], "+") {
+			// redirect replaces the groups; adding one is its own command.
+			g := strings.TrimSpace(strings.TrimPrefix(strings.Join(rest, " "), "+"))
+			if g == "" {
+				g = "<group>"
+			}
+			out = append(out, NearCommand{Line: t, Suggest: CmdAdd + " " + g, Why: "redirect replaces the groups the statement is addressed to; to address it to one more group, use add"})
+			break
+		}
+		if word == verb && slices.Contains(groupVerbs, verb) && len(rest) == 0 {
+			out = append(out, NearCommand{Line: t, Suggest: verb + " <group>", Why: verb + " needs the name of a group after it, on the same line"})
+			break
+		}
 		switch {
 		case greeted && word == verb && len(Commands(t)) > 0:
 			out = append(out, NearCommand{Line: t, Suggest: t, Why: "a command must be the first line of the reply, above any greeting"})
 		case word != verb && len(fields) <= 3:
 			s := verb
-			if verb == CmdRedirect && len(rest) > 0 {
+			if slices.Contains(groupVerbs, verb) && len(rest) > 0 {
 				s += " " + strings.Join(rest, " ")
 			}
 			out = append(out, NearCommand{Line: t, Suggest: s, Why: fmt.Sprintf("%q is not a command", fields[0])})
-		case word == verb && verb != CmdRedirect && argLike(rest):
+		case word == verb && !slices.Contains(groupVerbs, verb) && argLike(rest):
 			out = append(out, NearCommand{Line: t, Suggest: verb, Why: fmt.Sprintf("%s takes nothing after it on its line; write any comment on the lines below", verb)})
 		}
 		break
@@ -172,8 +211,14 @@ func nearestVerb(word string) string {
 	if len(word) < 3 || notSlips[word] {
 		return ""
 	}
+	if exactVerbs[word] {
+		return word
+	}
 	best, bestD := "", 3
 	for _, v := range verbs {
+		if exactVerbs[v] {
+			continue
+		}
 		d := editDistance(strings.NewReplacer("-", "", " ", "").Replace(word), strings.ReplaceAll(v, "-", ""))
 		limit := 1
 		if len(v) >= 7 {
@@ -316,7 +361,7 @@ func (e *extraction) threadReply() {
 
 // daemonPrefixRE matches the words our own mails put before a statement's
 // title in their subjects ("Approval needed: X", "Deadline in 7 days: X").
-var daemonPrefixRE = regexp.MustCompile(`(?i)^(?:new liaison statement(?: from .*)?|liaison statement|approval (?:needed|requested)|deadline (?:today|in .*)|liaison deadline .*|overdue(?: since .*)?|reminder|auto(?:: [a-z ]+)?|received|submitted|done|not carried out)$`)
+var daemonPrefixRE = regexp.MustCompile(`(?i)^(?:new liaison statement(?: from .*)?|liaison statement|approval (?:needed|requested)|awaiting approval|deadline (?:today|in .*)|liaison deadline .*|overdue(?: since .*)?|reminder|auto(?:: [a-z ]+)?|received|submitted|done|not carried out)$`)
 
 // threadTitle is the statement title in a reply's subject: reply prefixes,
 // our tag and our subject wording removed.

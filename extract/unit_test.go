@@ -80,6 +80,12 @@ func TestCommands(t *testing.T) {
 		{"respond\nDear SG15, ...", []string{"respond"}},
 		{"redirect", nil},
 		{"withdraw", []string{"withdraw"}},
+		{"add opsawg", []string{"add opsawg"}},
+		{"lead IETF CCAMP WG\nadd DetNet", []string{"lead IETF CCAMP WG", "add DetNet"}},
+		{"Add me to the list, please", nil},
+		{"Lead the effort on this one", nil},
+		{"add", nil},
+		{"redirect +opsawg", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {

@@ -32,7 +32,9 @@ type apiStatement struct {
 	ToBodies           []string        `json:"to_bodies"`
 	ToContacts         []string        `json:"to_contacts"`
 	ToLiaisonContact   *string         `json:"to_liaison_contact"`
-	FromOrgs           []apiOrg        `json:"from_orgs"` // from_bodies resolved, one per name
+	LeadGroup          string          `json:"lead_group,omitempty"`
+	LiaisonManagers    []apiManager    `json:"liaison_managers,omitempty"` // the IETF's, for the other organisation
+	FromOrgs           []apiOrg        `json:"from_orgs"`                  // from_bodies resolved, one per name
 	ToOrgs             []apiOrg        `json:"to_orgs"`
 	References         []string        `json:"references"`
 	InResponseTo       []string        `json:"in_response_to"`
@@ -61,6 +63,14 @@ func toAPIOrgs(refs []liaison.OrgRef) []apiOrg {
 		out = append(out, apiOrg{Name: r.Name, Org: r.Org, Body: r.Body, Exact: r.Exact})
 	}
 	return out
+}
+
+// apiManager is a liaison manager as the record shows it: the public
+// alias (email), or a name.
+type apiManager struct {
+	Organisation string `json:"organisation"`
+	Name         string `json:"name,omitempty"`
+	Email        string `json:"email,omitempty"`
 }
 
 type apiAttachment struct {
@@ -140,6 +150,12 @@ func toAPI(v statementView, base string, withEvents bool) apiStatement {
 	if v.Direction == liaison.Outgoing {
 		c := v.Consensus
 		a.Consensus = &c
+	}
+	a.LeadGroup = v.LeadGroup
+	for _, m := range v.Managers {
+		for _, p := range m.People {
+			a.LiaisonManagers = append(a.LiaisonManagers, apiManager{Organisation: m.Organisation, Name: p.Name, Email: p.Email})
+		}
 	}
 	for _, r := range v.References {
 		a.References = append(a.References, r.Text)

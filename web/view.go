@@ -68,6 +68,11 @@ type statementView struct {
 	ToOrgs       []liaison.OrgRef
 	ToContacts   []liaison.Address
 	SendTo       *liaison.Address
+	// Managers are the IETF's liaison managers for the other
+	// organisation, as the directory names them now: an alias, or names.
+	Managers []managerView
+	// LeadGroup leads among several To groups, when one was named.
+	LeadGroup    string
 	References   []reference
 	InResponseTo []related
 	RespondedBy  []related
@@ -77,6 +82,13 @@ type statementView struct {
 	Created      time.Time
 	Updated      time.Time
 	Events       []eventView
+}
+
+// managerView is the liaison managers for one organisation as the
+// public sees them.
+type managerView struct {
+	Organisation string
+	People       []liaison.Address // the alias, or names without addresses
 }
 
 // newView copies the public part of st. Events are left to the caller,
@@ -107,6 +119,18 @@ func newView(st *liaison.Statement, today liaison.Date, res *resolver) statement
 	}
 	if !st.Deadline.IsZero() {
 		v.DaysLeft = st.Deadline.DaysUntil(today)
+	}
+	v.LeadGroup = st.LeadGroup
+	dir := res.directory()
+	for _, m := range dir.ManagersOf(st) {
+		v.Managers = append(v.Managers, managerView{Organisation: m.Organisation, People: m.Public()})
+		// Our own statement that named no Send Reply To (one recorded
+		// before the managers were configured) is answered to them.
+		if v.SendReplyTo == nil && st.Direction == liaison.Outgoing {
+			if a, ok := m.ReplyTo(); ok {
+				v.SendReplyTo = &a
+			}
+		}
 	}
 	if l := strings.TrimSpace(st.PurposeLabel); l != "" && !strings.EqualFold(l, purposeLabel(st.Purpose)) {
 		v.PurposeLabel = l
@@ -156,6 +180,12 @@ func (v statementView) forDisplay() statementView {
 	v.ToContacts = displayAddresses(v.ToContacts)
 	v.SendReplyTo = displayAddress(v.SendReplyTo)
 	v.SendTo = displayAddress(v.SendTo)
+	v.LeadGroup = nb(v.LeadGroup)
+	v.Managers = append([]managerView(nil), v.Managers...)
+	for i := range v.Managers {
+		v.Managers[i].Organisation = nb(v.Managers[i].Organisation)
+		v.Managers[i].People = displayAddresses(v.Managers[i].People)
+	}
 	v.References = append([]reference(nil), v.References...)
 	for i := range v.References {
 		v.References[i].Text = nb(v.References[i].Text)

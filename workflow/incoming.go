@@ -139,12 +139,10 @@ func (o *Office) statement(tx *store.Tx, m *liaison.Message, r *extract.Result) 
 func (o *Office) notify(tx *store.Tx, s *liaison.Statement, recipients []liaison.Address) error {
 	var cc []liaison.Address
 	if len(s.Problems) > 0 {
-		for _, c := range o.coordinators() {
-			if !slices.ContainsFunc(recipients, func(a liaison.Address) bool { return strings.EqualFold(a.Email, c.Email) }) {
-				cc = append(cc, c)
-			}
-		}
+		cc = append(cc, o.coordinators()...)
 	}
+	// The liaison managers of the sending organisation follow its traffic.
+	cc = o.copies(recipients, append(cc, dispatch.ManagerAddresses(o.dir(), s)...))
 	om, err := o.out.Enqueue(tx, dispatch.Mail{Kind: liaison.MailNotification, Statement: s, To: recipients, Cc: cc, WithAttachments: true})
 	if o.answerSkipped(err, s, strings.Join(liaison.Emails(recipients), ", ")) {
 		return nil
@@ -157,6 +155,19 @@ func (o *Office) notify(tx *store.Tx, s *liaison.Statement, recipients []liaison
 		to = append(to, r.Email)
 	}
 	return o.event(tx, s, liaison.EventNotified, "liaisond", "Notified "+strings.Join(to, ", "), false, "")
+}
+
+// copies returns the addresses of cc that are not in to, each once: no
+// address appears twice in a mail's headers.
+func (o *Office) copies(to, cc []liaison.Address) []liaison.Address {
+	var out []liaison.Address
+	for _, c := range cc {
+		in := func(a liaison.Address) bool { return strings.EqualFold(a.Email, c.Email) }
+		if !slices.ContainsFunc(to, in) && !slices.ContainsFunc(out, in) {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // unknownToProblems is the problem the office records for To bodies the

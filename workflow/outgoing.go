@@ -182,7 +182,30 @@ func (o *Office) seekApproval(tx *store.Tx, s *liaison.Statement, submitter stri
 	if len(gs) > 1 {
 		text += "; missing the agreement of " + strings.Join(names, ", ")
 	}
+	// The liaison managers for the receiving organisation see what is on
+	// its way to it, in one copy of the request that says they are not
+	// asked to approve: they may comment on it or withdraw it.
+	if lms := o.copies(appendAddrs(nil, asked...), dispatch.ManagerAddresses(o.dir(), s)); len(lms) > 0 {
+		m := dispatch.Mail{Kind: liaison.MailApprovalRequest, Statement: s, To: lms, WithAttachments: true,
+			Data: map[string]any{"Missing": missingText(missing), "Agreed": strings.Join(s.Agreed, ", "), "ManagerCopy": strings.Join(otherOrgs(o.dir(), s), ", ")}}
+		if _, err := o.out.Enqueue(tx, m); err != nil && !o.answerSkipped(err, s, strings.Join(liaison.Emails(lms), ", ")) {
+			return false, fmt.Errorf("queue approval request copy of %s: %w", s.ID, err)
+		}
+		text += "; copied to the liaison managers " + strings.Join(liaison.Emails(lms), ", ")
+	}
 	return false, o.event(tx, s, liaison.EventApprovalRequest, "liaisond", text, false, "")
+}
+
+// otherOrgs names the organisations of s the directory has liaison
+// managers for.
+func otherOrgs(dir *liaison.Directory, s *liaison.Statement) []string {
+	var out []string
+	for _, m := range dir.ManagersOf(s) {
+		if !slices.Contains(out, m.Organisation) {
+			out = append(out, m.Organisation)
+		}
+	}
+	return out
 }
 
 // missingText names the groups whose agreement is missing, with who may
@@ -287,6 +310,7 @@ func addressResponse(resp, orig *liaison.Statement) {
 func (o *Office) createOutgoing(tx *store.Tx, s *liaison.Statement, submitter string, authenticated bool, msgid string) error {
 	s.Direction = liaison.Outgoing
 	o.addressFromDirectory(s)
+	o.replyToManager(s)
 	_, _, unknown := o.dir().ApproversOf(s.FromBodies)
 	if err := s.Transition(liaison.StatePendingApproval); err != nil {
 		return err
@@ -420,6 +444,25 @@ func (o *Office) addressFromDirectory(s *liaison.Statement) {
 			s.ToContacts = appendAddrs(s.ToContacts, g.SendTo)
 		} else {
 			s.ToContacts = appendAddrs(s.ToContacts, g.Contacts...)
+		}
+	}
+}
+
+// replyToManager makes the liaison manager for the receiving organisation
+// the Send Reply To of an outgoing statement that names none (rfc4053bis:
+// "the email address of the liaison manager ... or an address maintained
+// by the IAB"): the managers' public alias when there is one, else the
+// first manager.
+func (o *Office) replyToManager(s *liaison.Statement) {
+	if s.FromLiaisonContact != nil && s.FromLiaisonContact.Email != "" {
+		return
+	}
+	dir := o.dir()
+	dir.ResolveStatementOrgs(s)
+	for _, m := range dir.ManagersOf(s) {
+		if a, ok := m.ReplyTo(); ok {
+			s.FromLiaisonContact = &a
+			return
 		}
 	}
 }

@@ -268,6 +268,7 @@ func (o *Office) execute(tx *store.Tx, s *liaison.Statement, c liaison.Command, 
 		g, _ := o.dir().Lookup(c.Arg)
 		old := strings.Join(s.ToBodies, ", ")
 		s.ToBodies = []string{g.Name}
+		s.LeadGroup = "" // one group now: there is nothing to lead
 		s.Version++
 		// The To body is now one the directory knows: problems about it
 		// no longer apply.
@@ -290,14 +291,39 @@ func (o *Office) execute(tx *store.Tx, s *liaison.Statement, c liaison.Command, 
 				return "", err
 			}
 		}
-		to := appendAddrs(nil, g.Contacts...)
-		if len(to) == 0 {
-			to = o.coordinators()
-		}
-		if _, err := o.out.Enqueue(tx, dispatch.Mail{Kind: liaison.MailNotification, Statement: s, To: to, WithAttachments: true}); err != nil && !o.answerSkipped(err, s, strings.Join(liaison.Emails(to), ", ")) {
+		to, err := o.notifyGroup(tx, s, g)
+		if err != nil {
 			return "", err
 		}
 		return fmt.Sprintf("%s is redirected to %s; %s notified.", s.ID, g.Name, strings.Join(liaison.Emails(to), ", ")), nil
+	case liaison.VerbAdd:
+		g, _ := o.dir().Lookup(c.Arg)
+		s.ToBodies = append(s.ToBodies, g.Name)
+		s.Version++
+		if err := tx.PutStatement(s); err != nil {
+			return "", err
+		}
+		if err := o.noted(tx, s, liaison.EventGroupAdded, actor, "Also addressed to "+g.Name, rest, true, msgid); err != nil {
+			return "", err
+		}
+		to, err := o.notifyGroup(tx, s, g)
+		if err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("%s is now also addressed to %s; %s notified.", s.ID, g.Name, strings.Join(liaison.Emails(to), ", ")), nil
+	case liaison.VerbLead:
+		g, _ := o.dir().Lookup(c.Arg)
+		if s.LeadGroup == g.Name {
+			return fmt.Sprintf("%s already leads on %s; nothing changed.", g.Name, s.ID), nil
+		}
+		s.LeadGroup = g.Name
+		if err := tx.PutStatement(s); err != nil {
+			return "", err
+		}
+		if err := o.noted(tx, s, liaison.EventLeadGroup, actor, "Lead group: "+g.Name, rest, true, msgid); err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("%s leads on %s: its reminders go to %s (the other groups copied), and a response by a coordinator or liaison manager comes from it.", g.Name, s.ID, g.Name), nil
 	case liaison.VerbRespond, liaison.VerbRespondDraft:
 		resp := &liaison.Statement{
 			Title:        "Response to " + s.Title,
@@ -334,12 +360,38 @@ func (o *Office) execute(tx *store.Tx, s *liaison.Statement, c liaison.Command, 
 	return "", fmt.Errorf("unknown command %q", c.Verb)
 }
 
+// notifyGroup tells group g's contacts (the coordinators when it has
+// none) about s, copying the liaison managers, and returns whom it told.
+func (o *Office) notifyGroup(tx *store.Tx, s *liaison.Statement, g liaison.Group) ([]liaison.Address, error) {
+	to := appendAddrs(nil, g.Contacts...)
+	if len(to) == 0 {
+		to = o.coordinators()
+	}
+	cc := o.copies(to, dispatch.ManagerAddresses(o.dir(), s))
+	if _, err := o.out.Enqueue(tx, dispatch.Mail{Kind: liaison.MailNotification, Statement: s, To: to, Cc: cc, WithAttachments: true}); err != nil && !o.answerSkipped(err, s, strings.Join(liaison.Emails(to), ", ")) {
+		return nil, err
+	}
+	return to, nil
+}
+
 // respondingBodies are the groups a response by actor comes from: those
 // of the statement's To bodies the directory names actor for (a chair of
 // CCAMP answers for CCAMP, not for the IEEE group that was copied), else
-// all of them the directory knows, else all as written.
+// the lead group when one was named, else all of them the directory
+// knows, else all as written.
 func (o *Office) respondingBodies(s *liaison.Statement, actor string) []string {
 	dir := o.dir()
+	if lead, ok := dir.Lookup(s.LeadGroup); ok && s.LeadGroup != "" {
+		mine := false
+		for _, b := range s.ToBodies {
+			if g, ok := dir.Lookup(b); ok && g.Name != lead.Name && slices.Contains(liaison.Responsible(&liaison.Statement{Direction: liaison.Incoming, ToBodies: []string{b}}, dir, nil), strings.ToLower(actor)) {
+				mine = true
+			}
+		}
+		if !mine {
+			return []string{lead.Name}
+		}
+	}
 	var mine, known []string
 	for _, b := range s.ToBodies {
 		g, ok := dir.Lookup(b)

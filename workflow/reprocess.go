@@ -13,7 +13,7 @@ import (
 // Reprocess re-runs extraction on every stored raw message, after an
 // upgrade of the extractor. Messages that failed or wait are processed as if
 // new. Statements already recorded keep their ids, their events and what
-// people changed (a redirect keeps its To bodies; an edited statement keeps
+// people changed (a redirect or an added group keeps its To bodies; an edited statement keeps
 // its text): only the fields extraction owns are refreshed, and a changed
 // statement gets a new version and an internal event saying so.
 func (o *Office) Reprocess(ctx context.Context) (int, error) {
@@ -77,7 +77,7 @@ func (o *Office) refresh(ctx context.Context, m liaison.Message) error {
 		edited := map[string]bool{}
 		for _, ev := range evs {
 			switch ev.Type {
-			case liaison.EventRedirected:
+			case liaison.EventRedirected, liaison.EventGroupAdded:
 				edited["to_bodies"] = true
 			case liaison.EventEdited:
 				if ev.Actor != "liaisond" {

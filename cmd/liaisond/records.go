@@ -233,6 +233,7 @@ func printStatement(w io.Writer, s *liaison.Statement) {
 	row("To (resolved)", resolvedRefs(s.ToOrgs))
 	row("To-Contact", addrs(s.ToContacts))
 	row("Send To", addr(s.ToLiaisonContact))
+	row("Lead group", s.LeadGroup)
 	p := string(s.Purpose)
 	if s.PurposeLabel != "" && !strings.EqualFold(s.PurposeLabel, p) {
 		p += " (" + s.PurposeLabel + ")"
