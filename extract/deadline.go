@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"unicode/utf8"
 
 	"liaison"
 )
@@ -104,6 +105,42 @@ func (e *extraction) sentenceDeadline(text string, order DateOrder, strict bool)
 	return liaison.Date{}, false
 }
 
+// replyCueWords and requestWords are parts of the words replyCueRE and
+// requestRE look for: a sentence of ASCII text without any of them
+// cannot match, and telling so costs far less than the expressions,
+// which dominated the extraction of a long document.
+var (
+	replyCueWords = []string{"repl", "respon", "answer", "comment", "feedback", "input", "views", "action", "review", "confirm", "advi"}
+	requestWords  = []string{"please", "kindly", "invite", "ask", "request", "would", "appreciate", "grateful", "welcome", "look",
+		"encourage", "should", "must", "need"}
+	requestStarts = []string{"repl", "respon", "answer", "comment", "feedback"} // requestRE's words at the start only
+)
+
+// mayMatch reports whether s may match an expression that needs one of
+// words (lower-case ASCII) in any case, or starts with one of starts;
+// text with other than ASCII may always (case folding maps some letters
+// outside ASCII onto it).
+func mayMatch(s string, words, starts []string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return true
+		}
+	}
+	low := strings.ToLower(s)
+	for _, w := range words {
+		if strings.Contains(low, w) {
+			return true
+		}
+	}
+	low = strings.TrimLeft(low, " \t\r\n\f\v")
+	for _, w := range starts {
+		if strings.HasPrefix(low, w) {
+			return true
+		}
+	}
+	return false
+}
+
 var replyCueRE = regexp.MustCompile(`(?i)\b(?:repl(?:y|ies)|respon(?:d|se|ses)|answers?|comments?|feedback|input|views|action|review|confirm\w*|advi[cs]e)\b`)
 
 // requestRE finds the words of a request in a sentence ("please", "we
@@ -129,7 +166,8 @@ func (e *extraction) requestDeadline(srcs []*source) bool {
 		}
 		order := dateOrderHint(text)
 		for _, sent := range sentenceRE.Split(text, -1) {
-			if !replyCueRE.MatchString(sent) || !requestRE.MatchString(sent) {
+			if !mayMatch(sent, replyCueWords, nil) || !mayMatch(sent, requestWords, requestStarts) ||
+				!replyCueRE.MatchString(sent) || !requestRE.MatchString(sent) {
 				continue
 			}
 			if d, ok := e.sentenceDeadline(sent, order, true); ok {
@@ -161,7 +199,7 @@ func (e *extraction) proseDeadline(srcs []*source) {
 		}
 		order := dateOrderHint(text)
 		for _, sent := range sentenceRE.Split(text, -1) {
-			if !replyCueRE.MatchString(sent) {
+			if !mayMatch(sent, replyCueWords, nil) || !replyCueRE.MatchString(sent) {
 				continue
 			}
 			if d, ok := e.sentenceDeadline(sent, order, false); ok {

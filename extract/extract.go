@@ -42,6 +42,13 @@ type Limits struct {
 	MaxTextBytes       int           // text kept from one document
 	PDFTimeout         time.Duration // per PDF file
 	Timeout            time.Duration // whole extraction
+	// PDFHead and PDFTail bound the text read from a long PDF: its first
+	// pages until their text reaches PDFHead bytes, then its last pages
+	// until theirs reaches PDFTail; a line in the text names the pages
+	// between, which are not read. A statement's heading and fields are
+	// on its first pages, its actions, deadline and contacts often on its
+	// last, and the pages between cost time.
+	PDFHead, PDFTail int
 }
 
 // DefaultLimits returns limits generous for real statements (a 300-page
@@ -64,6 +71,8 @@ func DefaultLimits() Limits {
 		MaxTextBytes:       4 << 20,
 		PDFTimeout:         10 * time.Second,
 		Timeout:            30 * time.Second,
+		PDFHead:            12 << 10,
+		PDFTail:            4 << 10,
 	}
 }
 
@@ -92,6 +101,8 @@ func (l Limits) withDefaults() Limits {
 	set64(&l.MaxPDFStreamBytes, d.MaxPDFStreamBytes)
 	set64(&l.MaxPDFDecodedBytes, d.MaxPDFDecodedBytes)
 	seti(&l.MaxTextBytes, d.MaxTextBytes)
+	seti(&l.PDFHead, d.PDFHead)
+	seti(&l.PDFTail, d.PDFTail)
 	if l.PDFTimeout <= 0 {
 		l.PDFTimeout = d.PDFTimeout
 	}
@@ -152,6 +163,10 @@ type Result struct {
 	Flags              []string
 	Problems           []liaison.Problem
 	Body               string // the statement text: cover mail text, then the documents' text
+	// DocumentDate is the date the attached statement document gives
+	// itself ("Date: 12 March 2027", "Geneva, 12 March 2027", a 3GPP
+	// meeting line); Statement uses it when the mail has no Date.
+	DocumentDate liaison.Date
 
 	MessageID      string
 	InReplyTo      string

@@ -212,5 +212,9 @@ func (r *Result) Statement() *liaison.Statement {
 	for _, p := range r.Attachments {
 		s.Attachments = append(s.Attachments, p.Attachment)
 	}
+	s.Date = r.DocumentDate // when the mail says not when it was written
+	if !r.Date.IsZero() {
+		s.Date = liaison.DateOf(r.Date) // the day in the sender's zone
+	}
 	return s
 }

@@ -3,6 +3,8 @@ package extract
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 
 	"liaison/extract/internal/pdf"
 )
@@ -16,9 +18,14 @@ var ErrPDFEncrypted = ErrEncrypted
 // the empty user password is read. Its errors match ErrLimit,
 // ErrEncrypted (a real user password), ErrNoTextLayer (pages with no
 // text: a scan) or ErrDamaged (no page and no content could be read).
+//
+// Of a long PDF, the first pages are read until their text reaches
+// lim.PDFHead bytes, then the last pages until theirs reaches
+// lim.PDFTail; the text then holds, between the two, a line that names
+// the pages left out (see PDFOmitted).
 func PDFText(ctx context.Context, data []byte, lim Limits) (string, error) {
 	lim = lim.withDefaults()
-	t, err := pdf.Text(ctx, data, pdf.Limits{
+	d, err := pdf.Read(ctx, data, pdf.Limits{
 		MaxBytes:        lim.MaxPDFBytes,
 		MaxObjects:      lim.MaxPDFObjects,
 		MaxPages:        lim.MaxPDFPages,
@@ -26,8 +33,23 @@ func PDFText(ctx context.Context, data []byte, lim Limits) (string, error) {
 		MaxDecodedBytes: lim.MaxPDFDecodedBytes,
 		MaxTextBytes:    lim.MaxTextBytes,
 		Timeout:         lim.PDFTimeout,
+		Head:            lim.PDFHead,
+		Tail:            lim.PDFTail,
 	})
-	return tidyLines(cleanText(t)), pdfError(err)
+	t := tidyLines(cleanText(d.Text))
+	if d.OmitFrom > 0 {
+		t = strings.TrimRight(t, "\n") + "\n\n" + PDFOmitted(d.OmitFrom, d.OmitTo) + "\n\n" + tidyLines(cleanText(d.Tail))
+	}
+	return t, pdfError(err)
+}
+
+// PDFOmitted is the line that stands in the text of a PDF for its pages
+// from first to last, which were not read.
+func PDFOmitted(first, last int) string {
+	if first == last {
+		return fmt.Sprintf("[Page %d of this PDF is not in this text: only the first and last pages of a long PDF are read. The attached file has it.]", first)
+	}
+	return fmt.Sprintf("[Pages %d to %d of this PDF are not in this text: only the first and last pages of a long PDF are read. The attached file has them.]", first, last)
 }
 
 // pdfErrors pairs the PDF reader's errors with this package's sentinels.

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"liaison"
@@ -26,6 +27,7 @@ var pdfFields = []struct {
 	{"damaged-xref.pdf", "LS on the official profile for affiliated key management functions", "3GPP TSG SA WG3", "ETSI TC CYBER", "2027-02-05", liaison.PurposeAction},
 	{"ghostscript.pdf", "LS on time-sensitive networking profiles for fronthaul", "IEEE 802.1 Working Group", "ITU-T Study Group 15", "2027-03-12", liaison.PurposeAction},
 	{"ghostscript-objstm.pdf", "LS on time-sensitive networking profiles for fronthaul", "IEEE 802.1 Working Group", "ITU-T Study Group 15", "2027-03-12", liaison.PurposeAction},
+	{"latex.pdf", "LS on efficient offline certificate validation", "IETF LAMPS WG", "ITU-T Study Group 17", "2027-06-18", liaison.PurposeAction},
 }
 
 func readPDFCorpus(t testing.TB, name string) []byte {
@@ -86,6 +88,49 @@ func TestPDFCorpusUnreadable(t *testing.T) {
 			}
 			if !r.Deadline.IsZero() {
 				t.Errorf("deadline %s guessed", r.Deadline)
+			}
+		})
+	}
+}
+
+// TestPDFDocumentDate: the LaTeX statement's own date ("Geneva, 9 April
+// 2027") dates it, its cover mail having no Date.
+func TestPDFDocumentDate(t *testing.T) {
+	r := Extract(context.Background(), mailWith("LS.pdf", "application/pdf", readPDFCorpus(t, "latex.pdf")), testOptions())
+	if got := r.Statement().Date.String(); got != "2027-04-09" {
+		t.Errorf("statement date %q, want 2027-04-09", got)
+	}
+}
+
+// TestPDFLongDocument: of a long PDF (the 300 KB files of the corpus,
+// 30 to 125 pages) only the first and last pages are read; the fields on
+// them are found (LibreOffice's has its actions and deadline on its last
+// page, after 50 pages of body), and the body names the pages left out.
+func TestPDFLongDocument(t *testing.T) {
+	tests := []struct {
+		gen, title, from, to, deadline, omitted, last string
+	}{
+		{"chromium", "LS on certificate profiles for efficient offline verification", "ITU-T Study Group 17", "IETF LAMPS WG",
+			"2027-02-26", "[Pages 6 to 28 of this PDF are not in this text", "Item 579:"},
+		{"libreoffice", "LS on the official profile for affiliated key management functions", "3GPP TSG SA WG3", "ETSI TC CYBER",
+			"2027-02-05", "[Pages 4 to 56 of this PDF are not in this text", "2. Actions"},
+		{"ghostscript", "LS on time-sensitive networking profiles for fronthaul", "IEEE 802.1 Working Group", "ITU-T Study Group 15",
+			"2027-03-12", "[Pages 7 to 123 of this PDF are not in this text", "Item 2999:"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.gen, func(t *testing.T) {
+			mail := mailWith("LS.pdf", "application/pdf", readPDFCorpus(t, "bench-"+tt.gen+".pdf"))
+			r := Extract(context.Background(), mail, testOptions())
+			if r.Title != tt.title || !slices.Contains(r.FromBodies, tt.from) || !slices.Contains(r.ToBodies, tt.to) ||
+				r.Deadline.String() != tt.deadline || r.Purpose != liaison.PurposeAction {
+				t.Errorf("title %q, from %q, to %q, deadline %s, purpose %v", r.Title, r.FromBodies, r.ToBodies, r.Deadline, r.Purpose)
+			}
+			if len(r.Problems) > 0 {
+				t.Errorf("problems %+v", r.Problems)
+			}
+			i, j := strings.Index(r.Body, tt.omitted), strings.Index(r.Body, tt.last)
+			if i < 0 || j < i {
+				t.Errorf("body lacks %q or %q after it:\n%s", tt.omitted, tt.last, r.Body)
 			}
 		})
 	}

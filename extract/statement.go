@@ -41,6 +41,7 @@ func (e *extraction) statement() {
 	}
 	e.statementProblems(atts)
 	r.Body = bodyText(srcs)
+	r.DocumentDate = documentDate(srcs)
 }
 
 // firstLabelled returns the first field with one of keys that says

@@ -12,18 +12,18 @@ type span struct{ lo, hi float64 }
 // readingOrder puts the lines of a page, or of one column, in reading
 // order: blocks of lines that share a gutter and hold prose on its left
 // are read left column first; everything else stays in line order.
-func readingOrder(lines []line, depth int) []line {
+func readingOrder(lines []line, depth int, sb *spanBufs) []line {
 	if depth > 3 || len(lines) < 3 {
 		return lines
 	}
 	minX, maxX := extent(lines)
 	var out []line
 	for i := 0; i < len(lines); {
-		j, gutter := growBlock(lines, i, minX, maxX)
+		j, gutter := growBlock(lines, i, minX, maxX, sb)
 		block := lines[i:j]
 		if left, right, ok := splitColumns(block, gutter); ok {
-			out = append(out, readingOrder(left, depth+1)...)
-			out = append(out, readingOrder(right, depth+1)...)
+			out = append(out, readingOrder(left, depth+1, sb)...)
+			out = append(out, readingOrder(right, depth+1, sb)...)
 		} else {
 			out = append(out, block...)
 		}
@@ -41,21 +41,25 @@ func extent(lines []line) (lo, hi float64) {
 	return lo, hi
 }
 
+// spanBufs are growBlock's buffers, reused line after line.
+type spanBufs struct{ free, next, line []span }
+
 // growBlock extends a block from line i while the lines keep a common
 // free interval inside [minX, maxX]; it returns the end of the block and
 // the widest such interval with text on both sides (hi < lo if none).
-func growBlock(lines []line, i int, minX, maxX float64) (int, span) {
-	free := freeSpans(lines[i], minX, maxX)
+func growBlock(lines []line, i int, minX, maxX float64, sb *spanBufs) (int, span) {
+	sb.free = freeSpans(sb.free[:0], lines[i], minX, maxX)
 	j := i + 1
 	for ; j < len(lines); j++ {
-		next := intersect(free, freeSpans(lines[j], minX, maxX))
-		if !hasInterior(next, minX, maxX) {
+		sb.line = freeSpans(sb.line[:0], lines[j], minX, maxX)
+		sb.next = intersect(sb.next[:0], sb.free, sb.line)
+		if !hasInterior(sb.next, minX, maxX) {
 			break
 		}
-		free = next
+		sb.free, sb.next = sb.next, sb.free
 	}
 	best := span{1, 0}
-	for _, s := range free {
+	for _, s := range sb.free {
 		if s.lo > minX && s.hi < maxX && s.hi-s.lo > best.hi-best.lo {
 			best = s
 		}
@@ -63,9 +67,10 @@ func growBlock(lines []line, i int, minX, maxX float64) (int, span) {
 	return j, best
 }
 
-// freeSpans are the gaps between a line's chunks and its margins.
-func freeSpans(l line, minX, maxX float64) []span {
-	out := []span{{minX - 1, l.chunks[0].x0}}
+// freeSpans appends the gaps between a line's chunks and its margins to
+// out.
+func freeSpans(out []span, l line, minX, maxX float64) []span {
+	out = append(out, span{minX - 1, l.chunks[0].x0})
 	for k := 1; k < len(l.chunks); k++ {
 		if l.chunks[k].x0 > l.chunks[k-1].x1 {
 			out = append(out, span{l.chunks[k-1].x1, l.chunks[k].x0})
@@ -74,10 +79,10 @@ func freeSpans(l line, minX, maxX float64) []span {
 	return union(append(out, span{l.chunks[len(l.chunks)-1].x1, maxX + 1}))
 }
 
-// intersect returns the parts of x free in both a and b, as disjoint
-// spans in order (chunks that overlap would otherwise multiply them).
-func intersect(a, b []span) []span {
-	var out []span
+// intersect appends the parts of x free in both a and b to out, as
+// disjoint spans in order (chunks that overlap would otherwise multiply
+// them).
+func intersect(out, a, b []span) []span {
 	for _, x := range a {
 		for _, y := range b {
 			if lo, hi := math.Max(x.lo, y.lo), math.Min(x.hi, y.hi); hi > lo {
@@ -90,7 +95,9 @@ func intersect(a, b []span) []span {
 
 // union merges overlapping spans.
 func union(s []span) []span {
-	slices.SortFunc(s, func(a, b span) int { return cmp.Compare(a.lo, b.lo) })
+	if !slices.IsSortedFunc(s, func(a, b span) int { return cmp.Compare(a.lo, b.lo) }) {
+		slices.SortFunc(s, func(a, b span) int { return cmp.Compare(a.lo, b.lo) })
+	}
 	out := s[:0]
 	for _, x := range s {
 		if n := len(out); n > 0 && x.lo <= out[n-1].hi {

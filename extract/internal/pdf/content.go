@@ -28,8 +28,28 @@ type mark struct {
 	size     float32
 	spaceW   float32 // the advance of a space in this font, in device space
 	seq      int32   // the order it was drawn in
-	text     string
+	off      uint32  // its text is page.text[off : off+n]
+	n        uint16
 }
+
+// glyphs are the marks of a page and their text, in buffers reused page
+// after page. Marks hold no pointer, so sorting them costs no write
+// barrier and the collector need not scan them.
+type glyphs struct {
+	marks  []mark
+	text   []byte
+	sorted []mark // sortMarks's buffer
+	line   []byte // the text of the chunks of the page's lines
+	chunks []chunk
+	spans  spanBufs
+}
+
+func (g *glyphs) reset() {
+	g.marks, g.text = g.marks[:0], g.text[:0]
+}
+
+// textOf returns the text of a mark.
+func (g *glyphs) textOf(m *mark) []byte { return g.text[m.off : m.off+uint32(m.n)] }
 
 // gstate is the part of the graphics state that places text.
 type gstate struct {
@@ -46,13 +66,22 @@ type interp struct {
 	gs      gstate
 	stack   []gstate
 	tm, tlm matrix
-	marks   []mark
-	max     int // marks allowed
+	page    *glyphs
+	max     int // marks and text bytes allowed
+
+	lin    [4]float64 // the linear part of the last string's matrix
+	hx, hy float64    // and its scales
 }
 
-// newInterp starts a page; marks is a buffer to reuse.
-func newInterp(r *reader, ctm matrix, marks []mark) *interp {
-	return &interp{r: r, gs: gstate{ctm: ctm, font: defaultFont, hscale: 1}, max: r.lim.MaxTextBytes, marks: marks[:0]}
+// newInterp starts a page, collecting its glyphs in page.
+func newInterp(r *reader, ctm matrix, page *glyphs) *interp {
+	page.reset()
+	return &interp{r: r, gs: gstate{ctm: ctm, font: defaultFont, hscale: 1}, max: r.lim.MaxTextBytes, page: page}
+}
+
+// full reports whether the page holds as many glyphs as allowed.
+func (in *interp) full() bool {
+	return len(in.page.marks) >= in.max || len(in.page.text) >= in.max
 }
 
 // run interprets one content stream with its resources.
@@ -62,51 +91,47 @@ func (in *interp) run(b []byte, res dict, depth int) {
 	}
 	fonts := in.r.dict(res["Font"])
 	xobjs := in.r.dict(res["XObject"])
-	lx := newLexer(b, 0)
-	var args []any
-	for in.r.tick() && len(in.marks) < in.max {
+	s := &in.r.scratch[depth]
+	lx := clex{b: b}
+	var (
+		fontName []byte // the last font set by name, looked up once
+		lastFont *font
+	)
+	for in.r.tick() && !in.full() {
+		s.reset()
 		before := lx.pos
-		tok := lx.operand()
-		if tok == nil || lx.pos <= before {
+		op, ok := lx.token(s)
+		if !ok || lx.pos <= before {
 			return
 		}
-		op, isOp := tok.(keyword)
-		if !isOp {
-			if len(args) < 64 {
-				args = append(args, tok)
-			}
-			continue
-		}
-		switch op {
+		switch string(op) {
 		case "Do":
-			in.xobject(arg(args, 0), xobjs, res, depth)
-		case "Tf":
-			if n, ok := arg(args, 0).(name); ok && fonts != nil {
-				in.gs.font = in.r.font(fonts[n])
+			if o := s.arg(0); o.kind == kName {
+				in.xobject(name(s.bytes(o)), xobjs, res, depth)
 			}
-			in.gs.size = num(arg(args, 1))
+		case "Tf":
+			if o := s.arg(0); o.kind == kName && fonts != nil {
+				if n := s.bytes(o); lastFont == nil || string(n) != string(fontName) {
+					lastFont = in.r.font(fonts[name(n)])
+					fontName = append(fontName[:0], n...)
+				}
+				in.gs.font = lastFont
+			}
+			in.gs.size = s.num(1)
 		case "BI":
 			in.r.images++
 		case "ID":
 			lx.skipInlineImage()
 		default:
-			in.op(op, args)
+			in.op(op, s)
 		}
-		args = args[:0]
 	}
-}
-
-func arg(args []any, i int) any {
-	if i >= 0 && i < len(args) {
-		return args[i]
-	}
-	return nil
 }
 
 // op runs the operators that need no resources.
-func (in *interp) op(op keyword, args []any) {
-	n := func(i int) float64 { return num(arg(args, i)) }
-	switch op {
+func (in *interp) op(op []byte, s *scratch) {
+	n := s.num
+	switch string(op) {
 	case "q":
 		if len(in.stack) < 256 {
 			in.stack = append(in.stack, in.gs)
@@ -138,31 +163,39 @@ func (in *interp) op(op keyword, args []any) {
 	case "T*":
 		in.newLine(0, -in.gs.leading)
 	default:
-		in.showOp(op, args)
+		in.showOp(op, s)
 	}
 }
 
 // showOp runs the operators that show text.
-func (in *interp) showOp(op keyword, args []any) {
-	last, _ := arg(args, len(args)-1).(str)
-	switch op {
+func (in *interp) showOp(op []byte, s *scratch) {
+	last := s.arg(len(s.top) - 1)
+	var str []byte
+	if last.kind == kStr {
+		str = s.bytes(last)
+	}
+	switch string(op) {
 	case "Tj":
-		in.show(last)
+		in.show(str)
 	case "'":
 		in.newLine(0, -in.gs.leading)
-		in.show(last)
+		in.show(str)
 	case "\"":
-		in.gs.wordSpace, in.gs.charSpace = num(arg(args, 0)), num(arg(args, 1))
+		in.gs.wordSpace, in.gs.charSpace = s.num(0), s.num(1)
 		in.newLine(0, -in.gs.leading)
-		in.show(last)
+		in.show(str)
 	case "TJ":
-		arr, _ := arg(args, len(args)-1).(array)
-		for _, el := range arr {
-			if s, ok := el.(str); ok {
-				in.show(s)
-				continue
+		if last.kind != kArr {
+			return
+		}
+		k := int(s.top[len(s.top)-1])
+		for _, el := range s.ops[k+1 : k+1+int(last.n)] {
+			switch el.kind {
+			case kStr:
+				in.show(s.bytes(el))
+			case kNum:
+				in.advance(-el.num / 1000 * in.gs.size * in.gs.hscale)
 			}
-			in.advance(-num(el) / 1000 * in.gs.size * in.gs.hscale)
 		}
 	}
 }
@@ -179,11 +212,16 @@ func (in *interp) advance(tx float64) {
 }
 
 // show places the glyphs of one string.
-func (in *interp) show(s str) {
+func (in *interp) show(s []byte) {
 	f, gs := in.gs.font, &in.gs
 	m := in.tm.mul(gs.ctm)
-	size := gs.size * math.Hypot(m[2], m[3])
-	scaleX := gs.size * gs.hscale * math.Hypot(m[0], m[1])
+	// The scales change with the matrix's linear part only, which most
+	// strings of a page share.
+	if lin := [4]float64{m[0], m[1], m[2], m[3]}; lin != in.lin {
+		in.lin, in.hx, in.hy = lin, math.Hypot(m[0], m[1]), math.Hypot(m[2], m[3])
+	}
+	size := gs.size * in.hy
+	scaleX := gs.size * gs.hscale * in.hx
 	for i := 0; i < len(s); {
 		g, n := f.next(s[i:])
 		i += n
@@ -195,17 +233,24 @@ func (in *interp) show(s str) {
 		in.advance(tx)
 		m[4] += tx * m[0]
 		m[5] += tx * m[1]
-		if g.text != "" && len(in.marks) < in.max {
-			in.marks = append(in.marks, mark{x: float32(x), y: float32(y), x1: float32(m[4]), size: float32(size),
-				spaceW: float32(f.spaceW * scaleX), seq: int32(len(in.marks)), text: g.text})
+		if g.text == "" && f.unmapped != "" {
+			if in.r.unmapped++; in.r.unmappedFont == "" {
+				in.r.unmappedFont = f.unmapped
+			}
+		}
+		if g.text != "" && !in.full() {
+			pg := in.page
+			t := g.text[:min(len(g.text), math.MaxUint16)]
+			pg.marks = append(pg.marks, mark{x: float32(x), y: float32(y), x1: float32(m[4]), size: float32(size),
+				spaceW: float32(f.spaceW * scaleX), seq: int32(len(pg.marks)), off: uint32(len(pg.text)), n: uint16(len(t))})
+			pg.text = append(pg.text, t...)
 		}
 	}
 }
 
 // xobject runs a form XObject, or counts an image.
-func (in *interp) xobject(v any, xobjs, res dict, depth int) {
-	n, ok := v.(name)
-	if !ok || xobjs == nil {
+func (in *interp) xobject(n name, xobjs, res dict, depth int) {
+	if xobjs == nil {
 		return
 	}
 	s, ok := in.r.resolve(xobjs[n]).(*stream)

@@ -16,7 +16,7 @@ const corpusDir = "../../testdata/pdf"
 var corpus = []string{
 	"chromium", "chromium-notounicode", "libreoffice", "ghostscript", "ghostscript-objstm",
 	"enc-rc4-40", "enc-rc4-128", "enc-aes-128", "enc-aes-256", "damaged-xref",
-	"bench-chromium", "bench-libreoffice", "bench-ghostscript",
+	"bench-chromium", "bench-libreoffice", "bench-ghostscript", "latex",
 }
 
 // minF1 is the least word-level F1 against the reference text.

@@ -53,6 +53,10 @@ func (r *reader) setupCrypt() error {
 	}
 	r.crypt = d
 	encRef, _ := encV.(objRef)
+	r.encNum = encRef.num
+	if encRef.num == 0 {
+		r.encNum = -1
+	}
 	for num, v := range r.objs {
 		if num == encRef.num && encRef.num != 0 {
 			continue

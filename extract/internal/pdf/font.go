@@ -1,7 +1,10 @@
 package pdf
 
 import (
+	"bytes"
 	"strings"
+	"unicode"
+	"unicode/utf16"
 	"unicode/utf8"
 )
 
@@ -18,6 +21,34 @@ type font struct {
 	gidText   map[uint16]string // Type0 without ToUnicode: text from the embedded font's cmap
 	cidToGID  []uint16          // nil: identity
 	spaceW    float64           // advance of a space, for telling word gaps
+	codes     int               // codesCID, or a Unicode CMap's codesUTF16 or codesUTF32
+	unmapped  string            // a Type0 font with no way to text: its description, for ErrNoUnicode
+
+	// What next needs for each code, worked out once: a simple font's
+	// advances, and a Type0 font's glyphs by code, in pages of 256 codes
+	// filled as codes are shown (cacheBudget, shared by a file's fonts,
+	// bounds the pages).
+	simpleW     [256]float64
+	cache       [256]*[256]cachedGlyph
+	cacheBudget *int
+}
+
+type cachedGlyph struct {
+	text  string
+	width float64
+	set   bool
+}
+
+// maxGlyphCachePages bounds the Type0 glyph cache of one file: 2 MB.
+const maxGlyphCachePages = 256
+
+// prepare works out the simple font's advances once.
+func (f *font) prepare() {
+	if !f.composite {
+		for c := range f.simpleW {
+			f.simpleW[c] = f.width(uint32(c))
+		}
+	}
 }
 
 // glyph is one code of a shown string.
@@ -30,20 +61,45 @@ type glyph struct {
 func (f *font) next(s []byte) (g glyph, n int) {
 	if !f.composite {
 		c := s[0]
-		return glyph{text: f.text[c], width: f.width(uint32(c)), space: c == ' '}, 1
+		return glyph{text: f.text[c], width: f.simpleW[c], space: c == ' '}, 1
 	}
 	code, n := f.enc.next(s)
+	if code > 0xffff {
+		return f.glyph(code), n
+	}
+	page := f.cache[code>>8]
+	if page == nil {
+		if f.cacheBudget == nil || *f.cacheBudget <= 0 {
+			return f.glyph(code), n
+		}
+		*f.cacheBudget--
+		page = new([256]cachedGlyph)
+		f.cache[code>>8] = page
+	}
+	cg := &page[code&0xff]
+	if !cg.set {
+		g := f.glyph(code)
+		*cg = cachedGlyph{text: g.text, width: g.width, set: true}
+	}
+	return glyph{text: cg.text, width: cg.width, space: n == 1 && code == ' '}, n
+}
+
+// glyph works out the text and advance of a Type0 font's code.
+func (f *font) glyph(code uint32) (g glyph) {
 	cid := f.enc.cid(code)
 	g.width = f.width(cid)
-	g.space = n == 1 && code == ' '
 	if f.uni != nil {
 		if t, ok := f.uni.uni[code]; ok {
 			g.text = t
-			return g, n
+			return g
 		}
 	}
+	if f.codes != codesCID {
+		g.text = codeText(code, f.codes)
+		return g
+	}
 	g.text = f.cidText(cid)
-	return g, n
+	return g
 }
 
 func (f *font) width(c uint32) float64 {
@@ -74,6 +130,7 @@ var defaultFont = func() *font {
 	for i, r := range winAnsi {
 		f.text[i] = runeText(r)
 	}
+	f.prepare()
 	return f
 }()
 
@@ -103,6 +160,8 @@ func (r *reader) font(v any) *font {
 	if f.spaceW <= 0 {
 		f.spaceW = 0.25
 	}
+	f.prepare()
+	f.cacheBudget = &r.glyphCachePages
 	if isRef {
 		r.fonts[ref] = f
 	}
@@ -148,6 +207,7 @@ func (r *reader) simpleFont(d dict, sub name) *font {
 func (r *reader) encoding(d dict) [256]string {
 	var out [256]string
 	base := &winAnsi
+	var builtin *[256]string // the embedded Type1 program's own encoding
 	var diffs array
 	switch e := r.resolve(d["Encoding"]).(type) {
 	case name:
@@ -158,11 +218,20 @@ func (r *reader) encoding(d dict) [256]string {
 		base = &stdEnc
 		if b, ok := r.resolve(e["BaseEncoding"]).(name); ok {
 			base = baseEncoding(b)
+		} else {
+			builtin = r.type1Encoding(d)
 		}
 		diffs, _ = r.resolve(e["Differences"]).(array)
+	case nil:
+		// pdflatex writes no /Encoding: TeX's fonts (OT1, T1) carry
+		// their own, with ligatures and quotes at codes of their own.
+		builtin = r.type1Encoding(d)
 	}
 	for i, c := range base {
 		out[i] = runeText(c)
+	}
+	if builtin != nil {
+		out = *builtin
 	}
 	code := 0
 	for _, x := range diffs {
@@ -179,6 +248,60 @@ func (r *reader) encoding(d dict) [256]string {
 		}
 	}
 	return out
+}
+
+// type1Encoding reads the encoding an embedded Type1 font program
+// (FontFile) defines in its clear-text part: "dup 12 /fi put" lines. It
+// returns nil when the program is not there or uses StandardEncoding.
+func (r *reader) type1Encoding(d dict) *[256]string {
+	fd := r.dict(d["FontDescriptor"])
+	s, ok := r.resolve(fd["FontFile"]).(*stream)
+	if !ok {
+		return nil
+	}
+	b := r.streamData(s)
+	if n, ok := r.resolve(s.dict["Length1"]).(int); ok && n > 0 && n < len(b) {
+		b = b[:n]
+	}
+	if i := bytes.Index(b, []byte("eexec")); i >= 0 {
+		b = b[:i]
+	}
+	i := bytes.Index(b, []byte("/Encoding"))
+	if i < 0 {
+		return nil
+	}
+	b = b[i+len("/Encoding"):]
+	if bytes.HasPrefix(bytes.TrimLeft(b, " \t\r\n"), []byte("StandardEncoding")) {
+		return nil
+	}
+	if j := bytes.Index(b, []byte("readonly def")); j >= 0 {
+		b = b[:j]
+	} else if j := bytes.Index(b, []byte(" def")); j >= 0 {
+		b = b[:j]
+	}
+	var out [256]string
+	found := false
+	lx := newLexer(b, 0)
+	var prev [3]any // the three tokens before "put": dup code /name
+	for steps := 0; steps < 4096; steps++ {
+		tok := lx.next()
+		if tok == nil {
+			break
+		}
+		if kw, ok := tok.(keyword); ok && kw == "put" {
+			code, ok1 := prev[1].(int)
+			gn, ok2 := prev[2].(name)
+			if kw0, ok0 := prev[0].(keyword); ok0 && kw0 == "dup" && ok1 && ok2 && code >= 0 && code < 256 {
+				out[code] = normalize(glyphText(string(gn)))
+				found = true
+			}
+		}
+		prev = [3]any{prev[1], prev[2], tok}
+	}
+	if !found {
+		return nil
+	}
+	return &out
 }
 
 func (r *reader) simpleWidths(f *font, d dict) {
@@ -201,15 +324,13 @@ func (r *reader) simpleWidths(f *font, d dict) {
 // compositeFont loads a Type0 font and its descendant CIDFont.
 func (r *reader) compositeFont(d dict) *font {
 	f := &font{composite: true, scale: 0.001, defWidth: 1000}
+	encName := ""
 	switch e := r.resolve(d["Encoding"]).(type) {
 	case *stream:
 		f.enc = parseCMap(r.streamData(e))
 	case name:
-		if strings.HasPrefix(string(e), "Identity") || !strings.Contains(string(e), "UCS2") && !strings.Contains(string(e), "UTF16") {
-			break
-		}
-		// A Unicode CMap: the codes are the text.
-		f.uni = &cmap{uni: map[uint32]string{}}
+		encName = string(e)
+		f.enc, f.codes = predefinedCMap(encName)
 	}
 	if u := r.toUnicode(d); u != nil {
 		f.uni = u
@@ -231,10 +352,83 @@ func (r *reader) compositeFont(d dict) *font {
 	}
 	f.widths = r.cidWidths(cf["W"])
 	f.spaceW = f.width(r.spaceCID(f))
-	if f.uni == nil || len(f.uni.uni) == 0 {
+	if (f.uni == nil || len(f.uni.uni) == 0) && f.codes == codesCID {
 		r.embeddedText(f, cf)
+		if f.gidText == nil {
+			f.unmapped = fontDesc(r, d, cf, encName)
+		}
 	}
 	return f
+}
+
+// fontDesc names a Type0 font whose text cannot be known, for the
+// error: its name, character collection and encoding.
+func fontDesc(r *reader, d, cf dict, enc string) string {
+	base, _ := r.resolve(d["BaseFont"]).(name)
+	var parts []string
+	if si := r.dict(cf["CIDSystemInfo"]); si != nil {
+		reg, _ := r.resolve(si["Registry"]).(str)
+		ord, _ := r.resolve(si["Ordering"]).(str)
+		if len(reg)+len(ord) > 0 {
+			parts = append(parts, string(reg)+"-"+string(ord))
+		}
+	}
+	if enc != "" {
+		parts = append(parts, enc)
+	}
+	desc := strings.ToValidUTF8(string(base), "?")
+	if len(desc) > 64 {
+		desc = desc[:64]
+	}
+	if desc == "" {
+		desc = "a Type0 font"
+	}
+	if len(parts) > 0 {
+		desc += " (" + strings.ToValidUTF8(strings.Join(parts, ", "), "?") + ")"
+	}
+	return desc
+}
+
+// How a Type0 font's codes give text without a ToUnicode CMap.
+const (
+	codesCID   = iota // codes are CIDs (Identity, an embedded CMap, a CJK CMap we do not carry)
+	codesUTF16        // the codes are UTF-16 (the Uni…-UCS2 and Uni…-UTF16 CMaps)
+	codesUTF32        // the codes are UTF-32 (the Uni…-UTF32 CMaps)
+)
+
+// predefinedCMap returns how to read the codes of a predefined CMap and
+// whether they are Unicode. The Unicode CMaps of the Adobe character
+// collections (UniJIS-UCS2-H, UniGB-UTF16-H, ...) need no table: their
+// codes are the text. The others (90ms-RKSJ-H, GBK-EUC-H, B5pc-H,
+// KSC-EUC-H, ...) map legacy encodings to CIDs through tables of tens of
+// thousands of entries each, which this reader does not carry: their
+// codes are read two bytes at a time and give no text (see
+// ErrNoUnicode).
+func predefinedCMap(n string) (*cmap, int) {
+	switch {
+	case strings.HasPrefix(n, "Uni") && strings.Contains(n, "-UCS2-"):
+		return nil, codesUTF16
+	case strings.HasPrefix(n, "Uni") && strings.Contains(n, "-UTF16-"):
+		return &cmap{spaces: []codeSpace{{2, 0, 0xd7ff}, {4, 0xd800dc00, 0xdbffdfff}, {2, 0xe000, 0xffff}}}, codesUTF16
+	case strings.HasPrefix(n, "Uni") && strings.Contains(n, "-UTF32-"):
+		return &cmap{spaces: []codeSpace{{4, 0, 0x10ffff}}}, codesUTF32
+	}
+	return nil, codesCID
+}
+
+// codeText is the text of a code of a Unicode CMap.
+func codeText(code uint32, codes int) string {
+	var r rune
+	switch {
+	case codes == codesUTF32 || code <= 0xffff:
+		r = rune(code)
+	default:
+		r = utf16.DecodeRune(rune(code>>16), rune(code&0xffff))
+	}
+	if r >= 0xd800 && r <= 0xdfff || r > unicode.MaxRune || r < 0x20 && r != '\t' {
+		return ""
+	}
+	return runeText(r)
 }
 
 // spaceCID finds the CID that shows a space, if the ToUnicode CMap says.

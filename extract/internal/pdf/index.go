@@ -3,14 +3,8 @@ package pdf
 import (
 	"bytes"
 	"fmt"
-	"regexp"
 	"slices"
 	"strconv"
-)
-
-var (
-	objRE     = regexp.MustCompile(`(\d{1,10})[ \t\r\n\f\x00]+(\d{1,5})[ \t\r\n\f\x00]+obj\b`)
-	trailerRE = regexp.MustCompile(`trailer[\s\x00]*<<`)
 )
 
 // index finds every "N G obj" in the file and returns the object streams
@@ -23,32 +17,33 @@ var (
 func (r *reader) index() (objStms []*stream) {
 	found := 0
 	for from := 0; from < len(r.data); {
-		m := objRE.FindSubmatchIndex(r.data[from:])
-		if m == nil {
+		num, gen, start, end := nextObj(r.data, from)
+		if start < 0 {
 			break
 		}
-		for i := range m {
-			m[i] += from
-		}
-		from = m[1]
+		from = end
 		if found++; found > r.lim.MaxObjects {
 			r.fail(fmt.Errorf("pdf with more than %d objects: %w", r.lim.MaxObjects, ErrLimit))
 			clear(r.objs)
+			clear(r.lazy)
 			return nil
 		}
 		if !r.tick() {
 			return nil
 		}
-		num, err1 := strconv.Atoi(string(r.data[m[2]:m[3]]))
-		gen, err2 := strconv.Atoi(string(r.data[m[4]:m[5]]))
-		if err1 != nil || err2 != nil {
-			continue
-		}
-		r.where[num] = m[0]
+		r.where[num] = start
 		if gen != 0 {
 			r.gens[num] = gen
 		}
-		s, v, end := r.parseObject(m[1], objRef{num, gen})
+		if plainObject(r.data, end) {
+			// Parsed when first resolved: most objects of a tagged
+			// PDF (its structure tree) never are.
+			delete(r.objs, num)
+			r.lazy[num] = lazyObj{b: r.data, pos: end, plain: true}
+			continue
+		}
+		delete(r.lazy, num)
+		s, v, end := r.parseObject(end, objRef{num, gen})
 		if s == nil {
 			r.objs[num] = v
 			continue
@@ -63,6 +58,121 @@ func (r *reader) index() (objStms []*stream) {
 	}
 	r.findTrailer()
 	return objStms
+}
+
+// lazyObj is an object indexed but not parsed yet: in the file (plain)
+// or in a decoded object stream.
+type lazyObj struct {
+	b     []byte
+	pos   int
+	plain bool
+}
+
+// maxLazyObject is how far an object's "endobj" is looked for: a larger
+// object is parsed at once.
+const maxLazyObject = 64 << 10
+
+// plainObject reports whether the object whose "obj" ends at pos ends
+// with "endobj", close by, and no "stream" keyword comes first: its
+// parsing may wait until it is resolved, and its end does not matter to
+// the search for objects.
+func plainObject(b []byte, pos int) bool {
+	rest := b[pos:min(len(b), pos+maxLazyObject)]
+	e := bytes.Index(rest, []byte("endobj"))
+	return e >= 0 && !bytes.Contains(rest[:e], []byte("stream"))
+}
+
+// parseLazy parses an object that index or readObjStm left for later.
+func (r *reader) parseLazy(num int) (any, bool) {
+	lo, ok := r.lazy[num]
+	if !ok {
+		return nil, false
+	}
+	delete(r.lazy, num)
+	v := newLexer(lo.b, lo.pos).object(0)
+	if lo.plain && r.crypt != nil && num != r.encNum {
+		v = r.crypt.decryptStrings(objRef{num, r.gens[num]}, v)
+	}
+	r.objs[num] = v
+	return v, true
+}
+
+// parseAll parses every object left for later.
+func (r *reader) parseAll() {
+	for num := range r.lazy {
+		r.parseLazy(num)
+		if !r.tick() {
+			return
+		}
+	}
+}
+
+// nextObj finds the next "N G obj" at or after from: up to 10 digits,
+// white space, up to 5 digits, white space, and "obj" not followed by a
+// letter, digit or underscore. It returns where N starts and where "obj"
+// ends, start < 0 if there is none. Searching for "obj" and reading
+// backwards is much faster than a regular expression over the file.
+func nextObj(b []byte, from int) (num, gen, start, end int) {
+	for i := from; i < len(b); {
+		k := bytes.Index(b[i:], []byte("obj"))
+		if k < 0 {
+			return 0, 0, -1, 0
+		}
+		k += i
+		i = k + 1
+		if e := k + 3; e < len(b) && isWordByte(b[e]) {
+			continue
+		}
+		p := k
+		p, ok := backSpace(b, p, from)
+		if !ok {
+			continue
+		}
+		gEnd := p
+		p = backDigits(b, p, from, 5)
+		if p == gEnd {
+			continue
+		}
+		gStart := p
+		p, ok = backSpace(b, p, from)
+		if !ok {
+			continue
+		}
+		nEnd := p
+		p = backDigits(b, p, from, 10)
+		if p == nEnd {
+			continue
+		}
+		n, err1 := strconv.Atoi(string(b[p:nEnd]))
+		g, err2 := strconv.Atoi(string(b[gStart:gEnd]))
+		if err1 != nil || err2 != nil {
+			continue
+		}
+		return n, g, p, k + 3
+	}
+	return 0, 0, -1, 0
+}
+
+func isWordByte(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_'
+}
+
+// backSpace steps back over white space before p, not before from; ok
+// is false if there is none.
+func backSpace(b []byte, p, from int) (int, bool) {
+	q := p
+	for q > from && isSpace(b[q-1]) {
+		q--
+	}
+	return q, q < p
+}
+
+// backDigits steps back over at most n digits before p, not before from.
+func backDigits(b []byte, p, from, n int) int {
+	for k := 0; k < n && p > from && b[p-1] >= '0' && b[p-1] <= '9'; k++ {
+		p--
+	}
+	return p
 }
 
 // parseObject reads the object whose "obj" keyword ends at pos. For a
@@ -125,7 +235,7 @@ func (r *reader) lengthOf(d dict) (int, bool) {
 	case int:
 		return v, true
 	case objRef:
-		n, ok := r.objs[v.num].(int)
+		n, ok := r.resolve(v).(int)
 		return n, ok
 	}
 	return 0, false
@@ -135,10 +245,23 @@ func (r *reader) lengthOf(d dict) (int, bool) {
 // cross-reference stream in the file, so an incremental update wins.
 func (r *reader) findTrailer() {
 	pos := -1
-	for _, m := range trailerRE.FindAllIndex(r.data, -1) {
-		lx := newLexer(r.data, m[1]-2)
+	for from := 0; ; {
+		k := bytes.Index(r.data[from:], []byte("trailer"))
+		if k < 0 {
+			break
+		}
+		k += from
+		from = k + len("trailer")
+		p := from
+		for p < len(r.data) && isSpace(r.data[p]) {
+			p++
+		}
+		if !bytes.HasPrefix(r.data[p:], []byte("<<")) {
+			continue
+		}
+		lx := newLexer(r.data, p)
 		if d, ok := lx.object(0).(dict); ok && (d["Root"] != nil || d["Encrypt"] != nil) {
-			r.trailer, pos = d, m[0]
+			r.trailer, pos = d, k
 		}
 		if !r.tick() {
 			return
@@ -173,7 +296,8 @@ func (r *reader) readObjStm(s *stream) {
 		if at, ok := r.where[num]; ok && at > s.start || first+off < 0 || first+off >= len(b) {
 			continue
 		}
-		r.objs[num] = newLexer(b, first+off).object(0)
+		delete(r.objs, num)
+		r.lazy[num] = lazyObj{b: b, pos: first + off}
 	}
 }
 
@@ -183,7 +307,9 @@ func (r *reader) resolve(v any) any {
 		if !ok {
 			return v
 		}
-		v = r.objs[ref.num]
+		if v, ok = r.objs[ref.num]; !ok {
+			v, _ = r.parseLazy(ref.num)
+		}
 	}
 	return nil
 }

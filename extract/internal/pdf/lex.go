@@ -35,13 +35,26 @@ type lexer struct {
 
 func newLexer(b []byte, pos int) *lexer { return &lexer{b: b, pos: pos, max: len(b)} }
 
-func isSpace(c byte) bool {
-	return c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == '\f' || c == 0
-}
+func isSpace(c byte) bool { return byteClass[c]&classSpace != 0 }
 
-func isDelim(c byte) bool {
-	return strings.IndexByte("()<>[]{}/%", c) >= 0
-}
+func isDelim(c byte) bool { return byteClass[c]&classDelim != 0 }
+
+const (
+	classSpace = 1 << iota
+	classDelim
+)
+
+// byteClass tells white space and delimiters with one lookup: the lexer
+// asks for every byte of a content stream.
+var byteClass = func() (t [256]byte) {
+	for _, c := range []byte(" \n\r\t\f\x00") {
+		t[c] |= classSpace
+	}
+	for _, c := range []byte("()<>[]{}/%") {
+		t[c] |= classDelim
+	}
+	return t
+}()
 
 func isHex(c byte) bool {
 	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
@@ -148,8 +161,18 @@ func (l *lexer) number() any {
 }
 
 // parseNumber reads an integer or a real as PDF writes them ("-12",
-// ".5", "3."), without allocating; anything else is 0.
+// ".5", "3."); anything else is 0.
 func parseNumber(b []byte) any {
+	v, isInt := scanNumber(b)
+	if isInt {
+		return int(v)
+	}
+	return v
+}
+
+// scanNumber reads a number without allocating; isInt says it is an
+// integer (no dot, within 2^53).
+func scanNumber(b []byte) (v float64, isInt bool) {
 	neg := false
 	if len(b) > 0 && (b[0] == '-' || b[0] == '+') {
 		neg = b[0] == '-'
@@ -170,20 +193,17 @@ func parseNumber(b []byte) any {
 				ip = ip*10 + float64(c-'0')
 			}
 		default:
-			return 0
+			return 0, true
 		}
 	}
-	v := ip + frac
+	v = ip + frac
 	if neg {
 		v = -v
 	}
 	if digits == 0 || math.IsInf(v, 0) {
-		return 0
+		return 0, true
 	}
-	if !dot && math.Abs(v) < 1<<53 {
-		return int(v)
-	}
-	return v
+	return v, !dot && math.Abs(v) < 1<<53
 }
 
 func unescapeName(b []byte) string {
@@ -204,7 +224,12 @@ func unescapeName(b []byte) string {
 }
 
 func hexDecode(b []byte) []byte {
-	out := make([]byte, 0, len(b)/2+1)
+	return appendHex(make([]byte, 0, len(b)/2+1), b)
+}
+
+// appendHex decodes hex digits onto out; other bytes are skipped, an odd
+// last digit is padded with 0.
+func appendHex(out, b []byte) []byte {
 	var hi byte
 	half := false
 	for _, c := range b {

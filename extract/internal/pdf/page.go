@@ -74,6 +74,7 @@ func (r *reader) inherit(d dict, p page) page {
 
 // findCatalog looks for the catalog when the trailer does not lead to it.
 func (r *reader) findCatalog() dict {
+	r.parseAll()
 	for _, num := range r.sortedNums() {
 		if d, ok := r.objs[num].(dict); ok {
 			if t, _ := d["Type"].(name); t == "Catalog" && d["Pages"] != nil {
@@ -112,26 +113,36 @@ func looksLikeContent(d dict) bool {
 	return true
 }
 
-// pageText reads one page's content streams and lays out its text.
-func (r *reader) pageText(pg page) string {
+// pageText reads one page's content streams and appends its text to out.
+func (r *reader) pageText(out []byte, pg page) []byte {
+	// The content is decoded into buffers reused page after page.
 	var content []byte
 	switch c := r.resolve(pg.dict["Contents"]).(type) {
 	case *stream:
-		content = r.streamData(c)
+		var owned bool
+		content, owned = r.decodeStream(c, r.content)
+		if owned {
+			r.content = content
+		}
 	case array:
+		content = r.content[:0]
 		for _, x := range c {
 			if s, ok := r.resolve(x).(*stream); ok {
-				content = append(content, r.streamData(s)...)
+				b, owned := r.decodeStream(s, r.part)
+				if owned {
+					r.part = b
+				}
+				content = append(content, b...)
 				content = append(content, '\n')
 			}
 		}
+		r.content = content
 	default:
 		r.missing++
 	}
-	in := newInterp(r, rotation(pg), r.marks)
+	in := newInterp(r, rotation(pg), &r.page)
 	in.run(content, pg.res, 0)
-	r.marks = in.marks
-	return layout(in.marks, pg.box)
+	return layout(out, &r.page, pg.box)
 }
 
 // rotation turns a page shown with /Rotate upright again, so its lines run

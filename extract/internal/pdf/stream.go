@@ -13,12 +13,20 @@ import (
 // streamData decrypts and decodes a stream through its filters, within
 // the size limits. A filter it does not know (images) gives nil.
 func (r *reader) streamData(s *stream) []byte {
+	b, _ := r.decodeStream(s, nil)
+	return b
+}
+
+// decodeStream is streamData decoding into buf's space; owned says the
+// result is in buf's space or a new one, not in the file's data, so
+// that it may be reused as buf next time.
+func (r *reader) decodeStream(s *stream, buf []byte) (out []byte, owned bool) {
 	if s.start < 0 || s.end > len(r.data) || s.start > s.end {
-		return nil
+		return nil, false
 	}
 	b := r.data[s.start:s.end]
 	if !r.charge(int64(len(b))) {
-		return nil
+		return nil, false
 	}
 	if r.crypt != nil && s.ref.num > 0 {
 		if t, _ := s.dict["Type"].(name); t != "XRef" {
@@ -33,21 +41,26 @@ func (r *reader) streamData(s *stream) []byte {
 		filters = f
 	}
 	if len(filters) > 8 {
-		return nil
+		return nil, false
 	}
-	for _, f := range filters {
+	for i, f := range filters {
 		if f, _ := r.resolve(f).(name); f == "Crypt" {
 			continue // the Identity crypt filter: already handled
 		}
 		rd := r.decoder(r.resolve(f), b)
 		if rd == nil {
-			return nil
+			return nil, false
 		}
-		if b = r.readLimited(rd, len(b)); b == nil {
-			return nil
+		var dst []byte
+		if i == len(filters)-1 {
+			dst = buf
 		}
+		if b = r.readLimited(rd, len(b), dst); b == nil {
+			return nil, false
+		}
+		owned = true
 	}
-	return b
+	return b, owned
 }
 
 // charge counts n bytes against the limit on all decoded data.
@@ -62,14 +75,17 @@ func (r *reader) charge(n int64) bool {
 
 // readLimited reads a decoder's output, up to the limits; a truncated or
 // corrupt stream still gives its data so far.
-func (r *reader) readLimited(rd io.Reader, n int) []byte {
+func (r *reader) readLimited(rd io.Reader, n int, dst []byte) []byte {
 	limit := min(r.lim.MaxStreamBytes, r.lim.MaxDecodedBytes-r.decoded)
 	if limit <= 0 {
 		r.fail(fmt.Errorf("pdf decoded streams over %d bytes: %w", r.lim.MaxDecodedBytes, ErrLimit))
 		return nil
 	}
 	// Compressed text and fonts grow about fourfold.
-	buf := bytes.NewBuffer(make([]byte, 0, min(int64(4*n+512), limit+1)))
+	if want := min(int64(4*n+512), limit+1); int64(cap(dst)) < want {
+		dst = make([]byte, 0, want)
+	}
+	buf := bytes.NewBuffer(dst[:0])
 	buf.ReadFrom(io.LimitReader(rd, limit+1))
 	out := buf.Bytes()
 	if int64(len(out)) > limit {

@@ -5,6 +5,8 @@
 #
 # Debian packages: chromium ghostscript qpdf libreoffice-writer-nogui
 # img2pdf poppler-utils fonts-dejavu-core fonts-liberation2
+# texlive-latex-base texlive-fonts-recommended (pdflatex with the Type1
+# Computer Modern fonts; without the second it sets bitmap Type3 fonts)
 set -eu
 cd "$(dirname "$0")"
 tmp=$(mktemp -d)
@@ -23,6 +25,8 @@ office() { # fodt pdf
 chrome src/chromium.html chromium.pdf
 office src/libreoffice.fodt libreoffice.pdf
 ps2pdf src/ghostscript.ps ghostscript.pdf
+pdflatex -interaction=batchmode -output-directory "$tmp" src/latex.tex >/dev/null
+mv "$tmp/latex.pdf" latex.pdf
 
 # Object and cross-reference streams.
 qpdf --object-streams=generate ghostscript.pdf ghostscript-objstm.pdf
@@ -52,7 +56,7 @@ perl -0pe 's/startxref\s+\d+/startxref\n999999/; s/(\d{10}) 00000 n/sprintf("%01
 head -c 1200 libreoffice.pdf > truncated.pdf
 
 # The reference text.
-for f in chromium libreoffice ghostscript ghostscript-objstm enc-rc4-40 enc-rc4-128 enc-aes-128 \
+for f in chromium libreoffice ghostscript latex ghostscript-objstm enc-rc4-40 enc-rc4-128 enc-aes-128 \
 	enc-aes-256 damaged-xref bench-chromium bench-libreoffice bench-ghostscript; do
 	pdftotext -layout "$f.pdf" "$f.layout.txt"
 done
