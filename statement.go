@@ -86,6 +86,18 @@ type Statement struct {
 	ToLiaisonContact   *Address     `json:"to_liaison_contact,omitempty"` // "Send To"
 	FromOrgs           []OrgRef     `json:"from_orgs,omitempty"`          // FromBodies resolved, one per name (org.go)
 	ToOrgs             []OrgRef     `json:"to_orgs,omitempty"`            // ToBodies resolved, one per name
+	// Cc are the addresses the statement is copied to: for an incoming one
+	// its mail's Cc and Cc labels, recorded and shown but never mailed by
+	// us (the mail does not decide who gets mail); for an outgoing one the
+	// submission's Cc-Contact, copied when it is sent.
+	Cc []Address `json:"cc,omitempty"`
+	// OtherIdentifiers are the other organisation's numbers for this
+	// statement (S2-2401234, COM 15-LS 42-E, TD 123 (PLEN/15)), as written.
+	OtherIdentifiers []string `json:"other_identifiers,omitempty"`
+	// TechnicalContacts answer questions about the content (rfc4053bis
+	// "Technical Contacts"); ActionHolders see that the action is done.
+	TechnicalContacts []Address `json:"technical_contacts,omitempty"`
+	ActionHolders     []Address `json:"action_holders,omitempty"`
 	References         []string     `json:"references"`
 	InResponseTo       []ID         `json:"in_response_to"`
 	RespondedBy        []ID         `json:"responded_by,omitempty"`
@@ -135,6 +147,23 @@ type Attachment struct {
 	Size      int64  `json:"size"`
 	SHA256    string `json:"sha256"`   // hex
 	Readable  bool   `json:"readable"` // PDF, HTML or text: readable without a word processor
+	// Title is what a liaison manager named the file on the record (the
+	// file name stays as it came); empty: the file name.
+	Title string `json:"title,omitempty"`
+	// Withdrawn: taken off the public record (web, API, feed) by a liaison
+	// manager; still in the store and shown as withdrawn internally.
+	Withdrawn bool `json:"withdrawn,omitempty"`
+	// Added is set on a file a liaison manager added after the statement
+	// was recorded (a PDF made from a Word-only statement).
+	Added bool `json:"added,omitempty"`
+}
+
+// DisplayTitle is the name shown for the attachment.
+func (a Attachment) DisplayTitle() string {
+	if a.Title != "" {
+		return a.Title
+	}
+	return a.Name
 }
 
 // Source ties a statement to the raw message it was extracted from.
@@ -199,6 +228,8 @@ const (
 	EventAutoReply       EventType = "auto-reply"
 	EventEdited          EventType = "edited"
 	EventProblem         EventType = "problem"
+	EventAttachment      EventType = "attachment" // an attachment added, retitled, withdrawn or restored
+	EventResolved        EventType = "problem-resolved"
 )
 
 // Event is one entry of a statement's history. Private events (internal

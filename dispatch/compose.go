@@ -48,6 +48,10 @@ func (o *Outbox) loadAttachments(tx *store.Tx, s *liaison.Statement) ([]attachme
 	var out []attachmentData
 	var total int64
 	for _, a := range s.Attachments {
+		if a.Withdrawn {
+			// Taken off the public record: no mail carries it either.
+			continue
+		}
 		ad := attachmentData{Attachment: a}
 		// A file found inside a bundle ("S2-2401234.zip/S2-2401234.docx")
 		// travels in its bundle: listed with its link, not carried twice.
@@ -424,8 +428,11 @@ func (o *Outbox) view(in composeInput) View {
 		}
 	}
 	for _, a := range s.Attachments {
+		if a.Withdrawn {
+			continue
+		}
 		v.Attachments = append(v.Attachments, AttachmentView{
-			Name: liaison.NeutraliseBidi(a.Name), MediaType: a.MediaType, Size: a.Size,
+			Name: liaison.NeutraliseBidi(a.DisplayTitle()), MediaType: a.MediaType, Size: a.Size,
 			URL:      v.RecordURL + "/attachments/" + url.PathEscape(a.Name),
 			Attached: attached[a.Name],
 		})

@@ -3,6 +3,7 @@ package extract
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"liaison"
@@ -19,6 +20,9 @@ type Submission struct {
 	ToContacts         []liaison.Address `json:"to_contacts"`
 	SendTo             *liaison.Address  `json:"send_to,omitempty"`
 	CcContacts         []liaison.Address `json:"cc_contacts"`
+	TechnicalContacts  []liaison.Address `json:"technical_contacts,omitempty"`
+	ActionHolders      []liaison.Address `json:"action_holders,omitempty"`
+	OtherIdentifiers   []string          `json:"other_identifiers,omitempty"` // Other-Identifiers: the other side's numbers
 	Purpose            liaison.Purpose   `json:"purpose"`
 	PurposeLabel       string            `json:"purpose_label"`
 	Deadline           liaison.Date      `json:"deadline"`
@@ -48,7 +52,8 @@ func (e FieldError) Error() string {
 var submissionFieldName = map[fieldKey]string{
 	kFrom: "From-Group", kTo: "To-Group", kToContact: "To-Contact", kSendTo: "Send-To", kPurpose: "Purpose",
 	kDeadline: "Deadline", kTitle: "Title", kRef: "In-Response-To", kConsensus: "Consensus", kCc: "Cc-Contact",
-	kFromContact: "From-Contact", kReplyTo: "Reply-To", kSubject: "Title",
+	kFromContact: "From-Contact", kReplyTo: "Reply-To", kSubject: "Title", kTechContact: "Technical-Contact",
+	kActionHolder: "Action-Holder", kOwnDoc: "Other-Identifiers",
 }
 
 // ParseSubmission reads a submission: the labelled block at the top, a
@@ -120,7 +125,7 @@ func ParseSubmission(text string) (*Submission, []FieldError) {
 			if len(s.ToGroups) == 0 {
 				bad(kTo, f.Label, line, v, "names no group")
 			}
-		case kToContact, kCc, kFromContact:
+		case kToContact, kCc, kFromContact, kTechContact, kActionHolder:
 			list, err := parseAddressField(v)
 			if err != nil {
 				bad(f.Key, f.Label, line, v, err.Error())
@@ -130,6 +135,10 @@ func ParseSubmission(text string) (*Submission, []FieldError) {
 				s.ToContacts = append(s.ToContacts, list...)
 			case kCc:
 				s.CcContacts = append(s.CcContacts, list...)
+			case kTechContact:
+				s.TechnicalContacts = append(s.TechnicalContacts, list...)
+			case kActionHolder:
+				s.ActionHolders = append(s.ActionHolders, list...)
 			default:
 				s.FromContacts = append(s.FromContacts, list...)
 			}
@@ -171,7 +180,13 @@ func ParseSubmission(text string) (*Submission, []FieldError) {
 			}
 		case kConsensus:
 			s.Consensus = oneLine(v)
-		case kSub, kIgnore, kAttach, kOwnDoc, kOwnURL:
+		case kOwnDoc:
+			for _, id := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ';' || r == '\n' }) {
+				if id = oneLine(id); id != "" && !isNone(id) && !slices.Contains(s.OtherIdentifiers, id) {
+					s.OtherIdentifiers = append(s.OtherIdentifiers, id)
+				}
+			}
+		case kSub, kIgnore, kAttach, kOwnURL:
 			// Harmless extras.
 		default:
 			bad(f.Key, f.Label, line, v, "not a submission field")
@@ -288,8 +303,17 @@ func (e *extraction) submission() {
 	}
 	r.References = append(r.References, sub.References...)
 	r.Consensus = sub.Consensus
+	r.CcContacts = append(r.CcContacts, sub.CcContacts...)
+	r.TechnicalContacts = append(r.TechnicalContacts, sub.TechnicalContacts...)
+	r.ActionHolders = append(r.ActionHolders, sub.ActionHolders...)
+	r.OtherIdentifiers = append(r.OtherIdentifiers, sub.OtherIdentifiers...)
 	r.Body = sub.Body
 	r.Attachments = append(r.Attachments, e.allAttachments()...)
+	if strings.TrimSpace(sub.Body) == "" && !hasFile(r.Attachments) {
+		// rfc4053bis: a statement is its text; fields alone say nothing.
+		errs = append(errs, FieldError{Field: "Body", Msg: EmptySubmissionMsg})
+		r.SubmissionErrors = errs
+	}
 	for _, fe := range errs {
 		code := liaison.ProblemUnparseable
 		switch {
@@ -308,6 +332,20 @@ func (e *extraction) submission() {
 		}
 		e.probs.add(code, fe.Field, fe.Error())
 	}
+}
+
+// EmptySubmissionMsg is the answer to a submission with neither text below
+// its fields nor an attached file.
+const EmptySubmissionMsg = "the submission has neither text below its fields nor an attached file: write the statement after the blank line that ends the fields, or attach it"
+
+// hasFile reports whether parts hold an attached file with content.
+func hasFile(parts []*Part) bool {
+	for _, p := range parts {
+		if p.Name != "" && p.Size > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 func removeFieldError(errs []FieldError, field string) []FieldError {
