@@ -70,22 +70,22 @@ func (d *Date) UnmarshalText(b []byte) error {
 // rfc4053bis. Events are kept apart (the store orders them per statement) and
 // attached here only when a caller loads the whole history.
 type Statement struct {
-	ID                 ID           `json:"id"`
-	Direction          Direction    `json:"direction"`
-	State              State        `json:"state"`
-	Title              string       `json:"title"`
-	Date               Date         `json:"date,omitzero"` // its own date (the mail's or document's); zero: unknown
-	Purpose            Purpose      `json:"purpose,omitempty"`
-	PurposeLabel       string       `json:"purpose_label,omitempty"` // as the sender wrote it
-	Deadline           Date         `json:"deadline"`
-	FromBodies         []string     `json:"from_bodies"`
-	FromContacts       []Address    `json:"from_contacts"`
-	FromLiaisonContact *Address     `json:"from_liaison_contact,omitempty"` // "Send Reply To"
-	ToBodies           []string     `json:"to_bodies"`
-	ToContacts         []Address    `json:"to_contacts"`
-	ToLiaisonContact   *Address     `json:"to_liaison_contact,omitempty"` // "Send To"
-	FromOrgs           []OrgRef     `json:"from_orgs,omitempty"`          // FromBodies resolved, one per name (org.go)
-	ToOrgs             []OrgRef     `json:"to_orgs,omitempty"`            // ToBodies resolved, one per name
+	ID                 ID        `json:"id"`
+	Direction          Direction `json:"direction"`
+	State              State     `json:"state"`
+	Title              string    `json:"title"`
+	Date               Date      `json:"date,omitzero"` // its own date (the mail's or document's); zero: unknown
+	Purpose            Purpose   `json:"purpose,omitempty"`
+	PurposeLabel       string    `json:"purpose_label,omitempty"` // as the sender wrote it
+	Deadline           Date      `json:"deadline"`
+	FromBodies         []string  `json:"from_bodies"`
+	FromContacts       []Address `json:"from_contacts"`
+	FromLiaisonContact *Address  `json:"from_liaison_contact,omitempty"` // "Send Reply To"
+	ToBodies           []string  `json:"to_bodies"`
+	ToContacts         []Address `json:"to_contacts"`
+	ToLiaisonContact   *Address  `json:"to_liaison_contact,omitempty"` // "Send To"
+	FromOrgs           []OrgRef  `json:"from_orgs,omitempty"`          // FromBodies resolved, one per name (org.go)
+	ToOrgs             []OrgRef  `json:"to_orgs,omitempty"`            // ToBodies resolved, one per name
 	// Cc are the addresses the statement is copied to: for an incoming one
 	// its mail's Cc and Cc labels, recorded and shown but never mailed by
 	// us (the mail does not decide who gets mail); for an outgoing one the
@@ -96,18 +96,18 @@ type Statement struct {
 	OtherIdentifiers []string `json:"other_identifiers,omitempty"`
 	// TechnicalContacts answer questions about the content (rfc4053bis
 	// "Technical Contacts"); ActionHolders see that the action is done.
-	TechnicalContacts []Address `json:"technical_contacts,omitempty"`
-	ActionHolders     []Address `json:"action_holders,omitempty"`
-	References         []string     `json:"references"`
-	InResponseTo       []ID         `json:"in_response_to"`
-	RespondedBy        []ID         `json:"responded_by,omitempty"`
-	Body               string       `json:"body"`
-	Attachments        []Attachment `json:"attachments"`
-	Consensus          string       `json:"consensus,omitempty"`
-	Problems           []Problem    `json:"problems"`
-	Flags              []string     `json:"flags,omitempty"`
-	Source             Source       `json:"source"`
-	Submitter          *Address     `json:"submitter,omitempty"` // outgoing: who proposed it
+	TechnicalContacts []Address    `json:"technical_contacts,omitempty"`
+	ActionHolders     []Address    `json:"action_holders,omitempty"`
+	References        []string     `json:"references"`
+	InResponseTo      []ID         `json:"in_response_to"`
+	RespondedBy       []ID         `json:"responded_by,omitempty"`
+	Body              string       `json:"body"`
+	Attachments       []Attachment `json:"attachments"`
+	Consensus         string       `json:"consensus,omitempty"`
+	Problems          []Problem    `json:"problems"`
+	Flags             []string     `json:"flags,omitempty"`
+	Source            Source       `json:"source"`
+	Submitter         *Address     `json:"submitter,omitempty"` // outgoing: who proposed it
 	// Agreed are the From groups whose approvers agreed to this version
 	// of an outgoing statement; it is released once every group has.
 	Agreed  []string  `json:"agreed,omitempty"`

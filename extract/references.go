@@ -164,6 +164,16 @@ func (e *extraction) ownIDs(srcs []*source, atts []*Part) []string {
 			for _, m := range findRefs(docHead(s)) {
 				out = append(out, m.id)
 			}
+		} else if len(s.fields) > 0 {
+			// A template in the mail body: its header lines name it too,
+			// unless a sentence there cites the id.
+			head := docHead(s)
+			for _, m := range findRefs(head) {
+				if !strings.HasPrefix(strings.ToUpper(m.id), "LS-") && !strings.HasPrefix(m.id, "http") &&
+					!citeCueRE.MatchString(citeContext(head, m.start)) {
+					out = append(out, m.id)
+				}
+			}
 		}
 	}
 	return out
@@ -223,7 +233,10 @@ func (e *extraction) otherIdentifiers(srcs []*source, atts []*Part) []string {
 		}
 	}
 	for _, id := range e.ownIDs(srcs, atts) {
-		add(id, "")
+		if !strings.HasPrefix(id, "http") {
+			// A datatracker page is where the statement is, not its number.
+			add(id, "")
+		}
 	}
 	return out
 }

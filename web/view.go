@@ -77,13 +77,13 @@ type statementView struct {
 	ActionHolders     []liaison.Address
 	OtherIdentifiers  []string
 	InResponseTo      []related
-	RespondedBy  []related
-	Body         string
-	Attachments  []attachmentView
-	Consensus    string
-	Created      time.Time
-	Updated      time.Time
-	Events       []eventView
+	RespondedBy       []related
+	Body              string
+	Attachments       []attachmentView
+	Consensus         string
+	Created           time.Time
+	Updated           time.Time
+	Events            []eventView
 }
 
 // newView copies the public part of st. Events are left to the caller,
