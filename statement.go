@@ -108,6 +108,10 @@ type Statement struct {
 	Flags             []string     `json:"flags,omitempty"`
 	Source            Source       `json:"source"`
 	Submitter         *Address     `json:"submitter,omitempty"` // outgoing: who proposed it
+	// Interim marks a response that is a status update ("we are working on
+	// it"), not the answer: the statement it answers stays open, and its
+	// reminders go on, until `taken` or a final response.
+	Interim bool `json:"interim,omitempty"`
 	// Agreed are the From groups whose approvers agreed to this version
 	// of an outgoing statement; it is released once every group has.
 	Agreed  []string  `json:"agreed,omitempty"`

@@ -40,6 +40,7 @@ const (
 	kIgnore      // known labels that carry nothing we extract (Release, Work Item, Date, ...)
 	kTechContact // rfc4053bis "Technical Contacts": who answers questions on the content
 	kActionHolder
+	kFinal // a submission's Final-Response: yes|no
 )
 
 var keyNames = map[fieldKey]string{
@@ -49,6 +50,7 @@ var keyNames = map[fieldKey]string{
 	kReplyBy: "reply-by", kRef: "references", kAttach: "attachments", kOwnDoc: "document", kOwnURL: "url",
 	kSub: "contact-detail", kConsensus: "consensus", kBody: "body", kActions: "actions", kSection: "section",
 	kNextMeeting: "next-meeting", kIgnore: "ignored", kTechContact: "technical-contact", kActionHolder: "action-holder",
+	kFinal: "final-response",
 }
 
 func (k fieldKey) String() string { return keyNames[k] }
@@ -126,8 +128,9 @@ var labelWords = map[string]fieldKey{
 	"phone": kSub, "fax": kSub, "mobile": kSub, "cell": kSub, "organization": kSub, "organisation": kSub,
 	"affiliation": kSub, "address": kSub, "country": kSub, "company": kSub, "tel no": kSub, "e mail": kSub,
 
-	"consensus": kConsensus,
-	"body":      kBody,
+	"consensus":      kConsensus,
+	"final response": kFinal, "final reply": kFinal,
+	"body": kBody,
 
 	"actions": kActions, "action": kActions, "requested actions": kActions,
 	"overall description": kSection, "abstract": kSection, "summary": kSection, "description": kSection,

@@ -23,6 +23,10 @@ type Submission struct {
 	TechnicalContacts  []liaison.Address `json:"technical_contacts,omitempty"`
 	ActionHolders      []liaison.Address `json:"action_holders,omitempty"`
 	OtherIdentifiers   []string          `json:"other_identifiers,omitempty"` // Other-Identifiers: the other side's numbers
+	// Final is the Final-Response field of a response: yes (it is the
+	// answer, whatever it says), no (an interim status), nil (judged from
+	// its words, liaison.LooksInterim).
+	Final *bool `json:"final,omitempty"`
 	Purpose            liaison.Purpose   `json:"purpose"`
 	PurposeLabel       string            `json:"purpose_label"`
 	Deadline           liaison.Date      `json:"deadline"`
@@ -53,7 +57,7 @@ var submissionFieldName = map[fieldKey]string{
 	kFrom: "From-Group", kTo: "To-Group", kToContact: "To-Contact", kSendTo: "Send-To", kPurpose: "Purpose",
 	kDeadline: "Deadline", kTitle: "Title", kRef: "In-Response-To", kConsensus: "Consensus", kCc: "Cc-Contact",
 	kFromContact: "From-Contact", kReplyTo: "Reply-To", kSubject: "Title", kTechContact: "Technical-Contact",
-	kActionHolder: "Action-Holder", kOwnDoc: "Other-Identifiers",
+	kActionHolder: "Action-Holder", kOwnDoc: "Other-Identifiers", kFinal: "Final-Response",
 }
 
 // ParseSubmission reads a submission: the labelled block at the top, a
@@ -180,6 +184,12 @@ func ParseSubmission(text string) (*Submission, []FieldError) {
 			}
 		case kConsensus:
 			s.Consensus = oneLine(v)
+		case kFinal:
+			if final, ok := liaison.ParseFinal(v); ok {
+				s.Final = &final
+			} else {
+				bad(f.Key, f.Label, line, v, "want yes (the answer) or no (an interim status)")
+			}
 		case kOwnDoc:
 			for _, id := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ';' || r == '\n' }) {
 				if id = oneLine(id); id != "" && !isNone(id) && !slices.Contains(s.OtherIdentifiers, id) {

@@ -128,6 +128,13 @@ func SubmissionStatement(sub *extract.Submission) *liaison.Statement {
 		s.References = append(s.References, id.String())
 	}
 	s.References = append(s.References, sub.References...)
+	if len(sub.InResponseTo) > 0 {
+		if sub.Final != nil {
+			s.Interim = !*sub.Final
+		} else {
+			s.Interim = liaison.LooksInterim(sub.Title, sub.Body)
+		}
+	}
 	return s
 }
 

@@ -307,6 +307,9 @@ func (o *Office) execute(tx *store.Tx, s *liaison.Statement, c liaison.Command, 
 			Body:         strings.TrimSpace(rest),
 			InResponseTo: []liaison.ID{s.ID},
 			References:   []string{s.ID.String()},
+			// The title is made from the original's: only the text says
+			// whether this is the answer or a status update.
+			Interim: liaison.LooksInterim("", rest),
 		}
 		submitter := liaison.NormalizeAddress("", actor)
 		resp.Submitter = &submitter
@@ -318,18 +321,24 @@ func (o *Office) execute(tx *store.Tx, s *liaison.Statement, c liaison.Command, 
 			return "", err
 		}
 		to := strings.Join(resp.ToBodies, ", ")
+		line := ""
 		switch resp.State {
 		case liaison.StateApproved, liaison.StateSent:
-			return fmt.Sprintf("Your response %s to %s is approved by you for %s and queued for sending to %s.", resp.ID, to, strings.Join(resp.FromBodies, ", "), strings.Join(liaison.Emails(statementTo(resp)), ", ")), nil
+			line = fmt.Sprintf("Your response %s to %s is approved by you for %s and queued for sending to %s.", resp.ID, to, strings.Join(resp.FromBodies, ", "), strings.Join(liaison.Emails(statementTo(resp)), ", "))
 		case liaison.StatePendingApproval:
 			approvers, _, _ := o.dir().ApproversOf(resp.FromBodies)
 			who := strings.Join(approvers, ", ")
 			if who == "" {
 				who = "the coordinators (the directory names no approver)"
 			}
-			return fmt.Sprintf("Your response %s to %s is a draft: it awaits the approval of %s, who were asked.", resp.ID, to, who), nil
+			line = fmt.Sprintf("Your response %s to %s is a draft: it awaits the approval of %s, who were asked.", resp.ID, to, who)
+		default:
+			line = fmt.Sprintf("Your response %s to %s is %s.", resp.ID, to, resp.State)
 		}
-		return fmt.Sprintf("Your response %s to %s is %s.", resp.ID, to, resp.State), nil
+		if resp.Interim {
+			line += fmt.Sprintf("\nIt reads as an interim status update, so %s stays open and its reminders go on\nuntil `taken`, or a response that says it is the final response.", s.ID)
+		}
+		return line, nil
 	}
 	return "", fmt.Errorf("unknown command %q", c.Verb)
 }
