@@ -26,15 +26,15 @@ type Submission struct {
 	// Final is the Final-Response field of a response: yes (it is the
 	// answer, whatever it says), no (an interim status), nil (judged from
 	// its words, liaison.LooksInterim).
-	Final *bool `json:"final,omitempty"`
-	Purpose            liaison.Purpose   `json:"purpose"`
-	PurposeLabel       string            `json:"purpose_label"`
-	Deadline           liaison.Date      `json:"deadline"`
-	Title              string            `json:"title"`
-	InResponseTo       []liaison.ID      `json:"in_response_to"`
-	References         []string          `json:"references"` // other ids cited (S2-..., COM15-LS45)
-	Consensus          string            `json:"consensus"`
-	Body               string            `json:"body"`
+	Final        *bool           `json:"final,omitempty"`
+	Purpose      liaison.Purpose `json:"purpose"`
+	PurposeLabel string          `json:"purpose_label"`
+	Deadline     liaison.Date    `json:"deadline"`
+	Title        string          `json:"title"`
+	InResponseTo []liaison.ID    `json:"in_response_to"`
+	References   []string        `json:"references"` // other ids cited (S2-..., COM15-LS45)
+	Consensus    string          `json:"consensus"`
+	Body         string          `json:"body"`
 }
 
 // FieldError names a submission field at fault.
