@@ -348,3 +348,8 @@ func FileAttachment(name string, data []byte) liaison.Attachment {
 	a.Readable = mt != "application/octet-stream" && readableType(mt, name, data)
 	return a
 }
+
+// FileAttachmentPart is FileAttachment with the file's bytes, as a part.
+func FileAttachmentPart(name string, data []byte) *Part {
+	return &Part{Attachment: FileAttachment(name, data), Data: data}
+}
