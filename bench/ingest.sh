@@ -15,7 +15,7 @@
 # Dovecot it starts lives in a temp dir on 127.0.0.1 and is killed at the end.
 #
 # Usage: bench/ingest.sh [-n 10000] [-runs 3] [-latency 50] [-big 50]
-#                        [-capture=false] [-perf FILE]
+#                        [-capture=false] [-perf FILE|FILE.pprof]
 # BENCH_MODE=capture times the capture-only child instead of serve --once.
 set -eu
 cd "$(dirname "$0")/.."

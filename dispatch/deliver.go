@@ -103,6 +103,9 @@ type worker struct {
 	gaveUp error
 	// pending are the commits of its results not yet known to be done.
 	pending []*commit
+	// buf holds the mail being sent, reused: a notification carrying a
+	// 300 KB attachment is 400 KB, and a backlog sends thousands.
+	buf []byte
 }
 
 // run takes mails from queue until it is empty, ctx is done, another
@@ -192,7 +195,7 @@ func (w *worker) send(ctx context.Context, m *liaison.OutboxMail) (attempt, erro
 		}
 		*w.conn = cn
 	}
-	raw, err := o.raw(ctx, m)
+	raw, err := o.raw(ctx, m, w.buf)
 	switch {
 	case errors.Is(err, liaison.ErrNotFound):
 		// A store that lost a pending mail's bytes: retried until it
@@ -206,6 +209,9 @@ func (w *worker) send(ctx context.Context, m *liaison.OutboxMail) (attempt, erro
 	m.Raw = raw
 	a := (*w.conn).send(m)
 	m.Raw = nil
+	if len(m.Inserts) > 0 && cap(raw) <= maxReusedBuf {
+		w.buf = raw[:0]
+	}
 	switch {
 	case a.connErr != nil:
 		o.log.Warn("smtp connection lost", "send_id", m.ID, "err", a.connErr)
@@ -219,14 +225,17 @@ func (w *worker) send(ctx context.Context, m *liaison.OutboxMail) (attempt, erro
 	return a, nil
 }
 
-// raw reads the bytes of mail m, its attachments inserted, in a short read
-// transaction: the connection must not hold one open while the server
-// takes its time.
-func (o *Outbox) raw(ctx context.Context, m *liaison.OutboxMail) ([]byte, error) {
+// maxReusedBuf bounds the buffer a worker keeps between mails.
+const maxReusedBuf = 8 << 20
+
+// raw reads the bytes of mail m, its attachments inserted (into buf when
+// there are any), in a short read transaction: the connection must not
+// hold one open while the server takes its time.
+func (o *Outbox) raw(ctx context.Context, m *liaison.OutboxMail, buf []byte) ([]byte, error) {
 	var raw []byte
 	err := o.db.View(ctx, func(tx *store.Tx) error {
 		var err error
-		raw, err = expand(tx, m)
+		raw, err = expand(tx, m, buf)
 		return err
 	})
 	return raw, err

@@ -3,6 +3,7 @@ package dispatch
 import (
 	"encoding/base64"
 	"fmt"
+	"slices"
 
 	"liaison"
 	"liaison/store"
@@ -23,9 +24,10 @@ func encodedLen(n int64) int64 {
 }
 
 // expand returns the bytes of mail m as they are sent: its Raw with the
-// blob of every insert, base64-encoded, at its offset. A mail without
-// inserts is returned as stored.
-func expand(tx *store.Tx, m *liaison.OutboxMail) ([]byte, error) {
+// blob of every insert, base64-encoded, at its offset, appended to dst[:0]
+// (a worker's buffer, reused from mail to mail). The blobs are encoded
+// straight from the store file, chunk by chunk, never copied whole.
+func expand(tx *store.Tx, m *liaison.OutboxMail, dst []byte) ([]byte, error) {
 	raw, err := tx.OutboxRaw(m.ID)
 	if err != nil || len(m.Inserts) == 0 {
 		return raw, err
@@ -34,7 +36,7 @@ func expand(tx *store.Tx, m *liaison.OutboxMail) ([]byte, error) {
 	for _, in := range m.Inserts {
 		size += encodedLen(in.Size)
 	}
-	out := make([]byte, 0, size)
+	out := slices.Grow(dst[:0], int(size))
 	var at int64
 	for _, in := range m.Inserts {
 		if in.Offset < at || in.Offset > int64(len(raw)) {
@@ -42,29 +44,63 @@ func expand(tx *store.Tx, m *liaison.OutboxMail) ([]byte, error) {
 		}
 		out = append(out, raw[at:in.Offset]...)
 		at = in.Offset
-		blob, err := tx.Blob(in.SHA256)
+		enc := base64Lines{out: out}
+		n, err := tx.WriteBlob(in.SHA256, &enc)
 		if err != nil {
 			return nil, fmt.Errorf("outbox mail %d: %w", m.ID, err)
 		}
-		if int64(len(blob)) != in.Size {
+		if n != in.Size {
 			// Blobs are addressed by their hash and never rewritten.
-			return nil, fmt.Errorf("outbox mail %d: blob %s has %d bytes, %d expected", m.ID, in.SHA256, len(blob), in.Size)
+			return nil, fmt.Errorf("outbox mail %d: blob %s has %d bytes, %d expected", m.ID, in.SHA256, n, in.Size)
 		}
-		out = appendBase64Lines(out, blob)
+		out = enc.close()
 	}
 	return append(out, raw[at:]...), nil
 }
 
-// appendBase64Lines appends data in base64, 76 characters a line, lines
-// separated by CRLF.
-func appendBase64Lines(out, data []byte) []byte {
-	for len(data) > 0 {
-		n := min(len(data), b64Line)
-		out = base64.StdEncoding.AppendEncode(out, data[:n])
-		data = data[n:]
-		if len(data) > 0 {
-			out = append(out, '\r', '\n')
+// base64Lines appends what is written to it to out in base64, 76
+// characters a line, lines separated by CRLF and no CRLF after the last,
+// as go-message's base64 writer does.
+type base64Lines struct {
+	out   []byte
+	part  [b64Line]byte // the start of a line split between writes
+	n     int
+	lines int
+}
+
+func (e *base64Lines) Write(p []byte) (int, error) {
+	total := len(p)
+	if e.n > 0 {
+		k := copy(e.part[e.n:], p)
+		e.n += k
+		p = p[k:]
+		if e.n < b64Line {
+			return total, nil
 		}
+		e.line(e.part[:])
+		e.n = 0
 	}
-	return out
+	for len(p) >= b64Line {
+		e.line(p[:b64Line])
+		p = p[b64Line:]
+	}
+	e.n = copy(e.part[:], p)
+	return total, nil
+}
+
+func (e *base64Lines) line(b []byte) {
+	if e.lines > 0 {
+		e.out = append(e.out, '\r', '\n')
+	}
+	e.out = base64.StdEncoding.AppendEncode(e.out, b)
+	e.lines++
+}
+
+// close encodes the last, short line and returns out.
+func (e *base64Lines) close() []byte {
+	if e.n > 0 {
+		e.line(e.part[:e.n])
+		e.n = 0
+	}
+	return e.out
 }

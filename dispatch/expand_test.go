@@ -30,9 +30,25 @@ func TestBase64LinesMatchGoMessage(t *testing.T) {
 			w.Write(data)
 			w.Close()
 			_, body, _ := bytes.Cut(want.Bytes(), []byte("\r\n\r\n"))
-			got := appendBase64Lines(nil, data)
-			if !bytes.Equal(got, body) {
-				t.Fatalf("%d bytes: inserted\n%q\ngo-message\n%q", n, got, body)
+			// Written whole, and in pieces the size of store chunks and of
+			// odd sizes, so that lines split between writes.
+			for _, piece := range []int{n + 1, 256 << 10, 1000, 56, 7, 1} {
+				enc := base64Lines{}
+				for rest := data; len(rest) > 0; {
+					k := min(len(rest), piece)
+					enc.Write(rest[:k])
+					rest = rest[k:]
+				}
+				got := enc.close()
+				if !bytes.Equal(got, body) {
+					t.Fatalf("%d bytes in pieces of %d: inserted\n%q\ngo-message\n%q", n, piece, got, body)
+				}
+			}
+			got := (&base64Lines{}).close()
+			if n > 0 {
+				enc := base64Lines{}
+				enc.Write(data)
+				got = enc.close()
 			}
 			if l := encodedLen(int64(n)); l != int64(len(got)) {
 				t.Errorf("encodedLen(%d) = %d, want %d", n, l, len(got))

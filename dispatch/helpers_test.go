@@ -172,7 +172,7 @@ func (e *env) enqueue(m Mail) *liaison.OutboxMail {
 			return err
 		}
 		// What the server will get: the attachments inserted.
-		om.Raw, err = expand(tx, om)
+		om.Raw, err = expand(tx, om, nil)
 		return err
 	})
 	if err != nil {

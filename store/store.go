@@ -148,6 +148,27 @@ func (db *DB) Close() error {
 	return nil
 }
 
+// WriteStats are the store's write transactions since it was opened.
+type WriteStats struct {
+	PageBytes int64 // bytes of dirty pages written by them
+	Writes    int64 // write calls to the file
+	WriteTime time.Duration
+	SpillTime time.Duration // time spent laying out dirty pages
+}
+
+// WriteStats returns what the write transactions cost so far: the bytes
+// they wrote (a measure of write amplification next to what was stored)
+// and the time spent writing.
+func (db *DB) WriteStats() WriteStats {
+	s := db.bolt.Stats()
+	return WriteStats{
+		PageBytes: s.TxStats.GetPageAlloc(),
+		Writes:    s.TxStats.GetWrite(),
+		WriteTime: s.TxStats.GetWriteTime(),
+		SpillTime: s.TxStats.GetSpillTime(),
+	}
+}
+
 // Path returns the file name.
 func (db *DB) Path() string { return db.path }
 

@@ -57,7 +57,7 @@ func main() {
 	bigMB := flag.Int("big", 50, "size in MB of the message for the RSS measurement (0 skips)")
 	mbsync := flag.String("mbsync", "mbsync", "mbsync binary (empty skips the comparison)")
 	flag.StringVar(&liaisond, "liaisond", "", "liaisond binary: time `serve --once` (empty: time the capture-only child)")
-	perfOut := flag.String("perf", "", "with -liaisond, after the timed runs profile one more serve --once with `perf record` into this file")
+	perfOut := flag.String("perf", "", "with -liaisond, after the timed runs profile one more serve --once with `perf record` into this file (a name ending in .pprof: with serve -cpuprofile, for go tool pprof)")
 	flag.StringVar(&logLevel, "loglevel", "info", "liaisond's log level (info gives the stage ends); its log is kept as liaisond.log beside each run's store")
 	keep := flag.Bool("keep", false, "keep the work directory (stores, configs, liaisond logs)")
 	flag.BoolVar(&captureLine, "capture", true, "with -liaisond, also time one capture-only run (capture + pending drain)")
@@ -220,7 +220,11 @@ func run(n, runs, latN, bigMB int, mbsyncBin, perfOut string, keep bool) error {
 			return fmt.Errorf("profile run: %w", err)
 		}
 		perfData = ""
-		fmt.Printf("profile of serve --once in %s: perf report -i %[1]s --no-children --sort symbol\n", perfOut)
+		if strings.HasSuffix(perfOut, ".pprof") {
+			fmt.Printf("profile of serve --once in %s: go tool pprof -top %[1]s\n", perfOut)
+		} else {
+			fmt.Printf("profile of serve --once in %s: perf report -i %[1]s --no-children --sort symbol\n", perfOut)
+		}
 	}
 	if latN > 0 {
 		if err := latency(srv, lastStore, latN); err != nil {

@@ -278,7 +278,10 @@ func serveOnce(srv *dovecot.Server, sk *sink, storePath, mailbox string, n, r in
 	}
 	sent := sk.mails.Load()
 	name, args := liaisond, []string{"serve", "-once", "-config", cfg}
-	if perfData != "" {
+	switch {
+	case strings.HasSuffix(perfData, ".pprof"):
+		args = append(args, "-cpuprofile", perfData)
+	case perfData != "":
 		// Untimed: perf's sampling slows the run down.
 		name, args = "perf", append([]string{"record", "-F", "999", "-g", "-o", perfData, "--", liaisond}, args...)
 	}

@@ -205,6 +205,9 @@ func (d *daemon) once(ctx context.Context) error {
 	d.log.Info("once: done", "captured", captured, "processed", processed,
 		"capture_end", capTook.Round(time.Millisecond), "process_end", procTook.Round(time.Millisecond),
 		"send_end", time.Since(start).Round(time.Millisecond))
+	ws := d.db.WriteStats()
+	d.log.Debug("once: store writes", "page_mb", ws.PageBytes>>20, "writes", ws.Writes,
+		"write_time", ws.WriteTime.Round(time.Millisecond), "spill_time", ws.SpillTime.Round(time.Millisecond))
 	return nil
 }
 
