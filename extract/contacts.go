@@ -105,8 +105,21 @@ func (e *extraction) contacts(srcs []*source, sender liaison.Address, replyHdr [
 		seen[a.Email] = true
 		r.ToContacts = append(r.ToContacts, a)
 	}
-	r.TechnicalContacts = e.ownless(techC, nil)
-	r.ActionHolders = e.ownless(holders, nil)
+	// The same rules as the From and To contacts: a reply address named as
+	// such is not repeated, nor a receiving-side address among the sender's.
+	notTech := map[string]bool{}
+	for a := range toSide {
+		notTech[a] = true
+	}
+	if replyTo != nil && labelled {
+		notTech[replyTo.Email] = true
+	}
+	r.TechnicalContacts = e.ownless(techC, notTech)
+	notHolder := map[string]bool{}
+	if sendTo != nil {
+		notHolder[sendTo.Email] = true
+	}
+	r.ActionHolders = e.ownless(holders, notHolder)
 	// The mail's own Cc, then the Cc labels of the statement: recorded and
 	// shown, never mailed (the mail does not choose who gets mail).
 	named := map[string]bool{}
