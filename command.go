@@ -19,6 +19,9 @@ const (
 	VerbWithdraw      Verb = "withdraw"
 	VerbCommentPublic Verb = "comment-public"
 	VerbHelp          Verb = "help"
+	// VerbAttach adds the files attached to the reply to the statement (a
+	// PDF made from a Word-only statement): a liaison coordinator's command.
+	VerbAttach Verb = "attach"
 )
 
 // Command is one command line of a reply.
@@ -133,6 +136,12 @@ func Authorize(cmd Command, s *Statement, dir *Directory, cc CommandContext) err
 		if s.Direction != Incoming {
 			return refuse("%s is an outgoing statement", s.ID)
 		}
+	case VerbAttach:
+		// What the public record carries is the office's to decide.
+		if !slices.Contains(lower(addrEmails(cc.Coordinators)), from) {
+			return refuse("attach is for the liaison coordinators, and %s is not one", from)
+		}
+		return nil
 	case VerbWithdraw, VerbCommentPublic:
 	default:
 		return refuse("unknown command")

@@ -171,6 +171,15 @@ func TestAuthorize(t *testing.T) {
 			c.From, c.TokenRecipients, c.Coordinators = "coord@example.org", []string{"coord@example.org"}, []string{"coord@example.org"}
 		}), true},
 		{"redirect unknown group", liaison.Command{Verb: liaison.VerbRedirect, Arg: "Nowhere"}, incoming, good, false},
+		{"coordinator attaches", liaison.Command{Verb: liaison.VerbAttach}, incoming, with(func(c *liaison.CommandContext) {
+			c.From, c.TokenRecipients, c.Coordinators = "coord@example.org", []string{"coord@example.org"}, []string{"Coord@example.org"}
+		}), true},
+		{"contact attaches", liaison.Command{Verb: liaison.VerbAttach}, incoming, with(func(c *liaison.CommandContext) {
+			c.From, c.TokenRecipients = "ccamp-chairs@example.org", []string{"ccamp-chairs@example.org"}
+		}), false},
+		{"coordinator attaches unauthenticated", liaison.Command{Verb: liaison.VerbAttach}, incoming, with(func(c *liaison.CommandContext) {
+			c.From, c.TokenRecipients, c.Coordinators, c.Authenticated = "coord@example.org", []string{"coord@example.org"}, []string{"coord@example.org"}, false
+		}), false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := liaison.Authorize(tc.cmd, tc.s, dir, tc.cc)

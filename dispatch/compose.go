@@ -380,7 +380,9 @@ func HelpText() string {
 	for _, c := range commandHelp {
 		fmt.Fprintf(&b, "  %-17s %s\n", c.Name, c.Help)
 	}
-	b.WriteString("A reply without a command is recorded as an internal comment.")
+	b.WriteString("A reply without a command is recorded as an internal comment.\n")
+	// Not in every notification: only the coordinators may give it.
+	fmt.Fprintf(&b, "Liaison coordinators may also reply with\n  %-17s %s", "attach", "add the files attached to the reply to the statement")
 	return b.String()
 }
 

@@ -24,16 +24,17 @@ const (
 	CmdCommentPublic = "comment-public"
 	CmdHelp          = "help"
 	CmdRespondDraft  = "respond-draft"
+	CmdAttach        = "attach" // a coordinator adds the files of the reply to the statement
 )
 
 // verbs are the commands as written, for near-miss suggestions.
-var verbs = []string{CmdApprove, CmdRedirect, CmdRespond, CmdRespondDraft, CmdTaken, CmdWithdraw, CmdCommentPublic, CmdHelp}
+var verbs = []string{CmdApprove, CmdRedirect, CmdRespond, CmdRespondDraft, CmdTaken, CmdWithdraw, CmdCommentPublic, CmdHelp, CmdAttach}
 
 // maxCommandLines is how many non-empty lines at the top are read for
 // commands.
 const maxCommandLines = 5
 
-var commandRE = regexp.MustCompile(`(?i)^(approve|approved|respond-draft|respond|taken|withdraw|comment-public|help|redirect)(?:[ \t]+(\S.*))?$`)
+var commandRE = regexp.MustCompile(`(?i)^(approve|approved|respond-draft|respond|taken|withdraw|comment-public|help|redirect|attach)(?:[ \t]+(\S.*))?$`)
 
 // Commands reads the whole-line commands at the top of a reply (quotes and
 // signature already stripped): one per line, case-insensitive, among the

@@ -1,6 +1,7 @@
 package workflow
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -164,4 +165,40 @@ func resolveWordOnly(s *liaison.Statement) bool {
 // file to s that is still on the record.
 func hasAddedReadable(s *liaison.Statement) bool {
 	return slices.ContainsFunc(s.Attachments, func(a liaison.Attachment) bool { return a.Added && a.Readable && !a.Withdrawn })
+}
+
+// attachFiles carries out `attach`: every file of the reply (not the
+// files unpacked out of a bundle, which come with it) is added to s, each
+// recorded; a name s has already is refused by name, the others are
+// added. The text below the command is kept as an internal comment.
+func (o *Office) attachFiles(tx *store.Tx, s *liaison.Statement, actor, comment string, parts []*extract.Part, msgid string) (string, error) {
+	var lines []string
+	for _, p := range parts {
+		if p.Name == "" || p.Container != "" {
+			continue
+		}
+		a, err := o.AddAttachment(tx, s.ID, actor, p.Name, p.Data)
+		var ae *AttachmentError
+		switch {
+		case errors.As(err, &ae):
+			lines = append(lines, fmt.Sprintf("%s not added: %s.", p.Name, ae.Reason))
+			continue
+		case err != nil:
+			return "", err
+		}
+		line := fmt.Sprintf("%s added (%s, %d bytes).", a.Name, a.MediaType, a.Size)
+		if a.Readable {
+			line = fmt.Sprintf("%s added (%s, %d bytes, readable).", a.Name, a.MediaType, a.Size)
+		}
+		lines = append(lines, line)
+	}
+	if len(lines) == 0 {
+		return "The reply carries no attached file; nothing was added.", nil
+	}
+	if strings.TrimSpace(comment) != "" {
+		if err := o.event(tx, s, liaison.EventComment, actor, comment, false, msgid); err != nil {
+			return "", err
+		}
+	}
+	return strings.Join(lines, "\n"), nil
 }

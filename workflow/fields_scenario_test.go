@@ -286,3 +286,70 @@ func TestScenarioAttachmentsByManager(t *testing.T) {
 		t.Errorf("notification lists:\n%s", files)
 	}
 }
+
+// Attachments by mail: a coordinator who got the notification of a
+// Word-only statement replies `attach` with the PDF made from it; the PDF
+// is added beside the .docx and the problem is resolved. A group chair may
+// not do it, and the refusal says why.
+func TestScenarioAttachByMail(t *testing.T) {
+	h := newHarness(t)
+	h.deliver(h.sg15Statement("sg15-ls99@example.com"))
+	h.cycle()
+	notify := one(t, h.newMails(), "notification", kind(liaison.MailNotification))
+	if !notify.rcpt("ana.manager@example.org") {
+		t.Fatalf("the coordinators are not copied on the Word-only statement's notification: %v", notify.To)
+	}
+	id := mustID(t, "LS-2027-0001")
+	pdf := attachment{name: "SG15-LS99.pdf", mediaType: "application/pdf", data: []byte("%PDF-1.4\n% from SG15-LS99.docx\n%%EOF\n")}
+	replyWith := func(from, text string) []byte {
+		raw := compose(t, [][2]string{
+			{"From", from},
+			{"To", notify.ReplyTo},
+			{"Subject", "Re: " + notify.Subject},
+			{"Date", h.clock.Now().Format(time.RFC1123Z)},
+			{"Message-ID", "<" + h.mailID(domainOfAddr(from)) + ">"},
+			{"In-Reply-To", "<" + notify.MessageID + ">"},
+			{"References", "<" + notify.MessageID + ">"},
+		}, text, pdf)
+		d := domainOfAddr(from)
+		return dkimSign(t, raw, d, h.keys.key(d))
+	}
+
+	h.deliver(replyWith("Heidi Chair <heidi.chair@example.org>", "attach\n"))
+	h.cycle()
+	refusal := one(t, h.newMails(), "refusal to the chair", kind(liaison.MailCommandRefusal))
+	if !strings.Contains(refusal.Text, "attach is for the liaison coordinators") {
+		t.Errorf("refusal:\n%s", refusal.Text)
+	}
+	if s, _ := h.statementOf(id); len(s.Attachments) != 1 {
+		t.Fatalf("a chair's attach added a file: %+v", s.Attachments)
+	}
+
+	h.deliver(replyWith("Ana Manager <ana.manager@example.org>", "attach\n\nConverted with LibreOffice."))
+	h.cycle()
+	result := one(t, h.newMails(), "transcript", kind(liaison.MailCommandResult))
+	if !strings.Contains(result.Text, "SG15-LS99.pdf added (application/pdf") {
+		t.Errorf("transcript:\n%s", result.Text)
+	}
+	s, evs := h.statementOf(id)
+	if len(s.Attachments) != 2 || s.Attachments[1].Name != "SG15-LS99.pdf" || !s.Attachments[1].Readable {
+		t.Errorf("attachments %+v", s.Attachments)
+	}
+	if slices.ContainsFunc(s.Problems, func(p liaison.Problem) bool { return p.Code == liaison.ProblemWordOnly }) {
+		t.Errorf("word-only-attachment still open")
+	}
+	if len(eventsOf(evs, liaison.EventResolved)) != 1 || len(eventsOf(evs, liaison.EventAttachment)) != 1 {
+		t.Errorf("want one attachment and one problem-resolved event")
+	}
+	if c := eventsOf(evs, liaison.EventComment); len(c) != 1 || c[0].Public || !strings.Contains(c[0].Text, "LibreOffice") {
+		t.Errorf("the text below the command: %+v", c)
+	}
+
+	// The same file again is refused by name, and nothing changes.
+	h.deliver(replyWith("Ana Manager <ana.manager@example.org>", "attach"))
+	h.cycle()
+	result = one(t, h.newMails(), "second transcript", kind(liaison.MailCommandResult))
+	if !strings.Contains(result.Text, "SG15-LS99.pdf not added: the statement has a file of that name already") {
+		t.Errorf("transcript:\n%s", result.Text)
+	}
+}

@@ -143,7 +143,12 @@ func (o *Office) threadReply(tx *store.Tx, m *liaison.Message, r *extract.Result
 		if err != nil {
 			return err
 		}
-		line, err := o.execute(tx, s, c, actor, rest, m.MessageID)
+		var line string
+		if c.Verb == liaison.VerbAttach {
+			line, err = o.attachFiles(tx, s, actor, rest, r.Attachments, m.MessageID)
+		} else {
+			line, err = o.execute(tx, s, c, actor, rest, m.MessageID)
+		}
 		if err != nil {
 			return fmt.Errorf("execute %s on %s: %w", c, s.ID, err)
 		}
