@@ -28,6 +28,9 @@ const (
 	// VerbAdd addresses the statement to one more group, which is
 	// notified (redirect replaces the groups instead).
 	VerbAdd Verb = "add"
+	// VerbAttach adds the files attached to the reply to the statement (a
+	// PDF made from a Word-only statement): a liaison coordinator's command.
+	VerbAttach Verb = "attach"
 )
 
 // Command is one command line of a reply.
@@ -186,6 +189,12 @@ func Authorize(cmd Command, s *Statement, dir *Directory, cc CommandContext) err
 		approvers, _, _ := dir.ApproversOf(s.FromBodies)
 		if !slices.Contains(lower(addrEmails(append(approvers, cc.Coordinators...))), from) && !slices.Contains(dir.ManagerEmails(s), from) {
 			return refuse("%s is neither an approver for %s nor a liaison coordinator or manager", from, strings.Join(s.FromBodies, ", "))
+		}
+		return nil
+	case VerbAttach:
+		// What the public record carries is the office's to decide.
+		if !slices.Contains(lower(addrEmails(cc.Coordinators)), from) {
+			return refuse("attach is for the liaison coordinators, and %s is not one", from)
 		}
 		return nil
 	case VerbWithdraw, VerbCommentPublic:

@@ -184,6 +184,15 @@ func TestAuthorize(t *testing.T) {
 		{"resend unsent", resend, pending, good, false},
 		{"resend incoming", resend, incoming, good, false},
 		{"resend unauthenticated", resend, sent, with(func(c *liaison.CommandContext) { c.Authenticated = false }), false},
+		{"coordinator attaches", liaison.Command{Verb: liaison.VerbAttach}, incoming, with(func(c *liaison.CommandContext) {
+			c.From, c.TokenRecipients, c.Coordinators = "coord@example.org", []string{"coord@example.org"}, []string{"Coord@example.org"}
+		}), true},
+		{"contact attaches", liaison.Command{Verb: liaison.VerbAttach}, incoming, with(func(c *liaison.CommandContext) {
+			c.From, c.TokenRecipients = "ccamp-chairs@example.org", []string{"ccamp-chairs@example.org"}
+		}), false},
+		{"coordinator attaches unauthenticated", liaison.Command{Verb: liaison.VerbAttach}, incoming, with(func(c *liaison.CommandContext) {
+			c.From, c.TokenRecipients, c.Coordinators, c.Authenticated = "coord@example.org", []string{"coord@example.org"}, []string{"coord@example.org"}, false
+		}), false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := liaison.Authorize(tc.cmd, tc.s, dir, tc.cc)

@@ -70,32 +70,48 @@ func (d *Date) UnmarshalText(b []byte) error {
 // rfc4053bis. Events are kept apart (the store orders them per statement) and
 // attached here only when a caller loads the whole history.
 type Statement struct {
-	ID                 ID           `json:"id"`
-	Direction          Direction    `json:"direction"`
-	State              State        `json:"state"`
-	Title              string       `json:"title"`
-	Date               Date         `json:"date,omitzero"` // its own date (the mail's or document's); zero: unknown
-	Purpose            Purpose      `json:"purpose,omitempty"`
-	PurposeLabel       string       `json:"purpose_label,omitempty"` // as the sender wrote it
-	Deadline           Date         `json:"deadline"`
-	FromBodies         []string     `json:"from_bodies"`
-	FromContacts       []Address    `json:"from_contacts"`
-	FromLiaisonContact *Address     `json:"from_liaison_contact,omitempty"` // "Send Reply To"
-	ToBodies           []string     `json:"to_bodies"`
-	ToContacts         []Address    `json:"to_contacts"`
-	ToLiaisonContact   *Address     `json:"to_liaison_contact,omitempty"` // "Send To"
-	FromOrgs           []OrgRef     `json:"from_orgs,omitempty"`          // FromBodies resolved, one per name (org.go)
-	ToOrgs             []OrgRef     `json:"to_orgs,omitempty"`            // ToBodies resolved, one per name
-	References         []string     `json:"references"`
-	InResponseTo       []ID         `json:"in_response_to"`
-	RespondedBy        []ID         `json:"responded_by,omitempty"`
-	Body               string       `json:"body"`
-	Attachments        []Attachment `json:"attachments"`
-	Consensus          string       `json:"consensus,omitempty"`
-	Problems           []Problem    `json:"problems"`
-	Flags              []string     `json:"flags,omitempty"`
-	Source             Source       `json:"source"`
-	Submitter          *Address     `json:"submitter,omitempty"` // outgoing: who proposed it
+	ID                 ID        `json:"id"`
+	Direction          Direction `json:"direction"`
+	State              State     `json:"state"`
+	Title              string    `json:"title"`
+	Date               Date      `json:"date,omitzero"` // its own date (the mail's or document's); zero: unknown
+	Purpose            Purpose   `json:"purpose,omitempty"`
+	PurposeLabel       string    `json:"purpose_label,omitempty"` // as the sender wrote it
+	Deadline           Date      `json:"deadline"`
+	FromBodies         []string  `json:"from_bodies"`
+	FromContacts       []Address `json:"from_contacts"`
+	FromLiaisonContact *Address  `json:"from_liaison_contact,omitempty"` // "Send Reply To"
+	ToBodies           []string  `json:"to_bodies"`
+	ToContacts         []Address `json:"to_contacts"`
+	ToLiaisonContact   *Address  `json:"to_liaison_contact,omitempty"` // "Send To"
+	FromOrgs           []OrgRef  `json:"from_orgs,omitempty"`          // FromBodies resolved, one per name (org.go)
+	ToOrgs             []OrgRef  `json:"to_orgs,omitempty"`            // ToBodies resolved, one per name
+	// Cc are the addresses the statement is copied to: for an incoming one
+	// its mail's Cc and Cc labels, recorded and shown but never mailed by
+	// us (the mail does not decide who gets mail); for an outgoing one the
+	// submission's Cc-Contact, copied when it is sent.
+	Cc []Address `json:"cc,omitempty"`
+	// OtherIdentifiers are the other organisation's numbers for this
+	// statement (S2-2401234, COM 15-LS 42-E, TD 123 (PLEN/15)), as written.
+	OtherIdentifiers []string `json:"other_identifiers,omitempty"`
+	// TechnicalContacts answer questions about the content (rfc4053bis
+	// "Technical Contacts"); ActionHolders see that the action is done.
+	TechnicalContacts []Address    `json:"technical_contacts,omitempty"`
+	ActionHolders     []Address    `json:"action_holders,omitempty"`
+	References        []string     `json:"references"`
+	InResponseTo      []ID         `json:"in_response_to"`
+	RespondedBy       []ID         `json:"responded_by,omitempty"`
+	Body              string       `json:"body"`
+	Attachments       []Attachment `json:"attachments"`
+	Consensus         string       `json:"consensus,omitempty"`
+	Problems          []Problem    `json:"problems"`
+	Flags             []string     `json:"flags,omitempty"`
+	Source            Source       `json:"source"`
+	Submitter         *Address     `json:"submitter,omitempty"` // outgoing: who proposed it
+	// Interim marks a response that is a status update ("we are working on
+	// it"), not the answer: the statement it answers stays open, and its
+	// reminders go on, until `taken` or a final response.
+	Interim bool `json:"interim,omitempty"`
 	// Agreed are the From groups whose approvers agreed to this version
 	// of an outgoing statement; it is released once every group has.
 	Agreed []string `json:"agreed,omitempty"`
@@ -145,6 +161,23 @@ type Attachment struct {
 	Size      int64  `json:"size"`
 	SHA256    string `json:"sha256"`   // hex
 	Readable  bool   `json:"readable"` // PDF, HTML or text: readable without a word processor
+	// Title is what a liaison manager named the file on the record (the
+	// file name stays as it came); empty: the file name.
+	Title string `json:"title,omitempty"`
+	// Withdrawn: taken off the public record (web, API, feed) by a liaison
+	// manager; still in the store and shown as withdrawn internally.
+	Withdrawn bool `json:"withdrawn,omitempty"`
+	// Added is set on a file a liaison manager added after the statement
+	// was recorded (a PDF made from a Word-only statement).
+	Added bool `json:"added,omitempty"`
+}
+
+// DisplayTitle is the name shown for the attachment.
+func (a Attachment) DisplayTitle() string {
+	if a.Title != "" {
+		return a.Title
+	}
+	return a.Name
 }
 
 // Source ties a statement to the raw message it was extracted from.
@@ -213,6 +246,8 @@ const (
 	EventResent          EventType = "resent"     // an administrator or approver sent it again
 	EventLeadGroup       EventType = "lead-group" // the lead of several To groups was named
 	EventGroupAdded      EventType = "group-added"
+	EventAttachment      EventType = "attachment" // an attachment added, retitled, withdrawn or restored
+	EventResolved        EventType = "problem-resolved"
 )
 
 // Event is one entry of a statement's history. Private events (internal

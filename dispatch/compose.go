@@ -48,6 +48,10 @@ func (o *Outbox) loadAttachments(tx *store.Tx, s *liaison.Statement) ([]attachme
 	var out []attachmentData
 	var total int64
 	for _, a := range s.Attachments {
+		if a.Withdrawn {
+			// Taken off the public record: no mail carries it either.
+			continue
+		}
 		ad := attachmentData{Attachment: a}
 		// A file found inside a bundle ("S2-2401234.zip/S2-2401234.docx")
 		// travels in its bundle: listed with its link, not carried twice.
@@ -379,7 +383,9 @@ func HelpText() string {
 	for _, c := range commandHelp {
 		fmt.Fprintf(&b, "  %-17s %s\n", c.Name, c.Help)
 	}
-	b.WriteString("A reply without a command is recorded as an internal comment.")
+	b.WriteString("A reply without a command is recorded as an internal comment.\n")
+	// Not in every notification: only the coordinators may give it.
+	fmt.Fprintf(&b, "Liaison coordinators may also reply with\n  %-17s %s", "attach", "add the files attached to the reply to the statement")
 	return b.String()
 }
 
@@ -427,8 +433,11 @@ func (o *Outbox) view(in composeInput) View {
 		}
 	}
 	for _, a := range s.Attachments {
+		if a.Withdrawn {
+			continue
+		}
 		v.Attachments = append(v.Attachments, AttachmentView{
-			Name: liaison.NeutraliseBidi(a.Name), MediaType: a.MediaType, Size: a.Size,
+			Name: liaison.NeutraliseBidi(a.DisplayTitle()), MediaType: a.MediaType, Size: a.Size,
 			URL:      v.RecordURL + "/attachments/" + url.PathEscape(a.Name),
 			Attached: attached[a.Name],
 		})

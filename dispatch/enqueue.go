@@ -399,6 +399,12 @@ func (o *Outbox) statementRecipients(s *liaison.Statement) (to, cc []liaison.Add
 		to = append(to, s.ToContacts...)
 	}
 	cc = append(cc, s.FromContacts...)
+	if s.Direction == liaison.Outgoing {
+		// Approved by our approvers, so its own Cc-Contacts and technical
+		// contacts are copied; an incoming statement's never are.
+		cc = append(cc, s.Cc...)
+		cc = append(cc, s.TechnicalContacts...)
+	}
 	if dir := o.opts.Directory(); dir != nil {
 		approvers, copied, _ := dir.ApproversOf(s.FromBodies)
 		for _, c := range append(approvers, copied...) {

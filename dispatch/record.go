@@ -338,6 +338,8 @@ func (o *Outbox) consequences(tx *store.Tx, m *liaison.OutboxMail, out outcome) 
 				log.Warn("statement sent but not moved to sent", "statement", s.ID.String(), "err", err)
 			} else if err := tx.PutStatement(s); err != nil {
 				return err
+			} else if err := o.answered(tx, s, now); err != nil {
+				return err
 			}
 		case out.toFailed:
 			log.Warn("outgoing statement refused by its addressee", "statement", s.ID.String())
@@ -414,5 +416,39 @@ func (o *Outbox) alert(tx *store.Tx, s *liaison.Statement, m *liaison.OutboxMail
 		return fmt.Errorf("queue delivery alert: %w", err)
 	}
 	o.enqueued.Add(1)
+	return nil
+}
+
+// answered marks the incoming statements a response that has just been
+// sent answers as responded: their reminders stop now that the answer has
+// reached the other side, not when it was approved (it may yet fail). An
+// interim answer, a status update, leaves them open.
+func (o *Outbox) answered(tx *store.Tx, resp *liaison.Statement, now time.Time) error {
+	if resp.Interim {
+		return nil
+	}
+	for _, id := range resp.InResponseTo {
+		orig, err := tx.Statement(id)
+		if err != nil {
+			if errors.Is(err, liaison.ErrNotFound) {
+				continue
+			}
+			return err
+		}
+		if orig.Direction != liaison.Incoming || !liaison.CanTransition(orig.Direction, orig.State, liaison.StateResponded) {
+			continue
+		}
+		if err := orig.Transition(liaison.StateResponded); err != nil {
+			return err
+		}
+		if err := tx.PutStatement(orig); err != nil {
+			return err
+		}
+		e := &liaison.Event{Time: now, Type: liaison.EventResponseLinked, Actor: "liaisond", Public: true,
+			Text: "Responded: " + resp.ID.String() + " was sent"}
+		if err := tx.AddEvent(orig.ID, e); err != nil {
+			return err
+		}
+	}
 	return nil
 }

@@ -14,7 +14,7 @@ func (e *extraction) contacts(srcs []*source, sender liaison.Address, replyHdr [
 	r := e.res
 	var fromC, toC []liaison.Address
 	var replyTo, sendTo *liaison.Address
-	var extraReply []liaison.Address
+	var extraReply, techC, holders, ccC []liaison.Address
 	toSide := map[string]bool{}
 	for _, s := range srcs {
 		for _, f := range s.fields {
@@ -39,6 +39,14 @@ func (e *extraction) contacts(srcs []*source, sender liaison.Address, replyHdr [
 					sendTo = &a
 				}
 			case kCc:
+				for _, a := range addrs {
+					toSide[a.Email] = true
+				}
+				ccC = append(ccC, addrs...)
+			case kTechContact:
+				techC = append(techC, addrs...)
+			case kActionHolder:
+				holders = append(holders, addrs...)
 				for _, a := range addrs {
 					toSide[a.Email] = true
 				}
@@ -97,6 +105,36 @@ func (e *extraction) contacts(srcs []*source, sender liaison.Address, replyHdr [
 		seen[a.Email] = true
 		r.ToContacts = append(r.ToContacts, a)
 	}
+	// The same rules as the From and To contacts: a reply address named as
+	// such is not repeated, nor a receiving-side address among the sender's.
+	notTech := map[string]bool{}
+	for a := range toSide {
+		notTech[a] = true
+	}
+	if replyTo != nil && labelled {
+		notTech[replyTo.Email] = true
+	}
+	r.TechnicalContacts = e.ownless(techC, notTech)
+	notHolder := map[string]bool{}
+	if sendTo != nil {
+		notHolder[sendTo.Email] = true
+	}
+	r.ActionHolders = e.ownless(holders, notHolder)
+	// The mail's own Cc, then the Cc labels of the statement: recorded and
+	// shown, never mailed (the mail does not choose who gets mail).
+	named := map[string]bool{}
+	for _, list := range [][]liaison.Address{r.FromContacts, r.ToContacts, r.TechnicalContacts, r.ActionHolders} {
+		for _, a := range list {
+			named[a.Email] = true
+		}
+	}
+	if sendTo != nil {
+		named[sendTo.Email] = true
+	}
+	if replyTo != nil {
+		named[replyTo.Email] = true
+	}
+	r.CcContacts = e.ownless(append(e.headerCc(), ccC...), named)
 	r.FromLiaisonContact = replyTo
 	r.ToLiaisonContact = sendTo
 	if replyTo != nil && e.isOwn(replyTo.Email) {
@@ -105,4 +143,41 @@ func (e *extraction) contacts(srcs []*source, sender liaison.Address, replyHdr [
 	if sendTo != nil && e.isOwn(sendTo.Email) {
 		r.ToLiaisonContact = nil
 	}
+}
+
+// ownless returns list without our own addresses, the addresses in skip
+// and repeats.
+func (e *extraction) ownless(list []liaison.Address, skip map[string]bool) []liaison.Address {
+	out := []liaison.Address{}
+	seen := map[string]bool{}
+	for _, a := range list {
+		if a.Email == "" || seen[a.Email] || skip[a.Email] || e.isOwn(a.Email) {
+			continue
+		}
+		seen[a.Email] = true
+		out = append(out, a)
+	}
+	return out
+}
+
+// headerCc reads the mail's Cc header, at most 100 addresses: more are
+// not a liaison's copy list.
+func (e *extraction) headerCc() []liaison.Address {
+	h := e.doc.header
+	v := h.Get("Cc")
+	if v == "" {
+		return nil
+	}
+	var list []liaison.Address
+	if parsed, err := h.AddressList("Cc"); err == nil {
+		for _, a := range parsed {
+			list = append(list, liaison.NormalizeAddress(a.Name, a.Address))
+		}
+	} else {
+		list = findAddresses(v)
+	}
+	if len(list) > 100 {
+		list = list[:100]
+	}
+	return list
 }

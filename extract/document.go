@@ -2,6 +2,8 @@ package extract
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"path"
 	"strings"
@@ -330,4 +332,24 @@ func officeOnly(atts []*Part) string {
 		return "a PowerPoint file"
 	}
 	return "a spreadsheet"
+}
+
+// FileAttachment describes a file given by name and content (a liaison
+// manager adding one, `liaisond submit --attach`): its media type from the
+// name, checked against the content where that matters (a ".pdf" that is
+// not a PDF is not called readable), and its SHA-256.
+func FileAttachment(name string, data []byte) liaison.Attachment {
+	mt := mediaTypeByExt(name)
+	if mt == "application/pdf" && !bytes.Contains(data[:min(len(data), 1024)], []byte("%PDF-")) {
+		mt = "application/octet-stream"
+	}
+	sum := sha256.Sum256(data)
+	a := liaison.Attachment{Name: name, MediaType: mt, Size: int64(len(data)), SHA256: hex.EncodeToString(sum[:])}
+	a.Readable = mt != "application/octet-stream" && readableType(mt, name, data)
+	return a
+}
+
+// FileAttachmentPart is FileAttachment with the file's bytes, as a part.
+func FileAttachmentPart(name string, data []byte) *Part {
+	return &Part{Attachment: FileAttachment(name, data), Data: data}
 }

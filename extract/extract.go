@@ -131,6 +131,9 @@ type Options struct {
 	// already (the store keys messages by it): hashing every message
 	// twice cost more than a percent of ingest. Empty: computed.
 	SHA256 string
+	// AsSubmission reads the mail as a submission whatever it is addressed
+	// to: an administrator handed it to `liaisond submit FILE.eml`.
+	AsSubmission bool
 }
 
 // DefaultLoopHeader is the daemon's loop-detection header.
@@ -155,14 +158,26 @@ type Result struct {
 	ToContacts         []liaison.Address
 	ToLiaisonContact   *liaison.Address
 	CcBodies           []string
-	References         []string // ids of earlier statements answered or cited
-	Consensus          string
-	Attachments        []*Part
-	ThreadStatement    liaison.ID // the statement a reply, auto-reply or bounce belongs to
-	Token              string     // reply token found, if any (not verified)
-	Flags              []string
-	Problems           []liaison.Problem
-	Body               string // the statement text: cover mail text, then the documents' text
+	// CcContacts are the mail's Cc and the statement's Cc labels (a
+	// submission's Cc-Contact): recorded; only an outgoing statement,
+	// approved by our approvers, is ever sent to them.
+	CcContacts []liaison.Address
+	// OtherIdentifiers are the sender's own numbers for the statement
+	// (its tdoc, LS or TD number), as written: never references.
+	OtherIdentifiers []string
+	// TechnicalContacts and ActionHolders are labelled apart from the
+	// From and To contacts (rfc4053bis); the corpus JSON still counts them
+	// among from_contacts and to_contacts.
+	TechnicalContacts []liaison.Address
+	ActionHolders     []liaison.Address
+	References        []string // ids of earlier statements answered or cited
+	Consensus         string
+	Attachments       []*Part
+	ThreadStatement   liaison.ID // the statement a reply, auto-reply or bounce belongs to
+	Token             string     // reply token found, if any (not verified)
+	Flags             []string
+	Problems          []liaison.Problem
+	Body              string // the statement text: cover mail text, then the documents' text
 	// DocumentDate is the date the attached statement document gives
 	// itself ("Date: 12 March 2027", "Geneva, 12 March 2027", a 3GPP
 	// meeting line); Statement uses it when the mail has no Date.
@@ -339,6 +354,9 @@ func (e *extraction) run() {
 	}
 	r.FullText = strings.Join(e.doc.texts, "\n\n")
 	r.Kind = e.classify()
+	if e.opts.AsSubmission {
+		r.Kind = liaison.KindSubmission
+	}
 	switch r.Kind {
 	case liaison.KindOwn:
 		r.ThreadStatement, r.Token = e.thread(h)

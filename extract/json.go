@@ -27,31 +27,36 @@ type resultJSON struct {
 	ThreadStatement    *string  `json:"thread_statement"`
 	Flags              []string `json:"flags"`
 
-	Problems         []liaison.Problem    `json:"problems"`
-	Body             string               `json:"body"`
-	PurposeLabel     string               `json:"purpose_label"`
-	CcBodies         []string             `json:"cc_bodies"`
-	Consensus        string               `json:"consensus"`
-	AttachmentInfo   []liaison.Attachment `json:"attachment_info"`
-	MessageID        string               `json:"message_id"`
-	InReplyTo        string               `json:"in_reply_to"`
-	MailReferences   []string             `json:"mail_references"`
-	Subject          string               `json:"subject"`
-	Date             string               `json:"date"`
-	From             string               `json:"from"`
-	Sender           string               `json:"sender"`
-	AnswerTo         string               `json:"answer_to"`
-	NoAutoAnswer     bool                 `json:"no_auto_answer"`
-	ToBounceAddress  bool                 `json:"to_bounce_address,omitempty"`
-	AutoSubmitted    string               `json:"auto_submitted"`
-	Token            string               `json:"token"`
-	ReplyText        string               `json:"reply_text"`
-	Commands         []Command            `json:"commands"`
-	Bounce           *Bounce              `json:"bounce"`
-	Submission       *Submission          `json:"submission"`
-	SubmissionErrors []FieldError         `json:"submission_errors"`
-	AuthResults      []AuthResult         `json:"auth_results"`
-	SHA256           string               `json:"sha256"`
+	Problems     []liaison.Problem `json:"problems"`
+	Body         string            `json:"body"`
+	PurposeLabel string            `json:"purpose_label"`
+	CcBodies     []string          `json:"cc_bodies"`
+	// Added after the corpus schema, left out when empty.
+	CcContacts        []string             `json:"cc_contacts,omitempty"`
+	OtherIdentifiers  []string             `json:"other_identifiers,omitempty"`
+	TechnicalContacts []string             `json:"technical_contacts,omitempty"`
+	ActionHolders     []string             `json:"action_holders,omitempty"`
+	Consensus         string               `json:"consensus"`
+	AttachmentInfo    []liaison.Attachment `json:"attachment_info"`
+	MessageID         string               `json:"message_id"`
+	InReplyTo         string               `json:"in_reply_to"`
+	MailReferences    []string             `json:"mail_references"`
+	Subject           string               `json:"subject"`
+	Date              string               `json:"date"`
+	From              string               `json:"from"`
+	Sender            string               `json:"sender"`
+	AnswerTo          string               `json:"answer_to"`
+	NoAutoAnswer      bool                 `json:"no_auto_answer"`
+	ToBounceAddress   bool                 `json:"to_bounce_address,omitempty"`
+	AutoSubmitted     string               `json:"auto_submitted"`
+	Token             string               `json:"token"`
+	ReplyText         string               `json:"reply_text"`
+	Commands          []Command            `json:"commands"`
+	Bounce            *Bounce              `json:"bounce"`
+	Submission        *Submission          `json:"submission"`
+	SubmissionErrors  []FieldError         `json:"submission_errors"`
+	AuthResults       []AuthResult         `json:"auth_results"`
+	SHA256            string               `json:"sha256"`
 }
 
 func strp(s string) *string {
@@ -137,12 +142,15 @@ func (r *Result) JSON() ([]byte, error) {
 		}
 		j.Deadline = strp(r.Deadline.String())
 		j.FromBodies = nonNil(r.FromBodies)
-		j.FromContacts = emails(r.FromContacts)
+		// The schema's from_contacts and to_contacts are every address of
+		// each side the statement names: technical contacts and action
+		// holders too, though the record keeps them apart.
+		j.FromContacts = emails(append(append([]liaison.Address{}, r.FromContacts...), r.TechnicalContacts...))
 		if r.FromLiaisonContact != nil {
 			j.FromLiaisonContact = strp(strings.ToLower(r.FromLiaisonContact.Email))
 		}
 		j.ToBodies = nonNil(r.ToBodies)
-		j.ToContacts = emails(r.ToContacts)
+		j.ToContacts = emails(append(append([]liaison.Address{}, r.ToContacts...), r.ActionHolders...))
 		if r.ToLiaisonContact != nil {
 			j.ToLiaisonContact = strp(strings.ToLower(r.ToLiaisonContact.Email))
 		}
@@ -155,8 +163,19 @@ func (r *Result) JSON() ([]byte, error) {
 			}
 		}
 		j.Flags = nonNil(r.Flags)
+		j.CcContacts = nilIfEmpty(emails(r.CcContacts))
+		j.OtherIdentifiers = nilIfEmpty(r.OtherIdentifiers)
+		j.TechnicalContacts = nilIfEmpty(emails(r.TechnicalContacts))
+		j.ActionHolders = nilIfEmpty(emails(r.ActionHolders))
 	}
 	return json.MarshalIndent(j, "", " ")
+}
+
+func nilIfEmpty(s []string) []string {
+	if len(s) == 0 {
+		return nil
+	}
+	return s
 }
 
 func nonNil(s []string) []string {
@@ -203,6 +222,10 @@ func (r *Result) Statement() *liaison.Statement {
 		Problems:           append([]liaison.Problem{}, r.Problems...),
 		Flags:              append([]string{}, r.Flags...),
 		Source:             liaison.Source{MessageID: r.MessageID, SHA256: r.SHA256},
+		Cc:                 addrsOrNil(r.CcContacts),
+		OtherIdentifiers:   nilIfEmpty(append([]string{}, r.OtherIdentifiers...)),
+		TechnicalContacts:  addrsOrNil(r.TechnicalContacts),
+		ActionHolders:      addrsOrNil(r.ActionHolders),
 	}
 	for _, ref := range r.References {
 		if id, err := liaison.ParseID(ref); err == nil {
@@ -217,4 +240,11 @@ func (r *Result) Statement() *liaison.Statement {
 		s.Date = liaison.DateOf(r.Date) // the day in the sender's zone
 	}
 	return s
+}
+
+func addrsOrNil(list []liaison.Address) []liaison.Address {
+	if len(list) == 0 {
+		return nil
+	}
+	return append([]liaison.Address{}, list...)
 }

@@ -39,8 +39,11 @@ const (
 	kNextMeeting
 	kIgnore // known labels that carry nothing we extract (Release, Work Item, Date, ...)
 	// Submission fields of the statement's life.
-	kRevises  // the statement a revision supersedes
-	kSentDate // when a statement recorded after the fact was sent
+	kRevises     // the statement a revision supersedes
+	kSentDate    // when a statement recorded after the fact was sent
+	kTechContact // rfc4053bis "Technical Contacts": who answers questions on the content
+	kActionHolder
+	kFinal // a submission's Final-Response: yes|no
 )
 
 var keyNames = map[fieldKey]string{
@@ -50,6 +53,8 @@ var keyNames = map[fieldKey]string{
 	kReplyBy: "reply-by", kRef: "references", kAttach: "attachments", kOwnDoc: "document", kOwnURL: "url",
 	kSub: "contact-detail", kConsensus: "consensus", kBody: "body", kActions: "actions", kSection: "section",
 	kNextMeeting: "next-meeting", kIgnore: "ignored", kRevises: "revises", kSentDate: "sent-date",
+	kTechContact: "technical-contact", kActionHolder: "action-holder",
+	kFinal: "final-response",
 }
 
 func (k fieldKey) String() string { return keyNames[k] }
@@ -69,9 +74,9 @@ var labelWords = map[string]fieldKey{
 	"submitting body": kFrom, "from groups": kFrom, "source group": kFrom,
 
 	"from contact": kFromContact, "contact": kFromContact, "contact person": kFromContact,
-	"contact persons": kFromContact, "technical contact": kFromContact, "contact name": kFromContact,
+	"contact persons": kFromContact, "technical contact": kTechContact, "contact name": kFromContact,
 	"sender": kFromContact, "submitter": kFromContact, "from contacts": kFromContact, "contacts": kFromContact,
-	"technical contacts": kFromContact, "point of contact": kFromContact, "liaison contact": kFromContact,
+	"technical contacts": kTechContact, "point of contact": kFromContact, "liaison contact": kFromContact,
 	"author": kFromContact, "authors": kFromContact, "editor": kFromContact,
 
 	"send reply to": kReplyTo, "send replies to": kReplyTo, "reply to": kReplyTo, "replies to": kReplyTo,
@@ -90,7 +95,8 @@ var labelWords = map[string]fieldKey{
 
 	"to contact": kToContact, "to contacts": kToContact, "attention": kToContact, "attn": kToContact,
 	"for the attention of": kToContact, "recipient contact": kToContact,
-	"action holder contact": kToContact, "action holder contacts": kToContact,
+	"action holder contact": kActionHolder, "action holder contacts": kActionHolder, "action holder": kActionHolder,
+	"action holders": kActionHolder,
 
 	"send to": kSendTo, "to liaison contact": kSendTo,
 
@@ -118,15 +124,17 @@ var labelWords = map[string]fieldKey{
 
 	"document": kOwnDoc, "document number": kOwnDoc, "ls number": kOwnDoc, "tdoc": kOwnDoc, "doc": kOwnDoc,
 	"our ref": kOwnDoc, "our reference": kOwnDoc, "ls ref": kOwnDoc, "document no": kOwnDoc, "doc no": kOwnDoc,
-	"ls no": kOwnDoc, "other identifiers": kOwnDoc, "td": kOwnDoc,
+	"ls no": kOwnDoc, "other identifiers": kOwnDoc, "other identifier": kOwnDoc, "td": kOwnDoc,
+	"liaison number":           kOwnDoc,
 	"url of the ietf web page": kOwnURL, "url": kOwnURL, "web page": kOwnURL,
 
 	"name": kSub, "email": kSub, "email address": kSub, "mail": kSub, "tel": kSub, "telephone": kSub,
 	"phone": kSub, "fax": kSub, "mobile": kSub, "cell": kSub, "organization": kSub, "organisation": kSub,
 	"affiliation": kSub, "address": kSub, "country": kSub, "company": kSub, "tel no": kSub, "e mail": kSub,
 
-	"consensus": kConsensus,
-	"body":      kBody,
+	"consensus":      kConsensus,
+	"final response": kFinal, "final reply": kFinal,
+	"body": kBody,
 
 	"actions": kActions, "action": kActions, "requested actions": kActions,
 	"overall description": kSection, "abstract": kSection, "summary": kSection, "description": kSection,
@@ -189,7 +197,10 @@ func lookupLabel(s string) fieldKey {
 		if strings.Contains(n, "response") || strings.Contains(n, "reply") {
 			return kReplyTo
 		}
-		if strings.Contains(n, "technical") || strings.Contains(n, "from") {
+		if strings.Contains(n, "technical") {
+			return kTechContact
+		}
+		if strings.Contains(n, "from") {
 			return kFromContact
 		}
 	}
@@ -299,7 +310,8 @@ func unknownLabel(line string) bool {
 }
 
 func isContactKey(k fieldKey) bool {
-	return k == kFromContact || k == kToContact || k == kReplyTo || k == kSendTo || k == kCc
+	return k == kFromContact || k == kToContact || k == kReplyTo || k == kSendTo || k == kCc ||
+		k == kTechContact || k == kActionHolder
 }
 
 // isSectionKey: fields whose value is a block of prose under a heading.

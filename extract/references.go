@@ -57,37 +57,8 @@ func findRefs(s string) []refMatch {
 // heading or the subject) is not a reference.
 func (e *extraction) references(srcs []*source, atts []*Part) []string {
 	own := map[string]bool{}
-	for _, p := range atts {
-		for _, m := range findRefs(strings.TrimSuffix(p.Name, path.Ext(p.Name))) {
-			own[strings.ToUpper(m.id)] = true
-		}
-	}
-	for _, m := range findRefs(e.res.Subject) {
-		if !strings.HasPrefix(strings.ToUpper(m.id), "LS-") {
-			own[strings.ToUpper(m.id)] = true
-		}
-	}
-	for _, s := range srcs {
-		for _, f := range s.fields {
-			if f.Key == kOwnDoc || f.Key == kOwnURL {
-				for _, m := range findRefs(f.Value) {
-					own[strings.ToUpper(m.id)] = true
-				}
-			}
-		}
-		// The heading of a document (before its first field) names itself.
-		if s.doc {
-			head := s.text
-			if len(s.fields) > 0 {
-				lines := strings.Split(s.text, "\n")
-				head = strings.Join(lines[:min(len(lines), max(0, s.fields[0].Line-1))], "\n")
-			} else if len(head) > 300 {
-				head = head[:300]
-			}
-			for _, m := range findRefs(head) {
-				own[strings.ToUpper(m.id)] = true
-			}
-		}
+	for _, id := range e.ownIDs(srcs, atts) {
+		own[strings.ToUpper(id)] = true
 	}
 	var out []string
 	seen := map[string]bool{}
@@ -162,4 +133,121 @@ func citeContext(text string, pos int) string {
 		pre = pre[len(pre)-300:]
 	}
 	return pre
+}
+
+// ownIDs returns the identifiers the statement gives itself, in the order
+// found: in its file names, the subject (other than our LS-YYYY-NNNN), its
+// document-number fields and the heading of its document (before the first
+// field, as the 3GPP "3GPP TSG SA WG2 Meeting #160 ... S2-2401234" and the
+// ITU-T "TD 123 (PLEN/15)" header lines are), normalised by findRefs.
+func (e *extraction) ownIDs(srcs []*source, atts []*Part) []string {
+	var out []string
+	for _, p := range atts {
+		for _, m := range findRefs(strings.TrimSuffix(p.Name, path.Ext(p.Name))) {
+			out = append(out, m.id)
+		}
+	}
+	for _, m := range findRefs(e.res.Subject) {
+		if !strings.HasPrefix(strings.ToUpper(m.id), "LS-") {
+			out = append(out, m.id)
+		}
+	}
+	for _, s := range srcs {
+		for _, f := range s.fields {
+			if f.Key == kOwnDoc || f.Key == kOwnURL {
+				for _, m := range findRefs(f.Value) {
+					out = append(out, m.id)
+				}
+			}
+		}
+		if s.doc {
+			for _, m := range findRefs(docHead(s)) {
+				out = append(out, m.id)
+			}
+		} else if len(s.fields) > 0 {
+			// A template in the mail body: its header lines name it too,
+			// unless a sentence there cites the id.
+			head := docHead(s)
+			for _, m := range findRefs(head) {
+				if !strings.HasPrefix(strings.ToUpper(m.id), "LS-") && !strings.HasPrefix(m.id, "http") &&
+					!citeCueRE.MatchString(citeContext(head, m.start)) {
+					out = append(out, m.id)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// docHead is the heading of a document: the text before its first field,
+// or its first 300 bytes when it has none.
+func docHead(s *source) string {
+	head := s.text
+	if len(s.fields) > 0 {
+		lines := strings.Split(s.text, "\n")
+		head = strings.Join(lines[:min(len(lines), max(0, s.fields[0].Line-1))], "\n")
+	} else if len(head) > 300 {
+		head = head[:300]
+	}
+	return head
+}
+
+// otherIdentifiers are the sender's numbers for the statement: the values
+// of its document-number labels as written ("COM 15-LS 42-E", "LS/o"),
+// then the ids it gives itself elsewhere (ownIDs) not already among them.
+// Our own LS-YYYY-NNNN ids are the record's, not the sender's.
+func (e *extraction) otherIdentifiers(srcs []*source, atts []*Part) []string {
+	var out []string
+	var keys []string
+	add := func(v string, label string) {
+		v = oneLine(v)
+		if v == "" || isNone(v) || len(out) >= 20 {
+			return
+		}
+		if len(v) > 120 {
+			v = v[:120]
+		}
+		if normLabel(label) == "td" && !strings.HasPrefix(strings.ToUpper(v), "TD") {
+			v = "TD " + v
+		}
+		if lsIDRE.MatchString(v) && strings.EqualFold(lsIDRE.FindString(v), v) {
+			return
+		}
+		k := idKey(v)
+		for _, have := range keys {
+			if strings.Contains(have, k) {
+				return
+			}
+		}
+		keys = append(keys, k)
+		out = append(out, v)
+	}
+	for _, s := range srcs {
+		for _, f := range s.fields {
+			if f.Key != kOwnDoc {
+				continue
+			}
+			for _, v := range strings.FieldsFunc(f.Value, func(r rune) bool { return r == ',' || r == ';' || r == '\n' }) {
+				add(v, f.Label)
+			}
+		}
+	}
+	for _, id := range e.ownIDs(srcs, atts) {
+		if !strings.HasPrefix(id, "http") {
+			// A datatracker page is where the statement is, not its number.
+			add(id, "")
+		}
+	}
+	return out
+}
+
+// idKey folds an identifier for comparison: upper case, no spaces or dashes.
+func idKey(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch r {
+		case ' ', '\t', '-', '–', '_':
+			return -1
+		}
+		return r
+	}, strings.ToUpper(s))
 }

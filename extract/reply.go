@@ -28,13 +28,14 @@ const (
 	CmdAdd           = "add"    // address the statement to one more group
 	CmdLead          = "lead"   // name the lead of several To groups
 	CmdResend        = "resend" // resend [address...]
+	CmdAttach        = "attach" // a coordinator adds the files of the reply to the statement
 )
 
 // groupVerbs take a group after them.
 var groupVerbs = []string{CmdRedirect, CmdAdd, CmdLead}
 
 // verbs are the commands as written, for near-miss suggestions.
-var verbs = []string{CmdApprove, CmdRedirect, CmdRespond, CmdRespondDraft, CmdTaken, CmdWithdraw, CmdCommentPublic, CmdHelp, CmdAdd, CmdLead, CmdResend}
+var verbs = []string{CmdApprove, CmdRedirect, CmdRespond, CmdRespondDraft, CmdTaken, CmdWithdraw, CmdCommentPublic, CmdHelp, CmdAdd, CmdLead, CmdResend, CmdAttach}
 
 // proseWords start the rest of a sentence, never a group name: "add me
 // to the list" and "lead the effort" are prose, not add and lead.
@@ -54,7 +55,7 @@ var exactVerbs = map[string]bool{CmdAdd: true, CmdLead: true}
 // commands.
 const maxCommandLines = 5
 
-var commandRE = regexp.MustCompile(`(?i)^(approve|approved|respond-draft|respond|taken|withdraw|comment-public|help|redirect|add|lead|resend)(?:[ \t]+(\S.*))?$`)
+var commandRE = regexp.MustCompile(`(?i)^(approve|approved|respond-draft|respond|taken|withdraw|comment-public|help|redirect|add|lead|resend|attach)(?:[ \t]+(\S.*))?$`)
 
 // Commands reads the whole-line commands at the top of a reply (quotes and
 // signature already stripped): one per line, case-insensitive, among the

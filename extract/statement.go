@@ -36,6 +36,7 @@ func (e *extraction) statement() {
 	e.purpose(srcs, toPurpose)
 	e.contacts(srcs, sender, replyHdr)
 	r.References = e.references(srcs, atts)
+	r.OtherIdentifiers = e.otherIdentifiers(srcs, atts)
 	if c := firstValue(srcs, kConsensus); c != "" {
 		r.Consensus = oneLine(c)
 	}

@@ -3,6 +3,7 @@ package extract
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"liaison"
@@ -19,14 +20,21 @@ type Submission struct {
 	ToContacts         []liaison.Address `json:"to_contacts"`
 	SendTo             *liaison.Address  `json:"send_to,omitempty"`
 	CcContacts         []liaison.Address `json:"cc_contacts"`
-	Purpose            liaison.Purpose   `json:"purpose"`
-	PurposeLabel       string            `json:"purpose_label"`
-	Deadline           liaison.Date      `json:"deadline"`
-	Title              string            `json:"title"`
-	InResponseTo       []liaison.ID      `json:"in_response_to"`
-	References         []string          `json:"references"` // other ids cited (S2-..., COM15-LS45)
-	Consensus          string            `json:"consensus"`
-	Body               string            `json:"body"`
+	TechnicalContacts  []liaison.Address `json:"technical_contacts,omitempty"`
+	ActionHolders      []liaison.Address `json:"action_holders,omitempty"`
+	OtherIdentifiers   []string          `json:"other_identifiers,omitempty"` // Other-Identifiers: the other side's numbers
+	// Final is the Final-Response field of a response: yes (it is the
+	// answer, whatever it says), no (an interim status), nil (judged from
+	// its words, liaison.LooksInterim).
+	Final        *bool           `json:"final,omitempty"`
+	Purpose      liaison.Purpose `json:"purpose"`
+	PurposeLabel string          `json:"purpose_label"`
+	Deadline     liaison.Date    `json:"deadline"`
+	Title        string          `json:"title"`
+	InResponseTo []liaison.ID    `json:"in_response_to"`
+	References   []string        `json:"references"` // other ids cited (S2-..., COM15-LS45)
+	Consensus    string          `json:"consensus"`
+	Body         string          `json:"body"`
 	// Revises names the statement this one supersedes: what it leaves
 	// out (From-Group, To-Group and addresses, Title, Purpose) is taken
 	// from that one.
@@ -56,6 +64,7 @@ var submissionFieldName = map[fieldKey]string{
 	kFrom: "From-Group", kTo: "To-Group", kToContact: "To-Contact", kSendTo: "Send-To", kPurpose: "Purpose",
 	kDeadline: "Deadline", kTitle: "Title", kRef: "In-Response-To", kConsensus: "Consensus", kCc: "Cc-Contact",
 	kFromContact: "From-Contact", kReplyTo: "Reply-To", kSubject: "Title", kRevises: "Revises", kSentDate: "Sent-Date",
+	kTechContact: "Technical-Contact", kActionHolder: "Action-Holder", kOwnDoc: "Other-Identifiers", kFinal: "Final-Response",
 }
 
 // ParseSubmission reads a submission: the labelled block at the top, a
@@ -127,7 +136,7 @@ func ParseSubmission(text string) (*Submission, []FieldError) {
 			if len(s.ToGroups) == 0 {
 				bad(kTo, f.Label, line, v, "names no group")
 			}
-		case kToContact, kCc, kFromContact:
+		case kToContact, kCc, kFromContact, kTechContact, kActionHolder:
 			list, err := parseAddressField(v)
 			if err != nil {
 				bad(f.Key, f.Label, line, v, err.Error())
@@ -137,6 +146,10 @@ func ParseSubmission(text string) (*Submission, []FieldError) {
 				s.ToContacts = append(s.ToContacts, list...)
 			case kCc:
 				s.CcContacts = append(s.CcContacts, list...)
+			case kTechContact:
+				s.TechnicalContacts = append(s.TechnicalContacts, list...)
+			case kActionHolder:
+				s.ActionHolders = append(s.ActionHolders, list...)
 			default:
 				s.FromContacts = append(s.FromContacts, list...)
 			}
@@ -190,7 +203,19 @@ func ParseSubmission(text string) (*Submission, []FieldError) {
 				bad(f.Key, f.Label, line, v, "not a date: write it as YYYY-MM-DD")
 			}
 			s.SentDate = d
-		case kSub, kIgnore, kAttach, kOwnDoc, kOwnURL:
+		case kFinal:
+			if final, ok := liaison.ParseFinal(v); ok {
+				s.Final = &final
+			} else {
+				bad(f.Key, f.Label, line, v, "want yes (the answer) or no (an interim status)")
+			}
+		case kOwnDoc:
+			for _, id := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ';' || r == '\n' }) {
+				if id = oneLine(id); id != "" && !isNone(id) && !slices.Contains(s.OtherIdentifiers, id) {
+					s.OtherIdentifiers = append(s.OtherIdentifiers, id)
+				}
+			}
+		case kSub, kIgnore, kAttach, kOwnURL:
 			// Harmless extras.
 		default:
 			bad(f.Key, f.Label, line, v, "not a submission field")
@@ -309,8 +334,17 @@ func (e *extraction) submission() {
 	}
 	r.References = append(r.References, sub.References...)
 	r.Consensus = sub.Consensus
+	r.CcContacts = append(r.CcContacts, sub.CcContacts...)
+	r.TechnicalContacts = append(r.TechnicalContacts, sub.TechnicalContacts...)
+	r.ActionHolders = append(r.ActionHolders, sub.ActionHolders...)
+	r.OtherIdentifiers = append(r.OtherIdentifiers, sub.OtherIdentifiers...)
 	r.Body = sub.Body
 	r.Attachments = append(r.Attachments, e.allAttachments()...)
+	if strings.TrimSpace(sub.Body) == "" && !hasFile(r.Attachments) {
+		// rfc4053bis: a statement is its text; fields alone say nothing.
+		errs = append(errs, FieldError{Field: "Body", Msg: EmptySubmissionMsg})
+		r.SubmissionErrors = errs
+	}
 	for _, fe := range errs {
 		code := liaison.ProblemUnparseable
 		switch {
@@ -329,6 +363,20 @@ func (e *extraction) submission() {
 		}
 		e.probs.add(code, fe.Field, fe.Error())
 	}
+}
+
+// EmptySubmissionMsg is the answer to a submission with neither text below
+// its fields nor an attached file.
+const EmptySubmissionMsg = "the submission has neither text below its fields nor an attached file: write the statement after the blank line that ends the fields, or attach it"
+
+// hasFile reports whether parts hold an attached file with content.
+func hasFile(parts []*Part) bool {
+	for _, p := range parts {
+		if p.Name != "" && p.Size > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 func removeFieldError(errs []FieldError, field string) []FieldError {

@@ -279,6 +279,11 @@ func searchHead(s *liaison.Statement) string {
 		b.WriteString("\n")
 		b.WriteString(body)
 	}
+	// The sender's own numbers: people search by S2-2401234.
+	for _, id := range s.OtherIdentifiers {
+		b.WriteString("\n")
+		b.WriteString(id)
+	}
 	for _, side := range [][2]any{{s.FromBodies, s.FromOrgs}, {s.ToBodies, s.ToOrgs}} {
 		names, refs := side[0].([]string), side[1].([]liaison.OrgRef)
 		if !refsAligned(names, refs) {

@@ -33,6 +33,9 @@ func listFixture(t *testing.T, db *store.DB) []*liaison.Statement {
 			if i%2 == 0 {
 				s.Body += " ETHERNET"
 			}
+			if i%10 == 3 {
+				s.OtherIdentifiers = []string{fmt.Sprintf("S2-24%05d", i)}
+			}
 			if i%4 == 1 {
 				s.Direction, s.State = liaison.Outgoing, liaison.StateSent
 			}
@@ -72,7 +75,8 @@ func matches(s *liaison.Statement, f store.ListFilter) bool {
 		}
 	}
 	if f.Text != "" {
-		all := s.Title + "\n" + strings.Join(s.FromBodies, "\n") + "\n" + strings.Join(s.ToBodies, "\n") + "\n" + s.Body
+		all := s.Title + "\n" + strings.Join(s.FromBodies, "\n") + "\n" + strings.Join(s.ToBodies, "\n") + "\n" +
+			strings.Join(s.OtherIdentifiers, "\n") + "\n" + s.Body
 		if !ci(all, f.Text) {
 			return false
 		}
@@ -102,6 +106,7 @@ func TestList(t *testing.T) {
 		{"text body case", store.ListFilter{Text: "ethernet"}},
 		{"text body upper", store.ListFilter{Text: "ETHERNET OAM WHEN 4"}},
 		{"text bodies", store.ListFilter{Text: "802.1"}},
+		{"text other identifier", store.ListFilter{Text: "s2-2400013"}},
 		{"overdue", store.ListFilter{Overdue: true, Today: today}},
 		{"direction+body", store.ListFilter{Direction: liaison.Incoming, Body: "3GPP"}},
 		{"purpose+state+year", store.ListFilter{Purpose: liaison.PurposeAction, State: liaison.StateRecorded, Year: 2026}},

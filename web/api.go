@@ -37,6 +37,10 @@ type apiStatement struct {
 	FromOrgs           []apiOrg        `json:"from_orgs"`                  // from_bodies resolved, one per name
 	ToOrgs             []apiOrg        `json:"to_orgs"`
 	References         []string        `json:"references"`
+	Cc                 []string        `json:"cc,omitempty"`
+	TechnicalContacts  []string        `json:"technical_contacts,omitempty"`
+	ActionHolders      []string        `json:"action_holders,omitempty"`
+	OtherIdentifiers   []string        `json:"other_identifiers,omitempty"`
 	InResponseTo       []string        `json:"in_response_to"`
 	RespondedBy        []string        `json:"responded_by"`
 	Consensus          *string         `json:"consensus,omitempty"`
@@ -80,6 +84,7 @@ type apiManager struct {
 
 type apiAttachment struct {
 	Name      string `json:"name"`
+	Title     string `json:"title,omitempty"` // given by a liaison manager
 	MediaType string `json:"media_type"`
 	Size      int64  `json:"size"`
 	SHA256    string `json:"sha256"`
@@ -165,6 +170,18 @@ func toAPI(v statementView, base string, withEvents bool) apiStatement {
 	for _, r := range v.References {
 		a.References = append(a.References, r.Text)
 	}
+	if len(v.Cc) > 0 {
+		a.Cc = liaison.Emails(v.Cc)
+	}
+	if len(v.TechnicalContacts) > 0 {
+		a.TechnicalContacts = liaison.Emails(v.TechnicalContacts)
+	}
+	if len(v.ActionHolders) > 0 {
+		a.ActionHolders = liaison.Emails(v.ActionHolders)
+	}
+	if len(v.OtherIdentifiers) > 0 {
+		a.OtherIdentifiers = v.OtherIdentifiers
+	}
 	for _, r := range v.InResponseTo {
 		a.InResponseTo = append(a.InResponseTo, r.ID)
 	}
@@ -179,7 +196,7 @@ func toAPI(v statementView, base string, withEvents bool) apiStatement {
 	}
 	for _, at := range v.Attachments {
 		a.Attachments = append(a.Attachments, apiAttachment{
-			Name: at.Name, MediaType: at.MediaType, Size: at.Size, SHA256: at.SHA256, URL: absURL(base, at.URL),
+			Name: at.Name, Title: at.Title, MediaType: at.MediaType, Size: at.Size, SHA256: at.SHA256, URL: absURL(base, at.URL),
 		})
 	}
 	if withEvents {

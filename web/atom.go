@@ -155,10 +155,16 @@ func (s *Server) atomEntry(v statementView, base string) atomEntry {
 	if v.Overdue {
 		sum += " Overdue."
 	}
+	if len(v.OtherIdentifiers) > 0 {
+		sum += " Their reference: " + strings.Join(v.OtherIdentifiers, ", ") + "."
+	}
 	if n := len(v.Attachments); n > 0 {
 		names := make([]string, n)
 		for i, a := range v.Attachments {
 			names[i] = a.Name
+			if a.Title != "" {
+				names[i] = a.Title
+			}
 		}
 		sum += " Attachments: " + strings.Join(names, ", ") + "."
 	}

@@ -39,7 +39,7 @@ func (s *Server) handleAttachment(w http.ResponseWriter, r *http.Request) {
 		}
 		found := false
 		for _, a := range st.Attachments {
-			if a.Name == name {
+			if a.Name == name && !a.Withdrawn {
 				att, found = a, true
 				break
 			}

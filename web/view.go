@@ -30,7 +30,8 @@ type reference struct {
 
 // attachmentView is an attachment as the public sees it.
 type attachmentView struct {
-	Name      string
+	Name      string // the file name, as the download is named
+	Title     string // what a liaison manager called it; "" when the file name
 	URL       string
 	MediaType string
 	Size      int64
@@ -72,16 +73,22 @@ type statementView struct {
 	// organisation, as the directory names them now: an alias, or names.
 	Managers []managerView
 	// LeadGroup leads among several To groups, when one was named.
-	LeadGroup    string
-	References   []reference
-	InResponseTo []related
-	RespondedBy  []related
-	Body         string
-	Attachments  []attachmentView
-	Consensus    string
-	Created      time.Time
-	Updated      time.Time
-	Events       []eventView
+	LeadGroup  string
+	References []reference
+	// Cc, technical contacts, action holders and the sender's own numbers
+	// for the statement: every field of rfc4053bis is on the record.
+	Cc                []liaison.Address
+	TechnicalContacts []liaison.Address
+	ActionHolders     []liaison.Address
+	OtherIdentifiers  []string
+	InResponseTo      []related
+	RespondedBy       []related
+	Body              string
+	Attachments       []attachmentView
+	Consensus         string
+	Created           time.Time
+	Updated           time.Time
+	Events            []eventView
 
 	// Revises is the statement this one supersedes; RevisedBy the revision
 	// that supersedes this one (nil: none, or not public yet).
@@ -116,6 +123,7 @@ func newView(st *liaison.Statement, today liaison.Date, res *resolver) statement
 		ToBodies:     st.ToBodies,
 		ToContacts:   st.ToContacts,
 		SendTo:       st.ToLiaisonContact,
+		Cc:           st.Cc,
 		Body:         st.Body,
 		Consensus:    st.Consensus,
 		Created:      st.Created,
@@ -158,9 +166,15 @@ func newView(st *liaison.Statement, today liaison.Date, res *resolver) statement
 	if !st.RevisedBy.IsZero() {
 		v.RevisedBy = &related{ID: st.RevisedBy.String(), URL: statementPath(st.RevisedBy)}
 	}
+	v.TechnicalContacts, v.ActionHolders = st.TechnicalContacts, st.ActionHolders
+	v.OtherIdentifiers = st.OtherIdentifiers
 	for _, a := range st.Attachments {
+		if a.Withdrawn {
+			// Kept in the store and shown by `liaisond show`; not public.
+			continue
+		}
 		v.Attachments = append(v.Attachments, attachmentView{
-			Name: a.Name, URL: attachmentPath(st.ID, a.Name), MediaType: a.MediaType,
+			Name: a.Name, Title: a.Title, URL: attachmentPath(st.ID, a.Name), MediaType: a.MediaType,
 			Size: a.Size, SHA256: a.SHA256, Readable: a.Readable,
 		})
 	}
@@ -196,6 +210,10 @@ func (v statementView) forDisplay() statementView {
 		v.Managers[i].Organisation = nb(v.Managers[i].Organisation)
 		v.Managers[i].People = displayAddresses(v.Managers[i].People)
 	}
+	v.Cc = displayAddresses(v.Cc)
+	v.TechnicalContacts = displayAddresses(v.TechnicalContacts)
+	v.ActionHolders = displayAddresses(v.ActionHolders)
+	v.OtherIdentifiers = displayStrings(v.OtherIdentifiers)
 	v.References = append([]reference(nil), v.References...)
 	for i := range v.References {
 		v.References[i].Text = nb(v.References[i].Text)
@@ -216,6 +234,7 @@ func (v statementView) forDisplay() statementView {
 	v.Attachments = append([]attachmentView(nil), v.Attachments...)
 	for i := range v.Attachments {
 		v.Attachments[i].Name = nb(v.Attachments[i].Name)
+		v.Attachments[i].Title = nb(v.Attachments[i].Title)
 		v.Attachments[i].MediaType = nb(v.Attachments[i].MediaType)
 	}
 	v.Events = append([]eventView(nil), v.Events...)

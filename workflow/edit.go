@@ -14,7 +14,8 @@ import (
 // the edited event lists them.
 func EditFields() []string {
 	return []string{"title", "purpose", "deadline", "from-bodies", "to-bodies",
-		"send-to", "send-reply-to", "to-contacts", "from-contacts"}
+		"send-to", "send-reply-to", "to-contacts", "from-contacts",
+		"cc", "technical-contacts", "action-holders", "other-identifiers"}
 }
 
 // EditError is a change that cannot be applied: an unknown field or a value
@@ -186,7 +187,18 @@ func applyEdit(s *liaison.Statement, changes map[string]string) ([]string, error
 			}
 			note(f, addrString(*target), addrString(a))
 			*target = a
-		case "to-contacts", "from-contacts":
+		case "other-identifiers":
+			var list []string
+			if !strings.EqualFold(v, "none") {
+				for _, id := range strings.Split(v, ",") {
+					if id = strings.TrimSpace(id); id != "" && !slices.Contains(list, id) {
+						list = append(list, id)
+					}
+				}
+			}
+			note(f, strings.Join(s.OtherIdentifiers, ", "), strings.Join(list, ", "))
+			s.OtherIdentifiers = list
+		case "to-contacts", "from-contacts", "cc", "technical-contacts", "action-holders":
 			var list []liaison.Address
 			if v != "" && !strings.EqualFold(v, "none") {
 				var err error
@@ -194,10 +206,10 @@ func applyEdit(s *liaison.Statement, changes map[string]string) ([]string, error
 					return nil, bad("want comma-separated addresses")
 				}
 			}
-			target := &s.ToContacts
-			if f == "from-contacts" {
-				target = &s.FromContacts
-			}
+			target := map[string]*[]liaison.Address{
+				"to-contacts": &s.ToContacts, "from-contacts": &s.FromContacts, "cc": &s.Cc,
+				"technical-contacts": &s.TechnicalContacts, "action-holders": &s.ActionHolders,
+			}[f]
 			note(f, addrsString(*target), addrsString(list))
 			*target = list
 		}

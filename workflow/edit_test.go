@@ -32,6 +32,11 @@ func TestEditFields(t *testing.T) {
 		"send-reply-to": "ccamp-chairs@example.org",
 		"to-contacts":   "a@example.com, B <b@example.com>",
 		"from-contacts": "paul.member@example.org",
+		// Every field of rfc4053bis can be corrected.
+		"cc":                 "ccamp@example.org",
+		"technical-contacts": "Daniele <daniele@example.net>",
+		"action-holders":     "q14@example.com",
+		"other-identifiers":  "COM 15-LS 42-E, TD 123 (PLEN/15)",
 	}
 	if err := h.edit(s.ID, "ivan.chair@example.org", changes); err != nil {
 		t.Fatal(err)
@@ -49,6 +54,11 @@ func TestEditFields(t *testing.T) {
 	}
 	if len(got.ToContacts) != 2 || got.ToContacts[1].Email != "b@example.com" || len(got.FromContacts) != 1 {
 		t.Errorf("to-contacts %v, from-contacts %v", got.ToContacts, got.FromContacts)
+	}
+	if !slices.Equal(liaison.Emails(got.Cc), []string{"ccamp@example.org"}) || !slices.Equal(liaison.Emails(got.TechnicalContacts), []string{"daniele@example.net"}) ||
+		!slices.Equal(liaison.Emails(got.ActionHolders), []string{"q14@example.com"}) ||
+		!slices.Equal(got.OtherIdentifiers, []string{"COM 15-LS 42-E", "TD 123 (PLEN/15)"}) {
+		t.Errorf("cc %v, technical %v, action holders %v, other identifiers %q", got.Cc, got.TechnicalContacts, got.ActionHolders, got.OtherIdentifiers)
 	}
 	if got.Version != s.Version+1 {
 		t.Errorf("version %d, want %d", got.Version, s.Version+1)

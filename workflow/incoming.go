@@ -180,19 +180,28 @@ func unknownToProblems(unknown []string) []liaison.Problem {
 		Detail: "not in the group directory: " + strings.Join(unknown, ", ")}}
 }
 
-// linkResponse records that resp answers orig, both ways, and marks orig
-// responded when that is a legal move for it.
+// linkResponse records that resp answers orig, both ways. Orig is
+// responded (and its reminders stop) once the answer has reached the other
+// side: at once for an answer we received, when the mail server accepted
+// it for ours (dispatch marks it then, see Outbox.answered). An interim
+// answer, a status update, leaves orig open: only `taken`, a final
+// response or `withdraw` end its reminders.
 func (o *Office) linkResponse(tx *store.Tx, orig, resp *liaison.Statement, actor string) error {
 	if !slices.Contains(orig.RespondedBy, resp.ID) {
 		orig.RespondedBy = append(orig.RespondedBy, resp.ID)
 	}
-	if liaison.CanTransition(orig.Direction, orig.State, liaison.StateResponded) {
+	delivered := resp.Direction == liaison.Incoming || resp.State == liaison.StateSent || resp.State == liaison.StateResponded
+	if delivered && !resp.Interim && liaison.CanTransition(orig.Direction, orig.State, liaison.StateResponded) {
 		_ = orig.Transition(liaison.StateResponded)
 	}
 	if err := tx.PutStatement(orig); err != nil {
 		return err
 	}
-	if err := o.event(tx, orig, liaison.EventResponseLinked, actor, "Answered by "+resp.ID.String()+": "+resp.Title, true, ""); err != nil {
+	text := "Answered by " + resp.ID.String() + ": " + resp.Title
+	if resp.Interim {
+		text = "Interim answer " + resp.ID.String() + " (a status update): " + resp.Title
+	}
+	if err := o.event(tx, orig, liaison.EventResponseLinked, actor, text, true, ""); err != nil {
 		return err
 	}
 	return o.event(tx, resp, liaison.EventResponseLinked, actor, "Answers "+orig.ID.String()+": "+orig.Title, true, "")

@@ -137,12 +137,25 @@ func SubmissionStatement(sub *extract.Submission) *liaison.Statement {
 		InResponseTo:       sub.InResponseTo,
 		Consensus:          sub.Consensus,
 		Body:               sub.Body,
+		// Every field the submitter gave is kept: the Cc-Contacts are
+		// copied when the statement is sent.
+		Cc:                dedupeAddrs(sub.CcContacts),
+		TechnicalContacts: dedupeAddrs(sub.TechnicalContacts),
+		ActionHolders:     dedupeAddrs(sub.ActionHolders),
+		OtherIdentifiers:  slices.Clone(sub.OtherIdentifiers),
 	}
 	for _, id := range sub.InResponseTo {
 		s.References = append(s.References, id.String())
 	}
 	s.References = append(s.References, sub.References...)
 	s.Revises = sub.Revises
+	if len(sub.InResponseTo) > 0 {
+		if sub.Final != nil {
+			s.Interim = !*sub.Final
+		} else {
+			s.Interim = liaison.LooksInterim(sub.Title, sub.Body)
+		}
+	}
 	return s
 }
 
@@ -500,4 +513,18 @@ func statementTo(s *liaison.Statement) []liaison.Address {
 		return []liaison.Address{*s.ToLiaisonContact}
 	}
 	return s.ToContacts
+}
+
+// dedupeAddrs returns list without repeated addresses, nil when empty.
+func dedupeAddrs(list []liaison.Address) []liaison.Address {
+	var out []liaison.Address
+	seen := map[string]bool{}
+	for _, a := range list {
+		if a.Email == "" || seen[a.Email] {
+			continue
+		}
+		seen[a.Email] = true
+		out = append(out, a)
+	}
+	return out
 }

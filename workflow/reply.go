@@ -143,7 +143,12 @@ func (o *Office) threadReply(tx *store.Tx, m *liaison.Message, r *extract.Result
 		if err != nil {
 			return err
 		}
-		line, err := o.execute(tx, s, c, actor, rest, m.MessageID)
+		var line string
+		if c.Verb == liaison.VerbAttach {
+			line, err = o.attachFiles(tx, s, actor, rest, r.Attachments, m.MessageID)
+		} else {
+			line, err = o.execute(tx, s, c, actor, rest, m.MessageID)
+		}
 		if err != nil {
 			return fmt.Errorf("execute %s on %s: %w", c, s.ID, err)
 		}
@@ -343,6 +348,9 @@ func (o *Office) execute(tx *store.Tx, s *liaison.Statement, c liaison.Command, 
 			Body:         strings.TrimSpace(rest),
 			InResponseTo: []liaison.ID{s.ID},
 			References:   []string{s.ID.String()},
+			// The title is made from the original's: only the text says
+			// whether this is the answer or a status update.
+			Interim: liaison.LooksInterim("", rest),
 		}
 		submitter := liaison.NormalizeAddress("", actor)
 		resp.Submitter = &submitter
@@ -354,18 +362,24 @@ func (o *Office) execute(tx *store.Tx, s *liaison.Statement, c liaison.Command, 
 			return "", err
 		}
 		to := strings.Join(resp.ToBodies, ", ")
+		line := ""
 		switch resp.State {
 		case liaison.StateApproved, liaison.StateSent:
-			return fmt.Sprintf("Your response %s to %s is approved by you for %s and queued for sending to %s.", resp.ID, to, strings.Join(resp.FromBodies, ", "), strings.Join(liaison.Emails(statementTo(resp)), ", ")), nil
+			line = fmt.Sprintf("Your response %s to %s is approved by you for %s and queued for sending to %s.", resp.ID, to, strings.Join(resp.FromBodies, ", "), strings.Join(liaison.Emails(statementTo(resp)), ", "))
 		case liaison.StatePendingApproval:
 			approvers, _, _ := o.dir().ApproversOf(resp.FromBodies)
 			who := strings.Join(approvers, ", ")
 			if who == "" {
 				who = "the coordinators (the directory names no approver)"
 			}
-			return fmt.Sprintf("Your response %s to %s is a draft: it awaits the approval of %s, who were asked.", resp.ID, to, who), nil
+			line = fmt.Sprintf("Your response %s to %s is a draft: it awaits the approval of %s, who were asked.", resp.ID, to, who)
+		default:
+			line = fmt.Sprintf("Your response %s to %s is %s.", resp.ID, to, resp.State)
 		}
-		return fmt.Sprintf("Your response %s to %s is %s.", resp.ID, to, resp.State), nil
+		if resp.Interim {
+			line += fmt.Sprintf("\nIt reads as an interim status update, so %s stays open and its reminders go on\nuntil `taken`, or a response that says it is the final response.", s.ID)
+		}
+		return line, nil
 	}
 	return "", fmt.Errorf("unknown command %q", c.Verb)
 }

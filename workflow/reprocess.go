@@ -96,6 +96,8 @@ func (o *Office) refresh(ctx context.Context, m liaison.Message) error {
 		}
 		s.ToContacts, s.ToLiaisonContact = fresh.ToContacts, fresh.ToLiaisonContact
 		s.References, s.Body, s.Flags = fresh.References, fresh.Body, fresh.Flags
+		s.Cc, s.OtherIdentifiers = fresh.Cc, fresh.OtherIdentifiers
+		s.TechnicalContacts, s.ActionHolders = fresh.TechnicalContacts, fresh.ActionHolders
 		if !r.Date.IsZero() {
 			s.Date = liaison.DateOf(r.Date)
 		}
@@ -105,6 +107,11 @@ func (o *Office) refresh(ctx context.Context, m liaison.Message) error {
 		s.Problems = append([]liaison.Problem(nil), r.Problems...)
 		if m.Truncated {
 			s.Problems = append(s.Problems, oversized(m))
+		}
+		if hasAddedReadable(s) {
+			// A liaison manager added the readable copy the mail lacked.
+			s.Problems = slices.DeleteFunc(s.Problems, func(p liaison.Problem) bool { return p.Code == liaison.ProblemWordOnly })
+			s.Flags = slices.DeleteFunc(s.Flags, func(f string) bool { return f == extract.FlagWordOnly })
 		}
 		var unknown []string
 		for _, b := range s.ToBodies {
@@ -130,6 +137,8 @@ func sameExtraction(a, b *liaison.Statement) bool {
 		slices.Equal(a.FromBodies, b.FromBodies) && slices.Equal(a.ToBodies, b.ToBodies) &&
 		slices.Equal(a.FromContacts, b.FromContacts) && slices.Equal(a.ToContacts, b.ToContacts) &&
 		slices.Equal(a.References, b.References) && slices.Equal(a.Problems, b.Problems) &&
+		slices.Equal(a.Cc, b.Cc) && slices.Equal(a.OtherIdentifiers, b.OtherIdentifiers) &&
+		slices.Equal(a.TechnicalContacts, b.TechnicalContacts) && slices.Equal(a.ActionHolders, b.ActionHolders) &&
 		ptrEq(a.FromLiaisonContact, b.FromLiaisonContact) && ptrEq(a.ToLiaisonContact, b.ToLiaisonContact)
 }
 

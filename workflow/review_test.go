@@ -124,8 +124,9 @@ func TestApproveWithoutRecipientStaysPending(t *testing.T) {
 }
 
 // `respond` then `taken` in one reply: taken starts from the statement as
-// respond left it (responded, linked), not from a stale copy that would let
-// it move recorded -> action-taken and drop the link.
+// respond left it (linked), not from a stale copy that would drop the link.
+// The statement is responded only once the response is sent, so taken
+// applies first and the sent response then makes it responded.
 func TestRespondThenTakenInOneReply(t *testing.T) {
 	h := newHarness(t)
 	h.deliver(h.sg15Statement("sg15-ls99@example.com"))
@@ -147,11 +148,11 @@ func TestRespondThenTakenInOneReply(t *testing.T) {
 	if orig.State != liaison.StateResponded {
 		t.Errorf("state = %s, want responded", orig.State)
 	}
-	if n := len(eventsOf(evs, liaison.EventActionTaken)); n != 0 {
-		t.Errorf("%d action-taken events, want 0 (responded cannot become action-taken)", n)
+	if n := len(eventsOf(evs, liaison.EventActionTaken)); n != 1 {
+		t.Errorf("%d action-taken events, want 1", n)
 	}
-	if n := len(eventsOf(evs, liaison.EventCommandRefused)); n != 1 {
-		t.Errorf("%d command-refused events, want 1 (taken)", n)
+	if n := len(eventsOf(evs, liaison.EventCommandRefused)); n != 0 {
+		t.Errorf("%d command-refused events, want 0", n)
 	}
 }
 

@@ -45,7 +45,8 @@ type admin struct {
 // adminCommands are reachable both from the shell and over the control
 // socket.
 func adminCommands() []adminCommand {
-	return []adminCommand{listCommand, showCommand, backupCommand, exportCommand, submitCommand, approveCommand, resendCommand, editCommand, reprocessCommand}
+	return []adminCommand{listCommand, showCommand, backupCommand, exportCommand, submitCommand, approveCommand, resendCommand, editCommand, reprocessCommand,
+		attachCommand, retitleAttachmentCommand, withdrawAttachmentCommand}
 }
 
 func init() {
@@ -121,6 +122,10 @@ var adminArgs = map[string]struct {
 	"resend":    {1, 1, "one statement id"},
 	"edit":      {2, -1, "a statement id and one or more field=value"},
 	"reprocess": {0, 0, ""},
+
+	"attach":              {2, 2, "a statement id and one file"},
+	"retitle-attachment":  {3, 3, "a statement id, a file name and a title"},
+	"withdraw-attachment": {2, 2, "a statement id and a file name"},
 }
 
 // stripFlags removes -name VALUE and -name=VALUE for the given names, up

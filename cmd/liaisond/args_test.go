@@ -94,6 +94,12 @@ func TestArgumentForms(t *testing.T) {
 		{"resend two ids", []string{"resend", "-config", cfg, "LS-2026-0001", "LS-2026-0002"}, exitUsage, "", "resend takes one statement id"},
 		{"edit flags last", []string{"edit", "LS-2026-0099", "title=New", "-as", "me", "-config", cfg}, exitRuntime, "", "LS-2026-0099"},
 		{"edit without change", []string{"edit", "LS-2026-0099", "-config", cfg}, exitUsage, "", "edit takes a statement id and one or more field=value"},
+		{"attach flags last", []string{"attach", "LS-2026-0099", submission, "-title", "T", "-config", cfg}, exitRuntime, "", "LS-2026-0099"},
+		{"attach no file", []string{"attach", "LS-2026-0099", "-config", cfg}, exitUsage, "", "attach takes a statement id and one file"},
+		{"retitle-attachment flags between", []string{"retitle-attachment", "LS-2026-0099", "-config", cfg, "a.pdf", "Title"}, exitRuntime, "", "LS-2026-0099"},
+		{"retitle-attachment no title", []string{"retitle-attachment", "LS-2026-0099", "a.pdf", "-config", cfg}, exitUsage, "", "retitle-attachment takes a statement id, a file name and a title"},
+		{"withdraw-attachment flags last", []string{"withdraw-attachment", "LS-2026-0099", "a.pdf", "-restore", "-config", cfg}, exitRuntime, "", "LS-2026-0099"},
+		{"withdraw-attachment three", []string{"withdraw-attachment", "LS-2026-0099", "a.pdf", "b.pdf", "-config", cfg}, exitUsage, "", `withdraw-attachment takes a statement id and a file name, not also "b.pdf"`},
 		// check-config and serve take the config file as their argument.
 		{"check-config FILE", []string{"check-config", cfg}, exitOK, "config ok", ""},
 		{"check-config FILE -connect", []string{"check-config", cfg, "-connect"}, exitRuntime, "imap 127.0.0.1:1: FAILED", ""},

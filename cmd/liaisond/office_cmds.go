@@ -16,12 +16,14 @@ import (
 )
 
 var submitCommand = adminCommand{
-	name: "submit", summary: "propose an outgoing statement from a file in the submission format",
-	usage: "submit [-config FILE] -as ADDRESS [-post-only [-sent YYYY-MM-DD]] FILE",
+	name: "submit", summary: "propose an outgoing statement from a file in the submission format, or a mail (.eml) with its attachments",
+	usage: "submit [-config FILE] -as ADDRESS [-attach FILE]... [-post-only [-sent YYYY-MM-DD]] FILE",
 	flags: func(fs *flag.FlagSet) func(context.Context, *admin, io.Writer) error {
 		as := fs.String("as", "", "the submitter's `address` (an approver's submission is approved at once)")
 		postOnly := fs.Bool("post-only", false, "record a statement sent by other means as sent, without mailing it")
 		sentFlag := fs.String("sent", "", "with -post-only: the `date` it was sent (YYYY-MM-DD; or a Sent-Date field in the file)")
+		var attach fileList
+		fs.Var(&attach, "attach", "attach `FILE` to the statement (repeatable)")
 		return func(ctx context.Context, a *admin, w io.Writer) error {
 			if fs.NArg() != 1 || *as == "" {
 				return usagef("submit takes -as ADDRESS and one file")
@@ -31,11 +33,21 @@ var submitCommand = adminCommand{
 				return usageError{err}
 			}
 			path := fs.Arg(0)
-			text, err := os.ReadFile(path)
+			raw, err := os.ReadFile(path)
 			if err != nil {
 				return fmt.Errorf("submit: %w", err)
 			}
-			sub, ferrs := extract.ParseSubmission(string(text))
+			sub, ferrs, files := readSubmission(ctx, a.cfg.Alias, path, raw)
+			for _, p := range attach {
+				data, err := os.ReadFile(p)
+				if err != nil {
+					return fmt.Errorf("submit: %w", err)
+				}
+				files = append(files, extract.FileAttachmentPart(filepath.Base(p), data))
+			}
+			if sub != nil && strings.TrimSpace(sub.Body) == "" && len(files) == 0 {
+				ferrs = append(ferrs, extract.FieldError{Field: "Body", Msg: extract.EmptySubmissionMsg})
+			}
 			if len(ferrs) > 0 {
 				var lines []string
 				for _, fe := range ferrs {
@@ -58,6 +70,15 @@ var submitCommand = adminCommand{
 			}
 			s := workflow.SubmissionStatement(sub)
 			if err := a.db.Update(ctx, func(tx *store.Tx) error {
+				for _, p := range files {
+					sum, err := tx.PutBlob(p.Data)
+					if err != nil {
+						return fmt.Errorf("store attachment %q: %w", p.Name, err)
+					}
+					at := p.Attachment
+					at.SHA256 = sum
+					s.Attachments = append(s.Attachments, at)
+				}
 				if *postOnly {
 					return d.office.RecordSent(tx, s, submitter, sent)
 				}
@@ -70,10 +91,57 @@ var submitCommand = adminCommand{
 				fmt.Fprintf(w, "%s recorded as sent by other means; nothing was mailed\n", s.ID)
 				return nil
 			}
-			fmt.Fprintf(w, "%s recorded, %s\n", s.ID, s.State)
+			fmt.Fprintf(w, "%s recorded, %s", s.ID, s.State)
+			if n := len(s.Attachments); n > 0 {
+				fmt.Fprintf(w, ", %d %s", n, map[bool]string{true: "attachment", false: "attachments"}[n == 1])
+			}
+			fmt.Fprintln(w)
 			return nil
 		}
 	},
+	remote: forwardFiles(func(i int) bool { return i == 0 }),
+}
+
+// readSubmission reads a submission file: the labelled text format, or a
+// whole mail (.eml, or a file that starts with mail headers) read as the
+// mail submission is, with its attachments.
+func readSubmission(ctx context.Context, alias, path string, raw []byte) (*extract.Submission, []extract.FieldError, []*extract.Part) {
+	if !isMailFile(path, raw) {
+		sub, ferrs := extract.ParseSubmission(string(raw))
+		return sub, ferrs, nil
+	}
+	r := extract.Extract(ctx, raw, extract.Options{Alias: alias, AsSubmission: true})
+	var ferrs []extract.FieldError
+	for _, fe := range r.SubmissionErrors {
+		// Checked again once the -attach files are in.
+		if fe.Msg != extract.EmptySubmissionMsg {
+			ferrs = append(ferrs, fe)
+		}
+	}
+	var files []*extract.Part
+	for _, p := range r.Attachments {
+		if p.Name != "" {
+			files = append(files, p)
+		}
+	}
+	return r.Submission, ferrs, files
+}
+
+// isMailFile tells a mail from the submission text format, whose labels
+// look like headers too: by its name, or by a header only mail has.
+func isMailFile(path string, raw []byte) bool {
+	if strings.EqualFold(filepath.Ext(path), ".eml") {
+		return true
+	}
+	head, _, _ := strings.Cut(strings.ReplaceAll(string(raw[:min(len(raw), 16<<10)]), "\r\n", "\n"), "\n\n")
+	for _, line := range strings.Split(strings.ToLower(head), "\n") {
+		for _, h := range []string{"mime-version:", "content-type:", "message-id:", "received:", "return-path:"} {
+			if strings.HasPrefix(line, h) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 var approveCommand = adminCommand{

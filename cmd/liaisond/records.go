@@ -234,6 +234,10 @@ func printStatement(w io.Writer, s *liaison.Statement) {
 	row("To-Contact", addrs(s.ToContacts))
 	row("Send To", addr(s.ToLiaisonContact))
 	row("Lead group", s.LeadGroup)
+	row("Cc", addrs(s.Cc))
+	row("Technical Contacts", addrs(s.TechnicalContacts))
+	row("Action Holders", addrs(s.ActionHolders))
+	row("Other Identifiers", strings.Join(s.OtherIdentifiers, ", "))
 	p := string(s.Purpose)
 	if s.PurposeLabel != "" && !strings.EqualFold(s.PurposeLabel, p) {
 		p += " (" + s.PurposeLabel + ")"
@@ -255,7 +259,17 @@ func printStatement(w io.Writer, s *liaison.Statement) {
 	row("Superseded by", s.RevisedBy.String())
 	row("Consensus", s.Consensus)
 	for _, at := range s.Attachments {
-		row("Attachment", fmt.Sprintf("%s (%s, %d bytes, sha256 %.12s)", at.Name, at.MediaType, at.Size, at.SHA256))
+		line := fmt.Sprintf("%s (%s, %d bytes, sha256 %.12s)", at.Name, at.MediaType, at.Size, at.SHA256)
+		if at.Title != "" {
+			line = fmt.Sprintf("%q: %s", at.Title, line)
+		}
+		if at.Added {
+			line += ", added"
+		}
+		if at.Withdrawn {
+			line += ", WITHDRAWN from the public record"
+		}
+		row("Attachment", line)
 	}
 	for _, pr := range s.Problems {
 		row("Problem", pr.Code+": "+pr.Detail)
