@@ -85,12 +85,9 @@ var attachCommand = adminCommand{
 		name := fs.String("name", "", "the file `name` on the record (default: the file's own)")
 		title := fs.String("title", "", "the `title` the record shows for it (default: its name)")
 		return func(ctx context.Context, a *admin, w io.Writer) error {
-			if fs.NArg() != 2 {
-				return usagef("attach takes a statement id and one file")
-			}
-			id, err := liaison.ParseID(fs.Arg(0))
+			id, err := statementArg(fs, 2, "attach takes a statement id and one file")
 			if err != nil {
-				return usageError{err}
+				return err
 			}
 			data, err := os.ReadFile(fs.Arg(1))
 			if err != nil {
@@ -133,12 +130,9 @@ var retitleAttachmentCommand = adminCommand{
 	flags: func(fs *flag.FlagSet) func(context.Context, *admin, io.Writer) error {
 		as := fs.String("as", "admin", "who retitles it, for the record")
 		return func(ctx context.Context, a *admin, w io.Writer) error {
-			if fs.NArg() != 3 {
-				return usagef("retitle-attachment takes a statement id, a file name and a title (\"\" for the file name)")
-			}
-			id, err := liaison.ParseID(fs.Arg(0))
+			id, err := statementArg(fs, 3, "retitle-attachment takes a statement id, a file name and a title (\"\" for the file name)")
 			if err != nil {
-				return usageError{err}
+				return err
 			}
 			d, err := a.wire()
 			if err != nil {
@@ -162,12 +156,9 @@ var withdrawAttachmentCommand = adminCommand{
 		as := fs.String("as", "admin", "who withdraws it, for the record")
 		restore := fs.Bool("restore", false, "put a withdrawn file back on the public record")
 		return func(ctx context.Context, a *admin, w io.Writer) error {
-			if fs.NArg() != 2 {
-				return usagef("withdraw-attachment takes a statement id and a file name")
-			}
-			id, err := liaison.ParseID(fs.Arg(0))
+			id, err := statementArg(fs, 2, "withdraw-attachment takes a statement id and a file name")
 			if err != nil {
-				return usageError{err}
+				return err
 			}
 			d, err := a.wire()
 			if err != nil {

@@ -150,12 +150,9 @@ var approveCommand = adminCommand{
 	flags: func(fs *flag.FlagSet) func(context.Context, *admin, io.Writer) error {
 		as := fs.String("as", "admin", "who approves, for the record")
 		return func(ctx context.Context, a *admin, w io.Writer) error {
-			if fs.NArg() != 1 {
-				return usagef("approve takes one statement id")
-			}
-			id, err := liaison.ParseID(fs.Arg(0))
+			id, err := statementArg(fs, 1, "approve takes one statement id")
 			if err != nil {
-				return usageError{err}
+				return err
 			}
 			d, err := a.wire()
 			if err != nil {
@@ -189,12 +186,9 @@ var resendCommand = adminCommand{
 			return nil
 		})
 		return func(ctx context.Context, a *admin, w io.Writer) error {
-			if fs.NArg() != 1 {
-				return usagef("resend takes one statement id")
-			}
-			id, err := liaison.ParseID(fs.Arg(0))
+			id, err := statementArg(fs, 1, "resend takes one statement id")
 			if err != nil {
-				return usageError{err}
+				return err
 			}
 			d, err := a.wire()
 			if err != nil {
@@ -231,4 +225,17 @@ var reprocessCommand = adminCommand{
 			return nil
 		}
 	},
+}
+
+// statementArg checks that an admin command was given n arguments, the
+// first a statement id, and returns the id; usage says what it takes.
+func statementArg(fs *flag.FlagSet, n int, usage string) (liaison.ID, error) {
+	if fs.NArg() != n {
+		return liaison.ID{}, usagef("%s", usage)
+	}
+	id, err := liaison.ParseID(fs.Arg(0))
+	if err != nil {
+		return liaison.ID{}, usageError{err}
+	}
+	return id, nil
 }

@@ -175,12 +175,9 @@ var showCommand = adminCommand{
 	flags: func(fs *flag.FlagSet) func(context.Context, *admin, io.Writer) error {
 		asJSON := fs.Bool("json", false, "print JSON")
 		return func(ctx context.Context, a *admin, w io.Writer) error {
-			if fs.NArg() != 1 {
-				return usagef("show takes one statement id, like LS-2026-0003")
-			}
-			id, err := liaison.ParseID(fs.Arg(0))
+			id, err := statementArg(fs, 1, "show takes one statement id, like LS-2026-0003")
 			if err != nil {
-				return usageError{err}
+				return err
 			}
 			var s *liaison.Statement
 			if err := a.db.View(ctx, func(tx *store.Tx) error {
