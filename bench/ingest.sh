@@ -16,6 +16,10 @@
 #
 # Usage: bench/ingest.sh [-n 10000] [-runs 3] [-latency 50] [-big 50]
 #                        [-capture=false] [-perf FILE|FILE.pprof]
+#                        [-baseline REV]
+# -baseline REV builds liaisond at git revision REV too and times it in the
+# same runs, alternating with the working tree's: the CPU and time ratios
+# between two versions, free of the drift between separate invocations.
 # BENCH_MODE=capture times the capture-only child instead of serve --once.
 set -eu
 cd "$(dirname "$0")/.."
@@ -30,4 +34,22 @@ if [ "${BENCH_MODE:-serve}" = serve ]; then
 	liaisond=$(dirname "$bin")/liaisond
 	go build -o "$liaisond" ./cmd/liaisond
 fi
+# -baseline REV: build that revision from a clean export of it.
+n=$#
+while [ "$n" -gt 0 ]; do
+	a=$1
+	shift
+	n=$((n - 1))
+	if [ "$a" = -baseline ] && [ "$n" -gt 0 ]; then
+		src=$(dirname "$bin")/baseline-src
+		mkdir -p "$src"
+		git archive "$1" | tar -x -C "$src"
+		(cd "$src" && go build -o ../liaisond-baseline ./cmd/liaisond)
+		set -- "$@" -baseline "$(dirname "$bin")/liaisond-baseline"
+		shift
+		n=$((n - 1))
+		continue
+	fi
+	set -- "$@" "$a"
+done
 PATH=$PATH:/usr/sbin "$bin" -mbsync "$mbsync" -liaisond "$liaisond" "$@"

@@ -57,6 +57,7 @@ func main() {
 	bigMB := flag.Int("big", 50, "size in MB of the message for the RSS measurement (0 skips)")
 	mbsync := flag.String("mbsync", "mbsync", "mbsync binary (empty skips the comparison)")
 	flag.StringVar(&liaisond, "liaisond", "", "liaisond binary: time `serve --once` (empty: time the capture-only child)")
+	flag.StringVar(&baseline, "baseline", "", "with -liaisond, another liaisond `binary` timed in the same runs, alternating with it (bench/ingest.sh -baseline REV builds one)")
 	perfOut := flag.String("perf", "", "with -liaisond, after the timed runs profile one more serve --once with `perf record` into this file (a name ending in .pprof: with serve -cpuprofile, for go tool pprof)")
 	flag.StringVar(&logLevel, "loglevel", "info", "liaisond's log level (info gives the stage ends); its log is kept as liaisond.log beside each run's store")
 	keep := flag.Bool("keep", false, "keep the work directory (stores, configs, liaisond logs)")
@@ -74,6 +75,7 @@ func main() {
 var (
 	liaisond    string
 	logLevel    string
+	baseline    string
 	perfData    string
 	captureLine bool
 
@@ -131,7 +133,8 @@ func run(n, runs, latN, bigMB int, mbsyncBin, perfOut string, keep bool) error {
 		what = "liaisond serve --once"
 	}
 	var lastStore string
-	var ours, theirs, toProcessed []time.Duration
+	var ours, theirs, toProcessed, ourCPU []time.Duration
+	var base []serveRun
 	var ourRSS, theirRSS []int64
 	// settle starts every timed run from the same state: the previous
 	// run's output deleted (unless kept) and written back, so that neither
@@ -151,13 +154,36 @@ func run(n, runs, latN, bigMB int, mbsyncBin, perfOut string, keep bool) error {
 		var rss int64
 		settle()
 		if liaisond != "" {
-			lastStore = filepath.Join(work, fmt.Sprintf("run%d", r), "liaisond.db")
-			var proc time.Duration
-			if d, proc, rss, err = serveOnce(srv, sk, lastStore, "INBOX", n, r); err != nil {
+			// The baseline runs first in even runs and second in odd ones:
+			// neither always finds the machine as the other left it.
+			runBase := func() error {
+				settle()
+				dir := filepath.Join(work, fmt.Sprintf("base%d", r))
+				leftovers = append(leftovers, dir)
+				b, err := serveOnce(srv, sk, baseline, "baseline", filepath.Join(dir, "liaisond.db"), "INBOX", n, r)
+				base = append(base, b)
 				return err
 			}
-			if proc > 0 {
-				toProcessed = append(toProcessed, proc)
+			if baseline != "" && r%2 == 0 {
+				if err := runBase(); err != nil {
+					return err
+				}
+				settle()
+			}
+			lastStore = filepath.Join(work, fmt.Sprintf("run%d", r), "liaisond.db")
+			res, err := serveOnce(srv, sk, liaisond, "liaisond", lastStore, "INBOX", n, r)
+			if err != nil {
+				return err
+			}
+			d, rss = res.wall, res.rss
+			ourCPU = append(ourCPU, res.cpu)
+			if res.toProcessed > 0 {
+				toProcessed = append(toProcessed, res.toProcessed)
+			}
+			if baseline != "" && r%2 == 1 {
+				if err := runBase(); err != nil {
+					return err
+				}
 			}
 		} else {
 			lastStore = filepath.Join(work, fmt.Sprintf("run%d.db", r))
@@ -200,7 +226,22 @@ func run(n, runs, latN, bigMB int, mbsyncBin, perfOut string, keep bool) error {
 		// of processing; the notifications sent after it are not.
 		fmt.Printf("\nto the end of processing: median %s", median(toProcessed).Round(time.Millisecond))
 		if len(theirs) > 0 {
-			fmt.Printf(", ratio to mbsync %.2f (target <= 1.0)", float64(median(toProcessed))/float64(median(theirs)))
+			fmt.Printf(", ratio to mbsync %.2f (target <= 0.7)", float64(median(toProcessed))/float64(median(theirs)))
+		}
+	}
+	if len(ourCPU) > 0 {
+		fmt.Printf("\nCPU (user + system) per run: median %s", median(ourCPU).Round(time.Millisecond))
+	}
+	if len(base) > 0 {
+		var wall, proc, cpu []time.Duration
+		for _, b := range base {
+			wall, proc, cpu = append(wall, b.wall), append(proc, b.toProcessed), append(cpu, b.cpu)
+		}
+		fmt.Printf("\nbaseline %s: median %s, to the end of processing %s, CPU %s; ours/baseline: CPU %.2f, to the end of processing %.2f",
+			baseline, median(wall).Round(time.Millisecond), median(proc).Round(time.Millisecond), median(cpu).Round(time.Millisecond),
+			float64(median(ourCPU))/float64(median(cpu)), float64(median(toProcessed))/float64(median(proc)))
+		if len(theirs) > 0 {
+			fmt.Printf(", baseline to mbsync %.2f", float64(median(proc))/float64(median(theirs)))
 		}
 	}
 	fmt.Printf("\npeak RSS: %s %d MB, mbsync %d MB\n", what, slices.Max(ourRSS)>>10, maxOr0(theirRSS)>>10)
@@ -216,7 +257,7 @@ func run(n, runs, latN, bigMB int, mbsyncBin, perfOut string, keep bool) error {
 
 	if liaisond != "" && perfOut != "" {
 		perfData = perfOut
-		if _, _, _, err := serveOnce(srv, sk, filepath.Join(work, "perf", "liaisond.db"), "INBOX", n, runs); err != nil {
+		if _, err := serveOnce(srv, sk, liaisond, "liaisond", filepath.Join(work, "perf", "liaisond.db"), "INBOX", n, runs); err != nil {
 			return fmt.Errorf("profile run: %w", err)
 		}
 		perfData = ""

@@ -270,35 +270,44 @@ func verify(path string) (recorded, error) {
 // wall time, its wall time to the end of processing (capture + extract +
 // record: the wall time less what liaisond logged between process_end and
 // send_end, zero if it logged no stage ends) and its peak RSS.
-func serveOnce(srv *dovecot.Server, sk *sink, storePath, mailbox string, n, r int) (time.Duration, time.Duration, int64, error) {
+// serveRun is what one timed serve --once took.
+type serveRun struct {
+	wall, toProcessed time.Duration // to the exit; to the end of processing (0: not logged)
+	cpu               time.Duration // user + system
+	rss               int64         // peak, KB
+}
+
+// serveOnce runs bin serve --once on a fresh store at storePath; label
+// names the binary in the output.
+func serveOnce(srv *dovecot.Server, sk *sink, bin, label, storePath, mailbox string, n, r int) (serveRun, error) {
 	dir := filepath.Dir(storePath)
 	cfg, err := writeConfig(dir, srv, sk.addr, mailbox, storePath)
 	if err != nil {
-		return 0, 0, 0, fmt.Errorf("run %d: write config: %w", r, err)
+		return serveRun{}, fmt.Errorf("run %d: write config: %w", r, err)
 	}
 	sent := sk.mails.Load()
-	name, args := liaisond, []string{"serve", "-once", "-config", cfg}
+	name, args := bin, []string{"serve", "-once", "-config", cfg}
 	switch {
 	case strings.HasSuffix(perfData, ".pprof"):
 		args = append(args, "-cpuprofile", perfData)
 	case perfData != "":
 		// Untimed: perf's sampling slows the run down.
-		name, args = "perf", append([]string{"record", "-F", "999", "-g", "-o", perfData, "--", liaisond}, args...)
+		name, args = "perf", append([]string{"record", "-F", "999", "-g", "-o", perfData, "--", bin}, args...)
 	}
 	cr, err := childSampled(name, args...)
 	d, rss, anon, file, out := cr.wall, cr.rss, cr.anon, cr.file, cr.out
 	if err != nil {
-		return 0, 0, 0, fmt.Errorf("liaisond run %d: %w\n%s", r, err, out)
+		return serveRun{}, fmt.Errorf("%s run %d: %w\n%s", label, r, err, out)
 	}
 	rec, err := verify(storePath)
 	if err != nil {
-		return 0, 0, 0, err
+		return serveRun{}, err
 	}
-	fmt.Printf("run %d liaisond serve --once: %s, peak RSS %d MB (RssAnon %d MB, RssFile %d MB); recorded %d statements (%d with attachments, %d with a deadline, %d with problems), %d pending, %d mails sent\n",
-		r, d.Round(time.Millisecond), rss>>10, anon>>10, file>>10, rec.statements, rec.withAttachments, rec.withDeadline, rec.withProblems,
+	fmt.Printf("run %d %s serve --once: %s, peak RSS %d MB (RssAnon %d MB, RssFile %d MB); recorded %d statements (%d with attachments, %d with a deadline, %d with problems), %d pending, %d mails sent\n",
+		r, label, d.Round(time.Millisecond), rss>>10, anon>>10, file>>10, rec.statements, rec.withAttachments, rec.withDeadline, rec.withProblems,
 		rec.pending, sk.mails.Load()-sent)
 	if err := os.WriteFile(filepath.Join(dir, "liaisond.log"), []byte(out), 0o600); err != nil {
-		return 0, 0, 0, err
+		return serveRun{}, err
 	}
 	fmt.Printf("  CPU user %s sys %s", cr.user.Round(time.Millisecond), cr.sys.Round(time.Millisecond))
 	var said []string
@@ -324,11 +333,11 @@ func serveOnce(srv *dovecot.Server, sk *sink, storePath, mailbox string, n, r in
 		fmt.Printf("  liaisond said: %.2000s\n", strings.Join(said, "\n"))
 	}
 	if rec.statements != n || rec.pending != 0 {
-		return 0, 0, 0, fmt.Errorf("liaisond run %d recorded %d statements of %d mails, %d pending: the figure would not be honest", r, rec.statements, n, rec.pending)
+		return serveRun{}, fmt.Errorf("%s run %d recorded %d statements of %d mails, %d pending: the figure would not be honest", label, r, rec.statements, n, rec.pending)
 	}
-	var proc time.Duration
+	res := serveRun{wall: d, cpu: cr.user + cr.sys, rss: rss}
 	if ends["process_end"] > 0 && ends["send_end"] > 0 {
-		proc = d - (ends["send_end"] - ends["process_end"])
+		res.toProcessed = d - (ends["send_end"] - ends["process_end"])
 	}
-	return d, proc, rss, nil
+	return res, nil
 }
