@@ -213,7 +213,7 @@ func Default() *Config {
 			TLS:          TLSImplicit,
 			Mailboxes:    []string{"INBOX"},
 			PollInterval: Duration(time.Minute),
-			BatchSize:    50,
+			BatchSize:    200,
 			AfterRecord:  AfterFlag,
 		},
 		SMTP: SMTP{

@@ -173,22 +173,33 @@ func (tx *Tx) StatementWithEvents(id liaison.ID) (*liaison.Statement, error) {
 func (tx *Tx) PutBlob(data []byte) (string, error) {
 	sum := sha256.Sum256(data)
 	sha := hex.EncodeToString(sum[:])
+	return sha, tx.PutHashedBlob(sha, data)
+}
+
+// PutHashedBlob stores data under sha, its SHA-256 (hex) as the caller
+// computed it: extraction hashes every part anyway, and hashing again here
+// would do it while holding the store's only writer lock. A wrong sha
+// misaddresses the blob; callers pass only hashes of the same bytes.
+func (tx *Tx) PutHashedBlob(sha string, data []byte) error {
+	if len(sha) != 2*sha256.Size {
+		return fmt.Errorf("put blob: %q is not a SHA-256", sha)
+	}
 	index := tx.bucket(bucketBlobIndex)
 	if index.Get([]byte(sha)) != nil {
-		return sha, nil
+		return nil
 	}
 	chunks := tx.bucket(bucketBlobData)
 	seq, err := chunks.NextSequence()
 	if err != nil {
-		return "", fmt.Errorf("put blob %s: %w", sha, err)
+		return fmt.Errorf("put blob %s: %w", sha, err)
 	}
 	if err := putChunks(chunks, seq, data); err != nil {
-		return "", fmt.Errorf("put blob %s: %w", sha, err)
+		return fmt.Errorf("put blob %s: %w", sha, err)
 	}
 	if err := index.Put([]byte(sha), blobRef{seq: seq, size: int64(len(data))}.encode()); err != nil {
-		return "", fmt.Errorf("put blob %s: %w", sha, err)
+		return fmt.Errorf("put blob %s: %w", sha, err)
 	}
-	return sha, nil
+	return nil
 }
 
 func (tx *Tx) blobRef(sha256 string) (blobRef, error) {

@@ -27,9 +27,9 @@ func (o *Office) statement(tx *store.Tx, m *liaison.Message, r *extract.Result) 
 	s.Source = liaison.Source{MessageID: m.MessageID, SHA256: m.SHA256}
 	s.Problems = append(s.Problems[:0:0], r.Problems...)
 	for i, p := range r.Attachments {
-		sum, err := tx.PutBlob(p.Data)
+		sum, err := putPart(tx, p)
 		if err != nil {
-			return fmt.Errorf("store attachment %q: %w", p.Name, err)
+			return err
 		}
 		s.Attachments[i].SHA256 = sum
 	}
@@ -254,4 +254,21 @@ func (o *Office) answerSkipped(err error, s *liaison.Statement, to string) bool 
 	}
 	o.log.Info("answer not queued", "statement", id, "to", to, "reason", err)
 	return true
+}
+
+// putPart stores an extracted part's bytes as a blob and returns its hash.
+// Extraction hashed the part when it read it: hashing again would be done
+// holding the store's writer lock, which capture waits for.
+func putPart(tx *store.Tx, p *extract.Part) (string, error) {
+	var err error
+	sum := p.SHA256
+	if sum == "" {
+		sum, err = tx.PutBlob(p.Data)
+	} else {
+		err = tx.PutHashedBlob(sum, p.Data)
+	}
+	if err != nil {
+		return "", fmt.Errorf("store attachment %q: %w", p.Name, err)
+	}
+	return sum, nil
 }

@@ -56,9 +56,9 @@ func (o *Office) submission(tx *store.Tx, m *liaison.Message, r *extract.Result,
 	}
 	s.Source = liaison.Source{MessageID: m.MessageID, SHA256: m.SHA256}
 	for _, p := range r.Attachments {
-		sum, err := tx.PutBlob(p.Data)
+		sum, err := putPart(tx, p)
 		if err != nil {
-			return fmt.Errorf("store attachment %q: %w", p.Name, err)
+			return err
 		}
 		a := p.Attachment
 		a.SHA256 = sum
