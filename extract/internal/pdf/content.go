@@ -241,6 +241,8 @@ func (in *interp) show(s []byte) {
 		if g.text != "" && !in.full() {
 			pg := in.page
 			t := g.text[:min(len(g.text), math.MaxUint16)]
+			pg.marks = doubled(pg.marks, 1)
+			pg.text = doubled(pg.text, len(t))
 			pg.marks = append(pg.marks, mark{x: float32(x), y: float32(y), x1: float32(m[4]), size: float32(size),
 				spaceW: float32(f.spaceW * scaleX), seq: int32(len(pg.marks)), off: uint32(len(pg.text)), n: uint16(len(t))})
 			pg.text = append(pg.text, t...)
@@ -276,4 +278,17 @@ func (in *interp) xobject(n name, xobjs, res dict, depth int) {
 		in.run(in.r.streamData(s), sub, depth+1)
 		in.gs, in.tm, in.tlm = saved, savedTM, savedTLM
 	}
+}
+
+// doubled returns s with room for n more elements, doubling its capacity
+// when it is full. append grows a large slice by a quarter at a time: a
+// page of 100,000 glyphs then copies its marks about five times over,
+// into fresh memory each time, which cost more than reading the page.
+func doubled[T any](s []T, n int) []T {
+	if len(s)+n <= cap(s) {
+		return s
+	}
+	out := make([]T, len(s), max(2*cap(s), len(s)+n))
+	copy(out, s)
+	return out
 }
