@@ -5,9 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"io"
 	"mime"
-	"mime/quotedprintable"
 	"net/url"
 	"path"
 	"strconv"
@@ -176,17 +174,12 @@ func (o *Outbox) compose(in composeInput) ([]byte, []liaison.BlobInsert, error) 
 	if len(parts) == 0 {
 		add("Content-Type", "text/plain; charset=utf-8")
 		add("Content-Transfer-Encoding", "quoted-printable")
-		w, err := message.CreateWriter(&buf, headerOf(fields))
-		if err != nil {
+		// What message.CreateWriter writes, the header having its
+		// MIME-Version already.
+		if err := textproto.WriteHeader(&buf, headerOf(fields).Header); err != nil {
 			return fail(err)
 		}
-		if _, err := io.WriteString(w, body); err != nil {
-			return fail(err)
-		}
-		if err := w.Close(); err != nil {
-			return fail(err)
-		}
-		return buf.Bytes(), nil, nil
+		return appendQP(buf.Bytes(), []byte(body)), nil, nil
 	}
 	// A boundary derived from the content keeps the bytes reproducible
 	// (golden files); "=_" never occurs in quoted-printable or base64.
@@ -213,11 +206,7 @@ func (o *Outbox) compose(in composeInput) ([]byte, []liaison.BlobInsert, error) 
 	if err != nil {
 		return fail(err)
 	}
-	qw := quotedprintable.NewWriter(tw)
-	if _, err := io.WriteString(qw, body); err != nil {
-		return fail(err)
-	}
-	if err := qw.Close(); err != nil {
+	if _, err := tw.Write(appendQP(make([]byte, 0, len(body)+len(body)/16), []byte(body))); err != nil {
 		return fail(err)
 	}
 	var inserts []liaison.BlobInsert
