@@ -88,6 +88,9 @@ func tuning() []string {
 }
 
 func run(n, runs, latN, bigMB int, mbsyncBin, perfOut string, keep bool) error {
+	if runs < 1 {
+		return fmt.Errorf("-runs %d: at least one run is needed for the medians", runs)
+	}
 	srv, err := dovecot.Launch(dovecot.Config{})
 	if err != nil {
 		return err
@@ -263,6 +266,7 @@ func run(n, runs, latN, bigMB int, mbsyncBin, perfOut string, keep bool) error {
 		perfData = ""
 		if strings.HasSuffix(perfOut, ".pprof") {
 			fmt.Printf("profile of serve --once in %s: go tool pprof -top %[1]s\n", perfOut)
+			fmt.Printf("its allocations in %s: go tool pprof -sample_index=alloc_space -top %[1]s\n", strings.TrimSuffix(perfOut, ".pprof")+".allocs.pprof")
 		} else {
 			fmt.Printf("profile of serve --once in %s: perf report -i %[1]s --no-children --sort symbol\n", perfOut)
 		}

@@ -289,7 +289,7 @@ func serveOnce(srv *dovecot.Server, sk *sink, bin, label, storePath, mailbox str
 	name, args := bin, []string{"serve", "-once", "-config", cfg}
 	switch {
 	case strings.HasSuffix(perfData, ".pprof"):
-		args = append(args, "-cpuprofile", perfData)
+		args = append(args, "-cpuprofile", perfData, "-memprofile", strings.TrimSuffix(perfData, ".pprof")+".allocs.pprof")
 	case perfData != "":
 		// Untimed: perf's sampling slows the run down.
 		name, args = "perf", append([]string{"record", "-F", "999", "-g", "-o", perfData, "--", bin}, args...)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/signal"
@@ -25,8 +26,12 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	load := configFlag(e, fs)
 	once := fs.Bool("once", false, "capture and process everything there is, send what is due, and exit (for cron and benchmarks)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to `FILE` (for go tool pprof)")
+	memProfile := fs.String("memprofile", "", "write a profile of the run's allocations to `FILE` at exit (go tool pprof -sample_index=alloc_space)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if *memProfile != "" {
+		defer writeAllocProfile(*memProfile, e.stderr)
 	}
 	if *cpuProfile != "" {
 		stop, err := startCPUProfile(*cpuProfile)
@@ -111,6 +116,23 @@ func runServe(ctx context.Context, e *env, args []string) error {
 
 // startCPUProfile profiles the process into a new file at path until the
 // returned function is called.
+// writeAllocProfile writes the allocations since the start (the heap
+// profile, whose alloc_space and alloc_objects samples count every
+// allocation) to path; a failure is reported on w, not returned, as the
+// run itself has ended.
+func writeAllocProfile(path string, w io.Writer) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err == nil {
+		err = pprof.Lookup("allocs").WriteTo(f, 0)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(w, "memory profile %s: %v\n", path, err)
+	}
+}
+
 func startCPUProfile(path string) (func(), error) {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
