@@ -1,15 +1,16 @@
 package extract
 
 import (
-	"regexp"
 	"strings"
+
+	"liaison/extract/internal/prefilter"
 )
 
 var (
-	headingToRE       = regexp.MustCompile(`(?im)^\s*(?:liaison\s+statement|ls|liaison)\s+to\s+(?:the\s+)?(.{2,100}?)\s*$`)
-	headingFromRE     = regexp.MustCompile(`(?im)^\s*(?:liaison\s+statement|ls)\s+from\s+(?:the\s+)?(.{2,100}?)(?:\s+to\s+(?:the\s+)?(.{2,100}?))?\s*$`)
-	headingCapsFromRE = regexp.MustCompile(`(?m)^\s*FROM\s+(?:THE\s+)?([^\n:]{2,100}?)\s*$`)
-	headingOrgRE      = regexp.MustCompile(`(?im)^\s*([^\n:]{2,80}?)\s*[-–:]?\s*liaison\s+statement\s*$`)
+	headingToRE       = prefilter.MustCompile(`(?im)^\s*(?:liaison\s+statement|ls|liaison)\s+to\s+(?:the\s+)?(.{2,100}?)\s*$`)
+	headingFromRE     = prefilter.MustCompile(`(?im)^\s*(?:liaison\s+statement|ls)\s+from\s+(?:the\s+)?(.{2,100}?)(?:\s+to\s+(?:the\s+)?(.{2,100}?))?\s*$`)
+	headingCapsFromRE = prefilter.MustCompile(`(?m)^\s*FROM\s+(?:THE\s+)?([^\n:]{2,100}?)\s*$`)
+	headingOrgRE      = prefilter.MustCompile(`(?im)^\s*([^\n:]{2,80}?)\s*[-–:]?\s*liaison\s+statement\s*$`)
 )
 
 // headingBodies reads the bodies from a letter heading ("LIAISON STATEMENT
@@ -52,8 +53,8 @@ func headingBodies(srcs []*source) (string, []string) {
 }
 
 var (
-	proseFromRE = regexp.MustCompile(`(?:(?i:on behalf of)|(?i:liaison(?:\s+statement)?|ls|statement|letter)\s+(?i:from))\s+(?:the\s+)?([A-Z0-9][\w\-./&]*(?:\s+[A-Z0-9][\w\-./&]*){0,6})`)
-	proseToRE   = regexp.MustCompile(`(?:(?i:liaison(?:\s+statement)?|ls|statement|letter)(?:\s+[\w\-]+){0,5}?|(?i:addressed))\s+(?i:to)\s+(?:the\s+)?([A-Z0-9][\w\-./&]*(?:\s+[A-Z0-9][\w\-./&]*){0,6})`)
+	proseFromRE = prefilter.MustCompile(`(?:(?i:on behalf of)|(?i:liaison(?:\s+statement)?|ls|statement|letter)\s+(?i:from))\s+(?:the\s+)?([A-Z0-9][\w\-./&]*(?:\s+[A-Z0-9][\w\-./&]*){0,6})`)
+	proseToRE   = prefilter.MustCompile(`(?:(?i:liaison(?:\s+statement)?|ls|statement|letter)(?:\s+[\w\-]+){0,5}?|(?i:addressed))\s+(?i:to)\s+(?:the\s+)?([A-Z0-9][\w\-./&]*(?:\s+[A-Z0-9][\w\-./&]*){0,6})`)
 )
 
 // proseToBodies reads the receiving body from the cover's words ("this
@@ -94,12 +95,12 @@ func proseFromBody(srcs []*source, subject string) string {
 }
 
 // replyTitleRE: a title that says the statement answers another.
-var replyTitleRE = regexp.MustCompile(`(?i)^(?:re:\s*)?(?:reply|response|answer|réponse|antwort|respuesta)\b|\b(?:reply|response)\s+(?:ls|liaison)\b`)
+var replyTitleRE = prefilter.MustCompile(`(?i)^(?:re:\s*)?(?:reply|response|answer|réponse|antwort|respuesta)\b|\b(?:reply|response)\s+(?:ls|liaison)\b`)
 
 // thanksRE: "The Broadband Forum thanks the IETF OPSAWG for its liaison",
 // "CT4 thanks IETF DIME for the LS" — the opening of most replies names
 // both bodies.
-var thanksRE = regexp.MustCompile(`(?m)(?:^|[.!?:]\s+)(?:[Tt]he\s+)?([A-Z0-9][\w\-./&#]*(?:\s+[A-Z0-9][\w\-./&#]*){0,6})\s+(?:would\s+like\s+to\s+)?(?:thanks|thank)\s+(?:the\s+)?([A-Z0-9][\w\-./&]*(?:\s+[A-Z0-9][\w\-./&]*){0,6})\s+for\s+(?:its|their|the|your|his|her)\b`)
+var thanksRE = prefilter.MustCompile(`(?m)(?:^|[.!?:]\s+)(?:[Tt]he\s+)?([A-Z0-9][\w\-./&#]*(?:\s+[A-Z0-9][\w\-./&#]*){0,6})\s+(?:would\s+like\s+to\s+)?(?:thanks|thank)\s+(?:the\s+)?([A-Z0-9][\w\-./&]*(?:\s+[A-Z0-9][\w\-./&]*){0,6})\s+for\s+(?:its|their|the|your|his|her)\b`)
 
 // thanksBodies reads the sending and receiving bodies from a letter's
 // thanks, for statements whose fields name only people.
@@ -131,7 +132,7 @@ func thanksBodies(srcs []*source) (string, string) {
 
 // subjectToRE: "W3C WebAppSec to IETF HTTPBIS: Fetch Metadata", "Reply to
 // IETF AIPREF on AI preferences" — the addressee after "to" in a subject.
-var subjectToRE = regexp.MustCompile(`\b(?i:to)\s+(?:(?i:the)\s+)?([A-Z0-9][\w\-./&]*(?:\s+[A-Z0-9][\w\-./&]*){0,5})\s*(?::|$|\s+(?i:on|about|regarding|concerning|re|-|–)\s)`)
+var subjectToRE = prefilter.MustCompile(`\b(?i:to)\s+(?:(?i:the)\s+)?([A-Z0-9][\w\-./&]*(?:\s+[A-Z0-9][\w\-./&]*){0,5})\s*(?::|$|\s+(?i:on|about|regarding|concerning|re|-|–)\s)`)
 
 // subjectToBodies reads the addressee from the mail's subject.
 func subjectToBodies(subject string) []string {
@@ -148,7 +149,7 @@ func subjectToBodies(subject string) []string {
 
 // salutationRE reads the addressee from the greeting: "Dear HTTPBIS
 // chairs,", "Dear IETF ABC WG,", "Dear colleagues of ITU-T SG15,".
-var salutationRE = regexp.MustCompile(`(?im)^[ \t]*dear\s+(?:(?:colleagues|members|experts|participants|chairs?)\s+(?:of|in|from)\s+)?(?:the\s+)?([^\n,:;]{2,80}?)(?:\s+(?:co-?chairs?|chairs?|chairpersons?|leadership|members|participants|colleagues|experts|rapporteurs?|convenors?))?\s*[,:;!]?[ \t]*$`)
+var salutationRE = prefilter.MustCompile(`(?im)^[ \t]*dear\s+(?:(?:colleagues|members|experts|participants|chairs?)\s+(?:of|in|from)\s+)?(?:the\s+)?([^\n,:;]{2,80}?)(?:\s+(?:co-?chairs?|chairs?|chairpersons?|leadership|members|participants|colleagues|experts|rapporteurs?|convenors?))?\s*[,:;!]?[ \t]*$`)
 
 // salutationBodies is the last resort for the addressee: a greeting that
 // names a group rather than people.

@@ -1,11 +1,11 @@
 package extract
 
 import (
-	"regexp"
 	"strconv"
 	"strings"
 
 	"liaison"
+	"liaison/extract/internal/prefilter"
 )
 
 // Bounce is what a delivery status notification reports.
@@ -44,12 +44,12 @@ type DSNRecipient struct {
 func (d DSNRecipient) Failed() bool { return d.Action == "failed" }
 
 var (
-	statusCodeRE  = regexp.MustCompile(`\b([245]\.\d{1,3}\.\d{1,3})\b`)
-	verpRE        = regexp.MustCompile(`(?i)\+b-(\d{1,19})(?:-([a-z2-7]{1,32}))?@`)
-	envIDRE       = regexp.MustCompile(`(?i)^b-(\d{1,19})(?:-([a-z2-7]{1,32}))?$`)
-	bounceRcptRE  = regexp.MustCompile(`(?m)^\s*<([^<>\s]+@[^<>\s]+)>:?`)
-	dmarcCodeRE   = regexp.MustCompile(`\b5\.7\.\d{1,3}\b`)
-	quotedOwnIDRE = regexp.MustCompile(`(?i)<(ls-\d{4}-\d{4,})\.[^<>\s]*@[^<>\s]+>`)
+	statusCodeRE  = prefilter.MustCompile(`\b([245]\.\d{1,3}\.\d{1,3})\b`)
+	verpRE        = prefilter.MustCompile(`(?i)\+b-(\d{1,19})(?:-([a-z2-7]{1,32}))?@`)
+	envIDRE       = prefilter.MustCompile(`(?i)^b-(\d{1,19})(?:-([a-z2-7]{1,32}))?$`)
+	bounceRcptRE  = prefilter.MustCompile(`(?m)^\s*<([^<>\s]+@[^<>\s]+)>:?`)
+	dmarcCodeRE   = prefilter.MustCompile(`\b5\.7\.\d{1,3}\b`)
+	quotedOwnIDRE = prefilter.MustCompile(`(?i)<(ls-\d{4}-\d{4,})\.[^<>\s]*@[^<>\s]+>`)
 )
 
 func (e *extraction) bounce() {

@@ -1,18 +1,18 @@
 package extract
 
 import (
-	"regexp"
 	"strings"
 
 	"github.com/emersion/go-message/mail"
 
 	"liaison"
+	"liaison/extract/internal/prefilter"
 )
 
 // oooPrefixRE matches the subject prefixes autoresponders put before the
 // subject they answer ("Automatic reply: X", "Abwesenheitsnotiz: X",
 // "[Auto-Reply] X", "自動返信: X"): a phrase, then a colon or a bracket.
-var oooPrefixRE = regexp.MustCompile(`(?i)^\s*(?:` +
+var oooPrefixRE = prefilter.MustCompile(`(?i)^\s*(?:` +
 	`[\[(]\s*(?:auto(?:matic)?[- ]?(?:reply|response|responder|answer)|autoreply|out[- ]of[- ](?:the[- ])?office|ooo|vacation|abwesend|abwesenheit|absence|absent|ausente|assente|不在|休暇|自動返信|自动回复|自動回覆)\s*[\])]` +
 	`|(?:automatic reply|auto(?:matic)?[- ]?(?:reply|response|antwort)|autoreply|autoresponse|auto|out[- ]of[- ](?:the[- ])?office(?: autoreply| auto[- ]?reply| reply| notice)?|ooo|oof|vacation(?: reply| notice| message| response| auto[- ]?reply)?|` +
 	`abwesenheitsnotiz|abwesenheitsnachricht|abwesend|automatische antwort|autom\. antwort|` +
@@ -28,7 +28,7 @@ var oooPrefixRE = regexp.MustCompile(`(?i)^\s*(?:` +
 // ("Vacation notice", "Ich bin im Urlaub", "En congés", "休暇のお知らせ").
 // Each phrase says who is away or that the answer is automatic: "Absence
 // of liaison on X" and "Response to vacation scheduling LS" are titles.
-var oooSubjectRE = regexp.MustCompile(`(?i)^\s*(?:` +
+var oooSubjectRE = prefilter.MustCompile(`(?i)^\s*(?:` +
 	`out[- ]of[- ](?:the[- ])?office\b|ooo\b|oof\b|(?:on |annual )?(?:vacation|holiday|leave|absence)(?: notice| reply| message| response| notification| auto-?reply)\b|on (?:vacation|holiday|leave)\b|away from (?:the|my) office\b|` +
 	`(?:i am|i'm|i will be|i'll be)(?: currently| now)? (?:out of (?:the )?office|away|on (?:vacation|holiday|leave)|absent)\b|` +
 	`auto(?:matic)?[- ]?(?:reply|response|answer)\b|autoreply\b|` +
@@ -44,7 +44,7 @@ var oooSubjectRE = regexp.MustCompile(`(?i)^\s*(?:` +
 // says that they are away now or will be ("I am out of the office", "Ich
 // bin bis 4. Januar nicht im Büro", "Je suis absente"), or that the
 // answer is automatic. Past tense ("I was out of office") is not one.
-var oooLineRE = regexp.MustCompile(`(?i)(?:^|[.!,;:]\s*|\s)(?:` +
+var oooLineRE = prefilter.MustCompile(`(?i)(?:^|[.!,;:]\s*|\s)(?:` +
 	`(?:i am|i'm|i will be|i'll be|i shall be|we are)(?: currently| now| presently| unfortunately)? (?:out of (?:the )?office|away from (?:the|my) (?:office|desk|e-?mail)|on (?:annual |parental |sick |maternity |paternity )?(?:leave|vacation|holiday)|absent|not in the office)|` +
 	`this is an? (?:automatic|automated|auto-?generated) (?:reply|response|message|answer)|` +
 	`ich bin\b.{0,60}?(?:nicht im büro|nicht im buero|im urlaub|abwesend|außer haus|ausser haus|nicht am arbeitsplatz)|ich befinde mich\b.{0,60}?(?:im urlaub|außer haus)|dies ist eine automatische (?:antwort|nachricht|abwesenheitsnotiz)|` +
@@ -58,7 +58,7 @@ var oooLineRE = regexp.MustCompile(`(?i)(?:^|[.!,;:]\s*|\s)(?:` +
 
 // oooWholeLineRE matches a first line that is only a heading of a notice
 // ("Out of Office", "Automatic reply", "Abwesenheitsnotiz").
-var oooWholeLineRE = regexp.MustCompile(`(?i)^\W*(?:out[- ]of[- ](?:the[- ])?office(?: notice| reply| message)?|automatic reply|auto-?reply|autoresponse|automatic response|vacation (?:notice|reply|message)|abwesenheitsnotiz|automatische antwort|r[ée]ponse automatique|absence du bureau|respuesta autom[áa]tica|fuera de (?:la )?oficina|risposta automatica|fuori ufficio|自動返信|自動応答|自动回复|自動回覆|不在通知|休暇のお知らせ)\W*$`)
+var oooWholeLineRE = prefilter.MustCompile(`(?i)^\W*(?:out[- ]of[- ](?:the[- ])?office(?: notice| reply| message)?|automatic reply|auto-?reply|autoresponse|automatic response|vacation (?:notice|reply|message)|abwesenheitsnotiz|automatische antwort|r[ée]ponse automatique|absence du bureau|respuesta autom[áa]tica|fuera de (?:la )?oficina|risposta automatica|fuori ufficio|自動返信|自動応答|自动回复|自動回覆|不在通知|休暇のお知らせ)\W*$`)
 
 // awayWords: every phrase oooLineRE and oooWholeLineRE match holds one of
 // these, lower case. A line without one is no notice, and the long
@@ -85,10 +85,10 @@ func mayBeAway(line string) bool {
 // for an out-of-office phrase.
 const oooLines = 3
 
-var subjectTagRE = regexp.MustCompile(`(?i)\[\s*(LS-\d{4}-\d{4,})\s*\]`)
-var ownMsgIDRE = regexp.MustCompile(`(?i)^<?(ls-\d{4}-\d{4,})\.`)
-var angleIDRE = regexp.MustCompile(`<([^<>\s]+)>`)
-var replyTokenIDRE = regexp.MustCompile(`(?i)^<?reply-([a-z2-7]{16,64})@`)
+var subjectTagRE = prefilter.MustCompile(`(?i)\[\s*(LS-\d{4}-\d{4,})\s*\]`)
+var ownMsgIDRE = prefilter.MustCompile(`(?i)^<?(ls-\d{4}-\d{4,})\.`)
+var angleIDRE = prefilter.MustCompile(`<([^<>\s]+)>`)
+var replyTokenIDRE = prefilter.MustCompile(`(?i)^<?reply-([a-z2-7]{16,64})@`)
 
 func (e *extraction) classify() liaison.Kind {
 	h := e.doc.header
@@ -395,7 +395,7 @@ func msgIDs(h mail.Header) []string {
 	return out
 }
 
-var replyPrefixRE = regexp.MustCompile(`(?i)^\s*(?:(?:re|aw|sv|vs|wg|fw|fwd|tr|rv|antw|odp|ynt|r|enc)\s*(?:\[\d+\])?\s*[:：]\s*|\[\s*LS-\d{4}-\d{4,}\s*\]\s*)+`)
+var replyPrefixRE = prefilter.MustCompile(`(?i)^\s*(?:(?:re|aw|sv|vs|wg|fw|fwd|tr|rv|antw|odp|ynt|r|enc)\s*(?:\[\d+\])?\s*[:：]\s*|\[\s*LS-\d{4}-\d{4,}\s*\]\s*)+`)
 
 // cleanSubject strips reply and forward prefixes and our subject tag.
 func cleanSubject(s string) string {

@@ -1,13 +1,13 @@
 package extract
 
 import (
-	"regexp"
 	"strings"
 
 	"liaison"
+	"liaison/extract/internal/prefilter"
 )
 
-var proseReplyToRE = regexp.MustCompile(`(?i)(?:please\s+)?(?:send|address|direct|forward|submit)\s+(?:any\s+|your\s+|all\s+)?(?:responses?|repl(?:y|ies)|answers?|comments?|feedback)(?:\s+ls)?(?:\s+\w+){0,3}?\s+to\s+([^\n]{3,200})|(?:responses?|repl(?:y|ies)|answers?)\s+should\s+be\s+(?:sent|addressed|directed)\s+to\s+([^\n]{3,200})`)
+var proseReplyToRE = prefilter.MustCompile(`(?i)(?:please\s+)?(?:send|address|direct|forward|submit)\s+(?:any\s+|your\s+|all\s+)?(?:responses?|repl(?:y|ies)|answers?|comments?|feedback)(?:\s+ls)?(?:\s+\w+){0,3}?\s+to\s+([^\n]{3,200})|(?:responses?|repl(?:y|ies)|answers?)\s+should\s+be\s+(?:sent|addressed|directed)\s+to\s+([^\n]{3,200})`)
 
 // contacts fills from/to contacts and the liaison contacts.
 func (e *extraction) contacts(srcs []*source, sender liaison.Address, replyHdr []liaison.Address) {

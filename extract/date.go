@@ -2,12 +2,12 @@ package extract
 
 import (
 	"errors"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
 	"liaison"
+	"liaison/extract/internal/prefilter"
 )
 
 // ErrAmbiguousDate is returned for a numeric date such as 03/04/2027 whose
@@ -48,12 +48,12 @@ const monthAlt = `january|february|march|april|may|june|july|august|september|oc
 	`jan|feb|mar|apr|jun|jul|aug|sept|sep|oct|nov|dec`
 
 var (
-	isoDateRE = regexp.MustCompile(`\b(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})\b`)
-	dmyNameRE = regexp.MustCompile(`(?i)\b(\d{1,2})(?:st|nd|rd|th)?\.?(?:\s+of)?[\s\-]+(` + monthAlt + `)\.?,?[\s\-]+(\d{4})\b`)
-	mdyNameRE = regexp.MustCompile(`(?i)\b(` + monthAlt + `)\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})\b`)
+	isoDateRE = prefilter.MustCompile(`\b(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})\b`)
+	dmyNameRE = prefilter.MustCompile(`(?i)\b(\d{1,2})(?:st|nd|rd|th)?\.?(?:\s+of)?[\s\-]+(` + monthAlt + `)\.?,?[\s\-]+(\d{4})\b`)
+	mdyNameRE = prefilter.MustCompile(`(?i)\b(` + monthAlt + `)\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})\b`)
 	// endMonthRE: "end of March 2027" is its last day.
-	endMonthRE = regexp.MustCompile(`(?i)\bend\s+(?:of\s+)?(` + monthAlt + `)\.?,?\s+(\d{4})\b`)
-	numDateRE  = regexp.MustCompile(`\b(\d{1,2})([./\-])(\d{1,2})([./\-])(\d{4}|\d{2})\b`)
+	endMonthRE = prefilter.MustCompile(`(?i)\bend\s+(?:of\s+)?(` + monthAlt + `)\.?,?\s+(\d{4})\b`)
+	numDateRE  = prefilter.MustCompile(`\b(\d{1,2})([./\-])(\d{1,2})([./\-])(\d{4}|\d{2})\b`)
 )
 
 // dateMatch is one date found in a text.
@@ -83,6 +83,13 @@ func findDates(s string, order DateOrder) []dateMatch {
 	if len(s) > 1<<20 {
 		s = s[:1<<20]
 	}
+	// Every pattern needs a four-digit year or a numeric date's
+	// separator between digits: most sentences have neither, and telling
+	// so costs far less than running the expressions.
+	year, numeric := hasDigitRun(s, 4), hasNumericDate(s)
+	if !year && !numeric {
+		return nil
+	}
 	var out []dateMatch
 	taken := func(a, b int) bool {
 		for _, m := range out {
@@ -92,7 +99,7 @@ func findDates(s string, order DateOrder) []dateMatch {
 		}
 		return false
 	}
-	for _, m := range isoDateRE.FindAllStringSubmatchIndex(s, -1) {
+	for _, m := range findAllIf(year, isoDateRE, s) {
 		y, _ := strconv.Atoi(s[m[2]:m[3]])
 		mo, _ := strconv.Atoi(s[m[4]:m[5]])
 		d, _ := strconv.Atoi(s[m[6]:m[7]])
@@ -100,7 +107,7 @@ func findDates(s string, order DateOrder) []dateMatch {
 			out = append(out, dateMatch{Date: dt, Start: m[0], End: m[1]})
 		}
 	}
-	for _, m := range dmyNameRE.FindAllStringSubmatchIndex(s, -1) {
+	for _, m := range findAllIf(year, dmyNameRE, s) {
 		if taken(m[0], m[1]) {
 			continue
 		}
@@ -111,7 +118,7 @@ func findDates(s string, order DateOrder) []dateMatch {
 			out = append(out, dateMatch{Date: dt, Start: m[0], End: m[1]})
 		}
 	}
-	for _, m := range mdyNameRE.FindAllStringSubmatchIndex(s, -1) {
+	for _, m := range findAllIf(year, mdyNameRE, s) {
 		if taken(m[0], m[1]) {
 			continue
 		}
@@ -122,7 +129,7 @@ func findDates(s string, order DateOrder) []dateMatch {
 			out = append(out, dateMatch{Date: dt, Start: m[0], End: m[1]})
 		}
 	}
-	for _, m := range endMonthRE.FindAllStringSubmatchIndex(s, -1) {
+	for _, m := range findAllIf(year, endMonthRE, s) {
 		if taken(m[0], m[1]) {
 			continue
 		}
@@ -133,7 +140,7 @@ func findDates(s string, order DateOrder) []dateMatch {
 			out = append(out, dateMatch{Date: liaison.Date{Year: last.Year(), Month: last.Month(), Day: last.Day()}, Start: m[2], End: m[1]})
 		}
 	}
-	for _, m := range numDateRE.FindAllStringSubmatchIndex(s, -1) {
+	for _, m := range findAllIf(numeric, numDateRE, s) {
 		if taken(m[0], m[1]) {
 			continue
 		}
@@ -179,13 +186,13 @@ func findDates(s string, order DateOrder) []dateMatch {
 
 var (
 	// rangeDayHeadRE: "10-" or "8th - " or "10 to " before "14 May 2027".
-	rangeDayHeadRE = regexp.MustCompile(`(?i)(?:^|[^\w.,/])(\d{1,2})(?:st|nd|rd|th)?\.?\s*(?:-|–|—|to|till|until|and)\s*$`)
+	rangeDayHeadRE = prefilter.MustCompile(`(?i)(?:^|[^\w.,/])(\d{1,2})(?:st|nd|rd|th)?\.?\s*(?:-|–|—|to|till|until|and)\s*$`)
 	// rangeMonthHeadRE: "10 May - " or "30th April to " before "2 May 2027".
-	rangeMonthHeadRE = regexp.MustCompile(`(?i)(?:^|[^\w.,/])(\d{1,2})(?:st|nd|rd|th)?\.?\s+(` + monthAlt + `)\.?,?\s*(?:-|–|—|to|till|until)\s*$`)
+	rangeMonthHeadRE = prefilter.MustCompile(`(?i)(?:^|[^\w.,/])(\d{1,2})(?:st|nd|rd|th)?\.?\s+(` + monthAlt + `)\.?,?\s*(?:-|–|—|to|till|until)\s*$`)
 	// mdyRangeRE: "May 10-14, 2027", "April 30 - May 2, 2027".
-	mdyRangeRE = regexp.MustCompile(`(?i)\b(` + monthAlt + `)\.?\s+(\d{1,2})(?:st|nd|rd|th)?\s*(?:-|–|—|to)\s*(?:(` + monthAlt + `)\.?\s+)?(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})\b`)
+	mdyRangeRE = prefilter.MustCompile(`(?i)\b(` + monthAlt + `)\.?\s+(\d{1,2})(?:st|nd|rd|th)?\s*(?:-|–|—|to)\s*(?:(` + monthAlt + `)\.?\s+)?(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})\b`)
 	// rangeJoinRE: what stands between the two dates of "10 May 2027 to 14 May 2027".
-	rangeJoinRE = regexp.MustCompile(`(?i)^\s*(?:-|–|—|to|till|until)\s*$`)
+	rangeJoinRE = prefilter.MustCompile(`(?i)^\s*(?:-|–|—|to|till|until)\s*$`)
 )
 
 // markRanges folds day spans into one match dated by their first day and
@@ -222,7 +229,7 @@ func markRanges(s string, ms []dateMatch) []dateMatch {
 		out = append(out, m)
 	}
 	// "May 10-14, 2027": no single-date pattern matches it.
-	for _, r := range mdyRangeRE.FindAllStringSubmatchIndex(s, -1) {
+	for _, r := range findAllIf(hasDigitRun(s, 4), mdyRangeRE, s) {
 		overlap := false
 		for _, m := range out {
 			if r[0] < m.End && r[1] > m.Start {
@@ -243,6 +250,42 @@ func markRanges(s string, ms []dateMatch) []dateMatch {
 	return out
 }
 
+// findAllIf returns re's submatch indexes in s, or none without running
+// it when may says s cannot match.
+func findAllIf(may bool, re *prefilter.Regexp, s string) [][]int {
+	if !may {
+		return nil
+	}
+	return re.FindAllStringSubmatchIndex(s, -1)
+}
+
+// hasDigitRun reports whether s holds n ASCII digits in a row (what \d{n}
+// needs).
+func hasDigitRun(s string, n int) bool {
+	run := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			run = 0
+			continue
+		}
+		if run++; run >= n {
+			return true
+		}
+	}
+	return false
+}
+
+// hasNumericDate reports whether s holds a digit, one of numDateRE's
+// separators and a digit in a row, which every match of numDateRE does.
+func hasNumericDate(s string) bool {
+	for i := 1; i+1 < len(s); i++ {
+		if (s[i] == '.' || s[i] == '/' || s[i] == '-') && isDigitByte(s[i-1]) && isDigitByte(s[i+1]) {
+			return true
+		}
+	}
+	return false
+}
+
 func sortMatches(ms []dateMatch) {
 	for i := 1; i < len(ms); i++ {
 		for j := i; j > 0 && ms[j].Start < ms[j-1].Start; j-- {
@@ -252,8 +295,8 @@ func sortMatches(ms []dateMatch) {
 }
 
 var (
-	dayFirstHintRE   = regexp.MustCompile(`(?i)\b(?:dd[./\-]mm[./\-](?:yy)?yy|day[/\-]month[/\-]year|jj[./\-]mm[./\-]aaaa|tt\.mm\.jjjj)\b`)
-	monthFirstHintRE = regexp.MustCompile(`(?i)\b(?:mm[./\-]dd[./\-](?:yy)?yy|month[/\-]day[/\-]year)\b`)
+	dayFirstHintRE   = prefilter.MustCompile(`(?i)\b(?:dd[./\-]mm[./\-](?:yy)?yy|day[/\-]month[/\-]year|jj[./\-]mm[./\-]aaaa|tt\.mm\.jjjj)\b`)
+	monthFirstHintRE = prefilter.MustCompile(`(?i)\b(?:mm[./\-]dd[./\-](?:yy)?yy|month[/\-]day[/\-]year)\b`)
 )
 
 // dateOrderHint reads how a text writes its numeric dates: an explicit
@@ -382,8 +425,8 @@ func ParseDeadline(s string, order DateOrder) (liaison.Date, error) {
 }
 
 var (
-	dmNoYearRE = regexp.MustCompile(`(?i)\b(\d{1,2})(?:st|nd|rd|th)?\.?(?:\s+of)?[\s\-]+(` + monthAlt + `)\b`)
-	mdNoYearRE = regexp.MustCompile(`(?i)\b(` + monthAlt + `)\.?\s+(\d{1,2})(?:st|nd|rd|th)?\b`)
+	dmNoYearRE = prefilter.MustCompile(`(?i)\b(\d{1,2})(?:st|nd|rd|th)?\.?(?:\s+of)?[\s\-]+(` + monthAlt + `)\b`)
+	mdNoYearRE = prefilter.MustCompile(`(?i)\b(` + monthAlt + `)\.?\s+(\d{1,2})(?:st|nd|rd|th)?\b`)
 )
 
 // yearlessDate reads "15 January" or "January 15th" without a year as the

@@ -3,11 +3,11 @@ package extract
 import (
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
 	"unicode/utf8"
 
 	"liaison"
+	"liaison/extract/internal/prefilter"
 )
 
 // deadline finds the deadline: a labelled one first (cover, then
@@ -69,11 +69,11 @@ func (e *extraction) deadline(srcs []*source) {
 	}
 }
 
-var deadlineCueRE = regexp.MustCompile(`(?i)\b(?:by|before|no later than|not later than|until|prior to|deadline|due)\b`)
+var deadlineCueRE = prefilter.MustCompile(`(?i)\b(?:by|before|no later than|not later than|until|prior to|deadline|due)\b`)
 
 // adjacentCueRE: the deadline word stands right before the date ("by 15
 // January", "no later than Friday, 15 January", "before the end of").
-var adjacentCueRE = regexp.MustCompile(`(?i)\b(?:by|before|no\s+later\s+than|not\s+later\s+than|until|till|prior\s+to|due(?:\s+(?:on|by))?|deadline(?:\s+(?:is|of))?|on\s+or\s+before)\s*:?\s*(?:the\s+)?(?:end\s+of\s+)?(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day,?\s+)?(?:the\s+)?$`)
+var adjacentCueRE = prefilter.MustCompile(`(?i)\b(?:by|before|no\s+later\s+than|not\s+later\s+than|until|till|prior\s+to|due(?:\s+(?:on|by))?|deadline(?:\s+(?:is|of))?|on\s+or\s+before)\s*:?\s*(?:the\s+)?(?:end\s+of\s+)?(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day,?\s+)?(?:the\s+)?$`)
 
 // sentenceDeadline finds a date introduced by "by", "before", ... in text.
 // With strict, the cue must stand right before the date: in free prose "by"
@@ -141,15 +141,15 @@ func mayMatch(s string, words, starts []string) bool {
 	return false
 }
 
-var replyCueRE = regexp.MustCompile(`(?i)\b(?:repl(?:y|ies)|respon(?:d|se|ses)|answers?|comments?|feedback|input|views|action|review|confirm\w*|advi[cs]e)\b`)
+var replyCueRE = prefilter.MustCompile(`(?i)\b(?:repl(?:y|ies)|respon(?:d|se|ses)|answers?|comments?|feedback|input|views|action|review|confirm\w*|advi[cs]e)\b`)
 
 // requestRE finds the words of a request in a sentence ("please", "we
 // invite", "would appreciate", "kindly asks").
-var requestRE = regexp.MustCompile(`(?i)\b(?:please|kindly|invites?|invited|asks?|asked|requests?|requested|would\s+(?:appreciate|welcome|be\s+grateful|like)|appreciate|grateful|welcomes?|look(?:s|ing)?\s+forward|encourages?|should|must|needs?\s+to)\b|^\s*(?:repl(?:y|ies)|respon(?:d|ses?)|answers?|comments?|feedback)\b`)
+var requestRE = prefilter.MustCompile(`(?i)\b(?:please|kindly|invites?|invited|asks?|asked|requests?|requested|would\s+(?:appreciate|welcome|be\s+grateful|like)|appreciate|grateful|welcomes?|look(?:s|ing)?\s+forward|encourages?|should|must|needs?\s+to)\b|^\s*(?:repl(?:y|ies)|respon(?:d|ses?)|answers?|comments?|feedback)\b`)
 
 // yearlessCueRE: "by 15 January", "before Friday, January 15th" with no
 // year after it.
-var yearlessCueRE = regexp.MustCompile(`(?i)\b(?:by|before|no\s+later\s+than|not\s+later\s+than|until|prior\s+to|on\s+or\s+before)\s+(?:the\s+)?(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day,?\s+)?((?:\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:` + monthAlt + `)|(?:` + monthAlt + `)\.?\s+\d{1,2}(?:st|nd|rd|th)?))\b[.,;:)]?(?:\s+[^\d\s]|\s*$)`)
+var yearlessCueRE = prefilter.MustCompile(`(?i)\b(?:by|before|no\s+later\s+than|not\s+later\s+than|until|prior\s+to|on\s+or\s+before)\s+(?:the\s+)?(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day,?\s+)?((?:\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:` + monthAlt + `)|(?:` + monthAlt + `)\.?\s+\d{1,2}(?:st|nd|rd|th)?))\b[.,;:)]?(?:\s+[^\d\s]|\s*$)`)
 
 // requestDeadline looks, in a letter without any purpose label, for a
 // sentence that asks for an answer by a date ("We invite MADINAS to

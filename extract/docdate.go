@@ -1,10 +1,10 @@
 package extract
 
 import (
-	"regexp"
 	"strings"
 
 	"liaison"
+	"liaison/extract/internal/prefilter"
 )
 
 // The date a statement document gives itself, in its head: a "Date:"
@@ -13,10 +13,10 @@ import (
 // the place and dates often on the next line: the statement is approved
 // at the meeting, so its last day).
 var (
-	docDateLabelRE = regexp.MustCompile(`(?im)^[ \t]*(?:date|dated|date of issue|issue date)[ \t]*[:\t][ \t]*(.{6,40}?)[ \t]*$`)
-	docDatePlaceRE = regexp.MustCompile(`(?m)^[ \t]*[A-Z][\p{L}.\- ]{1,30},[ \t]+(.{6,30}?)[ \t]*$`)
-	meetingLineRE  = regexp.MustCompile(`(?im)^[ \t]*(?:3GPP|TSG|ETSI|oneM2M)\b.{0,80}\b(?:meeting|#\s*\d).{0,80}(?:\n.{0,80})?`)
-	lastDayRE      = regexp.MustCompile(`(?i)\b\d{1,2}(?:st|nd|rd|th)?\s*(?:-|–|to)\s*(\d{1,2}(?:st|nd|rd|th)?\s+(?:` + monthAlt + `)\.?,?\s+\d{4})\b`)
+	docDateLabelRE = prefilter.MustCompile(`(?im)^[ \t]*(?:date|dated|date of issue|issue date)[ \t]*[:\t][ \t]*(.{6,40}?)[ \t]*$`)
+	docDatePlaceRE = prefilter.MustCompile(`(?m)^[ \t]*[A-Z][\p{L}.\- ]{1,30},[ \t]+(.{6,30}?)[ \t]*$`)
+	meetingLineRE  = prefilter.MustCompile(`(?im)^[ \t]*(?:3GPP|TSG|ETSI|oneM2M)\b.{0,80}\b(?:meeting|#\s*\d).{0,80}(?:\n.{0,80})?`)
+	lastDayRE      = prefilter.MustCompile(`(?i)\b\d{1,2}(?:st|nd|rd|th)?\s*(?:-|–|to)\s*(\d{1,2}(?:st|nd|rd|th)?\s+(?:` + monthAlt + `)\.?,?\s+\d{4})\b`)
 )
 
 // docDateHead is how much of a document's text is searched for its date.
@@ -31,7 +31,7 @@ func documentDate(srcs []*source) liaison.Date {
 			continue
 		}
 		head := s.text[:min(len(s.text), docDateHead)]
-		for _, re := range []*regexp.Regexp{docDateLabelRE, docDatePlaceRE} {
+		for _, re := range []*prefilter.Regexp{docDateLabelRE, docDatePlaceRE} {
 			for _, m := range re.FindAllStringSubmatch(head, 4) {
 				if d, ok := wholeDate(m[1]); ok {
 					return d

@@ -1,10 +1,11 @@
 package extract
 
 import (
-	"regexp"
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"liaison/extract/internal/prefilter"
 )
 
 // fieldKey is the meaning of a label, whatever spelling the sender used.
@@ -237,14 +238,14 @@ func Labels(text string) []LabelledField {
 
 // labelLine matches "Label: value". The label is short; the colon may be
 // full-width or preceded by a space (French typography).
-var labelLine = regexp.MustCompile(`^[ \t]*(?:[*•·\-–>]+[ \t]*)?([\p{L}0-9][\p{L}0-9 \t\-/()'’.&_]{0,60}?)[ \t]*[:：][ \t]*(.*)$`)
+var labelLine = prefilter.MustCompile(`^[ \t]*(?:[*•·\-–>]+[ \t]*)?([\p{L}0-9][\p{L}0-9 \t\-/()'’.&_]{0,60}?)[ \t]*[:：][ \t]*(.*)$`)
 
 // tabLine matches "Label<TAB>value", how table cells come out of plain-text
 // renderings of HTML and Word tables.
-var tabLine = regexp.MustCompile(`^[ \t]*([\p{L}][\p{L}0-9 \-/()'’.&]{0,60}?)\t+[ \t]*(.+)$`)
+var tabLine = prefilter.MustCompile(`^[ \t]*([\p{L}][\p{L}0-9 \-/()'’.&]{0,60}?)\t+[ \t]*(.+)$`)
 
 // replyByLine matches the datatracker's "Please reply by 2027-01-15".
-var replyByLine = regexp.MustCompile(`(?i)^[ \t]*please\s+(?:reply|respond)\s+(?:by|before)\s*:?\s*(.+)$`)
+var replyByLine = prefilter.MustCompile(`(?i)^[ \t]*please\s+(?:reply|respond)\s+(?:by|before)\s*:?\s*(.+)$`)
 
 type lineLabel struct {
 	key   fieldKey
@@ -287,7 +288,7 @@ func splitLabel(line string) (lineLabel, bool) {
 
 // unknownLabelRE: "Attention:\tHenk", "Requested response date: 29 January
 // 2027" — a capitalised label of a few words at the start of a line.
-var unknownLabelRE = regexp.MustCompile(`^[ \t]*\p{Lu}[\p{L}0-9\-/().'’]*(?:[ \t]+[\p{L}0-9\-/().'’]+){0,3}[ \t]*[:：](?:[ \t]|$)`)
+var unknownLabelRE = prefilter.MustCompile(`^[ \t]*\p{Lu}[\p{L}0-9\-/().'’]*(?:[ \t]+[\p{L}0-9\-/().'’]+){0,3}[ \t]*[:：](?:[ \t]|$)`)
 
 // unknownLabel reports whether line starts with a label we do not know,
 // which ends the value above it rather than continuing it.

@@ -12,7 +12,6 @@ import (
 	"mime"
 	"net/url"
 	"path"
-	"regexp"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -23,6 +22,7 @@ import (
 	"github.com/emersion/go-message/textproto"
 
 	"liaison"
+	"liaison/extract/internal/prefilter"
 )
 
 // Part is one attached file: its description plus the decoded bytes.
@@ -158,7 +158,7 @@ func mediaTypeOf(h message.Header) (string, map[string]string) {
 	return strings.ToLower(t), params
 }
 
-var looseParamRE = regexp.MustCompile(`(?i);\s*([a-z0-9\-_*]+)\s*=\s*("([^"]*)"|[^;\s]*)`)
+var looseParamRE = prefilter.MustCompile(`(?i);\s*([a-z0-9\-_*]+)\s*=\s*("([^"]*)"|[^;\s]*)`)
 
 func looseParams(raw string) map[string]string {
 	out := map[string]string{}
@@ -393,7 +393,7 @@ func partFilename(h message.Header, ctParams map[string]string) string {
 
 // rawExtValueRE matches an RFC 2231 value Go's mime package left undecoded
 // (a charset it does not know: iso-8859-1”R%E9ponse.pdf).
-var rawExtValueRE = regexp.MustCompile(`^[A-Za-z0-9_\-:.]+'[A-Za-z\-]*'`)
+var rawExtValueRE = prefilter.MustCompile(`^[A-Za-z0-9_\-:.]+'[A-Za-z\-]*'`)
 
 var wordDecoder = &mime.WordDecoder{CharsetReader: charset.Reader}
 
@@ -430,11 +430,11 @@ func cleanFilename(s string) string {
 // ext2231FilenameRE and ext2231NameExtRE find RFC 2231 extended
 // parameters (filename*=, filename*0*=, name*=) in a raw header.
 var (
-	ext2231FilenameRE = regexp.MustCompile(`(?i)(?:^|;)\s*filename\*`)
-	ext2231NameExtRE  = regexp.MustCompile(`(?i)(?:^|;)\s*name\*`)
+	ext2231FilenameRE = prefilter.MustCompile(`(?i)(?:^|;)\s*filename\*`)
+	ext2231NameExtRE  = prefilter.MustCompile(`(?i)(?:^|;)\s*name\*`)
 )
 
-var ext2231RE = regexp.MustCompile(`(?i)(?:^|;)\s*([a-z]+)\*(?:(\d+)(\*)?|(\*))?\s*=\s*("(?:[^"\\]|\\.)*"|[^;\s]*)`)
+var ext2231RE = prefilter.MustCompile(`(?i)(?:^|;)\s*([a-z]+)\*(?:(\d+)(\*)?|(\*))?\s*=\s*("(?:[^"\\]|\\.)*"|[^;\s]*)`)
 
 // rfc2231Param decodes an RFC 2231 parameter (name*=charset'lang'%xx...,
 // with or without continuations name*0*=, name*1=) in any charset.

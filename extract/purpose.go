@@ -1,10 +1,10 @@
 package extract
 
 import (
-	"regexp"
 	"strings"
 
 	"liaison"
+	"liaison/extract/internal/prefilter"
 )
 
 func strongerPurpose(a, b string) string {
@@ -36,7 +36,7 @@ func purposeOf(label string, hasDeadline bool) liaison.Purpose {
 
 // purposeCodeRE: the purpose codes of ISO/IEC JTC 1 document headers
 // ("Expected action: ACT", "COM", "FYI").
-var purposeCodeRE = regexp.MustCompile(`^\W*(ACT|COM|FYI|INF|INFO|act|com|fyi)\b\W*$`)
+var purposeCodeRE = prefilter.MustCompile(`^\W*(ACT|COM|FYI|INF|INFO|act|com|fyi)\b\W*$`)
 
 // purposeCode maps a purpose code to the written purpose it stands for.
 func purposeCode(v string) string {
@@ -53,10 +53,10 @@ func purposeCode(v string) string {
 	return "for information"
 }
 
-var noActionWordsRE = regexp.MustCompile(`\bno (?:further )?action\b|\bnot? (?:for )?action\b`)
+var noActionWordsRE = prefilter.MustCompile(`\bno (?:further )?action\b|\bnot? (?:for )?action\b`)
 
 var (
-	prosePurposeRE = regexp.MustCompile(`(?i)\b(?:for\s+(?:your\s+|their\s+)?(action|information|info|comments?|review|consideration)\b|(no\s+(?:further\s+)?action\s+is\s+(?:requested|required|expected|needed))|(in\s+(?:reply|response)\s+to\s+(?:your|the|its|their)\s+(?:ls|liaison)))`)
+	prosePurposeRE = prefilter.MustCompile(`(?i)\b(?:for\s+(?:your\s+|their\s+)?(action|information|info|comments?|review|consideration)\b|(no\s+(?:further\s+)?action\s+is\s+(?:requested|required|expected|needed))|(in\s+(?:reply|response)\s+to\s+(?:your|the|its|their)\s+(?:ls|liaison)))`)
 )
 
 // prosePurpose reads the purpose from the letter's words when no label
@@ -86,14 +86,14 @@ func prosePurpose(srcs []*source) string {
 	return ""
 }
 
-var noActionRE = regexp.MustCompile(`(?i)^\W*(?:none|no action|n/a|-|nil|not applicable|no specific action)`)
+var noActionRE = prefilter.MustCompile(`(?i)^\W*(?:none|no action|n/a|-|nil|not applicable|no specific action)`)
 
 // passiveAskRE: an ask that needs no answer ("asks IETF TSVWG to take the
 // above answers into account", "to note", "to be aware").
-var passiveAskRE = regexp.MustCompile(`(?i)\bto\s+(?:kindly\s+)?(?:take\s+(?:[^.]{0,80}?\s)?into\s+(?:account|consideration)|(?:take\s+)?note\b|be\s+(?:aware|informed)|keep\s+(?:[^.]{0,40}?\s)?informed)`)
+var passiveAskRE = prefilter.MustCompile(`(?i)\bto\s+(?:kindly\s+)?(?:take\s+(?:[^.]{0,80}?\s)?into\s+(?:account|consideration)|(?:take\s+)?note\b|be\s+(?:aware|informed)|keep\s+(?:[^.]{0,40}?\s)?informed)`)
 
 // answerWordRE: what an ask that expects an answer asks for.
-var answerWordRE = regexp.MustCompile(`(?i)\b(?:provide|answer|repl(?:y|ies)|respond|response|feedback|comments?|confirm|clarify|inform\s+(?:us|[A-Z0-9]{2,})|advise|let\s+\w+\s+know|views?|input|review|consider\s+(?:the\s+)?(?:request|proposal|question)|update|allocate|assign|register|specify|define|develop|study|investigate|check|align|adopt)\b`)
+var answerWordRE = prefilter.MustCompile(`(?i)\b(?:provide|answer|repl(?:y|ies)|respond|response|feedback|comments?|confirm|clarify|inform\s+(?:us|[A-Z0-9]{2,})|advise|let\s+\w+\s+know|views?|input|review|consider\s+(?:the\s+)?(?:request|proposal|question)|update|allocate|assign|register|specify|define|develop|study|investigate|check|align|adopt)\b`)
 
 // actionsAsk reports whether a template's Actions section asks for
 // something ("ACTION: SA2 asks IETF DetNet to ..."), and whether what it

@@ -2,19 +2,20 @@ package extract
 
 import (
 	"path"
-	"regexp"
 	"strings"
+
+	"liaison/extract/internal/prefilter"
 )
 
 var (
-	lsIDRE    = regexp.MustCompile(`\b[Ll][Ss]-(\d{4})-(\d{4,})\b`)
-	tdocRE    = regexp.MustCompile(`\b((?:S[1-6P]|C[1-6P]|R[1-6P]|G[1-6P]|T[1-6P]|SP|CP|RP|GP)-\d{6,7})\b`)
-	ituLSRE   = regexp.MustCompile(`(?i)\b((?:SG|COM)\s?\d{1,2}\s?-\s?LS\s?\d{1,4})\b`)
-	ituTDRE   = regexp.MustCompile(`(?i)\bTD\s?(\d{1,5}(?:R\d)?\s?\((?:PLEN|WP\d|GEN)/\d{1,2}\))`)
-	dtURLRE   = regexp.MustCompile(`(?i)https?://datatracker\.ietf\.org/liaison/(\d+)/?`)
-	citeCueRE = regexp.MustCompile(`(?i)\b(?:response|respond|responds|reply|replies|answer|answers|thank|thanks|refer|refers|reference|referenced|previous|earlier|related|follows?[- ]?up|your|cited|see|in reply|received|regarding)\b`)
+	lsIDRE    = prefilter.MustCompile(`\b[Ll][Ss]-(\d{4})-(\d{4,})\b`)
+	tdocRE    = prefilter.MustCompile(`\b((?:S[1-6P]|C[1-6P]|R[1-6P]|G[1-6P]|T[1-6P]|SP|CP|RP|GP)-\d{6,7})\b`)
+	ituLSRE   = prefilter.MustCompile(`(?i)\b((?:SG|COM)\s?\d{1,2}\s?-\s?LS\s?\d{1,4})\b`)
+	ituTDRE   = prefilter.MustCompile(`(?i)\bTD\s?(\d{1,5}(?:R\d)?\s?\((?:PLEN|WP\d|GEN)/\d{1,2}\))`)
+	dtURLRE   = prefilter.MustCompile(`(?i)https?://datatracker\.ietf\.org/liaison/(\d+)/?`)
+	citeCueRE = prefilter.MustCompile(`(?i)\b(?:response|respond|responds|reply|replies|answer|answers|thank|thanks|refer|refers|reference|referenced|previous|earlier|related|follows?[- ]?up|your|cited|see|in reply|received|regarding)\b`)
 	// ownCueRE: the id right after it is the statement's own number.
-	ownCueRE = regexp.MustCompile(`(?i)\b(?:attached|enclosed|find)\b|\bthis\s+(?:ls|liaison(?:\s+statement)?|document|contribution|letter)?\s*\(?\s*$|\bour\s+(?:ls|liaison|document|ref\w*)\s*\(?\s*$`)
+	ownCueRE = prefilter.MustCompile(`(?i)\b(?:attached|enclosed|find)\b|\bthis\s+(?:ls|liaison(?:\s+statement)?|document|contribution|letter)?\s*\(?\s*$|\bour\s+(?:ls|liaison|document|ref\w*)\s*\(?\s*$`)
 )
 
 // refMatch is one identifier found in a text.

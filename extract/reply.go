@@ -2,10 +2,11 @@ package extract
 
 import (
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 	"unicode"
+
+	"liaison/extract/internal/prefilter"
 )
 
 // Command is one command line at the top of a thread reply.
@@ -55,7 +56,7 @@ var exactVerbs = map[string]bool{CmdAdd: true, CmdLead: true}
 // commands.
 const maxCommandLines = 5
 
-var commandRE = regexp.MustCompile(`(?i)^(approve|approved|respond-draft|respond|taken|withdraw|comment-public|help|redirect|add|lead|resend|attach)(?:[ \t]+(\S.*))?$`)
+var commandRE = prefilter.MustCompile(`(?i)^(approve|approved|respond-draft|respond|taken|withdraw|comment-public|help|redirect|add|lead|resend|attach)(?:[ \t]+(\S.*))?$`)
 
 // Commands reads the whole-line commands at the top of a reply (quotes and
 // signature already stripped): one per line, case-insensitive, among the
@@ -140,8 +141,8 @@ type NearCommand struct {
 }
 
 var (
-	greetingRE = regexp.MustCompile(`(?i)^(?:hi|hello|hey|dear|all|hallo|liebe|bonjour|hola|ciao|good (?:morning|afternoon|evening))\b[^.!?]{0,40}[,:!]?$`)
-	wordRE     = regexp.MustCompile(`^[\p{L}-]+`)
+	greetingRE = prefilter.MustCompile(`(?i)^(?:hi|hello|hey|dear|all|hallo|liebe|bonjour|hola|ciao|good (?:morning|afternoon|evening))\b[^.!?]{0,40}[,:!]?$`)
+	wordRE     = prefilter.MustCompile(`^[\p{L}-]+`)
 )
 
 // NearCommands looks at the first lines of a reply without commands for
@@ -293,16 +294,16 @@ func editDistance(a, b string) int {
 
 // Quote markers: where the quoted original starts in a reply.
 var (
-	origMsgRE   = regexp.MustCompile(`(?i)^\s*-{2,}\s*(?:original message|ursprüngliche nachricht|message d'origine|mensaje original|messaggio originale|oorspronkelijk bericht|original meddelelse|forwarded message|weitergeleitete nachricht|message transféré|message transfere)\s*-{2,}\s*$`)
-	onWroteRE   = regexp.MustCompile(`(?i)^\s*(?:on|am|le|el|il|op|den|em)\s.{0,300}(?:wrote|schrieb|a écrit|escribió|ha scritto|schreef|skrev|escreveu)(?:\s.{0,160})?\s*:\s*$`)
-	headerFromR = regexp.MustCompile(`(?i)^\s*\*?(?:from|von|de|van|da|från|od|发件人|寄件者|差出人)\s*\*?\s*[:：]\s*\S`)
-	headerSentR = regexp.MustCompile(`(?i)^\s*\*?(?:sent|date|gesendet|datum|envoyé|date d'envoi|enviado|fecha|inviato|verzonden|skickat|to|an|à|para|subject|betreff|objet|asunto|oggetto|cc|发送时间|日期|收件人|主题|寄件日期|收件者|主旨|送信日時|宛先|件名)\s*\*?\s*[:：]`)
+	origMsgRE   = prefilter.MustCompile(`(?i)^\s*-{2,}\s*(?:original message|ursprüngliche nachricht|message d'origine|mensaje original|messaggio originale|oorspronkelijk bericht|original meddelelse|forwarded message|weitergeleitete nachricht|message transféré|message transfere)\s*-{2,}\s*$`)
+	onWroteRE   = prefilter.MustCompile(`(?i)^\s*(?:on|am|le|el|il|op|den|em)\s.{0,300}(?:wrote|schrieb|a écrit|escribió|ha scritto|schreef|skrev|escreveu)(?:\s.{0,160})?\s*:\s*$`)
+	headerFromR = prefilter.MustCompile(`(?i)^\s*\*?(?:from|von|de|van|da|från|od|发件人|寄件者|差出人)\s*\*?\s*[:：]\s*\S`)
+	headerSentR = prefilter.MustCompile(`(?i)^\s*\*?(?:sent|date|gesendet|datum|envoyé|date d'envoi|enviado|fecha|inviato|verzonden|skickat|to|an|à|para|subject|betreff|objet|asunto|oggetto|cc|发送时间|日期|收件人|主题|寄件日期|收件者|主旨|送信日時|宛先|件名)\s*\*?\s*[:：]`)
 	// cjkWroteRE: Gmail's and Apple Mail's quote lines in Chinese and
 	// Japanese ("在 2027年1月4日 周一 10:00，X <x@y> 写道：", "2027年1月4日(月) 10:00 X <x@y>:").
-	cjkWroteRE  = regexp.MustCompile(`(?:写道|寫道|のメッセージ|さんは書きました)\s*[:：]?\s*$|^\s*(?:在\s*)?\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日.*[>＞]\s*[:：]?\s*$`)
-	onStartRE   = regexp.MustCompile(`(?i)^\s*(?:on|am|le|el|il|op|den|em)\s`)
-	underscoreR = regexp.MustCompile(`^\s*_{10,}\s*$`)
-	mobileSigR  = regexp.MustCompile(`(?i)^\s*(?:sent from my \w+|get outlook for \w+|envoyé de mon \w+|von meinem \w+ gesendet|enviado desde mi \w+|inviato da \w+|发自我的|從我的 \S+ 傳送|iphoneから送信)`)
+	cjkWroteRE  = prefilter.MustCompile(`(?:写道|寫道|のメッセージ|さんは書きました)\s*[:：]?\s*$|^\s*(?:在\s*)?\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日.*[>＞]\s*[:：]?\s*$`)
+	onStartRE   = prefilter.MustCompile(`(?i)^\s*(?:on|am|le|el|il|op|den|em)\s`)
+	underscoreR = prefilter.MustCompile(`^\s*_{10,}\s*$`)
+	mobileSigR  = prefilter.MustCompile(`(?i)^\s*(?:sent from my \w+|get outlook for \w+|envoyé de mon \w+|von meinem \w+ gesendet|enviado desde mi \w+|inviato da \w+|发自我的|從我的 \S+ 傳送|iphoneから送信)`)
 )
 
 // StripReply returns the new text of a reply: what comes before the quoted
@@ -391,7 +392,7 @@ func (e *extraction) threadReply() {
 
 // daemonPrefixRE matches the words our own mails put before a statement's
 // title in their subjects ("Approval needed: X", "Deadline in 7 days: X").
-var daemonPrefixRE = regexp.MustCompile(`(?i)^(?:new liaison statement(?: from .*)?|liaison statement|approval (?:needed|requested)|awaiting approval|deadline (?:today|in .*)|liaison deadline .*|overdue(?: since .*)?|reminder|auto(?:: [a-z ]+)?|received|submitted|done|not carried out)$`)
+var daemonPrefixRE = prefilter.MustCompile(`(?i)^(?:new liaison statement(?: from .*)?|liaison statement|approval (?:needed|requested)|awaiting approval|deadline (?:today|in .*)|liaison deadline .*|overdue(?: since .*)?|reminder|auto(?:: [a-z ]+)?|received|submitted|done|not carried out)$`)
 
 // threadTitle is the statement title in a reply's subject: reply prefixes,
 // our tag and our subject wording removed.

@@ -1,8 +1,9 @@
 package extract
 
 import (
-	"regexp"
 	"strings"
+
+	"liaison/extract/internal/prefilter"
 )
 
 // Hand-written scanners that find what a regexp over a whole body would
@@ -123,7 +124,7 @@ func scanTdocs(s string, limit int, fn func(start, end int)) {
 }
 
 // ituLSAnchoredRE is ituLSRE without its leading \b, anchored.
-var ituLSAnchoredRE = regexp.MustCompile(`(?i)^((?:SG|COM)\s?\d{1,2}\s?-\s?LS\s?\d{1,4})\b`)
+var ituLSAnchoredRE = prefilter.MustCompile(`(?i)^((?:SG|COM)\s?\d{1,2}\s?-\s?LS\s?\d{1,4})\b`)
 
 // scanITULS finds ituLSRE's matches ("SG15-LS123", "COM 13 - LS 45"). Each
 // holds exactly one '-' with a digit before it (maybe past one space) and
@@ -170,7 +171,7 @@ func scanITULS(s string, limit int, fn func(m []int)) {
 }
 
 // ituTDAnchoredRE is ituTDRE without its leading \b, anchored.
-var ituTDAnchoredRE = regexp.MustCompile(`(?i)^TD\s?(\d{1,5}(?:R\d)?\s?\((?:PLEN|WP\d|GEN)/\d{1,2}\))`)
+var ituTDAnchoredRE = prefilter.MustCompile(`(?i)^TD\s?(\d{1,5}(?:R\d)?\s?\((?:PLEN|WP\d|GEN)/\d{1,2}\))`)
 
 // scanITUTDs finds ituTDRE's matches ("TD 123 (PLEN/15)"): they start
 // with "TD" at a word start and a digit after it, maybe past one space.
@@ -216,7 +217,7 @@ func maybeForwardStart(t string) bool {
 
 // matchAt runs an anchored regexp at offset p of s and returns its submatch
 // indexes relative to s, or nil.
-func matchAt(re *regexp.Regexp, s string, p int) []int {
+func matchAt(re *prefilter.Regexp, s string, p int) []int {
 	m := re.FindStringSubmatchIndex(s[p:])
 	for i := range m {
 		if m[i] >= 0 {

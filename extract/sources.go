@@ -1,10 +1,10 @@
 package extract
 
 import (
-	"regexp"
 	"strings"
 
 	"liaison"
+	"liaison/extract/internal/prefilter"
 )
 
 // source is one text the statement's metadata may come from, in order of
@@ -47,11 +47,11 @@ func (e *extraction) allAttachments() []*Part {
 
 // inline forward markers.
 var (
-	fwdMarkerRE   = regexp.MustCompile(`(?i)^\s*(?:-{2,}\s*(?:forwarded message|original message|weitergeleitete nachricht|ursprüngliche nachricht|message transféré|message d'origine|mensaje reenviado|mensaje original|messaggio inoltrato|doorgestuurd bericht)\s*-{2,}|begin forwarded message\s*:|début du message réexpédié\s*:|anfang der weitergeleiteten nachricht\s*:)\s*$`)
-	forwardWordRE = regexp.MustCompile(`(?i)forward|weitergeleitet|transféré|réexpédié|reenviado|inoltrato|doorgestuurd`)
-	fwdSubjectRE  = regexp.MustCompile(`(?i)^\s*(?:fwd?|wg|tr|rv|enc|doorst|vs|i)\s*:`)
-	sentLineRE    = regexp.MustCompile(`(?i)^\s*\*?(sent|gesendet|envoyé|date)\s*\*?\s*:`)
-	fwdHdrRE      = regexp.MustCompile(`(?i)^\s*\*?(from|von|de|sent|date|datum|gesendet|envoyé|to|an|à|cc|subject|betreff|objet|reply-to|antwort an)\s*\*?\s*:\s*(.*)$`)
+	fwdMarkerRE   = prefilter.MustCompile(`(?i)^\s*(?:-{2,}\s*(?:forwarded message|original message|weitergeleitete nachricht|ursprüngliche nachricht|message transféré|message d'origine|mensaje reenviado|mensaje original|messaggio inoltrato|doorgestuurd bericht)\s*-{2,}|begin forwarded message\s*:|début du message réexpédié\s*:|anfang der weitergeleiteten nachricht\s*:)\s*$`)
+	forwardWordRE = prefilter.MustCompile(`(?i)forward|weitergeleitet|transféré|réexpédié|reenviado|inoltrato|doorgestuurd`)
+	fwdSubjectRE  = prefilter.MustCompile(`(?i)^\s*(?:fwd?|wg|tr|rv|enc|doorst|vs|i)\s*:`)
+	sentLineRE    = prefilter.MustCompile(`(?i)^\s*\*?(sent|gesendet|envoyé|date)\s*\*?\s*:`)
+	fwdHdrRE      = prefilter.MustCompile(`(?i)^\s*\*?(from|von|de|sent|date|datum|gesendet|envoyé|to|an|à|cc|subject|betreff|objet|reply-to|antwort an)\s*\*?\s*:\s*(.*)$`)
 )
 
 // splitInlineForward finds an inline forwarded message in a cover text:

@@ -2,11 +2,11 @@ package extract
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 	"time"
 
 	"liaison"
+	"liaison/extract/internal/prefilter"
 )
 
 // statement fills the result for a new incoming statement.
@@ -307,11 +307,11 @@ func dedupe(in []string) []string {
 }
 
 var (
-	dtSubjectRE = regexp.MustCompile(`(?i)new liaison statement,?\s*"(.+)"`)
-	lsWordRE    = regexp.MustCompile(`\bls\b`)
-	sentenceRE  = regexp.MustCompile(`[.;!?]\s|\n\s*\n`)
-	purposeNoRE = regexp.MustCompile(`(?i)\bno\b|\bnone\b`)
-	askRE       = regexp.MustCompile(`(?i)\b(?:asks?|request(?:s|ed)?|kindly|invites?|please|would like|would appreciate|action)\b`)
+	dtSubjectRE = prefilter.MustCompile(`(?i)new liaison statement,?\s*"(.+)"`)
+	lsWordRE    = prefilter.MustCompile(`\bls\b`)
+	sentenceRE  = prefilter.MustCompile(`[.;!?]\s|\n\s*\n`)
+	purposeNoRE = prefilter.MustCompile(`(?i)\bno\b|\bnone\b`)
+	askRE       = prefilter.MustCompile(`(?i)\b(?:asks?|request(?:s|ed)?|kindly|invites?|please|would like|would appreciate|action)\b`)
 )
 
 // titleFromSubject strips reply/forward prefixes, our tag, and the
@@ -344,7 +344,7 @@ func cleanTitle(s string) string {
 	return s
 }
 
-var genericTitleRE = regexp.MustCompile(`(?i)^(?:new\s+)?(?:incoming\s+)?(?:liaison(?:\s+statement)?s?|ls|statement|letter|fwd?|re|fw|no subject|\(no subject\))[.!:]?$`)
+var genericTitleRE = prefilter.MustCompile(`(?i)^(?:new\s+)?(?:incoming\s+)?(?:liaison(?:\s+statement)?s?|ls|statement|letter|fwd?|re|fw|no subject|\(no subject\))[.!:]?$`)
 
 // refTime is when the mail was written (its Date), else now.
 func (e *extraction) refTime() time.Time {

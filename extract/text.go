@@ -2,13 +2,13 @@ package extract
 
 import (
 	"net/mail"
-	"regexp"
 	"strings"
 	"unicode"
 
 	"golang.org/x/text/encoding/charmap"
 
 	"liaison"
+	"liaison/extract/internal/prefilter"
 )
 
 // decodeLatin reads bytes that are not UTF-8 as windows-1252, the charset
@@ -23,7 +23,7 @@ func decodeLatin(s string) string {
 }
 
 // emailRE finds addr-specs in free text (mailto: links included).
-var emailRE = regexp.MustCompile(`(?i)[a-z0-9!#$%&'*+/=?^_{|}~.\-]+@[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?)+`)
+var emailRE = prefilter.MustCompile(`(?i)[a-z0-9!#$%&'*+/=?^_{|}~.\-]+@[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?)+`)
 
 // findAddresses returns the addresses named in s, with display names where
 // the text gives them ("Ana Ribeiro <ana@example.net>").
@@ -133,7 +133,7 @@ func splitTop(v string) []string {
 
 // peopleParenRE: a trailing bracket that names people or an office
 // ("(Dorothy Stanley, Chair)").
-var peopleParenRE = regexp.MustCompile(`\s*\(([^()]*)\)\s*$`)
+var peopleParenRE = prefilter.MustCompile(`\s*\(([^()]*)\)\s*$`)
 
 // dropPeopleParen removes a trailing bracket that holds only people and
 // their offices.
@@ -153,11 +153,11 @@ func dropPeopleParen(p string) string {
 
 // purposeSuffixRE finds "X for action", "Y for information" inside a list of
 // addressees ("IETF CCAMP for action; IEEE 802.3 for information").
-var purposeSuffixRE = regexp.MustCompile(`(?i)\s*[\(\[]?\s*(?:-\s*)?(?:for\s+)?(action|comments?|review|information|info|response)\s*[\)\]]?\s*$`)
+var purposeSuffixRE = prefilter.MustCompile(`(?i)\s*[\(\[]?\s*(?:-\s*)?(?:for\s+)?(action|comments?|review|information|info|response)\s*[\)\]]?\s*$`)
 
-var bracketRE = regexp.MustCompile(`\([^()]*\)|\[[^\[\]]*\]`)
+var bracketRE = prefilter.MustCompile(`\([^()]*\)|\[[^\[\]]*\]`)
 
-var parenRE = regexp.MustCompile(`\([^()]*\)|<[^<>]*>|\[[^\[\]]*\]`)
+var parenRE = prefilter.MustCompile(`\([^()]*\)|<[^<>]*>|\[[^\[\]]*\]`)
 
 // acronymy reports whether a word looks like part of a group name: an
 // acronym, a name with inner capitals (DetNet), or one with digits.
@@ -234,11 +234,11 @@ func splitBodies(v string) []bodyItem {
 
 // roleRE matches a segment that is only an office ("Chair", "Vice-Chair",
 // "Rapporteur Q2/13" is not: it names the question).
-var roleRE = regexp.MustCompile(`(?i)^\s*(?:the\s+)?(?:(?:co|vice|deputy|associate|acting|interim)[\s\-]*)?(?:chair(?:man|woman|person)?s?|rapporteurs?|convenors?|conveners?|secretar(?:y|ies)|liaison\s+(?:officer|manager|coordinator|rapporteur|representative)s?|editors?|directors?|presidents?|managers?|coordinators?|representatives?)\s*$`)
+var roleRE = prefilter.MustCompile(`(?i)^\s*(?:the\s+)?(?:(?:co|vice|deputy|associate|acting|interim)[\s\-]*)?(?:chair(?:man|woman|person)?s?|rapporteurs?|convenors?|conveners?|secretar(?:y|ies)|liaison\s+(?:officer|manager|coordinator|rapporteur|representative)s?|editors?|directors?|presidents?|managers?|coordinators?|representatives?)\s*$`)
 
 // roleSuffixRE: a role written after a name in the same segment
 // ("Dorothy Stanley (Chair)", "Dorothy Stanley - Chair").
-var roleSuffixRE = regexp.MustCompile(`(?i)\s*(?:\(|[-–]\s)\s*(?:(?:co|vice|deputy)[\s\-]*)?(?:chair(?:man|woman|person)?s?|rapporteurs?|convenors?|secretary|liaison\s+officer|editors?)\s*\)?\s*$`)
+var roleSuffixRE = prefilter.MustCompile(`(?i)\s*(?:\(|[-–]\s)\s*(?:(?:co|vice|deputy)[\s\-]*)?(?:chair(?:man|woman|person)?s?|rapporteurs?|convenors?|secretary|liaison\s+officer|editors?)\s*\)?\s*$`)
 
 // dropPeople removes the people and their offices from the segments of a
 // From/To value ("Dorothy Stanley, Chair, IEEE 802.11 Working Group" names
@@ -288,9 +288,9 @@ func peopleNames(s string) bool {
 	return true
 }
 
-var titleRE = regexp.MustCompile(`^(?i:mr|mrs|ms|dr|prof|mme|m|herr|frau)\.?\s+`)
+var titleRE = prefilter.MustCompile(`^(?i:mr|mrs|ms|dr|prof|mme|m|herr|frau)\.?\s+`)
 
-var andRE = regexp.MustCompile(`\s+(?:and|&)\s+`)
+var andRE = prefilter.MustCompile(`\s+(?:and|&)\s+`)
 
 func splitAnd(seg string) []string {
 	locs := andRE.FindAllStringIndex(seg, -1)
@@ -314,7 +314,7 @@ func splitAnd(seg string) []string {
 	return append(out, seg[start:])
 }
 
-var leadingArticle = regexp.MustCompile(`(?i)^(?:the|to|from|and|cc:?)\s+`)
+var leadingArticle = prefilter.MustCompile(`(?i)^(?:the|to|from|and|cc:?)\s+`)
 
 func cleanBody(p string) bodyItem {
 	var it bodyItem
