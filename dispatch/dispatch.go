@@ -103,6 +103,9 @@ type SMTP struct {
 	// while the server (and any content scanner behind it) takes the mail
 	// in; default 10 minutes, the minimum RFC 5321 4.5.3.2.6 asks.
 	DataTimeout time.Duration
+	// NoPipelining sends one command at a time even to a server that
+	// offers PIPELINING (for a server that offers it and gets it wrong).
+	NoPipelining bool
 }
 
 // Options configure an Outbox.

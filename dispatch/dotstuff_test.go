@@ -4,9 +4,11 @@ import (
 	"bufio"
 	"bytes"
 	"io"
+	"net"
 	"net/textproto"
 	"strings"
 	"testing"
+	"time"
 )
 
 // wireByDotWriter is what go-smtp's DATA writer puts on the wire for raw.
@@ -116,4 +118,39 @@ func BenchmarkDataWrite(b *testing.B) {
 			}
 		}
 	})
+}
+
+// TestWriteDataEnd: the pipelined path writes the data and its end
+// itself; the bytes must be those of go-smtp's DATA writer, bare line
+// ends included.
+func TestWriteDataEnd(t *testing.T) {
+	long := strings.Repeat("y", 100) + "\r\n"
+	for name, raw := range map[string]string{
+		"plain":         "Subject: a\r\n\r\nbody\r\n",
+		"no final CRLF": "Subject: a\r\n\r\nbody",
+		"empty":         "",
+		"dot lines":     ".a\r\n.\r\n..\r\n",
+		"bare LF":       "Subject: a\n\n.body\nend",
+		"bare CR":       "a\rb\r\n.\r",
+		"blocks":        strings.Repeat(long, 1500) + ".x\r\n",
+		"blocks bare":   strings.Repeat(long, 1500) + "\n.x\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			client, server := net.Pipe()
+			defer client.Close()
+			got := make(chan []byte)
+			go func() {
+				b, _ := io.ReadAll(server)
+				got <- b
+			}()
+			cn := &smtpConn{nc: client, conn: client, timeout: time.Minute}
+			if err := cn.writeDataEnd([]byte(raw)); err != nil {
+				t.Fatal(err)
+			}
+			client.Close()
+			if g, want := <-got, wireByDotWriter(t, []byte(raw)); !bytes.Equal(g, want) {
+				t.Errorf("got %q,\nwant %q", g, want)
+			}
+		})
+	}
 }

@@ -25,16 +25,21 @@ import (
 //
 // go-smtp sends one command at a time (no PIPELINING, no CHUNKING): a mail
 // costs MAIL, one RCPT per recipient, DATA and the final dot, each a round
-// trip; the sender overlaps them over several connections.
+// trip. When the server offers PIPELINING, pipeline speaks the mail
+// transactions instead, in two round trips; the sender overlaps either
+// over several connections.
 type smtpConn struct {
 	c       *smtp.Client
 	nc      net.Conn // the TCP connection under c (and under its TLS)
 	conn    net.Conn // what c reads and writes: nc, or the TLS connection over it
 	buf     []byte   // the dot-stuffed block being written (writeData)
 	timeout time.Duration
-	utf8    bool // the server offers SMTPUTF8
-	open    bool // a transaction may still be open: RSET before the next
-	stop    func() bool
+	// dataTimeout bounds the wait for the answer to the end of the data.
+	dataTimeout time.Duration
+	pipe        *pipeline // the server offers PIPELINING: transactions in two round trips
+	utf8        bool      // the server offers SMTPUTF8
+	open        bool      // a transaction may still be open: RSET before the next
+	stop        func() bool
 }
 
 // dataBlock is how much of a mail is written at a time, each block within
@@ -64,7 +69,7 @@ func (o *Outbox) dial(ctx context.Context) (*smtpConn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("smtp dial %s: %w", so.Addr, err)
 	}
-	cn := &smtpConn{nc: nc, timeout: so.Timeout}
+	cn := &smtpConn{nc: nc, timeout: so.Timeout, dataTimeout: so.DataTimeout}
 	// The client has no context: closing the socket ends any blocked call.
 	cn.stop = context.AfterFunc(ctx, func() { nc.Close() })
 	fail := func(err error) (*smtpConn, error) {
@@ -101,6 +106,9 @@ func (o *Outbox) dial(ctx context.Context) (*smtpConn, error) {
 		return fail(fmt.Errorf("smtp hello to %s: %w", so.Addr, err))
 	}
 	cn.utf8, _ = c.Extension("SMTPUTF8")
+	if ok, _ := c.Extension("PIPELINING"); ok && !so.NoPipelining {
+		cn.pipe = newPipeline(c, cn)
+	}
 	secure := so.TLS != "none"
 	if so.User != "" {
 		if !secure && !loop {
@@ -328,6 +336,9 @@ func (cn *smtpConn) send(m *liaison.OutboxMail) attempt {
 	if len(rcpts) == 0 {
 		return a
 	}
+	if cn.pipe != nil {
+		return cn.sendPipelined(m, rcpts, utf8, a)
+	}
 	c := cn.c
 	// The server ends a transaction itself with its answer to the end of
 	// the data (RFC 5321 4.1.1.4), so RSET is needed only after one that
@@ -410,20 +421,53 @@ func (cn *smtpConn) writeData(w io.Writer, raw []byte) error {
 	if !crlfOnly(raw) {
 		return cn.writeBlocks(w, raw)
 	}
+	return cn.writeStuffed(raw, false)
+}
+
+// writeStuffed writes raw, which has CRLF line ends only, dot-stuffed in
+// blocks to the connection, without its final CRLF; with end, the last
+// block carries the end of the data, CRLF.CRLF.
+func (cn *smtpConn) writeStuffed(raw []byte, end bool) error {
 	body := bytes.TrimSuffix(raw, []byte("\r\n"))
-	for len(body) > 0 {
+	for first := true; first || len(body) > 0; first = false {
 		n := lineBlock(body, dataBlock)
 		cn.buf = dotStuff(cn.buf[:0], body[:n])
+		body = body[n:]
+		if end && len(body) == 0 {
+			cn.buf = append(cn.buf, "\r\n.\r\n"...)
+		}
+		if len(cn.buf) == 0 {
+			break
+		}
 		cn.nc.SetWriteDeadline(time.Now().Add(cn.timeout))
 		if _, err := cn.conn.Write(cn.buf); err != nil {
 			return err
 		}
-		body = body[n:]
 	}
 	if cap(cn.buf) > 2*dataBlock {
 		cn.buf = nil
 	}
 	return nil
+}
+
+// writeDataEnd writes the mail's data and its end straight to the
+// connection, the bytes go-smtp's DATA writer would write: dot-stuffed,
+// bare CRs and LFs made CRLF (by net/textproto's DotWriter, which is
+// go-smtp's), then CRLF.CRLF.
+func (cn *smtpConn) writeDataEnd(raw []byte) error {
+	if crlfOnly(raw) {
+		return cn.writeStuffed(raw, true)
+	}
+	bw := bufio.NewWriterSize(cn.conn, dataBlock)
+	dw := textproto.NewWriter(bw).DotWriter()
+	if err := cn.writeBlocks(dw, raw); err != nil {
+		return err
+	}
+	if err := dw.Close(); err != nil {
+		return err
+	}
+	cn.nc.SetWriteDeadline(time.Now().Add(cn.timeout))
+	return bw.Flush()
 }
 
 // writeBlocks writes raw to go-smtp's DATA writer in blocks of dataBlock

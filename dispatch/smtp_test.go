@@ -60,23 +60,30 @@ func commands(log string) []string {
 	return out
 }
 
-// TestSessionPaths runs two mails over one connection (go-smtp sends one
-// command at a time) where the first stops at each point a transaction
-// can stop, and checks what each mail became and what the client said.
+// sessionCase is how the first of two mails goes through a session.
+type sessionCase struct {
+	name string
+	// first mail's recipients; the second goes to ok@ietf.example
+	to     []string
+	rcpt   func(to string) error
+	data   func(*smtp.Conn, []byte) error
+	server func(*smtp.Server)
+	body   string
+	// want: the first mail's state, and the client's commands one at
+	// a time and pipelined
+	state liaison.OutboxState
+	cmds  []string
+	piped []string
+}
+
+// TestSessionPaths runs two mails over one connection where the first
+// stops at each point a transaction can stop, and checks what each mail
+// became and what the client said: one command at a time (go-smtp, the
+// server not offering PIPELINING) and pipelined (liaisond's own, which
+// sends every command up to DATA before it reads a reply).
 func TestSessionPaths(t *testing.T) {
 	big := strings.Repeat("A long statement, line after line.\n", 2000) // ~70 KB
-	for _, tc := range []struct {
-		name string
-		// first mail's recipients; the second goes to ok@ietf.example
-		to     []string
-		rcpt   func(to string) error
-		data   func(*smtp.Conn, []byte) error
-		server func(*smtp.Server)
-		body   string
-		// want: the first mail's state, and the client's commands
-		state liaison.OutboxState
-		cmds  []string
-	}{
+	for _, tc := range []sessionCase{
 		{
 			name: "all recipients refused: no DATA, RSET before the next",
 			to:   []string{"gone@ietf.example", "lost@ietf.example"},
@@ -88,6 +95,7 @@ func TestSessionPaths(t *testing.T) {
 			},
 			state: liaison.OutboxFailed,
 			cmds:  []string{"EHLO", "MAIL", "RCPT", "RCPT", "RSET", "EHLO", "MAIL", "RCPT", "DATA", "QUIT"},
+			piped: []string{"EHLO", "MAIL", "RCPT", "RCPT", "DATA", "RSET", "MAIL", "RCPT", "DATA", "QUIT"},
 		},
 		{
 			name: "all recipients deferred: retried, RSET before the next",
@@ -100,6 +108,7 @@ func TestSessionPaths(t *testing.T) {
 			},
 			state: liaison.OutboxPending,
 			cmds:  []string{"EHLO", "MAIL", "RCPT", "RSET", "EHLO", "MAIL", "RCPT", "DATA", "QUIT"},
+			piped: []string{"EHLO", "MAIL", "RCPT", "DATA", "RSET", "MAIL", "RCPT", "DATA", "QUIT"},
 		},
 		{
 			name:   "sender refused (SIZE over the limit): RSET before the next",
@@ -108,6 +117,7 @@ func TestSessionPaths(t *testing.T) {
 			body:   big,
 			state:  liaison.OutboxFailed,
 			cmds:   []string{"EHLO", "MAIL", "RSET", "EHLO", "MAIL", "RCPT", "DATA", "QUIT"},
+			piped:  []string{"EHLO", "MAIL", "RCPT", "DATA", "RSET", "MAIL", "RCPT", "DATA", "QUIT"},
 		},
 		{
 			name: "data refused at the end: no RSET needed",
@@ -129,43 +139,59 @@ func TestSessionPaths(t *testing.T) {
 			cmds:  []string{"EHLO", "MAIL", "RCPT", "DATA", "MAIL", "RCPT", "DATA", "QUIT"},
 		},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			srv, log := protocolSink(t, mailtest.SMTPOptions{Rcpt: tc.rcpt, Data: tc.data, Server: tc.server})
-			e := newEnv(t, srv.Addr(), func(o *Options) { o.Coordinators = nil })
-			in := incoming()
-			in.Attachments = nil
-			if tc.body != "" {
-				in.Body = tc.body
+		for _, piped := range []bool{false, true} {
+			want := tc.cmds
+			if piped && tc.piped != nil {
+				want = tc.piped
 			}
-			s := e.create(in)
-			var to []liaison.Address
-			for _, a := range tc.to {
-				to = append(to, liaison.Address{Email: a})
-			}
-			first := e.enqueue(Mail{Kind: liaison.MailNotification, Statement: s, To: to})
-			small := incoming()
-			small.Attachments = nil
-			second := e.enqueue(Mail{Kind: liaison.MailNotification, Statement: e.create(small), To: []liaison.Address{{Email: "ok@ietf.example"}}})
-			e.flush()
-			if m := e.mail(first.ID); m.State != tc.state {
-				t.Errorf("first mail: %s (%s), want %s", m.State, m.LastError, tc.state)
-			}
-			if m := e.mail(second.ID); m.State != liaison.OutboxSent {
-				t.Errorf("second mail: %s (%s), want sent", m.State, m.LastError)
-			}
-			if got := commands(log.String()); !slices.Equal(got, tc.cmds) {
-				t.Errorf("commands %v,\nwant %v", got, tc.cmds)
-			}
-			var got [][]byte
-			for _, r := range srv.Received() {
-				got = append(got, r.Data)
-			}
-			if tc.state == liaison.OutboxSent {
-				if len(got) != 2 || !bytes.Equal(got[0], first.Raw) {
-					t.Errorf("received %d mails; the first differs from the composed one", len(got))
-				}
-			}
-		})
+			name := tc.name + map[bool]string{false: " (one at a time)", true: " (pipelined)"}[piped]
+			t.Run(name, func(t *testing.T) {
+				sessionPath(t, tc, piped, want)
+			})
+		}
+	}
+}
+
+// sessionPath sends tc's first mail and a second one, pipelined or not,
+// and checks the outcome and the client's commands (want).
+func sessionPath(t *testing.T, tc sessionCase, piped bool, want []string) {
+	srv, log := protocolSink(t, mailtest.SMTPOptions{Rcpt: tc.rcpt, Data: tc.data, Server: tc.server})
+	e := newEnv(t, srv.Addr(), func(o *Options) {
+		o.Coordinators = nil
+		o.SMTP.NoPipelining = !piped
+	})
+	in := incoming()
+	in.Attachments = nil
+	if tc.body != "" {
+		in.Body = tc.body
+	}
+	s := e.create(in)
+	var to []liaison.Address
+	for _, a := range tc.to {
+		to = append(to, liaison.Address{Email: a})
+	}
+	first := e.enqueue(Mail{Kind: liaison.MailNotification, Statement: s, To: to})
+	small := incoming()
+	small.Attachments = nil
+	second := e.enqueue(Mail{Kind: liaison.MailNotification, Statement: e.create(small), To: []liaison.Address{{Email: "ok@ietf.example"}}})
+	e.flush()
+	if m := e.mail(first.ID); m.State != tc.state {
+		t.Errorf("first mail: %s (%s), want %s", m.State, m.LastError, tc.state)
+	}
+	if m := e.mail(second.ID); m.State != liaison.OutboxSent {
+		t.Errorf("second mail: %s (%s), want sent", m.State, m.LastError)
+	}
+	if got := commands(log.String()); !slices.Equal(got, want) {
+		t.Errorf("commands %v,\nwant %v", got, want)
+	}
+	var got [][]byte
+	for _, r := range srv.Received() {
+		got = append(got, r.Data)
+	}
+	if tc.state == liaison.OutboxSent {
+		if len(got) != 2 || !bytes.Equal(got[0], first.Raw) {
+			t.Errorf("received %d mails; the first differs from the composed one", len(got))
+		}
 	}
 }
 
