@@ -119,6 +119,9 @@ type SMTP struct {
 	// the data (at least 10 minutes, RFC 5321 4.5.3.2.6).
 	Timeout     Duration `toml:"timeout"`
 	DataTimeout Duration `toml:"data_timeout"`
+	// NoPipelining sends one command at a time even to a server that
+	// offers PIPELINING.
+	NoPipelining bool `toml:"no_pipelining"`
 }
 
 // Web is the public record's HTTP listener.
