@@ -118,7 +118,7 @@ func findDates(s string, order DateOrder) []dateMatch {
 			out = append(out, dateMatch{Date: dt, Start: m[0], End: m[1]})
 		}
 	}
-	for _, m := range findAllIf(year, mdyNameRE, s) {
+	for _, m := range findAllIf(year, mdyNameScan, s) {
 		if taken(m[0], m[1]) {
 			continue
 		}
@@ -193,6 +193,9 @@ var (
 	mdyRangeRE = prefilter.MustCompile(`(?i)\b(` + monthAlt + `)\.?\s+(\d{1,2})(?:st|nd|rd|th)?\s*(?:-|–|—|to)\s*(?:(` + monthAlt + `)\.?\s+)?(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})\b`)
 	// rangeJoinRE: what stands between the two dates of "10 May 2027 to 14 May 2027".
 	rangeJoinRE = prefilter.MustCompile(`(?i)^\s*(?:-|–|—|to|till|until)\s*$`)
+
+	mdyNameScan  = newMonthScan(mdyNameRE)
+	mdyRangeScan = newMonthScan(mdyRangeRE)
 )
 
 // markRanges folds day spans into one match dated by their first day and
@@ -229,7 +232,7 @@ func markRanges(s string, ms []dateMatch) []dateMatch {
 		out = append(out, m)
 	}
 	// "May 10-14, 2027": no single-date pattern matches it.
-	for _, r := range findAllIf(hasDigitRun(s, 4), mdyRangeRE, s) {
+	for _, r := range findAllIf(hasDigitRun(s, 4), mdyRangeScan, s) {
 		overlap := false
 		for _, m := range out {
 			if r[0] < m.End && r[1] > m.Start {
@@ -252,11 +255,76 @@ func markRanges(s string, ms []dateMatch) []dateMatch {
 
 // findAllIf returns re's submatch indexes in s, or none without running
 // it when may says s cannot match.
-func findAllIf(may bool, re *prefilter.Regexp, s string) [][]int {
+func findAllIf(may bool, re submatcher, s string) [][]int {
 	if !may {
 		return nil
 	}
 	return re.FindAllStringSubmatchIndex(s, -1)
+}
+
+// submatcher is what findAllIf needs of an expression.
+type submatcher interface {
+	FindAllStringSubmatchIndex(s string, n int) [][]int
+}
+
+// monthScan finds the matches of an expression that starts with \b and a
+// month name (mdyNameRE, mdyRangeRE) by running it, anchored, only where
+// a word starts with two letters that begin a month name. Unanchored, it
+// tries its fifty month names at every word of the text, which made it
+// the dearest part of reading a deadline.
+type monthScan struct {
+	re       *prefilter.Regexp // the expression, for texts the scan cannot take
+	anchored *prefilter.Regexp // ^(?:expression)
+}
+
+func newMonthScan(re *prefilter.Regexp) monthScan {
+	return monthScan{re: re, anchored: prefilter.MustCompile(`^(?:` + re.String() + `)`)}
+}
+
+// monthStarts are the first two bytes of the month names, ASCII lower
+// case: "ja", "fe", "f\xc3" (février, FÉVRIER), ...
+var monthStarts = func() map[[2]byte]bool {
+	out := map[[2]byte]bool{}
+	for name := range monthNames {
+		out[[2]byte{lowerByte(name[0]), lowerByte(name[1])}] = true
+	}
+	return out
+}()
+
+func lowerByte(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
+// FindAllStringSubmatchIndex is the expression's: the leftmost match
+// starts where a month name can, and there the anchored expression finds
+// the same match (with \b, as no word byte stands before it).
+func (m monthScan) FindAllStringSubmatchIndex(s string, n int) [][]int {
+	// Case-insensitive, s and k also match U+017F and U+212A, which no
+	// month prefix here looks for.
+	if strings.Contains(s, "\u017f") || strings.Contains(s, "\u212a") {
+		return m.re.FindAllStringSubmatchIndex(s, n)
+	}
+	var out [][]int
+	for i := 0; i+1 < len(s) && (n < 0 || len(out) < n); i++ {
+		if i > 0 && isWordByte(s[i-1]) || !monthStarts[[2]byte{lowerByte(s[i]), lowerByte(s[i+1])}] {
+			continue
+		}
+		loc := m.anchored.FindStringSubmatchIndex(s[i:])
+		if loc == nil {
+			continue
+		}
+		for k := range loc {
+			if loc[k] >= 0 {
+				loc[k] += i
+			}
+		}
+		out = append(out, loc)
+		i = loc[1] - 1 // the next search starts where this match ends (never empty)
+	}
+	return out
 }
 
 // hasDigitRun reports whether s holds n ASCII digits in a row (what \d{n}
