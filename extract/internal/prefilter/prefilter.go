@@ -17,11 +17,12 @@ import (
 	"regexp/syntax"
 	"slices"
 	"strings"
+	"unicode"
 )
 
 // maxAlternatives bounds the strings of a set: searching for each costs a
 // pass over the text, and a longer set says little anyway.
-const maxAlternatives = 12
+const maxAlternatives = 48
 
 // Regexp is a regexp.Regexp whose string methods first test whether the
 // text may match at all. Its other methods are regexp.Regexp's.
@@ -183,12 +184,17 @@ type info struct {
 	match []string
 }
 
-// set is the strings one of which every match of the part holds, or nil.
+// set is the strings one of which every match of the part holds, or nil:
+// of exact and match, the better.
 func (in info) set() []string {
-	if in.exact != nil && !slices.Contains(in.exact, "") {
-		return minimal(slices.Clone(in.exact))
+	if in.exact == nil || slices.Contains(in.exact, "") {
+		return in.match
 	}
-	return in.match
+	ex := minimal(slices.Clone(in.exact))
+	if in.match != nil && better(in.match, ex) {
+		return in.match
+	}
+	return ex
 }
 
 // required returns a set of strings one of which every match of re holds
@@ -252,6 +258,7 @@ func concat(subs []*syntax.Regexp) info {
 	}
 	for _, sub := range subs {
 		in := analyse(sub)
+		consider(in.set())
 		switch {
 		case in.exact != nil && len(cur)*len(in.exact) <= maxExact:
 			cur = cross(cur, in.exact)
@@ -262,12 +269,11 @@ func concat(subs []*syntax.Regexp) info {
 		default:
 			flush()
 			whole = false
-			consider(in.match)
 			cur = []string{""}
 		}
 	}
 	if whole {
-		return info{exact: cur}
+		return info{exact: cur, match: best}
 	}
 	flush()
 	return info{match: best}
@@ -290,25 +296,27 @@ func alternate(subs []*syntax.Regexp) info {
 			match = append(match, set...)
 		}
 	}
-	switch {
-	case exactKnown && len(exact) <= maxExact:
-		return info{exact: exact}
-	case matchKnown:
-		return info{match: minimal(match)}
+	if matchKnown {
+		match = minimal(match)
+	} else {
+		match = nil
 	}
-	return info{}
+	if exactKnown && len(exact) <= maxExact {
+		return info{exact: exact, match: match}
+	}
+	return info{match: match}
 }
 
 // literal is what a literal says: itself, or when it matches
-// case-insensitively and holds other than ASCII, that its longest run of
-// ASCII is in every match (case folding outside ASCII is not the
-// search's).
+// case-insensitively and holds a letter outside ASCII that has other
+// cases, that its longest run without such letters is in every match
+// (case folding outside ASCII is not the search's).
 func literal(re *syntax.Regexp) info {
 	fold := re.Flags&syntax.FoldCase != 0
 	var best, run []byte
 	whole := true
 	for _, r := range re.Rune {
-		if fold && r >= 0x80 {
+		if fold && r >= 0x80 && unicode.SimpleFold(r) != r {
 			whole = false
 			if len(run) > len(best) {
 				best = run
@@ -373,14 +381,26 @@ func union(a, b []string) []string {
 	return a
 }
 
-// better reports whether set rules out more texts than best: its shortest
-// string is longer, or as long with fewer strings.
+// enough is a length of string past which a longer one rules out few more
+// texts, while more strings cost a search each (and are united with the
+// other branches' in an alternation).
+const enough = 3
+
+// better reports whether set rules out more texts than best for its
+// cost: its shortest string is longer (up to enough), or as long with
+// fewer strings, or as many and longer.
 func better(set, best []string) bool {
 	if best == nil {
 		return true
 	}
 	a, b := shortest(set), shortest(best)
-	return a > b || a == b && len(set) < len(best)
+	if ca, cb := min(a, enough), min(b, enough); ca != cb {
+		return ca > cb
+	}
+	if len(set) != len(best) {
+		return len(set) < len(best)
+	}
+	return a > b
 }
 
 func shortest(set []string) int {

@@ -15,7 +15,7 @@ func TestLiterals(t *testing.T) {
 	}{
 		{`(?i)\b(?:by|before|until)\b`, []string{"by", "until", "before"}},
 		{`(?:(?i:on behalf of)|(?i:letter)\s+(?i:from))\s+x`, []string{"letter", "on behalf of"}},
-		{`(?i)^\s*out of (?:the )?office`, []string{"out of office", "out of the office"}},
+		{`(?i)^\s*out of (?:the )?office`, []string{"out of "}},
 		{`(?i)réponse automatique`, []string{"ponse automatique"}},
 		{`[Tt]hanks?`, []string{"thank"}},
 		{`\d+`, nil},
