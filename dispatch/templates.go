@@ -158,6 +158,11 @@ func (ts *templateSet) render(kind liaison.MailKind, v View) (subject, body stri
 
 func render(t *template.Template, v View) (subject, body string, err error) {
 	var sb, bb bytes.Buffer
+	if v.S != nil {
+		// A notification quotes the statement: grow once, not by doubling
+		// through the text.
+		bb.Grow(len(v.S.Body) + 4096)
+	}
 	if err := t.ExecuteTemplate(&sb, "subject", v); err != nil {
 		return "", "", fmt.Errorf("render subject: %w", err)
 	}
