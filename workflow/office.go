@@ -189,6 +189,18 @@ func (o *Office) prepareBatches(ctx context.Context, out chan<- []*prepared) err
 		if err != nil {
 			return fmt.Errorf("list pending messages: %w", err)
 		}
+		// Forget what has been committed since (it is no longer pending):
+		// a list that counted every message ever prepared grew with the
+		// backlog, and decoding it each round made a backlog quadratic.
+		listed := make(map[string]bool, len(list))
+		for _, m := range list {
+			listed[m.SHA256] = true
+		}
+		for sha := range inFlight {
+			if !listed[sha] {
+				delete(inFlight, sha)
+			}
+		}
 		var batch []*prepared
 		for _, m := range list {
 			if !inFlight[m.SHA256] && len(batch) < batchSize {
