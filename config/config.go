@@ -216,7 +216,7 @@ func Default() *Config {
 			TLS:          TLSImplicit,
 			Mailboxes:    []string{"INBOX"},
 			PollInterval: Duration(time.Minute),
-			BatchSize:    200,
+			BatchSize:    50,
 			AfterRecord:  AfterFlag,
 		},
 		SMTP: SMTP{

@@ -185,7 +185,7 @@ func TestDefaults(t *testing.T) {
 	check("IMAP.TLS", c.IMAP.TLS, config.TLSImplicit)
 	check("IMAP.Mailboxes", c.IMAP.Mailboxes, []string{"INBOX"})
 	check("IMAP.PollInterval", time.Duration(c.IMAP.PollInterval), time.Minute)
-	check("IMAP.BatchSize", c.IMAP.BatchSize, 200)
+	check("IMAP.BatchSize", c.IMAP.BatchSize, 50)
 	check("IMAP.AfterRecord", c.IMAP.AfterRecord, config.AfterFlag)
 	check("SMTP.TLS", c.SMTP.TLS, config.TLSStartTLS)
 	check("SMTP.From", c.SMTP.From, "liaison@example.org")
