@@ -209,7 +209,7 @@ func (w *worker) send(ctx context.Context, m *liaison.OutboxMail) (attempt, erro
 	m.Raw = raw
 	a := (*w.conn).send(m)
 	m.Raw = nil
-	if len(m.Inserts) > 0 && cap(raw) <= maxReusedBuf {
+	if cap(raw) <= maxReusedBuf {
 		w.buf = raw[:0]
 	}
 	switch {

@@ -28,9 +28,12 @@ func encodedLen(n int64) int64 {
 // (a worker's buffer, reused from mail to mail). The blobs are encoded
 // straight from the store file, chunk by chunk, never copied whole.
 func expand(tx *store.Tx, m *liaison.OutboxMail, dst []byte) ([]byte, error) {
+	if len(m.Inserts) == 0 {
+		return tx.AppendOutboxRaw(dst[:0], m.ID)
+	}
 	raw, err := tx.OutboxRaw(m.ID)
-	if err != nil || len(m.Inserts) == 0 {
-		return raw, err
+	if err != nil {
+		return nil, err
 	}
 	size := int64(len(raw))
 	for _, in := range m.Inserts {

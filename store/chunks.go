@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"slices"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -60,7 +61,17 @@ func forEachChunk(b *bolt.Bucket, seq uint64, fn func(n uint32, chunk []byte) er
 
 // readChunks reassembles the value of seq, size bytes long.
 func readChunks(b *bolt.Bucket, seq uint64, size int64) ([]byte, error) {
-	out := make([]byte, 0, size)
+	out, err := appendChunks(make([]byte, 0, size), b, seq, size)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// appendChunks appends the value of seq, size bytes long, to dst.
+func appendChunks(dst []byte, b *bolt.Bucket, seq uint64, size int64) ([]byte, error) {
+	out := slices.Grow(dst, int(size))
+	start := len(out)
 	err := forEachChunk(b, seq, func(_ uint32, chunk []byte) error {
 		out = append(out, chunk...)
 		return nil
@@ -68,8 +79,8 @@ func readChunks(b *bolt.Bucket, seq uint64, size int64) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if int64(len(out)) != size {
-		return nil, fmt.Errorf("chunks of %d hold %d bytes, want %d", seq, len(out), size)
+	if int64(len(out)-start) != size {
+		return nil, fmt.Errorf("chunks of %d hold %d bytes, want %d", seq, len(out)-start, size)
 	}
 	return out, nil
 }

@@ -150,6 +150,12 @@ func (tx *Tx) loadRaw(m *liaison.OutboxMail) error {
 // wrapping liaison.ErrNotFound for an unknown mail or one whose bytes were
 // dropped after it was sent.
 func (tx *Tx) OutboxRaw(id uint64) ([]byte, error) {
+	return tx.AppendOutboxRaw(nil, id)
+}
+
+// AppendOutboxRaw is OutboxRaw appending to dst: a sender reuses one
+// buffer from mail to mail instead of a fresh one per mail.
+func (tx *Tx) AppendOutboxRaw(dst []byte, id uint64) ([]byte, error) {
 	v := tx.bucket(bucketOutRawSize).Get(u64Key(id))
 	if v == nil {
 		return nil, fmt.Errorf("outbox mail %d bytes: %w", id, liaison.ErrNotFound)
@@ -157,7 +163,7 @@ func (tx *Tx) OutboxRaw(id uint64) ([]byte, error) {
 	if len(v) != 8 {
 		return nil, fmt.Errorf("outbox mail %d: size entry of %d bytes", id, len(v))
 	}
-	raw, err := readChunks(tx.bucket(bucketOutRawData), id, int64(binary.BigEndian.Uint64(v)))
+	raw, err := appendChunks(dst, tx.bucket(bucketOutRawData), id, int64(binary.BigEndian.Uint64(v)))
 	if err != nil {
 		return nil, fmt.Errorf("outbox mail %d bytes: %w", id, err)
 	}
