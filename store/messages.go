@@ -571,6 +571,12 @@ func (tx *Tx) Message(sha256 string) (liaison.Message, error) {
 
 // MessageRaw returns the raw bytes of a stored message.
 func (tx *Tx) MessageRaw(sha256 string) ([]byte, error) {
+	return tx.AppendMessageRaw(nil, sha256)
+}
+
+// AppendMessageRaw is MessageRaw appending to dst, for a reader that
+// reuses one buffer from message to message.
+func (tx *Tx) AppendMessageRaw(dst []byte, sha256 string) ([]byte, error) {
 	r, err := tx.messageRecord(sha256)
 	if err != nil {
 		return nil, fmt.Errorf("raw %w", err)
@@ -578,7 +584,7 @@ func (tx *Tx) MessageRaw(sha256 string) ([]byte, error) {
 	if r.Quarantined {
 		return nil, fmt.Errorf("raw message %s: %w (%s)", sha256, ErrQuarantined, r.Isolated)
 	}
-	raw, err := readChunks(tx.bucket(bucketRawData), r.Seq, r.RawLen)
+	raw, err := appendChunks(dst, tx.bucket(bucketRawData), r.Seq, r.RawLen)
 	if err != nil {
 		return nil, fmt.Errorf("raw message %s: %w", sha256, err)
 	}

@@ -217,8 +217,9 @@ func (o *Office) prepareBatches(ctx context.Context, out chan<- []*prepared) err
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
+				var buf []byte
 				for p := range next {
-					o.prepare(ctx, p)
+					buf = o.prepare(ctx, p, buf)
 				}
 			}()
 		}
@@ -235,16 +236,24 @@ func (o *Office) prepareBatches(ctx context.Context, out chan<- []*prepared) err
 	}
 }
 
-// prepare reads and extracts one message, outside any transaction.
-func (o *Office) prepare(ctx context.Context, p *prepared) {
+// maxReusedRaw bounds the buffer a preparer keeps from one message to the
+// next.
+const maxReusedRaw = 4 << 20
+
+// prepare reads and extracts one message, outside any transaction. It
+// reads the message into buf and returns buf to be reused for the next:
+// the result holds no byte of it (extract's TestResultKeepsNoRaw), and a
+// fresh copy of every message was 226 MB of the 2.7 GB a 3000-mail backlog
+// allocated.
+func (o *Office) prepare(ctx context.Context, p *prepared, buf []byte) []byte {
 	var raw []byte
 	if err := o.db.View(ctx, func(tx *store.Tx) error {
 		var err error
-		raw, err = tx.MessageRaw(p.m.SHA256)
+		raw, err = tx.AppendMessageRaw(buf[:0], p.m.SHA256)
 		return err
 	}); err != nil {
 		p.err = fmt.Errorf("read raw message %s: %w", p.m.SHA256, err)
-		return
+		return buf
 	}
 	opts := o.opts.Extract
 	opts.SHA256 = p.m.SHA256 // the store's key of raw is its hash
@@ -256,6 +265,10 @@ func (o *Office) prepare(ctx context.Context, p *prepared) {
 		p.r.Problems = append(p.r.Problems, oversized(p.m))
 	}
 	p.auth = o.authenticate(ctx, raw, p.r)
+	if cap(raw) > maxReusedRaw {
+		return nil
+	}
+	return raw[:0]
 }
 
 // commitBatch records a prepared batch in one transaction, or message by
@@ -302,7 +315,7 @@ func (o *Office) commitBatch(ctx context.Context, batch []*prepared) (int, error
 // (it is the slow part), then everything it causes in one transaction.
 func (o *Office) Process(ctx context.Context, m liaison.Message) error {
 	p := &prepared{m: m}
-	o.prepare(ctx, p)
+	o.prepare(ctx, p, nil)
 	if p.err != nil {
 		return p.err
 	}
