@@ -16,6 +16,7 @@ import (
 type commitJob struct {
 	b           batch
 	msgs        []store.Captured
+	arena       *arena // msgs' bytes, reusable once committed
 	added       int
 	quarantined []imap.UID // recorded without bytes: left in the mailbox
 	err         error
@@ -28,6 +29,23 @@ func (c *Capturer) capture(ctx context.Context, cl *conn, mbox, after string, ba
 	uv := cl.uidValidity
 	jobs := make(chan *commitJob)
 	results := make(chan *commitJob, 2)
+	// Arenas of committed batches, for the next ones.
+	free := make(chan *arena, 2)
+	arenaFor := func(b batch) *arena {
+		if b.cost >= largeBatch {
+			return nil
+		}
+		size := min(b.cost, maxArena)
+		select {
+		case a := <-free:
+			if int64(cap(a.buf)) >= size {
+				a.buf = a.buf[:0]
+				return a
+			}
+		default:
+		}
+		return &arena{buf: make([]byte, 0, size)}
+	}
 	go func() {
 		defer close(results)
 		failed := false
@@ -42,6 +60,13 @@ func (c *Capturer) capture(ctx context.Context, cl *conn, mbox, after string, ba
 			added, err := c.commit(ctx, mbox, uv, j.msgs)
 			failed = err != nil
 			j.msgs = nil // let the bytes go before the next batch arrives
+			if j.arena != nil {
+				select {
+				case free <- j.arena:
+				default:
+				}
+				j.arena = nil
+			}
 			j.added, j.err = len(added), err
 			for _, m := range added {
 				if store.IsQuarantined(m) {
@@ -125,7 +150,8 @@ func (c *Capturer) capture(ctx context.Context, cl *conn, mbox, after string, ba
 			}
 			debug.FreeOSMemory()
 		}
-		msgs, err := cl.fetchBatch(b, c.opts.MaxMessageSize)
+		a := arenaFor(b)
+		msgs, err := cl.fetchBatch(b, c.opts.MaxMessageSize, a)
 		if err != nil {
 			firstErr = err
 			break
@@ -139,7 +165,7 @@ func (c *Capturer) capture(ctx context.Context, cl *conn, mbox, after string, ba
 		if len(msgs) > 0 {
 			pending++
 			inflight += b.cost
-			jobs <- &commitJob{b: b.only(msgs), msgs: msgs}
+			jobs <- &commitJob{b: b.only(msgs), msgs: msgs, arena: a}
 			if large {
 				handle(<-results)
 				debug.FreeOSMemory()

@@ -42,7 +42,7 @@ func (cl *conn) newMessages(from uint32) ([]msgInfo, error) {
 
 // fetchBatch fetches the bodies of b (headers of its oversized messages),
 // in ascending UID order.
-func (cl *conn) fetchBatch(b batch, maxSize int64) ([]store.Captured, error) {
+func (cl *conn) fetchBatch(b batch, maxSize int64, a *arena) ([]store.Captured, error) {
 	sizes := make(map[imap.UID]int64, len(b.whole)+len(b.heads))
 	for _, l := range [][]msgInfo{b.whole, b.heads} {
 		for _, m := range l {
@@ -52,13 +52,13 @@ func (cl *conn) fetchBatch(b batch, maxSize int64) ([]store.Captured, error) {
 	out := make([]store.Captured, 0, len(sizes))
 	if len(b.whole) > 0 {
 		sec := &imap.FetchItemBodySection{Peek: true}
-		if err := cl.fetchBodies(uidSet(b.whole), sec, sizes, 2*maxSize, false, &out); err != nil {
+		if err := cl.fetchBodies(uidSet(b.whole), sec, sizes, 2*maxSize, false, a, &out); err != nil {
 			return nil, err
 		}
 	}
 	if len(b.heads) > 0 {
 		sec := &imap.FetchItemBodySection{Specifier: imap.PartSpecifierHeader, Peek: true}
-		if err := cl.fetchBodies(uidSet(b.heads), sec, sizes, maxHeader, true, &out); err != nil {
+		if err := cl.fetchBodies(uidSet(b.heads), sec, sizes, maxHeader, true, a, &out); err != nil {
 			return nil, err
 		}
 	}
@@ -70,7 +70,7 @@ func (cl *conn) fetchBatch(b batch, maxSize int64) ([]store.Captured, error) {
 // is copied into memory at once: the client allows 5 minutes per literal and
 // blocks all other responses while one is held.
 func (cl *conn) fetchBodies(set imap.UIDSet, sec *imap.FetchItemBodySection, sizes map[imap.UID]int64,
-	limit int64, headerOnly bool, out *[]store.Captured) error {
+	limit int64, headerOnly bool, a *arena, out *[]store.Captured) error {
 	watchdog := time.AfterFunc(messageTimeout, func() {
 		cl.log.Warn("imap fetch stalled; closing connection", "timeout", messageTimeout)
 		cl.c.Close()
@@ -93,7 +93,7 @@ func (cl *conn) fetchBodies(set imap.UIDSet, sec *imap.FetchItemBodySection, siz
 				if it.Literal == nil {
 					continue
 				}
-				raw, truncated, err := readLiteral(it.Literal, limit, headerOnly)
+				raw, truncated, err := readLiteral(it.Literal, limit, headerOnly, a)
 				if err != nil {
 					fc.Close()
 					return fmt.Errorf("fetch uid %d: read body: %w", m.UID, err)
@@ -122,16 +122,16 @@ func (cl *conn) fetchBodies(set imap.UIDSet, sec *imap.FetchItemBodySection, siz
 	return nil
 }
 
-// readLiteral copies a literal into memory. A literal larger than limit
-// (the server's RFC822.SIZE was wrong) keeps its header only; the client
-// discards the rest.
-func readLiteral(lit imap.LiteralReader, limit int64, headerOnly bool) ([]byte, bool, error) {
+// readLiteral copies a literal into memory, taken from a when it has room.
+// A literal larger than limit (the server's RFC822.SIZE was wrong) keeps
+// its header only; the client discards the rest.
+func readLiteral(lit imap.LiteralReader, limit int64, headerOnly bool, a *arena) ([]byte, bool, error) {
 	n := lit.Size()
 	if n > limit || headerOnly && n > maxHeader {
 		h, err := readHeader(lit, maxHeader)
 		return h, true, err
 	}
-	buf := make([]byte, n)
+	buf := a.take(n)
 	if _, err := io.ReadFull(lit, buf); err != nil {
 		return nil, false, err
 	}
@@ -159,4 +159,26 @@ func readHeader(r io.Reader, max int) ([]byte, error) {
 			return out, err
 		}
 	}
+}
+
+// arena hands out the message buffers of a batch from one allocation that
+// capture reuses once the batch is committed (the store keeps no slice of
+// them): fetching a backlog into fresh buffers made 190 MB of garbage per
+// 3000 mails, each buffer zeroed and faulted in before the literal was
+// copied over it.
+type arena struct{ buf []byte }
+
+// maxArena bounds an arena; a batch that does not fit takes the rest from
+// the heap.
+const maxArena = 8 << 20
+
+// take returns n bytes of a, or of the heap when a is nil or full.
+func (a *arena) take(n int64) []byte {
+	if a == nil || int64(cap(a.buf)-len(a.buf)) < n {
+		return make([]byte, n)
+	}
+	end := len(a.buf) + int(n)
+	b := a.buf[len(a.buf):end:end]
+	a.buf = a.buf[:end]
+	return b
 }
