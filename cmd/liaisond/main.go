@@ -91,7 +91,7 @@ func main() {
 // allocation; 3x used the same CPU on a 3000-mail backlog (8.9 vs 9.2 s,
 // alternating runs) with 83-94 MB of anonymous RSS instead of 93-97.
 const (
-	defaultGCPercent   = 200
+	defaultGCPercent = 200
 	// 90 MiB, not 100: the same CPU on a 3000-mail backlog (alternating
 	// runs) with 86-87 MB of anonymous RSS instead of 90-96, and a 10,000-mail
 	// one had reached 98 MB with 100.
