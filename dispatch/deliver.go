@@ -298,9 +298,11 @@ func (r *recorder) add(res ...result) *commit {
 // and one for every mail cost the Drain10k benchmark about 3 CPU seconds
 // more than one for a few. It adds at most this much to the time a mail
 // is in flight, not to how many can be: the connections' limit of
-// unrecordedAhead holds either way.
+// unrecordedAhead holds either way. With pipelined sending, 10 ms instead
+// of 5 took Drain10k from 3.9 to 3.3 CPU seconds and from 4.1 to 4.5-4.9 s;
+// 15 ms saved little more CPU and took 6.1 s.
 const (
-	gather    = 5 * time.Millisecond
+	gather    = 10 * time.Millisecond
 	fullGroup = 64
 )
 
