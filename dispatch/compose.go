@@ -325,13 +325,17 @@ type View struct {
 	Alias       string
 	Instance    string
 	Commands    []Command
-	Reason      string
-	Subject     string // the subject of the mail answered (answers about no statement)
-	Transcript  string
-	Problems    []liaison.Problem
-	Alert       AlertKind
-	AlertText   string
-	Data        map[string]any
+	// CommandLines are the commands that apply to S, one "\n  name help"
+	// line each: ranging over Commands with a test per command was a third
+	// of rendering a notification.
+	CommandLines string
+	Reason       string
+	Subject      string // the subject of the mail answered (answers about no statement)
+	Transcript   string
+	Problems     []liaison.Problem
+	Alert        AlertKind
+	AlertText    string
+	Data         map[string]any
 }
 
 // AttachmentView is one attachment as a template sees it.
@@ -378,24 +382,38 @@ func HelpText() string {
 	return b.String()
 }
 
+// commandLines are the lines of .CommandLines: every command but approve
+// and resend for an incoming statement.
+func commandLines(s *liaison.Statement) string {
+	var b strings.Builder
+	for _, c := range commandHelp {
+		if s != nil && s.Direction == liaison.Incoming && (c.Name == "approve" || strings.HasPrefix(c.Name, "resend")) {
+			continue
+		}
+		fmt.Fprintf(&b, "\n  %-17s %s", c.Name, c.Help)
+	}
+	return b.String()
+}
+
 func (o *Outbox) view(in composeInput) View {
 	m := in.mail
 	today := liaison.DateOf(in.date)
 	v := View{
-		Kind:       m.Kind,
-		S:          m.Statement,
-		PublicURL:  o.opts.PublicURL,
-		Today:      today.String(),
-		Alias:      o.opts.Alias,
-		Instance:   o.opts.Instance,
-		Commands:   commandHelp[:],
-		Reason:     m.Reason,
-		Subject:    headerText(m.Subject),
-		Transcript: m.Transcript,
-		Problems:   m.Problems,
-		Alert:      m.Alert,
-		AlertText:  m.AlertText,
-		Data:       m.Data,
+		Kind:         m.Kind,
+		S:            m.Statement,
+		PublicURL:    o.opts.PublicURL,
+		Today:        today.String(),
+		Alias:        o.opts.Alias,
+		Instance:     o.opts.Instance,
+		Commands:     commandHelp[:],
+		CommandLines: commandLines(m.Statement),
+		Reason:       m.Reason,
+		Subject:      headerText(m.Subject),
+		Transcript:   m.Transcript,
+		Problems:     m.Problems,
+		Alert:        m.Alert,
+		AlertText:    m.AlertText,
+		Data:         m.Data,
 	}
 	if v.Data == nil {
 		v.Data = map[string]any{}

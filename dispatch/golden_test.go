@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -372,5 +373,20 @@ func TestAttachmentCap(t *testing.T) {
 	}
 	if !bytes.Contains(om.Raw, []byte("/ls/LS-2026-0001/attachments/LS45%20Mod%C3%")) {
 		t.Error("no attachment link")
+	}
+}
+
+func TestCommandLines(t *testing.T) {
+	in := commandLines(&liaison.Statement{Direction: liaison.Incoming})
+	out := commandLines(&liaison.Statement{Direction: liaison.Outgoing})
+	for _, c := range commandHelp {
+		line := fmt.Sprintf("\n  %-17s %s", c.Name, c.Help)
+		excluded := c.Name == "approve" || c.Name == "resend [address...]"
+		if strings.Contains(in, line) == excluded {
+			t.Errorf("incoming statement: %q listed %v", c.Name, !excluded)
+		}
+		if !strings.Contains(out, line) {
+			t.Errorf("outgoing statement: %q not listed", c.Name)
+		}
 	}
 }

@@ -191,7 +191,7 @@ func sampleViews(kind liaison.MailKind) []View {
 	base := View{
 		Kind: kind, S: s, ID: s.ID.String(), RecordURL: "https://x/ls/LS-2026-0001", Purpose: "For Action",
 		Deadline: dl.String(), DaysLeft: 3, Today: "2027-01-12", ReplyTo: "a+t@x", Alias: "a@x", Instance: "x",
-		Commands: commandHelp[:], Reason: "r", Transcript: "t", Problems: s.Problems, Alert: AlertBounce, AlertText: "t",
+		Commands: commandHelp[:], CommandLines: commandLines(s), Reason: "r", Transcript: "t", Problems: s.Problems, Alert: AlertBounce, AlertText: "t",
 		Attachments: []AttachmentView{{Name: "a.pdf", MediaType: "application/pdf", Size: 1, URL: "https://x", Attached: true}},
 		Data:        map[string]any{},
 	}
