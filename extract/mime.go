@@ -64,7 +64,16 @@ type walker struct {
 }
 
 func (w *walker) readAll(r io.Reader, what string) []byte {
-	b, err := io.ReadAll(io.LimitReader(r, w.lim.MaxPartBytes+1))
+	var b []byte
+	var err error
+	if d, ok := r.(*decodedBody); ok && d.off == 0 {
+		b, d.off = d.b, len(d.b)
+		if int64(len(b)) > w.lim.MaxPartBytes+1 {
+			b = b[:w.lim.MaxPartBytes+1]
+		}
+	} else {
+		b, err = io.ReadAll(io.LimitReader(r, w.lim.MaxPartBytes+1))
+	}
 	if int64(len(b)) > w.lim.MaxPartBytes {
 		w.probs.add(liaison.ProblemLimit, "attachments", fmt.Sprintf("%s larger than %d bytes: cut", what, w.lim.MaxPartBytes))
 		b = b[:w.lim.MaxPartBytes]
@@ -193,7 +202,7 @@ func (w *walker) walk(e *message.Entity, depth int, doc *mailDoc, top bool) {
 		if top && mt == "multipart/report" {
 			doc.reportType = strings.ToLower(params["report-type"])
 		}
-		mr := e.MultipartReader()
+		mr := w.partReader(e)
 		if mr == nil {
 			return
 		}
