@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"liaison"
 )
@@ -260,11 +261,23 @@ func (sum *summary) decodeRefs() error {
 // searchTextStart on), lower-cased once at write time so that a search
 // lower-cases only the query.
 func searchText(s *liaison.Statement) []byte {
-	var b strings.Builder
-	b.Grow(len(s.Title) + len(s.Body) + 64)
-	b.WriteString(searchHead(s))
-	b.WriteString(s.Body)
-	return []byte(strings.ToLower(b.String()))
+	head := searchHead(s)
+	b := make([]byte, 0, len(head)+len(s.Body))
+	b = append(append(b, head...), s.Body...)
+	// Lower-cased in place when ASCII (a builder, strings.ToLower and a
+	// conversion copied the text three times); bytes.ToLower maps the
+	// rest as strings.ToLower does.
+	for _, c := range b {
+		if c >= utf8.RuneSelf {
+			return bytes.ToLower(b)
+		}
+	}
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return b
 }
 
 // searchHead is the search text before the body text.
