@@ -114,14 +114,6 @@ func (cn *smtpConn) sendPipelined(m *liaison.OutboxMail, rcpts []string, utf8 bo
 		a.connErr = fmt.Errorf("smtp: %w", errUnasked)
 		return a
 	}
-	fail := func(step string, err error) attempt {
-		if isReply(err) {
-			a.mailErr = err
-		} else {
-			a.connErr = fmt.Errorf("smtp %s: %w", step, err)
-		}
-		return a
-	}
 	reset := cn.open
 	b := p.cmds[:0]
 	if reset {
@@ -137,7 +129,7 @@ func (cn *smtpConn) sendPipelined(m *liaison.OutboxMail, rcpts []string, utf8 bo
 	cn.conn.SetDeadline(time.Now().Add(cn.timeout))
 	defer cn.conn.SetDeadline(time.Time{})
 	if _, err := cn.conn.Write(b); err != nil {
-		return fail("mail", err)
+		return a.failed("mail", err)
 	}
 	if reset {
 		if _, err := p.reply(250); err != nil {
@@ -148,7 +140,7 @@ func (cn *smtpConn) sendPipelined(m *liaison.OutboxMail, rcpts []string, utf8 bo
 	mailErr := error(nil)
 	if _, err := p.reply(250); err != nil {
 		if !isReply(err) {
-			return fail("mail", err)
+			return a.failed("mail", err)
 		}
 		mailErr = err
 	}
@@ -156,7 +148,7 @@ func (cn *smtpConn) sendPipelined(m *liaison.OutboxMail, rcpts []string, utf8 bo
 	for _, r := range rcpts {
 		_, err := p.reply(25)
 		if err != nil && !isReply(err) {
-			return fail("rcpt", err)
+			return a.failed("rcpt", err)
 		}
 		if mailErr == nil {
 			a.rcpt[r] = err
@@ -167,16 +159,16 @@ func (cn *smtpConn) sendPipelined(m *liaison.OutboxMail, rcpts []string, utf8 bo
 	}
 	_, dataErr := p.reply(354)
 	if dataErr != nil && !isReply(dataErr) {
-		return fail("data", dataErr)
+		return a.failed("data", dataErr)
 	}
 	if dataErr == nil && (mailErr != nil || accepted == 0) {
 		// DATA accepted for nobody (RFC 2920 3.1 asks servers not to):
 		// end it empty; the transaction stays open, RSET ends it.
 		if _, err := cn.conn.Write([]byte(".\r\n")); err != nil {
-			return fail("data", err)
+			return a.failed("data", err)
 		}
 		if _, err := p.reply(250); err != nil && !isReply(err) {
-			return fail("end of data", err)
+			return a.failed("end of data", err)
 		}
 	}
 	switch {
@@ -191,19 +183,10 @@ func (cn *smtpConn) sendPipelined(m *liaison.OutboxMail, rcpts []string, utf8 bo
 		return a
 	}
 	if err := cn.writeDataEnd(m.Raw); err != nil {
-		return fail("data", err)
+		return a.failed("data", err)
 	}
 	// The end of the data: the server may take the data timeout to answer.
 	cn.conn.SetDeadline(time.Now().Add(cn.dataTimeout))
 	msg, err := p.reply(250)
-	if err != nil {
-		if isReply(err) {
-			cn.open = false // the server answered the end of the data
-		}
-		return fail("end of data", err)
-	}
-	cn.open = false
-	a.accepted = true
-	a.reply = strings.TrimSpace(msg)
-	return a
+	return cn.ended(a, msg, err)
 }

@@ -259,6 +259,32 @@ type attempt struct {
 	reply    string           // the server's answer to the final dot
 }
 
+// failed records err at step: a server's reply refuses the mail, anything
+// else lost the connection.
+func (a attempt) failed(step string, err error) attempt {
+	if isReply(err) {
+		a.mailErr = err
+	} else {
+		a.connErr = fmt.Errorf("smtp %s: %w", step, err)
+	}
+	return a
+}
+
+// ended records the server's answer to the end of the data (reply, or
+// err), which ends the transaction whenever the server answered.
+func (cn *smtpConn) ended(a attempt, reply string, err error) attempt {
+	if err != nil {
+		if isReply(err) {
+			cn.open = false
+		}
+		return a.failed("end of data", err)
+	}
+	cn.open = false
+	a.accepted = true
+	a.reply = strings.TrimSpace(reply)
+	return a
+}
+
 // closing reports whether the server answered 421: it closes the
 // connection (RFC 5321 3.8).
 func (a attempt) closing() bool {
@@ -351,14 +377,6 @@ func (cn *smtpConn) send(m *liaison.OutboxMail) attempt {
 		}
 	}
 	cn.open = true
-	fail := func(step string, err error) attempt {
-		if isReply(err) {
-			a.mailErr = err
-		} else {
-			a.connErr = fmt.Errorf("smtp %s: %w", step, err)
-		}
-		return a
-	}
 	opts := &smtp.MailOptions{
 		Size: int64(len(m.Raw)), UTF8: utf8,
 		// Failure and delay reports carry the headers only, and the
@@ -366,14 +384,14 @@ func (cn *smtpConn) send(m *liaison.OutboxMail) attempt {
 		Return: smtp.DSNReturnHeaders, EnvelopeID: envelopeID(m),
 	}
 	if err := c.Mail(m.EnvelopeFrom, opts); err != nil {
-		return fail("mail", err)
+		return a.failed("mail", err)
 	}
 	ro := &smtp.RcptOptions{Notify: []smtp.DSNNotify{smtp.DSNNotifyFailure, smtp.DSNNotifyDelayed}}
 	accepted := 0
 	for _, r := range rcpts {
 		err := c.Rcpt(r, ro)
 		if err != nil && !isReply(err) {
-			return fail("rcpt", err)
+			return a.failed("rcpt", err)
 		}
 		a.rcpt[r] = err
 		if err == nil {
@@ -386,24 +404,18 @@ func (cn *smtpConn) send(m *liaison.OutboxMail) attempt {
 	}
 	w, err := c.Data()
 	if err != nil {
-		return fail("data", err)
+		return a.failed("data", err)
 	}
 	if err := cn.writeData(w, m.Raw); err != nil {
-		return fail("data", err)
+		return a.failed("data", err)
 	}
 	// The end of the data: the server may take SubmissionTimeout to answer.
 	cn.nc.SetWriteDeadline(time.Now().Add(cn.timeout))
 	resp, err := w.CloseWithResponse()
 	if err != nil {
-		if isReply(err) {
-			cn.open = false // the server answered the end of the data
-		}
-		return fail("end of data", err)
+		return cn.ended(a, "", err)
 	}
-	cn.open = false
-	a.accepted = true
-	a.reply = strings.TrimSpace(resp.StatusText)
-	return a
+	return cn.ended(a, resp.StatusText, nil)
 }
 
 // writeData writes the mail's data after DATA was accepted: raw

@@ -120,6 +120,21 @@ func TestSessionPaths(t *testing.T) {
 			piped:  []string{"EHLO", "MAIL", "RCPT", "DATA", "RSET", "MAIL", "RCPT", "DATA", "QUIT"},
 		},
 		{
+			// A server closing down answers 421 (RFC 5321 3.8): the mail
+			// waits, the connection is not used again.
+			name: "recipient answered 421: retried, a new connection for the next",
+			to:   []string{"busy@ietf.example"},
+			rcpt: func(to string) error {
+				if to == "busy@ietf.example" {
+					return err421
+				}
+				return nil
+			},
+			state: liaison.OutboxPending,
+			cmds:  []string{"EHLO", "MAIL", "RCPT", "QUIT", "EHLO", "MAIL", "RCPT", "DATA", "QUIT"},
+			piped: []string{"EHLO", "MAIL", "RCPT", "DATA", "QUIT", "EHLO", "MAIL", "RCPT", "DATA", "QUIT"},
+		},
+		{
 			name: "data refused at the end: no RSET needed",
 			to:   []string{"chair@ietf.example"},
 			data: func(_ *smtp.Conn, raw []byte) error {
