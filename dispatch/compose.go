@@ -383,11 +383,20 @@ func HelpText() string {
 }
 
 // commandLines are the lines of .CommandLines: every command but approve
-// and resend for an incoming statement.
+// and resend for an incoming statement. There are two texts, made once.
 func commandLines(s *liaison.Statement) string {
+	if s != nil && s.Direction == liaison.Incoming {
+		return incomingCommandLines
+	}
+	return allCommandLines
+}
+
+var allCommandLines, incomingCommandLines = makeCommandLines(false), makeCommandLines(true)
+
+func makeCommandLines(incoming bool) string {
 	var b strings.Builder
 	for _, c := range commandHelp {
-		if s != nil && s.Direction == liaison.Incoming && (c.Name == "approve" || strings.HasPrefix(c.Name, "resend")) {
+		if incoming && (c.Name == "approve" || strings.HasPrefix(c.Name, "resend")) {
 			continue
 		}
 		fmt.Fprintf(&b, "\n  %-17s %s", c.Name, c.Help)
