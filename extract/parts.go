@@ -30,13 +30,13 @@ type partReader struct {
 // memory of the streaming decoder.
 const maxWhole = 8 << 20
 
+// partReader is e's multipart reader, nil when e is not multipart (as
+// go-message reads the header for its own reader).
 func (w *walker) partReader(e *message.Entity) message.MultipartReader {
-	mr := e.MultipartReader()
-	if mr == nil {
+	t, params, _ := e.Header.ContentType()
+	if !strings.HasPrefix(t, "multipart/") {
 		return nil
 	}
-	// The boundary as go-message reads it for its own reader.
-	_, params, _ := e.Header.ContentType()
 	return &partReader{
 		r:     textproto.NewMultipartReader(e.Body, params["boundary"]),
 		limit: min(w.lim.MaxPartBytes/3*4+w.lim.MaxPartBytes/16+4096, maxWhole),
