@@ -3,6 +3,8 @@ package extract
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"io/fs"
 	"os"
@@ -29,7 +31,7 @@ func snapshot(t *testing.T, r *Result) []byte {
 // TestResultKeepsNoRaw: the workflow reads each message into a buffer it
 // reuses for the next one, so a Result must hold no byte of raw itself.
 // Every sample is extracted, its raw overwritten, and the Result compared
-// with what it was.
+// with what it was. Each part's SHA256 must also be that of its Data.
 func TestResultKeepsNoRaw(t *testing.T) {
 	n := 0
 	err := filepath.WalkDir("testdata", func(path string, d fs.DirEntry, err error) error {
@@ -42,6 +44,13 @@ func TestResultKeepsNoRaw(t *testing.T) {
 		}
 		n++
 		r := Extract(context.Background(), raw, testOptions())
+		// The workflow stores each part under this hash without hashing
+		// it again (store.Tx.PutHashedBlob).
+		for _, p := range r.Attachments {
+			if sum := sha256.Sum256(p.Data); p.SHA256 != hex.EncodeToString(sum[:]) {
+				t.Errorf("%s: part %q: SHA256 %s is not that of its %d bytes", path, p.Name, p.SHA256, len(p.Data))
+			}
+		}
 		before := snapshot(t, r)
 		for i := range raw {
 			raw[i] = 'x'

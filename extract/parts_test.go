@@ -21,16 +21,30 @@ func streamed(raw []byte) ([]byte, error) {
 }
 
 func TestDecodeBase64(t *testing.T) {
-	for _, raw := range []string{
-		"", "QQ==", "QUJD\r\nREVG\r\n", "QUJD REVG\tR0hJ\n", "  QUJD\n", "QQ", "QQ==QQ==", "QU*D", "QUJD\r\n=",
+	for _, tc := range []struct {
+		raw string
+		ok  bool // decoded in one call; otherwise left to go-message
+	}{
+		{"", true},
+		{"QQ==", true},
+		{"QUJD\r\nREVG\r\n", true},
+		{"QUJD REVG\tR0hJ\n", true},
+		{"  QUJD\n", true},
+		{"QQ", false},       // no padding
+		{"QQ==QQ==", false}, // data after the padding
+		{"QU*D", false},
+		{"QUJD\r\n=", false},
 	} {
-		got, ok := decodeBase64([]byte(raw))
-		want, err := streamed([]byte(raw))
-		if ok && (err != nil || !bytes.Equal(got, want)) {
-			t.Errorf("%q: decoded %q, go-message %q (%v)", raw, got, want, err)
+		got, ok := decodeBase64([]byte(tc.raw))
+		if ok != tc.ok {
+			t.Errorf("%q: decoded in one call %v, want %v", tc.raw, ok, tc.ok)
+			continue
 		}
-		if !ok && err == nil && len(raw) > 0 && raw != "QQ==QQ==" {
-			t.Logf("%q: left to go-message, which reads %q", raw, want)
+		if !ok {
+			continue
+		}
+		if want, err := streamed([]byte(tc.raw)); err != nil || !bytes.Equal(got, want) {
+			t.Errorf("%q: decoded %q, go-message %q (%v)", tc.raw, got, want, err)
 		}
 	}
 }
