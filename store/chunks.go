@@ -61,16 +61,16 @@ func forEachChunk(b *bolt.Bucket, seq uint64, fn func(n uint32, chunk []byte) er
 
 // readChunks reassembles the value of seq, size bytes long.
 func readChunks(b *bolt.Bucket, seq uint64, size int64) ([]byte, error) {
-	out, err := appendChunks(make([]byte, 0, size), b, seq, size)
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
+	return appendChunks(nil, b, seq, size)
 }
 
-// appendChunks appends the value of seq, size bytes long, to dst.
+// appendChunks appends the value of seq, size bytes long, to dst. The
+// result is never nil, even for an empty value appended to nil.
 func appendChunks(dst []byte, b *bolt.Bucket, seq uint64, size int64) ([]byte, error) {
 	out := slices.Grow(dst, int(size))
+	if out == nil {
+		out = []byte{}
+	}
 	start := len(out)
 	err := forEachChunk(b, seq, func(_ uint32, chunk []byte) error {
 		out = append(out, chunk...)

@@ -179,6 +179,8 @@ type prepared struct {
 func (o *Office) prepareBatches(ctx context.Context, out chan<- []*prepared) error {
 	inFlight := map[string]bool{}
 	workers := max(1, runtime.GOMAXPROCS(0))
+	// Each worker's read buffer, kept from one round to the next.
+	bufs := make([][]byte, workers)
 	for {
 		var list []liaison.Message
 		err := o.db.View(ctx, func(tx *store.Tx) error {
@@ -213,13 +215,12 @@ func (o *Office) prepareBatches(ctx context.Context, out chan<- []*prepared) err
 		}
 		var wg sync.WaitGroup
 		next := make(chan *prepared)
-		for range min(workers, len(batch)) {
+		for i := range min(workers, len(batch)) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				var buf []byte
 				for p := range next {
-					buf = o.prepare(ctx, p, buf)
+					bufs[i] = o.prepare(ctx, p, bufs[i])
 				}
 			}()
 		}
