@@ -49,3 +49,23 @@ func TestSMTPTimeouts(t *testing.T) {
 		})
 	}
 }
+
+func TestSMTPNoPipelining(t *testing.T) {
+	const smtp = `address = "smtp.example.org:587"`
+	for _, tc := range []struct {
+		set  string
+		want bool
+	}{{"", false}, {"no_pipelining = true", true}, {"no_pipelining = false", false}} {
+		text := minimal(t)
+		if tc.set != "" {
+			text = edit(t, text, smtp, smtp+"\n"+tc.set)
+		}
+		c, err := config.Parse("config.toml", []byte(text))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.SMTP.NoPipelining != tc.want {
+			t.Errorf("%q: no_pipelining %v, want %v", tc.set, c.SMTP.NoPipelining, tc.want)
+		}
+	}
+}
