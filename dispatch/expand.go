@@ -1,6 +1,7 @@
 package dispatch
 
 import (
+	"bytes"
 	"encoding/base64"
 	"fmt"
 	"slices"
@@ -47,6 +48,18 @@ func expand(tx *store.Tx, m *liaison.OutboxMail, dst []byte) ([]byte, error) {
 		}
 		out = append(out, raw[at:in.Offset]...)
 		at = in.Offset
+		// An attachment kept as its text in the mail it came in, when
+		// that text is what base64Lines would write, is copied as it is:
+		// no decoding, no encoding.
+		text, err := tx.BlobText(in.SHA256)
+		if err != nil {
+			return nil, fmt.Errorf("outbox mail %d: %w", m.ID, err)
+		}
+		// The line break before the next boundary is the part's own.
+		if text = bytes.TrimRight(text, " \t\r\n"); canonicalBase64(text, in.Size) {
+			out = append(out, text...)
+			continue
+		}
 		enc := base64Lines{out: out}
 		n, err := tx.WriteBlob(in.SHA256, &enc)
 		if err != nil {
@@ -59,6 +72,35 @@ func expand(tx *store.Tx, m *liaison.OutboxMail, dst []byte) ([]byte, error) {
 		out = enc.close()
 	}
 	return append(out, raw[at:]...), nil
+}
+
+// canonicalBase64 reports whether text, which decodes with
+// extract.DecodeBase64 (store.Tx.BlobText), is exactly what base64Lines
+// makes of size bytes: lines of 76 characters apart by CRLF, no other line
+// breaks, spaces or tabs (which the decoder skips), and no stray bits before
+// the padding (which a lenient decoder ignores and an encoder never writes).
+// Decoding went through every character once already; what is left to see
+// here is the layout, with scans that go eight bytes at a time: checking the
+// alphabet again, byte by byte, cost more than encoding.
+func canonicalBase64(text []byte, size int64) bool {
+	if size == 0 || int64(len(text)) != encodedLen(size) {
+		return false
+	}
+	const line = b64Line / 3 * 4
+	breaks := (len(text) - 1) / (line + 2)
+	if bytes.Count(text, []byte{'\n'}) != breaks || bytes.Count(text, []byte{'\r'}) != breaks ||
+		bytes.IndexByte(text, ' ') >= 0 || bytes.IndexByte(text, '\t') >= 0 {
+		return false
+	}
+	for i := line; i < len(text); i += line + 2 {
+		if text[i] != '\r' || text[i+1] != '\n' {
+			return false
+		}
+	}
+	// The last line: Strict refuses non-zero bits before the padding.
+	last := text[breaks*(line+2):]
+	_, err := base64.StdEncoding.Strict().DecodeString(string(last))
+	return err == nil
 }
 
 // base64Lines appends what is written to it to out in base64, 76

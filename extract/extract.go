@@ -220,11 +220,21 @@ type Result struct {
 	// then partial, with an unparseable problem): a bug to report, kept so
 	// that the caller can log it with the message it came from.
 	Panic string `json:"-"`
+
+	limited bool // see WholeParts
 }
 
-type problems struct{ list []liaison.Problem }
+type problems struct {
+	list []liaison.Problem
+	// limited: a limit cut or stopped the reading, said even when the
+	// list was full.
+	limited bool
+}
 
 func (p *problems) add(code, field, detail string) {
+	if code == liaison.ProblemLimit || code == liaison.ProblemOversized {
+		p.limited = true
+	}
 	for _, x := range p.list {
 		if x.Code == code && x.Field == field && x.Detail == detail {
 			return
@@ -278,6 +288,7 @@ func Extract(ctx context.Context, raw []byte, opts Options) (res *Result) {
 			res.Panic = fmt.Sprintf("%v\n%s", v, debug.Stack())
 		}
 		res.Problems = append(res.Problems[:0], probs.list...)
+		res.limited = probs.limited || res.Panic != ""
 		res.normalise()
 	}()
 	opts.Limits = opts.Limits.withDefaults()
@@ -294,7 +305,7 @@ func Extract(ctx context.Context, raw []byte, opts Options) (res *Result) {
 		probs.add(liaison.ProblemOversized, "", fmt.Sprintf("message of %d bytes: only the first %d read", len(raw), opts.Limits.MaxMessageBytes))
 		raw = raw[:opts.Limits.MaxMessageBytes]
 	}
-	w := &walker{ctx: ctx, lim: opts.Limits, probs: probs}
+	w := &walker{ctx: ctx, lim: opts.Limits, probs: probs, raw: raw}
 	doc, err := w.parseMessage(raw, 0)
 	if err != nil {
 		code := liaison.ProblemUnparseable

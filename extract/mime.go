@@ -35,7 +35,16 @@ type Part struct {
 	// Container names the attachment this file was found in (a zip
 	// bundle, a winmail.dat); the file's Name is then "container/path".
 	Container string `json:"container,omitempty"`
+	// Encoded is where the part's base64 text lies in the raw mail, when
+	// it lies there as is and DecodeBase64 of it gave Data: the store then
+	// keeps the part as that reference instead of a second copy. Zero
+	// otherwise (quoted-printable, a file of a zip, a part of a forwarded
+	// message that was encoded itself).
+	Encoded Span `json:"-"`
 }
+
+// Span is a range of bytes of a raw mail.
+type Span struct{ Off, Len int64 }
 
 // mailDoc is one message of the tree: the mail itself or a message/rfc822
 // inside it.
@@ -61,6 +70,26 @@ type walker struct {
 	parts  int
 	probs  *problems
 	unpack zipBudget // what containers may still unpack
+	// raw is the whole mail, where parts are located (Part.Encoded);
+	// located is where the last one found ends: parts come in order.
+	raw     []byte
+	located int
+}
+
+// locate returns where enc, the base64 text of the part just read, lies in
+// the mail, searching on from the last part found: the zero Span if it is
+// not there as is (a part of a forwarded message that was itself encoded).
+func (w *walker) locate(enc []byte) Span {
+	if len(enc) == 0 || w.located > len(w.raw) {
+		return Span{}
+	}
+	i := bytes.Index(w.raw[w.located:], enc)
+	if i < 0 {
+		return Span{}
+	}
+	off := w.located + i
+	w.located = off + len(enc)
+	return Span{Off: int64(off), Len: int64(len(enc))}
 }
 
 func (w *walker) readAll(r io.Reader, what string) []byte {
@@ -346,8 +375,12 @@ func (w *walker) leaf(e *message.Entity, mt string, params map[string]string, do
 	if name == "" && (mt == "application/ms-tnef" || mt == "application/vnd.ms-tnef") {
 		name = "winmail.dat" // what every mail program calls it
 	}
+	var enc []byte
+	if d, ok := e.Body.(*decodedBody); ok {
+		enc, d.enc = d.enc, nil
+	}
 	data := w.readAll(e.Body, "attachment "+name)
-	p := &Part{ContentID: cid, Data: data}
+	p := &Part{ContentID: cid, Data: data, Encoded: w.locate(enc)}
 	p.Name = name
 	p.MediaType = mt
 	p.Size = int64(len(data))

@@ -60,8 +60,8 @@ func (r *partReader) NextPart() (*message.Entity, error) {
 		return message.New(h, io.MultiReader(bytes.NewReader(raw), p))
 	}
 	e, err := message.New(h, bytes.NewReader(raw))
-	if dec, ok := decodeBase64(raw); ok {
-		e.Body = &decodedBody{b: dec}
+	if dec, ok := DecodeBase64(raw); ok {
+		e.Body = &decodedBody{b: dec, enc: raw}
 	}
 	return e, err
 }
@@ -76,9 +76,11 @@ func decodedWhole(h message.Header) bool {
 	return !strings.HasPrefix(t, "text/") && !strings.HasPrefix(t, "multipart/")
 }
 
-// decodeBase64 decodes raw as go-message's decoder does, ignoring spaces,
-// tabs, CRs and LFs; ok is false when it does not decode in one piece.
-func decodeBase64(raw []byte) ([]byte, bool) {
+// DecodeBase64 decodes raw as go-message's decoder does, ignoring spaces,
+// tabs, CRs and LFs; ok is false when it does not decode in one piece. It
+// is how extraction decoded every part it located in the mail
+// (Part.Encoded), so the store decodes those with it too.
+func DecodeBase64(raw []byte) ([]byte, bool) {
 	src := raw
 	if bytes.IndexByte(raw, ' ') >= 0 || bytes.IndexByte(raw, '\t') >= 0 {
 		src = make([]byte, 0, len(raw))
@@ -102,6 +104,7 @@ func decodeBase64(raw []byte) ([]byte, bool) {
 type decodedBody struct {
 	b   []byte
 	off int
+	enc []byte // the base64 text b was decoded from, for Part.Encoded
 }
 
 func (d *decodedBody) Read(p []byte) (int, error) {

@@ -35,7 +35,7 @@ func TestDecodeBase64(t *testing.T) {
 		{"QU*D", false},
 		{"QUJD\r\n=", false},
 	} {
-		got, ok := decodeBase64([]byte(tc.raw))
+		got, ok := DecodeBase64([]byte(tc.raw))
 		if ok != tc.ok {
 			t.Errorf("%q: decoded in one call %v, want %v", tc.raw, ok, tc.ok)
 			continue
@@ -55,7 +55,7 @@ func FuzzDecodeBase64(f *testing.F) {
 	f.Add([]byte("QUJD REVG\tR0hJ\r\n"))
 	f.Add([]byte("QQ=="))
 	f.Fuzz(func(t *testing.T, raw []byte) {
-		got, ok := decodeBase64(raw)
+		got, ok := DecodeBase64(raw)
 		if !ok {
 			return
 		}

@@ -163,6 +163,14 @@ func (tx *Tx) checkInvariants() []error {
 			add("blob %s: %v", k, err)
 			return nil
 		}
+		if r.message != "" {
+			// Read back out of its mail: the walk must find what
+			// extraction hashed, byte for byte.
+			if _, err := tx.partOf(string(k), r); err != nil {
+				add("%v", err)
+			}
+			return nil
+		}
 		if blobSeqs[r.seq] {
 			add("blob %s: seq %d shared with another blob", k, r.seq)
 		}

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
 	"io"
@@ -127,20 +128,68 @@ func checkChunks(b *bolt.Bucket, seq uint64, size int64) error {
 }
 
 // blobRef is a blob's entry in the blob index: where its chunks are and how
-// long it is.
+// long it is; or, for an attachment of a captured mail, which mail holds it
+// (the SHA-256 of the raw message) and where in it its base64 text lies:
+// such a blob has no chunks of its own.
 type blobRef struct {
-	seq  uint64
-	size int64
+	seq     uint64
+	size    int64
+	message string
+	off, n  int64 // the base64 text in the raw message
 }
 
+// blobRefInMessage is the length of an index entry naming a message: size,
+// offset and length of the text (be64 each), the message's SHA-256 in hex.
+const blobRefInMessage = 3*8 + 2*sha256.Size
+
 func (r blobRef) encode() []byte {
+	if r.message != "" {
+		v := make([]byte, 0, blobRefInMessage)
+		for _, x := range []int64{r.size, r.off, r.n} {
+			v = binary.BigEndian.AppendUint64(v, uint64(x))
+		}
+		return append(v, r.message...)
+	}
 	v := binary.BigEndian.AppendUint64(nil, r.seq)
 	return binary.BigEndian.AppendUint64(v, uint64(r.size))
 }
 
 func decodeBlobRef(v []byte) (blobRef, error) {
-	if len(v) != 16 {
-		return blobRef{}, fmt.Errorf("blob index entry of %d bytes", len(v))
+	be := func(i int) int64 { return int64(binary.BigEndian.Uint64(v[8*i:])) }
+	switch len(v) {
+	case 16:
+		return blobRef{seq: uint64(be(0)), size: be(1)}, nil
+	case blobRefInMessage:
+		r := blobRef{size: be(0), off: be(1), n: be(2), message: string(v[24:])}
+		if r.size < 0 || r.off < 0 || r.n <= 0 {
+			return blobRef{}, fmt.Errorf("blob index entry: size %d, text at %d, %d bytes", r.size, r.off, r.n)
+		}
+		return r, nil
 	}
-	return blobRef{seq: binary.BigEndian.Uint64(v), size: int64(binary.BigEndian.Uint64(v[8:]))}, nil
+	return blobRef{}, fmt.Errorf("blob index entry of %d bytes", len(v))
+}
+
+// appendChunkRange appends n bytes of the value of seq from offset off to
+// dst, reading only the chunks that hold them.
+func appendChunkRange(dst []byte, b *bolt.Bucket, seq uint64, off, n int64) ([]byte, error) {
+	out := slices.Grow(dst, int(n))
+	start := len(out)
+	c := b.Cursor()
+	first := chunkKey(seq, uint32(off/chunkSize))
+	at := off / chunkSize * chunkSize // offset of the chunk under the cursor
+	for k, v := c.Seek(first); k != nil && len(k) == chunkKeyLen && string(k[:8]) == string(first[:8]) && int64(len(out)-start) < n; k, v = c.Next() {
+		if int64(binary.BigEndian.Uint32(k[8:]))*chunkSize != at {
+			return nil, fmt.Errorf("chunk %d/%d where the one at offset %d was expected", seq, binary.BigEndian.Uint32(k[8:]), at)
+		}
+		lo := max(off-at, 0)
+		hi := min(int64(len(v)), off+n-at)
+		if lo < hi {
+			out = append(out, v[lo:hi]...)
+		}
+		at += int64(len(v))
+	}
+	if int64(len(out)-start) != n {
+		return nil, fmt.Errorf("chunks of %d hold %d bytes from offset %d, want %d", seq, len(out)-start, off, n)
+	}
+	return out, nil
 }

@@ -11,6 +11,7 @@ import (
 	"math"
 
 	"liaison"
+	"liaison/extract"
 )
 
 // CreateStatement allocates the next ID of year (gap-free: the sequence
@@ -202,6 +203,33 @@ func (tx *Tx) PutHashedBlob(sha string, data []byte) error {
 	return nil
 }
 
+// PutPartOf records that the blob sha (size bytes) is an attachment of the
+// captured message whose SHA-256 is message, instead of storing its bytes a
+// second time: its base64 text lies in the raw message at off, n bytes
+// long, and extract.DecodeBase64 of that text is the blob. Only an
+// attachment its mail's extraction read whole, without reaching a limit,
+// may be recorded so. A blob already stored is left as it is.
+func (tx *Tx) PutPartOf(sha string, size int64, message string, off, n int64) error {
+	if len(sha) != 2*sha256.Size || len(message) != 2*sha256.Size {
+		return fmt.Errorf("put part %q of %q: not SHA-256s", sha, message)
+	}
+	index := tx.bucket(bucketBlobIndex)
+	if index.Get([]byte(sha)) != nil {
+		return nil
+	}
+	m, err := tx.messageRecord(message)
+	if err != nil {
+		return fmt.Errorf("put part %s: %w", sha, err)
+	}
+	if off < 0 || n <= 0 || off+n > m.RawLen || size < 0 {
+		return fmt.Errorf("put part %s of message %s: text at %d, %d bytes, outside its %d", sha, message, off, n, m.RawLen)
+	}
+	if err := index.Put([]byte(sha), blobRef{size: size, message: message, off: off, n: n}.encode()); err != nil {
+		return fmt.Errorf("put part %s of message %s: %w", sha, message, err)
+	}
+	return nil
+}
+
 func (tx *Tx) blobRef(sha256 string) (blobRef, error) {
 	v := tx.bucket(bucketBlobIndex).Get([]byte(sha256))
 	if v == nil {
@@ -214,11 +242,58 @@ func (tx *Tx) blobRef(sha256 string) (blobRef, error) {
 	return r, nil
 }
 
+// partText returns the base64 text of the blob r names, as it lies in its
+// message.
+func (tx *Tx) partText(sha string, r blobRef) ([]byte, error) {
+	m, err := tx.messageRecord(r.message)
+	if err != nil {
+		return nil, fmt.Errorf("blob %s: %w", sha, err)
+	}
+	// Not MessageRaw: a quarantined mail's attachments stay readable.
+	text, err := appendChunkRange(nil, tx.bucket(bucketRawData), m.Seq, r.off, r.n)
+	if err != nil {
+		return nil, fmt.Errorf("blob %s in message %s: %w", sha, r.message, err)
+	}
+	return text, nil
+}
+
+// partOf reads the blob r names out of its message and checks it against
+// its hash.
+func (tx *Tx) partOf(sha string, r blobRef) ([]byte, error) {
+	text, err := tx.partText(sha, r)
+	if err != nil {
+		return nil, err
+	}
+	data, ok := extract.DecodeBase64(text)
+	if !ok || int64(len(data)) != r.size {
+		return nil, fmt.Errorf("blob %s in message %s: its text at %d does not decode to %d bytes", sha, r.message, r.off, r.size)
+	}
+	if sum := sha256.Sum256(data); hex.EncodeToString(sum[:]) != sha {
+		return nil, fmt.Errorf("blob %s in message %s: the bytes at %d have another hash", sha, r.message, r.off)
+	}
+	return data, nil
+}
+
+// BlobText returns the base64 text a blob was found as in its mail, for a
+// sender that can copy it as it is; nil for a blob stored as bytes. The
+// text decodes (extract.DecodeBase64) to the blob: extraction hashed what
+// it decoded to, and a mail's bytes never change.
+func (tx *Tx) BlobText(sha256 string) ([]byte, error) {
+	r, err := tx.blobRef(sha256)
+	if err != nil || r.message == "" {
+		return nil, err
+	}
+	return tx.partText(sha256, r)
+}
+
 // Blob returns the bytes of a stored blob.
 func (tx *Tx) Blob(sha256 string) ([]byte, error) {
 	r, err := tx.blobRef(sha256)
 	if err != nil {
 		return nil, err
+	}
+	if r.message != "" {
+		return tx.partOf(sha256, r)
 	}
 	data, err := readChunks(tx.bucket(bucketBlobData), r.seq, r.size)
 	if err != nil {
@@ -234,6 +309,17 @@ func (tx *Tx) WriteBlob(sha256 string, w io.Writer) (int64, error) {
 	r, err := tx.blobRef(sha256)
 	if err != nil {
 		return 0, err
+	}
+	if r.message != "" {
+		data, err := tx.partOf(sha256, r)
+		if err != nil {
+			return 0, err
+		}
+		n, err := w.Write(data)
+		if err != nil {
+			return int64(n), fmt.Errorf("write blob %s: %w", sha256, err)
+		}
+		return int64(n), nil
 	}
 	n, err := writeChunks(tx.bucket(bucketBlobData), r.seq, w)
 	if err != nil {

@@ -33,7 +33,7 @@ import (
 
 // SchemaVersion is the layout version this code writes; Open migrates older
 // files up to it.
-const SchemaVersion = 5
+const SchemaVersion = 6
 
 const initialMmapSize = 1 << 30
 

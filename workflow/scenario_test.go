@@ -1,6 +1,7 @@
 package workflow_test
 
 import (
+	"liaison/store"
 	"slices"
 	"strings"
 	"testing"
@@ -68,6 +69,16 @@ func testIncomingRespond(t *testing.T, h *harness) {
 		t.Errorf("notification attachments = %q, want the .docx", notify.Attachments)
 	} else if !slices.Contains(notify.AttachmentSums, s.Attachments[0].SHA256) {
 		t.Errorf("notification attachment sums = %q, want the stored blob's %s", notify.AttachmentSums, s.Attachments[0].SHA256)
+	}
+	// Kept as its base64 text in the mail, not copied: and sent from it.
+	if err := h.db.View(h.ctx, func(tx *store.Tx) error {
+		text, err := tx.BlobText(s.Attachments[0].SHA256)
+		if err == nil && len(text) == 0 {
+			t.Errorf("the attachment of a mail read whole was stored as bytes, not as a reference into the mail")
+		}
+		return err
+	}); err != nil {
+		t.Error(err)
 	}
 	if notify.MessageID != "ls-2027-0001.notify@example.org" {
 		t.Errorf("notification message-id = %q, want the thread root", notify.MessageID)
