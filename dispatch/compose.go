@@ -167,7 +167,9 @@ func (o *Outbox) compose(in composeInput) ([]byte, []liaison.BlobInsert, error) 
 	}
 	body = normalizeNewlines(body)
 	var buf bytes.Buffer
-	buf.Grow(len(body) + 2048)
+	// The header, and quoted-printable's soft line breaks and escapes:
+	// growing by doubling once the text is in cost a copy of the mail.
+	buf.Grow(len(body) + len(body)/8 + 4096)
 	fail := func(err error) ([]byte, []liaison.BlobInsert, error) {
 		return nil, nil, fmt.Errorf("compose %s mail: %w", m.Kind, err)
 	}

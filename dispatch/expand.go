@@ -38,7 +38,8 @@ func expand(tx *store.Tx, m *liaison.OutboxMail, dst []byte) ([]byte, error) {
 	}
 	size := int64(len(raw))
 	for _, in := range m.Inserts {
-		size += encodedLen(in.Size)
+		// And room for the line break a text copied from its mail brings.
+		size += encodedLen(in.Size) + 2
 	}
 	out := slices.Grow(dst[:0], int(size))
 	var at int64
@@ -51,14 +52,21 @@ func expand(tx *store.Tx, m *liaison.OutboxMail, dst []byte) ([]byte, error) {
 		// An attachment kept as its text in the mail it came in, when
 		// that text is what base64Lines would write, is copied as it is:
 		// no decoding, no encoding.
-		text, err := tx.BlobText(in.SHA256)
+		start := len(out)
+		var isText bool
+		var err error
+		out, isText, err = tx.AppendBlobText(out, in.SHA256)
 		if err != nil {
 			return nil, fmt.Errorf("outbox mail %d: %w", m.ID, err)
 		}
-		// The line break before the next boundary is the part's own.
-		if text = bytes.TrimRight(text, " \t\r\n"); canonicalBase64(text, in.Size) {
-			out = append(out, text...)
-			continue
+		if isText {
+			// The line break before the next boundary is the part's own.
+			text := bytes.TrimRight(out[start:], " \t\r\n")
+			if canonicalBase64(text, in.Size) {
+				out = out[:start+len(text)]
+				continue
+			}
+			out = out[:start]
 		}
 		enc := base64Lines{out: out}
 		n, err := tx.WriteBlob(in.SHA256, &enc)

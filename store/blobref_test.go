@@ -77,8 +77,8 @@ func TestPartOf(t *testing.T) {
 			if n, err := tx.WriteBlob(sum, &buf); err != nil || n != int64(len(data)) || !bytes.Equal(buf.Bytes(), data) {
 				t.Errorf("WriteBlob: %d bytes, %v", n, err)
 			}
-			if text, err := tx.BlobText(sum); err != nil || string(text) != string(raw[off:off+n]) {
-				t.Errorf("BlobText: %q, %v; want the base64 text in the mail", text, err)
+			if text, ok, err := tx.AppendBlobText([]byte("x"), sum); err != nil || !ok || string(text) != "x"+string(raw[off:off+n]) {
+				t.Errorf("AppendBlobText: %q, %v, %v; want the base64 text in the mail after x", text, ok, err)
 			}
 			return nil
 		})

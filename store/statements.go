@@ -242,15 +242,15 @@ func (tx *Tx) blobRef(sha256 string) (blobRef, error) {
 	return r, nil
 }
 
-// partText returns the base64 text of the blob r names, as it lies in its
-// message.
-func (tx *Tx) partText(sha string, r blobRef) ([]byte, error) {
+// appendPartText appends the base64 text of the blob r names, as it lies
+// in its message, to dst.
+func (tx *Tx) appendPartText(dst []byte, sha string, r blobRef) ([]byte, error) {
 	m, err := tx.messageRecord(r.message)
 	if err != nil {
 		return nil, fmt.Errorf("blob %s: %w", sha, err)
 	}
 	// Not MessageRaw: a quarantined mail's attachments stay readable.
-	text, err := appendChunkRange(nil, tx.bucket(bucketRawData), m.Seq, r.off, r.n)
+	text, err := appendChunkRange(dst, tx.bucket(bucketRawData), m.Seq, r.off, r.n)
 	if err != nil {
 		return nil, fmt.Errorf("blob %s in message %s: %w", sha, r.message, err)
 	}
@@ -260,7 +260,7 @@ func (tx *Tx) partText(sha string, r blobRef) ([]byte, error) {
 // partOf reads the blob r names out of its message and checks it against
 // its hash.
 func (tx *Tx) partOf(sha string, r blobRef) ([]byte, error) {
-	text, err := tx.partText(sha, r)
+	text, err := tx.appendPartText(nil, sha, r)
 	if err != nil {
 		return nil, err
 	}
@@ -274,16 +274,18 @@ func (tx *Tx) partOf(sha string, r blobRef) ([]byte, error) {
 	return data, nil
 }
 
-// BlobText returns the base64 text a blob was found as in its mail, for a
-// sender that can copy it as it is; nil for a blob stored as bytes. The
-// text decodes (extract.DecodeBase64) to the blob: extraction hashed what
-// it decoded to, and a mail's bytes never change.
-func (tx *Tx) BlobText(sha256 string) ([]byte, error) {
+// AppendBlobText appends the base64 text a blob was found as in its mail to
+// dst, for a sender that can copy it as it is; ok is false (and dst
+// returned as it is) for a blob stored as bytes. The text decodes
+// (extract.DecodeBase64) to the blob: extraction hashed what it decoded to,
+// and a mail's bytes never change.
+func (tx *Tx) AppendBlobText(dst []byte, sha256 string) (out []byte, ok bool, err error) {
 	r, err := tx.blobRef(sha256)
 	if err != nil || r.message == "" {
-		return nil, err
+		return dst, false, err
 	}
-	return tx.partText(sha256, r)
+	out, err = tx.appendPartText(dst, sha256, r)
+	return out, err == nil, err
 }
 
 // Blob returns the bytes of a stored blob.
