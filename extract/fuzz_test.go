@@ -1,6 +1,7 @@
 package extract
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"path/filepath"
@@ -50,6 +51,17 @@ func FuzzExtract(f *testing.F) {
 		}
 		if _, err := r.JSON(); err != nil {
 			t.Fatal(err)
+		}
+		// What the store keeps instead of a located part's bytes.
+		for _, p := range r.Attachments {
+			if sp := p.Encoded; sp.Len > 0 {
+				if sp.Off < 0 || sp.Off+sp.Len > int64(len(raw)) {
+					t.Fatalf("part %q: span %+v outside the %d bytes", p.Name, sp, len(raw))
+				}
+				if data, ok := DecodeBase64(raw[sp.Off : sp.Off+sp.Len]); r.WholeParts() && (!ok || !bytes.Equal(data, p.Data)) {
+					t.Fatalf("part %q: span %+v does not decode to its %d bytes", p.Name, sp, len(p.Data))
+				}
+			}
 		}
 	})
 }

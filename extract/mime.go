@@ -74,22 +74,7 @@ type walker struct {
 	// located is where the last one found ends: parts come in order.
 	raw     []byte
 	located int
-}
-
-// locate returns where enc, the base64 text of the part just read, lies in
-// the mail, searching on from the last part found: the zero Span if it is
-// not there as is (a part of a forwarded message that was itself encoded).
-func (w *walker) locate(enc []byte) Span {
-	if len(enc) == 0 || w.located > len(w.raw) {
-		return Span{}
-	}
-	i := bytes.Index(w.raw[w.located:], enc)
-	if i < 0 {
-		return Span{}
-	}
-	off := w.located + i
-	w.located = off + len(enc)
-	return Span{Off: int64(off), Len: int64(len(enc))}
+	chunk   []byte // readText's buffer
 }
 
 func (w *walker) readAll(r io.Reader, what string) []byte {
@@ -375,12 +360,12 @@ func (w *walker) leaf(e *message.Entity, mt string, params map[string]string, do
 	if name == "" && (mt == "application/ms-tnef" || mt == "application/vnd.ms-tnef") {
 		name = "winmail.dat" // what every mail program calls it
 	}
-	var enc []byte
+	var at Span
 	if d, ok := e.Body.(*decodedBody); ok {
-		enc, d.enc = d.enc, nil
+		at = d.at
 	}
 	data := w.readAll(e.Body, "attachment "+name)
-	p := &Part{ContentID: cid, Data: data, Encoded: w.locate(enc)}
+	p := &Part{ContentID: cid, Data: data, Encoded: at}
 	p.Name = name
 	p.MediaType = mt
 	p.Size = int64(len(data))

@@ -23,6 +23,7 @@ type partReader struct {
 	// limit is how many encoded bytes a part may have to be read whole:
 	// enough for MaxPartBytes decoded, and no more than maxWhole.
 	limit int64
+	w     *walker
 }
 
 // maxWhole bounds the encoded bytes of a part read whole: the encoded and
@@ -40,6 +41,7 @@ func (w *walker) partReader(e *message.Entity) message.MultipartReader {
 	return &partReader{
 		r:     textproto.NewMultipartReader(e.Body, params["boundary"]),
 		limit: min(w.lim.MaxPartBytes/3*4+w.lim.MaxPartBytes/16+4096, maxWhole),
+		w:     w,
 	}
 }
 
@@ -54,16 +56,93 @@ func (r *partReader) NextPart() (*message.Entity, error) {
 	if !decodedWhole(h) {
 		return message.New(h, p)
 	}
-	raw, err := io.ReadAll(io.LimitReader(p, r.limit))
+	raw, at, err := r.w.readText(io.LimitReader(p, r.limit))
 	if err != nil || int64(len(raw)) >= r.limit {
 		// The rest (or the read error again) through go-message.
 		return message.New(h, io.MultiReader(bytes.NewReader(raw), p))
 	}
 	e, err := message.New(h, bytes.NewReader(raw))
 	if dec, ok := DecodeBase64(raw); ok {
-		e.Body = &decodedBody{b: dec, enc: raw}
+		e.Body = &decodedBody{b: dec, at: at}
 	}
 	return e, err
+}
+
+// readText reads a part's encoded body from r. Where the body lies in the
+// mail as is (a part of the mail itself, or of a forwarded message that
+// was not encoded again), it returns that slice of the mail and where it
+// lies, having compared every byte read with it instead of copying it:
+// reading each attachment into a fresh buffer was 370 MB of the 2.4 GB a
+// 3,000-mail backlog allocated. Otherwise it returns a copy and the zero
+// Span.
+func (w *walker) readText(r io.Reader) ([]byte, Span, error) {
+	var head [1024]byte
+	n, err := io.ReadFull(r, head[:])
+	if err == io.EOF || err == io.ErrUnexpectedEOF {
+		err = nil
+	}
+	i := -1
+	if n > 0 && w.located <= len(w.raw) {
+		i = bytes.Index(w.raw[w.located:], head[:n])
+	}
+	if err != nil || i < 0 {
+		b := append(make([]byte, 0, 2*n), head[:n]...)
+		if err == nil && n == len(head) {
+			b, err = appendAll(b, r)
+		}
+		return b, Span{}, err
+	}
+	off := w.located + i
+	m := matcher{raw: w.raw[off:], n: n}
+	if n == len(head) {
+		if w.chunk == nil {
+			w.chunk = make([]byte, 32<<10)
+		}
+		_, err = io.CopyBuffer(&m, r, w.chunk)
+	}
+	if m.copied != nil {
+		return m.copied, Span{}, err
+	}
+	w.located = off + m.n
+	return m.raw[:m.n:m.n], Span{Off: int64(off), Len: int64(m.n)}, err
+}
+
+// appendAll is io.ReadAll appending to b.
+func appendAll(b []byte, r io.Reader) ([]byte, error) {
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+	}
+}
+
+// matcher takes what is read of a part and compares it with raw, the mail
+// from where the part starts; n bytes matched so far. At the first
+// difference it turns into a copy (copied) of everything written.
+type matcher struct {
+	raw    []byte
+	n      int
+	copied []byte
+}
+
+func (m *matcher) Write(b []byte) (int, error) {
+	switch {
+	case m.copied != nil:
+		m.copied = append(m.copied, b...)
+	case m.n+len(b) <= len(m.raw) && bytes.Equal(m.raw[m.n:m.n+len(b)], b):
+		m.n += len(b)
+	default:
+		m.copied = append(append(make([]byte, 0, 2*(m.n+len(b))), m.raw[:m.n]...), b...)
+	}
+	return len(b), nil
 }
 
 // decodedWhole reports whether a part with header h is decoded in one
@@ -104,7 +183,7 @@ func DecodeBase64(raw []byte) ([]byte, bool) {
 type decodedBody struct {
 	b   []byte
 	off int
-	enc []byte // the base64 text b was decoded from, for Part.Encoded
+	at  Span // where the base64 text b was decoded from lies in the mail
 }
 
 func (d *decodedBody) Read(p []byte) (int, error) {
