@@ -83,7 +83,7 @@ func expand(tx *store.Tx, m *liaison.OutboxMail, dst []byte) ([]byte, error) {
 }
 
 // canonicalBase64 reports whether text, which decodes with
-// extract.DecodeBase64 (store.Tx.BlobText), is exactly what base64Lines
+// extract.DecodeBase64 (store.Tx.AppendBlobText), is exactly what base64Lines
 // makes of size bytes: lines of 76 characters apart by CRLF, no other line
 // breaks, spaces or tabs (which the decoder skips), and no stray bits before
 // the padding (which a lenient decoder ignores and an encoder never writes).
@@ -105,10 +105,11 @@ func canonicalBase64(text []byte, size int64) bool {
 			return false
 		}
 	}
-	// The last line: Strict refuses non-zero bits before the padding.
+	// The last line: Strict refuses non-zero bits before the padding,
+	// and what it decodes to ends the size bytes exactly.
 	last := text[breaks*(line+2):]
-	_, err := base64.StdEncoding.Strict().DecodeString(string(last))
-	return err == nil
+	b, err := base64.StdEncoding.Strict().DecodeString(string(last))
+	return err == nil && int64(breaks*b64Line+len(b)) == size
 }
 
 // base64Lines appends what is written to it to out in base64, 76

@@ -94,6 +94,7 @@ func TestCanonicalBase64(t *testing.T) {
 		{"stray bits", "QR==", 1, false},
 		{"clean bits", "QQ==", 1, true},
 		{"other size", lines(enc, 76, "\r\n"), 181, false},
+		{"padding for another size", "QUJD", 2, false},
 		{"empty", "", 0, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -72,9 +72,10 @@ type walker struct {
 	unpack zipBudget // what containers may still unpack
 	// raw is the whole mail, where parts are located (Part.Encoded);
 	// located is where the last one found ends: parts come in order.
-	raw     []byte
-	located int
-	chunk   []byte // readText's buffer
+	raw      []byte
+	located  int
+	searched int    // bytes of raw the searches for parts scanned
+	chunk    []byte // readText's buffer
 }
 
 func (w *walker) readAll(r io.Reader, what string) []byte {

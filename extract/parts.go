@@ -77,14 +77,8 @@ func (r *partReader) NextPart() (*message.Entity, error) {
 // Span.
 func (w *walker) readText(r io.Reader) ([]byte, Span, error) {
 	var head [1024]byte
-	n, err := io.ReadFull(r, head[:])
-	if err == io.EOF || err == io.ErrUnexpectedEOF {
-		err = nil
-	}
-	i := -1
-	if n > 0 && w.located <= len(w.raw) {
-		i = bytes.Index(w.raw[w.located:], head[:n])
-	}
+	n, err := readFull(r, head[:])
+	i := w.find(head[:n])
 	if err != nil || i < 0 {
 		b := append(make([]byte, 0, 2*n), head[:n]...)
 		if err == nil && n == len(head) {
@@ -92,7 +86,7 @@ func (w *walker) readText(r io.Reader) ([]byte, Span, error) {
 		}
 		return b, Span{}, err
 	}
-	off := w.located + i
+	off := i
 	m := matcher{raw: w.raw[off:], n: n}
 	if n == len(head) {
 		if w.chunk == nil {
@@ -105,6 +99,46 @@ func (w *walker) readText(r io.Reader) ([]byte, Span, error) {
 	}
 	w.located = off + m.n
 	return m.raw[:m.n:m.n], Span{Off: int64(off), Len: int64(m.n)}, err
+}
+
+// readFull is io.ReadFull, except that the end of r is no error: a part
+// may be shorter than b. An error of r's own (a part cut off before its
+// boundary gives io.ErrUnexpectedEOF) is returned as it is.
+func readFull(r io.Reader, b []byte) (int, error) {
+	n := 0
+	for n < len(b) {
+		k, err := r.Read(b[n:])
+		n += k
+		if err == io.EOF {
+			return n, nil
+		}
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+// find returns where head, the start of a part's text, lies in the mail
+// from the end of the last part found, or -1. What the searches may scan in
+// all is bounded by twice the mail (searched), so that a mail of many parts
+// not in it as is (a forwarded message encoded again) costs no more than
+// reading it twice.
+func (w *walker) find(head []byte) int {
+	if len(head) == 0 || w.located > len(w.raw) {
+		return -1
+	}
+	window := w.raw[w.located:]
+	if left := 2*len(w.raw) - w.searched; len(window) > left {
+		window = window[:max(left, 0)]
+	}
+	i := bytes.Index(window, head)
+	if i < 0 {
+		w.searched += len(window)
+		return -1
+	}
+	w.searched += i + len(head)
+	return w.located + i
 }
 
 // appendAll is io.ReadAll appending to b.

@@ -2,7 +2,11 @@ package extract
 
 import (
 	"bytes"
+	"context"
 	"io"
+	"liaison"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -106,5 +110,44 @@ func TestReadText(t *testing.T) {
 				t.Errorf("second read: %d bytes at %+v after %+v", len(got), at2, at)
 			}
 		})
+	}
+}
+
+// TestReadTextCutOff: a part that ends without its boundary keeps the
+// reader's error, whatever its length: it is reported, not taken as whole.
+func TestReadTextCutOff(t *testing.T) {
+	for _, n := range []int{64, 4000} {
+		t.Run(strconv.Itoa(n), func(t *testing.T) {
+			line := strings.Repeat("QUJD", n/4)
+			raw := "From: a@example.net\r\nTo: statements@liaison.example.org\r\nSubject: LS\r\nMIME-Version: 1.0\r\n" +
+				"Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nSee the file.\r\n" +
+				"--b\r\nContent-Type: application/pdf; name=\"ls.pdf\"\r\nContent-Transfer-Encoding: base64\r\n\r\n" + line + "\r\n"
+			r := Extract(context.Background(), []byte(raw), testOptions())
+			if !slices.ContainsFunc(r.Problems, func(p liaison.Problem) bool { return strings.Contains(p.Detail, "unexpected EOF") }) {
+				t.Errorf("no problem for the cut-off part: %v", r.Problems)
+			}
+			for _, p := range r.Attachments {
+				if p.Encoded.Len > 0 {
+					t.Errorf("the cut-off part %q is located at %+v", p.Name, p.Encoded)
+				}
+			}
+		})
+	}
+}
+
+// TestFindBudget: searches for parts that are not in the mail as is scan
+// at most twice the mail in all.
+func TestFindBudget(t *testing.T) {
+	w := &walker{raw: bytes.Repeat([]byte("0123456789abcdef"), 1<<16)} // 1 MiB
+	for range 100 {
+		if i := w.find([]byte("not in the mail")); i >= 0 {
+			t.Fatalf("found at %d", i)
+		}
+	}
+	if w.searched > 2*len(w.raw) {
+		t.Errorf("searched %d bytes of a mail of %d", w.searched, len(w.raw))
+	}
+	if i := w.find([]byte("0123")); i != -1 {
+		t.Errorf("with the budget spent: found at %d, want -1 (the part is copied)", i)
 	}
 }
