@@ -194,6 +194,14 @@ func decodedWhole(h message.Header) bool {
 // is how extraction decoded every part it located in the mail
 // (Part.Encoded), so the store decodes those with it too.
 func DecodeBase64(raw []byte) ([]byte, bool) {
+	if dst, ok := decodeLines(raw); ok {
+		return dst, true
+	}
+	return decodeWhole(raw)
+}
+
+// decodeWhole is DecodeBase64 in one call to the decoder.
+func decodeWhole(raw []byte) ([]byte, bool) {
 	src := raw
 	if bytes.IndexByte(raw, ' ') >= 0 || bytes.IndexByte(raw, '\t') >= 0 {
 		src = make([]byte, 0, len(raw))
@@ -210,6 +218,44 @@ func DecodeBase64(raw []byte) ([]byte, bool) {
 		return nil, false
 	}
 	return dst[:n], true
+}
+
+// decodeLines decodes raw laid out as mail programs write base64 (lines of
+// 76 characters ending in CRLF, padding only in the last line) a line at a
+// time: Go's decoder leaves its fast path at every line break, and a line
+// at a time it never does, which halves the time an attachment takes. ok
+// is false for any other layout or a line that does not decode: the caller
+// then decodes raw whole, with the same result for every text this
+// accepts (FuzzDecodeBase64).
+func decodeLines(raw []byte) ([]byte, bool) {
+	const line = 76
+	text := bytes.TrimRight(raw, " \t\r\n")
+	lines := (len(text) - 1) / (line + 2) // full lines, each with its CRLF
+	if lines == 0 {
+		return nil, false
+	}
+	last := text[lines*(line+2):]
+	if len(last) > line || bytes.IndexByte(text[:lines*(line+2)], '=') >= 0 {
+		return nil, false
+	}
+	dst := make([]byte, lines*(line/4*3)+base64.StdEncoding.DecodedLen(len(last)))
+	n := 0
+	for i := range lines {
+		l := text[i*(line+2) : (i+1)*(line+2)]
+		if l[line] != '\r' || l[line+1] != '\n' {
+			return nil, false
+		}
+		k, err := base64.StdEncoding.Decode(dst[n:], l[:line])
+		if err != nil {
+			return nil, false
+		}
+		n += k
+	}
+	k, err := base64.StdEncoding.Decode(dst[n:], last)
+	if err != nil {
+		return nil, false
+	}
+	return dst[:n+k], true
 }
 
 // decodedBody is a part's body decoded in one piece; readAll takes it as

@@ -60,7 +60,18 @@ func TestDecodeBase64(t *testing.T) {
 func FuzzDecodeBase64(f *testing.F) {
 	f.Add([]byte("QUJD REVG\tR0hJ\r\n"))
 	f.Add([]byte("QQ=="))
+	line := strings.Repeat("QUJD", 19) + "\r\n"
+	f.Add([]byte(line + line + "QUJDRA==\r\n"))
+	f.Add([]byte(line + "QQ==" + line[4:] + "QUJD"))
+	f.Add([]byte(line + line[:40] + " " + line[41:] + "QUJD"))
 	f.Fuzz(func(t *testing.T, raw []byte) {
+		// A line at a time, where it applies, as in one call.
+		if byLine, ok := decodeLines(raw); ok {
+			whole, wok := decodeWhole(raw)
+			if !wok || !bytes.Equal(byLine, whole) {
+				t.Fatalf("%q: line by line %q, whole %q (ok %v)", raw, byLine, whole, wok)
+			}
+		}
 		got, ok := DecodeBase64(raw)
 		if !ok {
 			return
