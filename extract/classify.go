@@ -126,7 +126,7 @@ func (e *extraction) classify() liaison.Kind {
 // kind stays what the mail is; the office files anything but a DSN or an
 // auto-reply sent there as unfiled, never as a statement.
 func (e *extraction) toBounceAddress() bool {
-	for _, a := range e.deliveredAddresses(e.doc.header) {
+	for _, a := range e.topDelivered() {
 		if strings.HasPrefix(e.plusTag(a), "b-") {
 			return true
 		}
@@ -331,7 +331,7 @@ func (e *extraction) isSubmission() bool {
 	if strings.HasPrefix(strings.ToLower(strings.TrimSpace(e.res.Subject)), "submit:") {
 		return true
 	}
-	for _, a := range e.deliveredAddresses(e.doc.header) {
+	for _, a := range e.topDelivered() {
 		switch e.plusTag(a) {
 		case "submit":
 			return true

@@ -10,20 +10,30 @@ import (
 	"liaison/extract/internal/prefilter"
 )
 
+// lazyOrder returns dateOrderHint(text), read at the first call: it scans
+// the whole text, and most texts have no sentence that needs it.
+func lazyOrder(text string) func() DateOrder {
+	var order DateOrder
+	known := false
+	return func() DateOrder {
+		if !known {
+			order, known = dateOrderHint(text), true
+		}
+		return order
+	}
+}
+
 // deadline finds the deadline: a labelled one first (cover, then
 // documents), then a date in the actions of a 3GPP LS.
 func (e *extraction) deadline(srcs []*source) {
 	r := e.res
 	// A source's date order is read once, and only where a field needs it:
 	// the scan goes over the whole text.
-	orders := make([]DateOrder, len(srcs))
-	known := make([]bool, len(srcs))
-	orderOf := func(i int) DateOrder {
-		if !known[i] {
-			orders[i], known[i] = dateOrderHint(srcs[i].text), true
-		}
-		return orders[i]
+	orders := make([]func() DateOrder, len(srcs))
+	for i, s := range srcs {
+		orders[i] = lazyOrder(s.text)
 	}
+	orderOf := func(i int) DateOrder { return orders[i]() }
 	for i, s := range srcs {
 		for _, f := range s.fields {
 			if f.Key != kDeadline && f.Key != kReplyBy {
@@ -164,13 +174,13 @@ func (e *extraction) requestDeadline(srcs []*source) bool {
 				text = strings.Replace(text, f.Value, "", 1)
 			}
 		}
-		order := dateOrderHint(text)
+		order := lazyOrder(text)
 		for _, sent := range sentenceRE.Split(text, -1) {
 			if !mayMatch(sent, replyCueWords, nil) || !mayMatch(sent, requestWords, requestStarts) ||
 				!replyCueRE.MatchString(sent) || !requestRE.MatchString(sent) {
 				continue
 			}
-			if d, ok := e.sentenceDeadline(sent, order, true); ok {
+			if d, ok := e.sentenceDeadline(sent, order(), true); ok {
 				e.res.Deadline = d
 				return true
 			}
@@ -197,12 +207,12 @@ func (e *extraction) proseDeadline(srcs []*source) {
 				text = strings.Replace(text, f.Value, "", 1)
 			}
 		}
-		order := dateOrderHint(text)
+		order := lazyOrder(text)
 		for _, sent := range sentenceRE.Split(text, -1) {
 			if !mayMatch(sent, replyCueWords, nil) || !replyCueRE.MatchString(sent) {
 				continue
 			}
-			if d, ok := e.sentenceDeadline(sent, order, false); ok {
+			if d, ok := e.sentenceDeadline(sent, order(), false); ok {
 				e.res.Deadline = d
 				return
 			}

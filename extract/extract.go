@@ -333,6 +333,8 @@ type extraction struct {
 	probs *problems
 	doc   *mailDoc
 	w     *walker
+
+	delivered []string // topDelivered, once read
 }
 
 func (e *extraction) run() {
@@ -571,6 +573,18 @@ func (e *extraction) plusTag(addr string) string {
 // envelopeAddresses are the headers that may carry the address the mail
 // was delivered to.
 var envelopeHeaders = []string{"To", "Cc", "Delivered-To", "X-Original-To", "Envelope-To", "X-Envelope-To", "X-Delivered-To", "X-Rcpt-To", "Original-Recipient"}
+
+// topDelivered is deliveredAddresses of the mail's own header, read once:
+// classifying a mail asks for them twice or three times.
+func (e *extraction) topDelivered() []string {
+	if e.delivered == nil {
+		e.delivered = e.deliveredAddresses(e.doc.header)
+		if e.delivered == nil {
+			e.delivered = []string{}
+		}
+	}
+	return e.delivered
+}
 
 func (e *extraction) deliveredAddresses(h mail.Header) []string {
 	var out []string
