@@ -45,25 +45,6 @@ func digitRun(s string, i int) int {
 // endsWord: position i of s, right after a word character, is \b.
 func endsWord(s string, i int) bool { return i >= len(s) || !isWordByte(s[i]) }
 
-// containsFoldASCII reports whether strings.ToUpper(s) contains the
-// upper-case form of the ASCII word sub, which holds neither I nor S (the
-// only letters a non-ASCII rune upper-cases to).
-func containsFoldASCII(s, sub string) bool {
-	for i := 0; i+len(sub) <= len(s); i++ {
-		if s[i]|0x20 != sub[0] {
-			continue
-		}
-		j := 1
-		for j < len(sub) && s[i+j]|0x20 == sub[j] {
-			j++
-		}
-		if j == len(sub) {
-			return true
-		}
-	}
-	return false
-}
-
 // scanLSIDs finds lsIDRE's matches: [Ll][Ss]-NNNN-NNNN... with the
 // submatch indexes of both numbers.
 func scanLSIDs(s string, limit int, fn func(m [6]int)) {

@@ -1,6 +1,7 @@
 package extract
 
 import (
+	"liaison/extract/internal/prefilter"
 	"math/rand/v2"
 	"reflect"
 	"strings"
@@ -82,8 +83,8 @@ func TestScannersMatchRegexps(t *testing.T) {
 		if got, want := findEmails(s), emailRE.FindAllStringIndex(s, -1); !sameMatches(got, want) {
 			t.Errorf("findEmails(%q) = %v, want %v", s, got, want)
 		}
-		if want := strings.Contains(strings.ToUpper(s), "DATATRACKER"); containsFoldASCII(s, "datatracker") != want {
-			t.Errorf("containsFoldASCII(%q) = %v, want %v", s, !want, want)
+		if want := strings.Contains(strings.ToUpper(s), "DATATRACKER"); prefilter.ContainsFold(s, "datatracker") != want {
+			t.Errorf("ContainsFold(%q) = %v, want %v", s, !want, want)
 		}
 	}
 }

@@ -442,6 +442,11 @@ func lower(c byte) byte {
 // containsFold reports whether s holds a, ASCII case aside; a is lower
 // case. It visits only the places where a's first byte is, found with
 // strings.IndexByte for either case.
+// ContainsFold reports whether s contains a, which is lower-case ASCII,
+// in any case: it looks for a's first byte in either case with
+// strings.IndexByte rather than at every byte.
+func ContainsFold(s, a string) bool { return containsFold(s, a) }
+
 func containsFold(s, a string) bool {
 	n := len(s) - len(a) + 1 // the places a may start at
 	if n <= 0 {
