@@ -538,8 +538,6 @@ func cleanText(s string) string {
 	if !utf8.ValidString(s) {
 		s = decodeLatin(s)
 	}
-	s = strings.ReplaceAll(s, "\r\n", "\n")
-	s = strings.ReplaceAll(s, "\r", "\n")
 	var b strings.Builder
 	b.Grow(len(s))
 	for i := 0; i < len(s); {
@@ -553,6 +551,16 @@ func cleanText(s string) string {
 		if j > i {
 			b.WriteString(s[i:j])
 			i = j
+			continue
+		}
+		// CRLF and a lone CR end a line here, not in two passes of
+		// strings.ReplaceAll over the whole text before.
+		if s[i] == '\r' {
+			b.WriteByte('\n')
+			i++
+			if i < len(s) && s[i] == '\n' {
+				i++
+			}
 			continue
 		}
 		r, size := utf8.DecodeRuneInString(s[i:])
