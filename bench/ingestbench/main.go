@@ -246,6 +246,16 @@ func run(n, runs, latN, bigMB int, mbsyncBin, perfOut string, keep bool) error {
 		if len(theirs) > 0 {
 			fmt.Printf(", baseline to mbsync %.2f", float64(median(proc))/float64(median(theirs)))
 		}
+		// Each run's two are next to each other in time: their ratios are
+		// freer of the machine's drift than the ratio of the medians.
+		var pairs []float64
+		for i := range min(len(ourCPU), len(cpu)) {
+			pairs = append(pairs, float64(ourCPU[i])/float64(cpu[i]))
+		}
+		if len(pairs) > 0 {
+			slices.Sort(pairs)
+			fmt.Printf("\nCPU ours/baseline run by run: %.2f-%.2f, median %.2f", pairs[0], pairs[len(pairs)-1], pairs[len(pairs)/2])
+		}
 	}
 	fmt.Printf("\npeak RSS: %s %d MB, mbsync %d MB\n", what, slices.Max(ourRSS)>>10, maxOr0(theirRSS)>>10)
 	if liaisond != "" && captureLine {
