@@ -645,6 +645,18 @@ func (tx *Tx) PendingMessages(limit int) ([]liaison.Message, error) {
 	return out, nil
 }
 
+// PendingSHAs returns the hashes of up to limit messages awaiting
+// processing (all for limit <= 0), oldest first, without reading their
+// records: the preparer lists what it has in hand already with the rest.
+func (tx *Tx) PendingSHAs(limit int) []string {
+	var out []string
+	c := tx.bucket(bucketPending).Cursor()
+	for k, v := c.First(); k != nil && (limit <= 0 || len(out) < limit); k, v = c.Next() {
+		out = append(out, string(v))
+	}
+	return out
+}
+
 // CountPending returns how many messages await processing.
 func (tx *Tx) CountPending() int { return tx.bucket(bucketPending).Stats().KeyN }
 

@@ -79,6 +79,14 @@ func TestCapture(t *testing.T) {
 		if two, _ := tx.PendingMessages(2); len(two) != 2 || two[0].UID != 3 {
 			t.Errorf("limited pending %+v", two)
 		}
+		// The same, hashes only.
+		shas := tx.PendingSHAs(0)
+		if len(shas) != len(pending) || shas[0] != pending[0].SHA256 || shas[len(shas)-1] != pending[len(pending)-1].SHA256 {
+			t.Errorf("pending hashes %q, want those of %d pending messages in capture order", shas, len(pending))
+		}
+		if two := tx.PendingSHAs(2); len(two) != 2 || two[1] != pending[1].SHA256 {
+			t.Errorf("limited pending hashes %q", two)
+		}
 		raw, err := tx.MessageRaw(pending[0].SHA256)
 		if err != nil || !bytes.Equal(raw, a) {
 			t.Errorf("raw of first: %v", err)

@@ -182,33 +182,40 @@ func (o *Office) prepareBatches(ctx context.Context, out chan<- []*prepared) err
 	// Each worker's read buffer, kept from one round to the next.
 	bufs := make([][]byte, workers)
 	for {
-		var list []liaison.Message
+		// The pending messages not in hand yet: the records of those in
+		// hand (up to two batches, waiting for their commit) are not read
+		// again.
+		var batch []*prepared
 		err := o.db.View(ctx, func(tx *store.Tx) error {
-			var err error
-			list, err = tx.PendingMessages(len(inFlight) + batchSize)
-			return err
+			list := tx.PendingSHAs(len(inFlight) + batchSize)
+			// Forget what has been committed since (it is no longer
+			// pending): a list that counted every message ever prepared
+			// grew with the backlog, and decoding it each round made a
+			// backlog quadratic.
+			listed := make(map[string]bool, len(list))
+			for _, sha := range list {
+				listed[sha] = true
+			}
+			for sha := range inFlight {
+				if !listed[sha] {
+					delete(inFlight, sha)
+				}
+			}
+			for _, sha := range list {
+				if inFlight[sha] || len(batch) == batchSize {
+					continue
+				}
+				m, err := tx.Message(sha)
+				if err != nil {
+					return err
+				}
+				inFlight[sha] = true
+				batch = append(batch, &prepared{m: m})
+			}
+			return nil
 		})
 		if err != nil {
 			return fmt.Errorf("list pending messages: %w", err)
-		}
-		// Forget what has been committed since (it is no longer pending):
-		// a list that counted every message ever prepared grew with the
-		// backlog, and decoding it each round made a backlog quadratic.
-		listed := make(map[string]bool, len(list))
-		for _, m := range list {
-			listed[m.SHA256] = true
-		}
-		for sha := range inFlight {
-			if !listed[sha] {
-				delete(inFlight, sha)
-			}
-		}
-		var batch []*prepared
-		for _, m := range list {
-			if !inFlight[m.SHA256] && len(batch) < batchSize {
-				inFlight[m.SHA256] = true
-				batch = append(batch, &prepared{m: m})
-			}
 		}
 		if len(batch) == 0 {
 			return nil
