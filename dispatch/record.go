@@ -260,7 +260,10 @@ func allSent(rcpts []liaison.Recipient, to map[string]bool) bool {
 // outgoing statement its sent or send-failed state.
 func (o *Outbox) consequences(tx *store.Tx, m *liaison.OutboxMail, out outcome) error {
 	sentNow, failed := out.sentNow, out.failed
-	log := o.log.With("send_id", m.ID, "kind", m.Kind, "message_id", m.MessageID)
+	// The mail's attributes go with each line logged; not through
+	// Logger.With, which formatted them for every mail sent, logged or not.
+	about := []any{"send_id", m.ID, "kind", m.Kind, "message_id", m.MessageID}
+	with := func(args ...any) []any { return append(about[:len(about):len(about)], args...) }
 	var s *liaison.Statement
 	// Only failures and outgoing statements touch the statement: a plain
 	// success does not decode it.
@@ -276,14 +279,14 @@ func (o *Outbox) consequences(tx *store.Tx, m *liaison.OutboxMail, out outcome) 
 	}
 	now := o.now()
 	if sentNow {
-		log.Info("mail sent")
+		o.log.Info("mail sent", about...)
 	}
 	if len(failed) > 0 {
 		var lines []string
 		for _, r := range failed {
 			lines = append(lines, r.Email+": "+r.Result)
 		}
-		log.Warn("mail delivery failed", "recipients", lines)
+		o.log.Warn("mail delivery failed", with("recipients", lines)...)
 		if s != nil {
 			e := &liaison.Event{
 				Time: now, Type: liaison.EventDeliveryFailed, Actor: "liaisond",
@@ -299,7 +302,7 @@ func (o *Outbox) consequences(tx *store.Tx, m *liaison.OutboxMail, out outcome) 
 				return err
 			}
 		} else {
-			log.Error("coordinator alert not delivered; not alerting about it", "recipients", lines)
+			o.log.Error("coordinator alert not delivered; not alerting about it", with("recipients", lines)...)
 		}
 	}
 	if m.Kind == liaison.MailStatement && s != nil && m.Resend {
@@ -335,17 +338,17 @@ func (o *Outbox) consequences(tx *store.Tx, m *liaison.OutboxMail, out outcome) 
 					return err
 				}
 			} else if err := s.Transition(liaison.StateSent); err != nil {
-				log.Warn("statement sent but not moved to sent", "statement", s.ID.String(), "err", err)
+				o.log.Warn("statement sent but not moved to sent", with("statement", s.ID.String(), "err", err)...)
 			} else if err := tx.PutStatement(s); err != nil {
 				return err
 			} else if err := o.answered(tx, s, now); err != nil {
 				return err
 			}
 		case out.toFailed:
-			log.Warn("outgoing statement refused by its addressee", "statement", s.ID.String())
+			o.log.Warn("outgoing statement refused by its addressee", with("statement", s.ID.String())...)
 			if s.State != liaison.StateSendFailed {
 				if err := s.Transition(liaison.StateSendFailed); err != nil {
-					log.Warn("statement not moved to send-failed", "statement", s.ID.String(), "err", err)
+					o.log.Warn("statement not moved to send-failed", with("statement", s.ID.String(), "err", err)...)
 				} else if err := tx.PutStatement(s); err != nil {
 					return err
 				}
