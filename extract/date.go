@@ -286,17 +286,10 @@ func newMonthScan(re *prefilter.Regexp) monthScan {
 var monthStarts = func() map[[2]byte]bool {
 	out := map[[2]byte]bool{}
 	for name := range monthNames {
-		out[[2]byte{lowerByte(name[0]), lowerByte(name[1])}] = true
+		out[[2]byte{prefilter.Lower(name[0]), prefilter.Lower(name[1])}] = true
 	}
 	return out
 }()
-
-func lowerByte(c byte) byte {
-	if 'A' <= c && c <= 'Z' {
-		return c + 'a' - 'A'
-	}
-	return c
-}
 
 // FindAllStringSubmatchIndex is the expression's: the leftmost match
 // starts where a month name can, and there the anchored expression finds
@@ -309,7 +302,7 @@ func (m monthScan) FindAllStringSubmatchIndex(s string, n int) [][]int {
 	}
 	var out [][]int
 	for i := 0; i+1 < len(s) && (n < 0 || len(out) < n); i++ {
-		if i > 0 && isWordByte(s[i-1]) || !monthStarts[[2]byte{lowerByte(s[i]), lowerByte(s[i+1])}] {
+		if i > 0 && isWordByte(s[i-1]) || !monthStarts[[2]byte{prefilter.Lower(s[i]), prefilter.Lower(s[i+1])}] {
 			continue
 		}
 		loc := m.anchored.FindStringSubmatchIndex(s[i:])

@@ -50,7 +50,7 @@ func endsWord(s string, i int) bool { return i >= len(s) || !isWordByte(s[i]) }
 func scanLSIDs(s string, limit int, fn func(m [6]int)) {
 	found, from := 0, 0
 	for found < limit {
-		d := indexByteFrom(s, '-', from)
+		d := prefilter.IndexByteFrom(s, '-', from)
 		if d < 0 {
 			return
 		}
@@ -77,7 +77,7 @@ func scanLSIDs(s string, limit int, fn func(m [6]int)) {
 func scanTdocs(s string, limit int, fn func(start, end int)) {
 	found, from := 0, 0
 	for found < limit {
-		d := indexByteFrom(s, '-', from)
+		d := prefilter.IndexByteFrom(s, '-', from)
 		if d < 0 {
 			return
 		}
@@ -115,7 +115,7 @@ var ituLSAnchoredRE = prefilter.MustCompile(`(?i)^((?:SG|COM)\s?\d{1,2}\s?-\s?LS
 func scanITULS(s string, limit int, fn func(m []int)) {
 	found, from, lastEnd := 0, 0, 0
 	for found < limit {
-		d := indexByteFrom(s, '-', from)
+		d := prefilter.IndexByteFrom(s, '-', from)
 		if d < 0 {
 			return
 		}
@@ -177,16 +177,6 @@ func scanITUTDs(s string, limit int, fn func(m []int)) {
 		found++
 		i = m[1] - 1
 	}
-}
-
-func indexByteFrom(s string, c byte, from int) int {
-	if from >= len(s) {
-		return -1
-	}
-	if i := strings.IndexByte(s[from:], c); i >= 0 {
-		return from + i
-	}
-	return -1
 }
 
 // maybeForwardStart: the trimmed line t may match fwdMarkerRE (which ends

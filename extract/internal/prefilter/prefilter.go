@@ -427,12 +427,13 @@ func minimal(set []string) []string {
 func lowerASCII(s string) string {
 	b := []byte(s)
 	for i, c := range b {
-		b[i] = lower(c)
+		b[i] = Lower(c)
 	}
 	return string(b)
 }
 
-func lower(c byte) byte {
+// Lower is c in lower case, when it is an ASCII letter.
+func Lower(c byte) byte {
 	if 'A' <= c && c <= 'Z' {
 		return c + 'a' - 'A'
 	}
@@ -456,9 +457,9 @@ func containsFold(s, a string) bool {
 	if 'a' <= lo && lo <= 'z' {
 		up = lo - ('a' - 'A')
 	}
-	il, iu := indexFrom(s[:n], lo, 0), -1
+	il, iu := IndexByteFrom(s[:n], lo, 0), -1
 	if up != lo {
-		iu = indexFrom(s[:n], up, 0)
+		iu = IndexByteFrom(s[:n], up, 0)
 	}
 	for il >= 0 || iu >= 0 {
 		i := il
@@ -469,16 +470,17 @@ func containsFold(s, a string) bool {
 			return true
 		}
 		if i == il {
-			il = indexFrom(s[:n], lo, i+1)
+			il = IndexByteFrom(s[:n], lo, i+1)
 		} else {
-			iu = indexFrom(s[:n], up, i+1)
+			iu = IndexByteFrom(s[:n], up, i+1)
 		}
 	}
 	return false
 }
 
-// indexFrom is the index of c in s at or after from, or -1.
-func indexFrom(s string, c byte, from int) int {
+// IndexByteFrom is the index of c in s at or after from, or -1: the step
+// of every scanner here and in extract.
+func IndexByteFrom(s string, c byte, from int) int {
 	if from >= len(s) {
 		return -1
 	}
@@ -495,7 +497,7 @@ func hasPrefixFold(s, a string) bool {
 		return false
 	}
 	for i := 0; i < len(a); i++ {
-		if lower(s[i]) != a[i] {
+		if Lower(s[i]) != a[i] {
 			return false
 		}
 	}
