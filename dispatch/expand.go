@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"liaison"
+	"liaison/extract"
 	"liaison/store"
 )
 
@@ -59,6 +60,8 @@ func expand(tx *store.Tx, m *liaison.OutboxMail, dst []byte) ([]byte, error) {
 		if err != nil {
 			return nil, fmt.Errorf("outbox mail %d: %w", m.ID, err)
 		}
+		enc := base64Lines{out: out[:start]}
+		var n int64
 		if isText {
 			// The line break before the next boundary is the part's own.
 			text := bytes.TrimRight(out[start:], " \t\r\n")
@@ -66,11 +69,17 @@ func expand(tx *store.Tx, m *liaison.OutboxMail, dst []byte) ([]byte, error) {
 				out = out[:start+len(text)]
 				continue
 			}
-			out = out[:start]
-		}
-		enc := base64Lines{out: out}
-		n, err := tx.WriteBlob(in.SHA256, &enc)
-		if err != nil {
+			// Laid out otherwise (72-column lines, LF only): decoded from
+			// the text in hand, which extraction hashed, and encoded anew,
+			// not read out of the mail a second time. DecodeBase64 writes
+			// a fresh slice, so encoding over the text in out is safe.
+			data, ok := extract.DecodeBase64(text)
+			if !ok {
+				return nil, fmt.Errorf("outbox mail %d: the text of blob %s does not decode", m.ID, in.SHA256)
+			}
+			enc.Write(data)
+			n = int64(len(data))
+		} else if n, err = tx.WriteBlob(in.SHA256, &enc); err != nil {
 			return nil, fmt.Errorf("outbox mail %d: %w", m.ID, err)
 		}
 		if n != in.Size {

@@ -87,6 +87,12 @@ func TestPartOf(t *testing.T) {
 		if n := countBlobs(t, db); n != 2 {
 			t.Errorf("%d blobs, want 2", n)
 		}
+		view(t, db, func(tx *store.Tx) error {
+			if _, ok, err := tx.AppendBlobText(nil, sum); err != nil || !ok {
+				t.Errorf("after the bytes were put again: a reference %v (%v), want the reference kept", ok, err)
+			}
+			return nil
+		})
 	})
 
 	t.Run("TextOutside", func(t *testing.T) {

@@ -3,6 +3,7 @@ package store
 import (
 	"crypto/sha256"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -50,9 +51,14 @@ func putChunks(b *bolt.Bucket, seq uint64, data []byte) error {
 // forEachChunk calls fn with the chunks of seq in order. The slices point
 // into the file and are valid only during the transaction.
 func forEachChunk(b *bolt.Bucket, seq uint64, fn func(n uint32, chunk []byte) error) error {
+	return forEachChunkFrom(b, seq, 0, fn)
+}
+
+// forEachChunkFrom is forEachChunk from chunk first on.
+func forEachChunkFrom(b *bolt.Bucket, seq uint64, first uint32, fn func(n uint32, chunk []byte) error) error {
 	c := b.Cursor()
-	prefix := chunkKey(seq, 0)[:8]
-	for k, v := c.Seek(prefix); k != nil && len(k) == chunkKeyLen && string(k[:8]) == string(prefix); k, v = c.Next() {
+	start := chunkKey(seq, first)
+	for k, v := c.Seek(start); k != nil && len(k) == chunkKeyLen && string(k[:8]) == string(start[:8]); k, v = c.Next() {
 		if err := fn(binary.BigEndian.Uint32(k[8:]), v); err != nil {
 			return err
 		}
@@ -174,19 +180,23 @@ func decodeBlobRef(v []byte) (blobRef, error) {
 func appendChunkRange(dst []byte, b *bolt.Bucket, seq uint64, off, n int64) ([]byte, error) {
 	out := slices.Grow(dst, int(n))
 	start := len(out)
-	c := b.Cursor()
-	first := chunkKey(seq, uint32(off/chunkSize))
-	at := off / chunkSize * chunkSize // offset of the chunk under the cursor
-	for k, v := c.Seek(first); k != nil && len(k) == chunkKeyLen && string(k[:8]) == string(first[:8]) && int64(len(out)-start) < n; k, v = c.Next() {
-		if int64(binary.BigEndian.Uint32(k[8:]))*chunkSize != at {
-			return nil, fmt.Errorf("chunk %d/%d where the one at offset %d was expected", seq, binary.BigEndian.Uint32(k[8:]), at)
+	at := off / chunkSize * chunkSize // offset of the chunk fn is given
+	err := forEachChunkFrom(b, seq, uint32(off/chunkSize), func(k uint32, v []byte) error {
+		if int64(k)*chunkSize != at {
+			return fmt.Errorf("chunk %d/%d where the one at offset %d was expected", seq, k, at)
 		}
-		lo := max(off-at, 0)
-		hi := min(int64(len(v)), off+n-at)
+		lo, hi := max(off-at, 0), min(int64(len(v)), off+n-at)
 		if lo < hi {
 			out = append(out, v[lo:hi]...)
 		}
 		at += int64(len(v))
+		if int64(len(out)-start) >= n {
+			return errStopChunks
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, errStopChunks) {
+		return nil, err
 	}
 	if int64(len(out)-start) != n {
 		return nil, fmt.Errorf("chunks of %d hold %d bytes from offset %d, want %d", seq, len(out)-start, off, n)

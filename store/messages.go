@@ -634,9 +634,8 @@ func (tx *Tx) MarkMessage(m liaison.Message) error {
 // oldest first. A limit of 0 or less means all.
 func (tx *Tx) PendingMessages(limit int) ([]liaison.Message, error) {
 	var out []liaison.Message
-	c := tx.bucket(bucketPending).Cursor()
-	for k, v := c.First(); k != nil && (limit <= 0 || len(out) < limit); k, v = c.Next() {
-		m, err := tx.Message(string(v))
+	for _, sha := range tx.PendingSHAs(limit) {
+		m, err := tx.Message(sha)
 		if err != nil {
 			return nil, err
 		}

@@ -249,7 +249,7 @@ func (tx *Tx) appendPartText(dst []byte, sha string, r blobRef) ([]byte, error) 
 	if err != nil {
 		return nil, fmt.Errorf("blob %s: %w", sha, err)
 	}
-	// Not MessageRaw: a quarantined mail's attachments stay readable.
+	// Only the range: not the whole mail, as MessageRaw would read it.
 	text, err := appendChunkRange(dst, tx.bucket(bucketRawData), m.Seq, r.off, r.n)
 	if err != nil {
 		return nil, fmt.Errorf("blob %s in message %s: %w", sha, r.message, err)
