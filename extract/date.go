@@ -2,6 +2,7 @@ package extract
 
 import (
 	"errors"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -273,12 +274,16 @@ type submatcher interface {
 // tries its fifty month names at every word of the text, which made it
 // the dearest part of reading a deadline.
 type monthScan struct {
-	re       *prefilter.Regexp // the expression, for texts the scan cannot take
-	anchored *prefilter.Regexp // ^(?:expression)
+	re *prefilter.Regexp // the expression, for texts the scan cannot take
+	// anchored is ^(?:expression), a plain regexp: the text's literals are
+	// looked for once per scan (re.May), not again in the rest of the
+	// text at every word that starts like a month (quadratic on a long
+	// text without one).
+	anchored *regexp.Regexp
 }
 
 func newMonthScan(re *prefilter.Regexp) monthScan {
-	return monthScan{re: re, anchored: prefilter.MustCompile(`^(?:` + re.String() + `)`)}
+	return monthScan{re: re, anchored: regexp.MustCompile(`^(?:` + re.String() + `)`)}
 }
 
 // monthStarts are the first two bytes of the month names, ASCII lower
@@ -299,6 +304,9 @@ func (m monthScan) FindAllStringSubmatchIndex(s string, n int) [][]int {
 	// month prefix here looks for.
 	if strings.Contains(s, "\u017f") || strings.Contains(s, "\u212a") {
 		return m.re.FindAllStringSubmatchIndex(s, n)
+	}
+	if !m.re.May(s) {
+		return nil
 	}
 	var out [][]int
 	for i := 0; i+1 < len(s) && (n < 0 || len(out) < n); i++ {

@@ -1,6 +1,7 @@
 package extract
 
 import (
+	"liaison/extract/internal/prefilter"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -56,3 +57,7 @@ func TestMatchLabelLineRandom(t *testing.T) {
 		t.Errorf("only %d of the lines are labels: the test says little", matched)
 	}
 }
+
+// labelLine is what matchLabelLine matches, as the regexp it was: "Label:
+// value", the label short, the colon full-width or after a space.
+var labelLine = prefilter.MustCompile(`^[ \t]*(?:[*•·\-–>]+[ \t]*)?([\p{L}0-9][\p{L}0-9 \t\-/()'’.&_]{0,60}?)[ \t]*[:：][ \t]*(.*)$`)

@@ -42,9 +42,6 @@ func findRefs(s string) []refMatch {
 	scanITUTDs(s, 64, func(m []int) {
 		out = append(out, refMatch{"TD " + strings.Join(strings.Fields(s[m[2]:m[3]]), " "), m[0], m[1]})
 	})
-	if !prefilter.ContainsFold(s, "datatracker") {
-		return out
-	}
 	for _, m := range dtURLRE.FindAllStringSubmatchIndex(s, 64) {
 		out = append(out, refMatch{"https://datatracker.ietf.org/liaison/" + s[m[2]:m[3]] + "/", m[0], m[1]})
 	}

@@ -187,9 +187,10 @@ func maybeForwardStart(t string) bool {
 }
 
 // matchAt runs an anchored regexp at offset p of s and returns its submatch
-// indexes relative to s, or nil.
+// indexes relative to s, or nil. The plain regexp: its prefilter would look
+// for the literals in all the rest of s at every call.
 func matchAt(re *prefilter.Regexp, s string, p int) []int {
-	m := re.FindStringSubmatchIndex(s[p:])
+	m := re.Regexp.FindStringSubmatchIndex(s[p:])
 	for i := range m {
 		if m[i] >= 0 {
 			m[i] += p

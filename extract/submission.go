@@ -109,9 +109,8 @@ func ParseSubmission(text string) (*Submission, []FieldError) {
 	}
 	for i, ln := range lines[start:end] {
 		if !covered[i+1] && strings.TrimSpace(ln) != "" {
-			if strings.Contains(ln, ":") && labelLine.MatchString(ln) && !strings.HasPrefix(ln, " ") && !strings.HasPrefix(ln, "\t") {
-				m := labelLine.FindStringSubmatch(ln)
-				errs = append(errs, FieldError{Field: strings.TrimSpace(m[1]), Line: start + i + 1, Value: strings.TrimSpace(m[2]), Msg: "unknown field"})
+			if label, value, ok := matchLabelLine(ln); ok && strings.Contains(ln, ":") && !strings.HasPrefix(ln, " ") && !strings.HasPrefix(ln, "\t") {
+				errs = append(errs, FieldError{Field: strings.TrimSpace(label), Line: start + i + 1, Value: strings.TrimSpace(value), Msg: "unknown field"})
 			}
 		}
 	}

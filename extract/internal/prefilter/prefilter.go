@@ -18,6 +18,7 @@ import (
 	"slices"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // maxAlternatives bounds the strings of a set: searching for each costs a
@@ -310,13 +311,15 @@ func alternate(subs []*syntax.Regexp) info {
 // literal is what a literal says: itself, or when it matches
 // case-insensitively and holds a letter outside ASCII that has other
 // cases, that its longest run without such letters is in every match
-// (case folding outside ASCII is not the search's).
+// (case folding outside ASCII is not the search's). U+FFFD is cut out the
+// same way: the regexp reads every invalid byte of a text as it, which
+// the search for its UTF-8 bytes would not find.
 func literal(re *syntax.Regexp) info {
 	fold := re.Flags&syntax.FoldCase != 0
 	var best, run []byte
 	whole := true
 	for _, r := range re.Rune {
-		if fold && r >= 0x80 && unicode.SimpleFold(r) != r {
+		if fold && r >= 0x80 && unicode.SimpleFold(r) != r || r == utf8.RuneError {
 			whole = false
 			if len(run) > len(best) {
 				best = run
@@ -349,6 +352,9 @@ func charClass(re *syntax.Regexp) info {
 	for i := 0; i+1 < len(re.Rune); i += 2 {
 		if n += int(re.Rune[i+1]-re.Rune[i]) + 1; n > maxClass {
 			return info{}
+		}
+		if re.Rune[i] <= utf8.RuneError && utf8.RuneError <= re.Rune[i+1] {
+			return info{} // an invalid byte of the text matches it too
 		}
 		for r := re.Rune[i]; r <= re.Rune[i+1]; r++ {
 			exact = union(exact, []string{lowerASCII(string(r))})
@@ -443,11 +449,6 @@ func Lower(c byte) byte {
 // containsFold reports whether s holds a, ASCII case aside; a is lower
 // case. It visits only the places where a's first byte is, found with
 // strings.IndexByte for either case.
-// ContainsFold reports whether s contains a, which is lower-case ASCII,
-// in any case: it looks for a's first byte in either case with
-// strings.IndexByte rather than at every byte.
-func ContainsFold(s, a string) bool { return containsFold(s, a) }
-
 func containsFold(s, a string) bool {
 	n := len(s) - len(a) + 1 // the places a may start at
 	if n <= 0 {

@@ -37,8 +37,10 @@ func TestLiterals(t *testing.T) {
 // text the expression matches is never ruled out.
 func TestNeverRulesOutAMatch(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	atoms := []string{"k", "s", "K", "S", "ab", "AB", "é", "É", "\u212a", "\u017f", "x", "-", " ", "of", "é?", "[Tt]", "[./-]", `\s+`, `\d`, `\b`, "."}
-	textAtoms := []string{"k", "s", "K", "S", "ab", "AB", "aB", "é", "É", "\u212a", "\u017f", "x", "-", " ", "of", "OF", "t", "T", ".", "/", "1", "\n"}
+	atoms := []string{"k", "s", "K", "S", "ab", "AB", "é", "É", "\u212a", "\u017f", "x", "-", " ", "of", "é?", "[Tt]", "[./-]", `\s+`, `\d`, `\b`, ".",
+		"\ufffd", `[x\x{fffd}]`}
+	textAtoms := []string{"k", "s", "K", "S", "ab", "AB", "aB", "é", "É", "\u212a", "\u017f", "x", "-", " ", "of", "OF", "t", "T", ".", "/", "1", "\n",
+		"\xff", "\ufffd"}
 	expr := func() string {
 		var b strings.Builder
 		if rng.IntN(2) == 0 {
