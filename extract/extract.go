@@ -220,21 +220,11 @@ type Result struct {
 	// then partial, with an unparseable problem): a bug to report, kept so
 	// that the caller can log it with the message it came from.
 	Panic string `json:"-"`
-
-	limited bool // see WholeParts
 }
 
-type problems struct {
-	list []liaison.Problem
-	// limited: a limit cut or stopped the reading, said even when the
-	// list was full.
-	limited bool
-}
+type problems struct{ list []liaison.Problem }
 
 func (p *problems) add(code, field, detail string) {
-	if code == liaison.ProblemLimit || code == liaison.ProblemOversized {
-		p.limited = true
-	}
 	for _, x := range p.list {
 		if x.Code == code && x.Field == field && x.Detail == detail {
 			return
@@ -288,7 +278,6 @@ func Extract(ctx context.Context, raw []byte, opts Options) (res *Result) {
 			res.Panic = fmt.Sprintf("%v\n%s", v, debug.Stack())
 		}
 		res.Problems = append(res.Problems[:0], probs.list...)
-		res.limited = probs.limited || res.Panic != ""
 		res.normalise()
 	}()
 	opts.Limits = opts.Limits.withDefaults()

@@ -39,7 +39,7 @@ type Part struct {
 	// it lies there as is and DecodeBase64 of it gave Data: the store then
 	// keeps the part as that reference instead of a second copy. Zero
 	// otherwise (quoted-printable, a file of a zip, a part of a forwarded
-	// message that was encoded itself).
+	// message that was encoded itself, a part cut at Limits.MaxPartBytes).
 	Encoded Span `json:"-"`
 }
 
@@ -362,10 +362,14 @@ func (w *walker) leaf(e *message.Entity, mt string, params map[string]string, do
 		name = "winmail.dat" // what every mail program calls it
 	}
 	var at Span
-	if d, ok := e.Body.(*decodedBody); ok {
+	d, whole := e.Body.(*decodedBody)
+	if whole {
 		at = d.at
 	}
 	data := w.readAll(e.Body, "attachment "+name)
+	if whole && len(data) != len(d.b) {
+		at = Span{} // cut at MaxPartBytes: its text decodes to more
+	}
 	p := &Part{ContentID: cid, Data: data, Encoded: at}
 	p.Name = name
 	p.MediaType = mt

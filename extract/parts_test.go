@@ -162,3 +162,26 @@ func TestFindBudget(t *testing.T) {
 		t.Errorf("with the budget spent: found at %d, want -1 (the part is copied)", i)
 	}
 }
+
+// TestEncodedOnlyWhole: a part is located in its mail only when its bytes
+// are what its text decodes to; one cut at MaxPartBytes is not (the store
+// keeps its bytes).
+func TestEncodedOnlyWhole(t *testing.T) {
+	ctx := context.Background()
+	// 1,100 bytes: over MaxPartBytes below, but its text is short enough
+	// to be read and decoded whole before the cut.
+	raw := coverMail("LS on things", attachment{"ls.pdf", "application/pdf", randomBytes(1100)}, attachment{"annex.pdf", "application/pdf", randomBytes(500)})
+	r := Extract(ctx, raw, testOptions())
+	if len(r.Attachments) != 2 || r.Attachments[0].Encoded.Len == 0 || r.Attachments[1].Encoded.Off <= r.Attachments[0].Encoded.Off {
+		t.Fatalf("attachments not located in order: %+v", r.Attachments)
+	}
+	opts := testOptions()
+	opts.Limits.MaxPartBytes = 1000
+	r = Extract(ctx, raw, opts)
+	if len(r.Attachments) != 2 || len(r.Attachments[0].Data) != 1000 || r.Attachments[0].Encoded.Len != 0 {
+		t.Errorf("the part cut at 1000 bytes: %d bytes, located at %+v; want it cut and not located", len(r.Attachments[0].Data), r.Attachments[0].Encoded)
+	}
+	if r.Attachments[1].Encoded.Len == 0 {
+		t.Errorf("the whole 500-byte part beside it is not located")
+	}
+}

@@ -27,7 +27,7 @@ func (o *Office) statement(tx *store.Tx, m *liaison.Message, r *extract.Result) 
 	s.Source = liaison.Source{MessageID: m.MessageID, SHA256: m.SHA256}
 	s.Problems = append(s.Problems[:0:0], r.Problems...)
 	for i, p := range r.Attachments {
-		sum, err := putPart(tx, m, r, p)
+		sum, err := putPart(tx, m, p)
 		if err != nil {
 			return err
 		}
@@ -257,18 +257,18 @@ func (o *Office) answerSkipped(err error, s *liaison.Statement, to string) bool 
 }
 
 // putPart stores an extracted part of m and returns its hash. A part whose
-// base64 text extraction located in m, of a mail it read whole, is recorded
-// as a reference to that text, which the store keeps anyway: copying every
+// base64 text extraction located in m (whole, not cut at a limit) is
+// recorded as a reference to that text, which the store keeps anyway: copying every
 // attachment was a fifth of what a backlog wrote. Extraction hashed the part
 // when it read it: hashing again would be done holding the store's writer
 // lock, which capture waits for.
-func putPart(tx *store.Tx, m *liaison.Message, r *extract.Result, p *extract.Part) (string, error) {
+func putPart(tx *store.Tx, m *liaison.Message, p *extract.Part) (string, error) {
 	var err error
 	sum := p.SHA256
 	switch {
 	case sum == "":
 		sum, err = tx.PutBlob(p.Data)
-	case p.Encoded.Len > 0 && r.WholeParts():
+	case p.Encoded.Len > 0:
 		err = tx.PutPartOf(sum, int64(len(p.Data)), m.SHA256, p.Encoded.Off, p.Encoded.Len)
 	default:
 		err = tx.PutHashedBlob(sum, p.Data)

@@ -56,7 +56,7 @@ func (o *Office) submission(tx *store.Tx, m *liaison.Message, r *extract.Result,
 	}
 	s.Source = liaison.Source{MessageID: m.MessageID, SHA256: m.SHA256}
 	for _, p := range r.Attachments {
-		sum, err := putPart(tx, m, r, p)
+		sum, err := putPart(tx, m, p)
 		if err != nil {
 			return err
 		}
