@@ -204,13 +204,13 @@ func (o *Outbox) compose(in composeInput) ([]byte, []liaison.BlobInsert, error) 
 		{"Content-Disposition", "inline"},
 		{"Content-Transfer-Encoding", "quoted-printable"},
 	})
-	tw, err := mw.CreatePart(th.Header)
-	if err != nil {
+	// The part's writer writes to buf as it is: the text is encoded
+	// straight into buf's spare room (grown for it above) rather than into
+	// a slice of its own first.
+	if _, err := mw.CreatePart(th.Header); err != nil {
 		return fail(err)
 	}
-	if _, err := tw.Write(appendQP(make([]byte, 0, len(body)+len(body)/16), []byte(body))); err != nil {
-		return fail(err)
-	}
+	buf.Write(appendQP(buf.AvailableBuffer(), []byte(body)))
 	var inserts []liaison.BlobInsert
 	for _, a := range parts {
 		mt := "application/octet-stream"

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"net"
 	"net/textproto"
 	"strconv"
 	"strings"
@@ -27,6 +28,11 @@ import (
 type pipeline struct {
 	br *bufio.Reader
 	r  *textproto.Reader
+	// conn and timeout bound each reply, as go-smtp bounds each command's
+	// (smtp.timeout): not the whole group, whose replies a server with
+	// slow recipient checks may take longer to give.
+	conn    net.Conn
+	timeout time.Duration
 	// The server's extensions that change the commands, as go-smtp's
 	// client reads them.
 	eightBit, size, dsn bool
@@ -35,7 +41,7 @@ type pipeline struct {
 
 func newPipeline(c *smtp.Client, cn *smtpConn) *pipeline {
 	br := bufio.NewReaderSize(cn.conn, 4096)
-	p := &pipeline{br: br, r: textproto.NewReader(br)}
+	p := &pipeline{br: br, r: textproto.NewReader(br), conn: cn.conn, timeout: cn.timeout}
 	p.eightBit, _ = c.Extension("8BITMIME")
 	p.size, _ = c.Extension("SIZE")
 	p.dsn, _ = c.Extension("DSN")
@@ -95,8 +101,13 @@ func appendXtext(b []byte, s string) []byte {
 
 var errUnasked = errors.New("server sent replies to no command")
 
-// reply reads one reply; a reply other than want is an *smtp.SMTPError.
-func (p *pipeline) reply(want int) (string, error) {
+// reply reads one reply within the command timeout; a reply other than
+// want is an *smtp.SMTPError.
+func (p *pipeline) reply(want int) (string, error) { return p.replyWithin(want, p.timeout) }
+
+// replyWithin is reply within d.
+func (p *pipeline) replyWithin(want int, d time.Duration) (string, error) {
+	p.conn.SetReadDeadline(time.Now().Add(d))
 	_, msg, err := p.r.ReadResponse(want)
 	if err != nil {
 		return "", replyErr(err)
@@ -126,7 +137,7 @@ func (cn *smtpConn) sendPipelined(m *liaison.OutboxMail, rcpts []string, utf8 bo
 	b = append(b, "DATA\r\n"...)
 	p.cmds = b
 	cn.open = true
-	cn.conn.SetDeadline(time.Now().Add(cn.timeout))
+	cn.conn.SetWriteDeadline(time.Now().Add(cn.timeout))
 	defer cn.conn.SetDeadline(time.Time{})
 	if _, err := cn.conn.Write(b); err != nil {
 		return a.failed("mail", err)
@@ -164,6 +175,7 @@ func (cn *smtpConn) sendPipelined(m *liaison.OutboxMail, rcpts []string, utf8 bo
 	if dataErr == nil && (mailErr != nil || accepted == 0) {
 		// DATA accepted for nobody (RFC 2920 3.1 asks servers not to):
 		// end it empty; the transaction stays open, RSET ends it.
+		cn.conn.SetWriteDeadline(time.Now().Add(cn.timeout))
 		if _, err := cn.conn.Write([]byte(".\r\n")); err != nil {
 			return a.failed("data", err)
 		}
@@ -182,11 +194,10 @@ func (cn *smtpConn) sendPipelined(m *liaison.OutboxMail, rcpts []string, utf8 bo
 		a.mailErr = dataErr
 		return a
 	}
-	if err := cn.writeDataEnd(m.Raw); err != nil {
+	if err := cn.writeDataEnd(m.Raw); err != nil { // each write bounded by the timeout
 		return a.failed("data", err)
 	}
 	// The end of the data: the server may take the data timeout to answer.
-	cn.conn.SetDeadline(time.Now().Add(cn.dataTimeout))
-	msg, err := p.reply(250)
+	msg, err := p.replyWithin(250, cn.dataTimeout)
 	return cn.ended(a, msg, err)
 }

@@ -114,8 +114,6 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	return err
 }
 
-// startCPUProfile profiles the process into a new file at path until the
-// returned function is called.
 // writeAllocProfile writes the allocations since the start (the heap
 // profile, whose alloc_space and alloc_objects samples count every
 // allocation) to path; a failure is reported on w, not returned, as the
@@ -133,6 +131,8 @@ func writeAllocProfile(path string, w io.Writer) {
 	}
 }
 
+// startCPUProfile profiles the process into a new file at path until the
+// returned function is called.
 func startCPUProfile(path string) (func(), error) {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
