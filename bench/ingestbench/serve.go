@@ -15,6 +15,7 @@ import (
 
 	"liaison"
 	"liaison/internal/dovecot"
+	"liaison/internal/runserver"
 	"liaison/store"
 )
 
@@ -22,6 +23,7 @@ import (
 // mail, counting them: the daemon's notifications and acknowledgements.
 type sink struct {
 	srv   *smtp.Server
+	stop  func()
 	addr  string
 	mails atomic.Int64
 }
@@ -35,11 +37,11 @@ func startSink() (*sink, error) {
 	s.srv = smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return sinkSession{s}, nil }))
 	s.srv.Domain = "localhost"
 	s.srv.MaxRecipients = 1000
-	go s.srv.Serve(ln)
+	s.stop = runserver.Start(s.srv, ln)
 	return s, nil
 }
 
-func (s *sink) Close() { s.srv.Close() }
+func (s *sink) Close() { s.stop() }
 
 type sinkSession struct{ s *sink }
 

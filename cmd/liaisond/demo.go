@@ -26,6 +26,7 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"liaison/config"
+	"liaison/internal/runserver"
 	"liaison/store"
 	"liaison/web"
 )
@@ -155,8 +156,7 @@ func startDemo(ctx context.Context, o demoOptions) (*demo, error) {
 		InsecureAuth: true,
 		Logger:       discardLogger{},
 	})
-	go imapSrv.Serve(imapLn)
-	closers = append(closers, func() { imapSrv.Close() })
+	closers = append(closers, runserver.Start(imapSrv, imapLn))
 
 	// The mail system: mail to the alias (and its plus-addresses) lands in
 	// the mailbox, as a real MTA would deliver it; everything else is
@@ -174,8 +174,7 @@ func startDemo(ctx context.Context, o demoOptions) (*demo, error) {
 	smtpSrv.AllowInsecureAuth = true
 	smtpSrv.MaxMessageBytes = 64 << 20
 	smtpSrv.ErrorLog = discardLogger{}
-	go smtpSrv.Serve(smtpLn)
-	closers = append(closers, func() { smtpSrv.Close() })
+	closers = append(closers, runserver.Start(smtpSrv, smtpLn))
 
 	webLn, err := net.Listen("tcp", o.web)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/tls"
 	"io"
+	"liaison/internal/runserver"
 	"net"
 	"sync"
 	"testing"
@@ -45,9 +46,8 @@ type IMAPServer struct {
 	user *imapmemserver.User
 	addr string
 
-	mu  sync.Mutex
-	srv *imapserver.Server
-	ln  net.Listener
+	mu   sync.Mutex
+	stop func() // stops the server started last
 }
 
 // NewIMAPServer starts an IMAP server on a free port of 127.0.0.1.
@@ -117,22 +117,20 @@ func (s *IMAPServer) start() {
 			ln = tls.NewListener(ln, s.opts.TLS)
 		}
 	}
-	srv := imapserver.New(opts)
-	go srv.Serve(ln)
+	stop := runserver.Start(imapserver.New(opts), ln)
 	s.mu.Lock()
-	s.srv, s.ln = srv, ln
+	s.stop = stop
 	s.mu.Unlock()
-	s.t.Cleanup(func() { srv.Close() })
+	s.t.Cleanup(stop)
 }
 
 // Restart drops every connection and listens again on the same address.
 func (s *IMAPServer) Restart() {
 	s.t.Helper()
 	s.mu.Lock()
-	srv, ln := s.srv, s.ln
+	stop := s.stop
 	s.mu.Unlock()
-	ln.Close() // Close alone misses a listener Serve has not registered yet
-	srv.Close()
+	stop()
 	s.start()
 }
 

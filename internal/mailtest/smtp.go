@@ -3,6 +3,7 @@ package mailtest
 import (
 	"crypto/tls"
 	"io"
+	"liaison/internal/runserver"
 	"net"
 	"sync"
 	"testing"
@@ -99,8 +100,7 @@ func NewSMTPSink(t testing.TB, opts SMTPOptions) *SMTPSink {
 	if opts.Server != nil {
 		opts.Server(srv)
 	}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
+	t.Cleanup(runserver.Start(srv, ln))
 	return s
 }
 
