@@ -179,16 +179,6 @@ func Start(t testing.TB, cfg Config) *Server {
 	if len(cfg.HeaderChecks) > 0 {
 		checks := filepath.Join(etc, "header_checks")
 		write("header_checks", strings.Join(cfg.HeaderChecks, "\n")+"\n")
-		// A broken pattern would defer every mail with a "temporary
-		// lookup failure": fail here instead.
-		postmap := filepath.Join(filepath.Dir(bin), "postmap")
-		var stderr bytes.Buffer
-		cmd := exec.Command(postmap, "-q", "X-Probe: x", "regexp:"+checks)
-		cmd.Stderr = &stderr
-		cmd.Run()
-		if stderr.Len() > 0 {
-			t.Fatalf("header_checks:\n%s\npostmap: %s", strings.Join(cfg.HeaderChecks, "\n"), stderr.String())
-		}
 		fmt.Fprintf(&extra, "header_checks = regexp:%s\n", checks)
 	}
 	write("main.cf", fmt.Sprintf(`# written by liaison/internal/postfix for a test
@@ -223,6 +213,20 @@ biff = no
 smtpd_discard_ehlo_keywords = %[10]s
 %[11]s`, spool, data, s.MailDir, etc, nobody, dir, cfg.Hostname, strings.Join(cfg.Domains, ", "),
 		mailboxMaps, cfg.DiscardEHLO, extra.String()))
+	if len(cfg.HeaderChecks) > 0 {
+		// A broken pattern would defer every mail with a "temporary
+		// lookup failure": fail here instead. postmap reads our main.cf,
+		// not the system's, which a package installed with "No
+		// configuration" does not have.
+		postmap := filepath.Join(filepath.Dir(bin), "postmap")
+		var stderr bytes.Buffer
+		cmd := exec.Command(postmap, "-c", etc, "-q", "X-Probe: x", "regexp:"+filepath.Join(etc, "header_checks"))
+		cmd.Stderr = &stderr
+		cmd.Run()
+		if stderr.Len() > 0 {
+			t.Fatalf("header_checks:\n%s\npostmap: %s", strings.Join(cfg.HeaderChecks, "\n"), stderr.String())
+		}
+	}
 	write("vmailbox", table(cfg.Mailboxes))
 	write("valias", table(cfg.Aliases))
 	write("transport", table(cfg.Transports))
