@@ -122,6 +122,9 @@ type SMTP struct {
 	// NoPipelining sends one command at a time even to a server that
 	// offers PIPELINING.
 	NoPipelining bool `toml:"no_pipelining"`
+	// NoChunking sends with DATA even to a server that offers CHUNKING
+	// (BDAT), which liaisond uses together with PIPELINING.
+	NoChunking bool `toml:"no_chunking"`
 }
 
 // Web is the public record's HTTP listener.

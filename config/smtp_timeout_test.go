@@ -53,9 +53,15 @@ func TestSMTPTimeouts(t *testing.T) {
 func TestSMTPNoPipelining(t *testing.T) {
 	const smtp = `address = "smtp.example.org:587"`
 	for _, tc := range []struct {
-		set  string
-		want bool
-	}{{"", false}, {"no_pipelining = true", true}, {"no_pipelining = false", false}} {
+		set                  string
+		pipelining, chunking bool
+	}{
+		{"", true, true},
+		{"no_pipelining = true", false, true},
+		{"no_pipelining = false", true, true},
+		{"no_chunking = true", true, false},
+		{"no_pipelining = true\nno_chunking = true", false, false},
+	} {
 		text := minimal(t)
 		if tc.set != "" {
 			text = edit(t, text, smtp, smtp+"\n"+tc.set)
@@ -64,8 +70,8 @@ func TestSMTPNoPipelining(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if c.SMTP.NoPipelining != tc.want {
-			t.Errorf("%q: no_pipelining %v, want %v", tc.set, c.SMTP.NoPipelining, tc.want)
+		if c.SMTP.NoPipelining == tc.pipelining || c.SMTP.NoChunking == tc.chunking {
+			t.Errorf("%q: no_pipelining %v, no_chunking %v", tc.set, c.SMTP.NoPipelining, c.SMTP.NoChunking)
 		}
 	}
 }

@@ -106,6 +106,9 @@ type SMTP struct {
 	// NoPipelining sends one command at a time even to a server that
 	// offers PIPELINING (for a server that offers it and gets it wrong).
 	NoPipelining bool
+	// NoChunking sends with DATA even to a server that offers CHUNKING
+	// (BDAT, used only together with PIPELINING).
+	NoChunking bool
 }
 
 // Options configure an Outbox.

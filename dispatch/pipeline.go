@@ -21,10 +21,13 @@ import (
 // and its final dot go out in one more. Two round trips a mail where
 // go-smtp takes one per command (four for a mail to one address): a
 // backlog of notifications spent most of its sending time waiting on
-// replies and in the system calls around each. go-smtp keeps the session
-// around it (greeting, EHLO, TLS, AUTH, NOOP, QUIT): between transactions
-// the server has nothing to say, so neither reader ever holds bytes the
-// other should read.
+// replies and in the system calls around each. When the server offers
+// CHUNKING (RFC 3030) too, BDAT replaces DATA: the commands and the whole
+// mail go out together, and their replies come back together, one round
+// trip a mail, with no dot-stuffing. go-smtp keeps the session around it
+// (greeting, EHLO, TLS, AUTH, NOOP, QUIT): between transactions the server
+// has nothing to say, so neither reader ever holds bytes the other should
+// read.
 type pipeline struct {
 	br *bufio.Reader
 	r  *textproto.Reader
@@ -36,15 +39,20 @@ type pipeline struct {
 	// The server's extensions that change the commands, as go-smtp's
 	// client reads them.
 	eightBit, size, dsn bool
-	cmds                []byte // the commands being written, reused
+	// chunking: the server offers CHUNKING, and BDAT is not turned off.
+	chunking bool
+	cmds     []byte // the commands being written, reused
 }
 
-func newPipeline(c *smtp.Client, cn *smtpConn) *pipeline {
+func newPipeline(c *smtp.Client, cn *smtpConn, chunking bool) *pipeline {
 	br := bufio.NewReaderSize(cn.conn, 4096)
 	p := &pipeline{br: br, r: textproto.NewReader(br), conn: cn.conn, timeout: cn.timeout}
 	p.eightBit, _ = c.Extension("8BITMIME")
 	p.size, _ = c.Extension("SIZE")
 	p.dsn, _ = c.Extension("DSN")
+	if chunking {
+		p.chunking, _ = c.Extension("CHUNKING")
+	}
 	return p
 }
 
@@ -134,6 +142,11 @@ func (cn *smtpConn) sendPipelined(m *liaison.OutboxMail, rcpts []string, utf8 bo
 	for _, r := range rcpts {
 		b = p.appendRcpt(b, r)
 	}
+	if p.chunking && crlfOnly(m.Raw) {
+		// BDAT sends the bytes as they are: a mail with a bare CR or LF
+		// (never a composed one) goes with DATA, whose writer repairs it.
+		return cn.sendChunked(m, rcpts, a, b, reset)
+	}
 	b = append(b, "DATA\r\n"...)
 	p.cmds = b
 	cn.open = true
@@ -142,31 +155,9 @@ func (cn *smtpConn) sendPipelined(m *liaison.OutboxMail, rcpts []string, utf8 bo
 	if _, err := cn.conn.Write(b); err != nil {
 		return a.failed("mail", err)
 	}
-	if reset {
-		if _, err := p.reply(250); err != nil {
-			a.connErr = fmt.Errorf("smtp rset: %w", err)
-			return a
-		}
-	}
-	mailErr := error(nil)
-	if _, err := p.reply(250); err != nil {
-		if !isReply(err) {
-			return a.failed("mail", err)
-		}
-		mailErr = err
-	}
-	accepted := 0
-	for _, r := range rcpts {
-		_, err := p.reply(25)
-		if err != nil && !isReply(err) {
-			return a.failed("rcpt", err)
-		}
-		if mailErr == nil {
-			a.rcpt[r] = err
-			if err == nil {
-				accepted++
-			}
-		}
+	a, mailErr, accepted, lost := p.envelopeReplies(a, rcpts, reset)
+	if lost {
+		return a
 	}
 	_, dataErr := p.reply(354)
 	if dataErr != nil && !isReply(dataErr) {
@@ -183,15 +174,7 @@ func (cn *smtpConn) sendPipelined(m *liaison.OutboxMail, rcpts []string, utf8 bo
 			return a.failed("end of data", err)
 		}
 	}
-	switch {
-	case mailErr != nil:
-		a.mailErr = mailErr
-		return a
-	case accepted == 0:
-		// As send: no data for nobody, and the RCPT replies say why.
-		return a
-	case dataErr != nil:
-		a.mailErr = dataErr
+	if a, refused := refusal(a, mailErr, accepted, dataErr); refused {
 		return a
 	}
 	if err := cn.writeDataEnd(m.Raw); err != nil { // each write bounded by the timeout
@@ -200,4 +183,103 @@ func (cn *smtpConn) sendPipelined(m *liaison.OutboxMail, rcpts []string, utf8 bo
 	// The end of the data: the server may take the data timeout to answer.
 	msg, err := p.replyWithin(250, cn.dataTimeout)
 	return cn.ended(a, msg, err)
+}
+
+// sendChunked is sendPipelined with BDAT: cmds (RSET when reset, MAIL and
+// the RCPTs), then BDAT with the size of the whole mail and LAST, then the
+// mail, all written before any reply is read. A server must read a chunk
+// even when it refuses the command (RFC 3030 2), so a refused sender or
+// recipients only cost the bytes sent for nothing.
+func (cn *smtpConn) sendChunked(m *liaison.OutboxMail, rcpts []string, a attempt, cmds []byte, reset bool) attempt {
+	p := cn.pipe
+	cmds = append(cmds, "BDAT "...)
+	cmds = strconv.AppendInt(cmds, int64(len(m.Raw)), 10)
+	cmds = append(cmds, " LAST\r\n"...)
+	p.cmds = cmds
+	cn.open = true
+	defer cn.conn.SetDeadline(time.Time{})
+	// The commands and the first block in one write (one writev on a
+	// plain connection), the rest in blocks, each within the timeout.
+	first := m.Raw[:lineBlock(m.Raw, dataBlock)]
+	cn.nc.SetWriteDeadline(time.Now().Add(cn.timeout))
+	bufs := net.Buffers{cmds, first}
+	if _, err := bufs.WriteTo(cn.conn); err != nil {
+		return a.failed("mail", err)
+	}
+	for rest := m.Raw[len(first):]; len(rest) > 0; {
+		block := rest[:min(len(rest), dataBlock)]
+		cn.nc.SetWriteDeadline(time.Now().Add(cn.timeout))
+		if _, err := cn.conn.Write(block); err != nil {
+			return a.failed("data", err)
+		}
+		rest = rest[len(block):]
+	}
+	a, mailErr, accepted, lost := p.envelopeReplies(a, rcpts, reset)
+	if lost {
+		return a
+	}
+	// The answer to the chunk: the server may take the data timeout, as
+	// for the end of DATA.
+	msg, err := p.replyWithin(250, cn.dataTimeout)
+	if err != nil && !isReply(err) {
+		return a.failed("end of data", err)
+	}
+	if a, refused := refusal(a, mailErr, accepted, err); refused {
+		// The transaction stays open (RSET before the next): RFC 3030
+		// does not say that a refused chunk ends it.
+		return a
+	}
+	cn.open = false
+	a.accepted = true
+	a.reply = strings.TrimSpace(msg)
+	return a
+}
+
+// envelopeReplies reads the replies to RSET (when reset), MAIL and each
+// RCPT, and records the recipients' in a. mailErr is MAIL's refusal,
+// accepted the recipients accepted; lost says that the connection failed
+// (a says how) and nothing more can be read.
+func (p *pipeline) envelopeReplies(a attempt, rcpts []string, reset bool) (_ attempt, mailErr error, accepted int, lost bool) {
+	if reset {
+		if _, err := p.reply(250); err != nil {
+			a.connErr = fmt.Errorf("smtp rset: %w", err)
+			return a, nil, 0, true
+		}
+	}
+	if _, err := p.reply(250); err != nil {
+		if !isReply(err) {
+			return a.failed("mail", err), nil, 0, true
+		}
+		mailErr = err
+	}
+	for _, r := range rcpts {
+		_, err := p.reply(25)
+		if err != nil && !isReply(err) {
+			return a.failed("rcpt", err), nil, 0, true
+		}
+		if mailErr == nil {
+			a.rcpt[r] = err
+			if err == nil {
+				accepted++
+			}
+		}
+	}
+	return a, mailErr, accepted, false
+}
+
+// refusal records why the server refused a transaction: at MAIL
+// (mailErr), at every RCPT (none accepted; their replies say why, and no
+// data went to nobody) or at its data (dataErr). refused is false when it
+// did not.
+func refusal(a attempt, mailErr error, accepted int, dataErr error) (_ attempt, refused bool) {
+	switch {
+	case mailErr != nil:
+		a.mailErr = mailErr
+	case accepted == 0:
+	case dataErr != nil:
+		a.mailErr = dataErr
+	default:
+		return a, false
+	}
+	return a, true
 }

@@ -133,6 +133,31 @@ func testPostfix(t *testing.T, discardEHLO string) {
 	if !slices.ContainsFunc(bounceRecipients(t, bounce), func(s string) bool { return s == "gone@bounce.test.example" }) {
 		t.Error("no failed recipient parsed from the report")
 	}
+
+	// smtpd's disconnect line counts the commands: BDAT where CHUNKING
+	// (with PIPELINING) was offered, DATA where it was not.
+	want := " bdat="
+	if discardEHLO != "" {
+		want = " data="
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(disconnects(pf.Logs()), want) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no smtpd disconnect line with %q:\n%s", want, disconnects(pf.Logs()))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// disconnects are smtpd's disconnect lines in a Postfix log.
+func disconnects(log string) string {
+	var b strings.Builder
+	for _, l := range strings.Split(log, "\n") {
+		if strings.Contains(l, "smtpd") && strings.Contains(l, " disconnect from ") {
+			b.WriteString(l + "\n")
+		}
+	}
+	return b.String()
 }
 
 // bounceRecipients reads the Final-Recipient fields of a delivery report.

@@ -60,6 +60,7 @@ func (o *Outbox) Flush(ctx context.Context) error {
 	o.pass.Lock()
 	defer o.pass.Unlock()
 	pool := make([]*smtpConn, o.opts.Connections)
+	bufs := make([][]byte, len(pool))
 	defer func() {
 		for _, cn := range pool {
 			cn.close()
@@ -90,7 +91,7 @@ func (o *Outbox) Flush(ctx context.Context) error {
 		for _, m := range batch {
 			tried[m.ID] = true
 		}
-		if err := o.deliver(ctx, pool, rec, batch); err != nil {
+		if err := o.deliver(ctx, pool, bufs, rec, batch); err != nil {
 			return err
 		}
 		if err := ctx.Err(); err != nil {

@@ -26,8 +26,8 @@ import (
 // go-smtp sends one command at a time (no PIPELINING, no CHUNKING): a mail
 // costs MAIL, one RCPT per recipient, DATA and the final dot, each a round
 // trip. When the server offers PIPELINING, pipeline speaks the mail
-// transactions instead, in two round trips; the sender overlaps either
-// over several connections.
+// transactions instead, in two round trips (one with CHUNKING); the sender
+// overlaps either over several connections.
 type smtpConn struct {
 	c       *smtp.Client
 	nc      net.Conn // the TCP connection under c (and under its TLS)
@@ -36,7 +36,7 @@ type smtpConn struct {
 	timeout time.Duration
 	// dataTimeout bounds the wait for the answer to the end of the data.
 	dataTimeout time.Duration
-	pipe        *pipeline // the server offers PIPELINING: transactions in two round trips
+	pipe        *pipeline // the server offers PIPELINING: transactions in two round trips, or one
 	utf8        bool      // the server offers SMTPUTF8
 	open        bool      // a transaction may still be open: RSET before the next
 	stop        func() bool
@@ -107,7 +107,7 @@ func (o *Outbox) dial(ctx context.Context) (*smtpConn, error) {
 	}
 	cn.utf8, _ = c.Extension("SMTPUTF8")
 	if ok, _ := c.Extension("PIPELINING"); ok && !so.NoPipelining {
-		cn.pipe = newPipeline(c, cn)
+		cn.pipe = newPipeline(c, cn, !so.NoChunking)
 	}
 	secure := so.TLS != "none"
 	if so.User != "" {

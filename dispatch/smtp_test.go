@@ -70,10 +70,24 @@ type sessionCase struct {
 	server func(*smtp.Server)
 	body   string
 	// want: the first mail's state, and the client's commands one at
-	// a time and pipelined
-	state liaison.OutboxState
-	cmds  []string
-	piped []string
+	// a time, pipelined with DATA (piped; cmds when nil), and pipelined
+	// with BDAT (chunked; piped with DATA made BDAT when nil)
+	state   liaison.OutboxState
+	cmds    []string
+	piped   []string
+	chunked []string
+}
+
+// sessionMode is how a session sends: the options it sets.
+type sessionMode struct {
+	name                     string
+	noPipelining, noChunking bool
+}
+
+var sessionModes = []sessionMode{
+	{"one at a time", true, true},
+	{"pipelined", false, true},
+	{"chunked", false, false},
 }
 
 // TestSessionPaths runs two mails over one connection where the first
@@ -145,6 +159,9 @@ func TestSessionPaths(t *testing.T) {
 			},
 			state: liaison.OutboxFailed,
 			cmds:  []string{"EHLO", "MAIL", "RCPT", "DATA", "MAIL", "RCPT", "DATA", "QUIT"},
+			// A refused chunk may leave the transaction open (RFC 3030
+			// does not say): RSET.
+			chunked: []string{"EHLO", "MAIL", "RCPT", "BDAT", "RSET", "MAIL", "RCPT", "BDAT", "QUIT"},
 		},
 		{
 			name:  "large mail: written in blocks, dot-stuffed",
@@ -154,26 +171,37 @@ func TestSessionPaths(t *testing.T) {
 			cmds:  []string{"EHLO", "MAIL", "RCPT", "DATA", "MAIL", "RCPT", "DATA", "QUIT"},
 		},
 	} {
-		for _, piped := range []bool{false, true} {
+		for _, mode := range sessionModes {
 			want := tc.cmds
-			if piped && tc.piped != nil {
+			if !mode.noPipelining && tc.piped != nil {
 				want = tc.piped
 			}
-			name := tc.name + map[bool]string{false: " (one at a time)", true: " (pipelined)"}[piped]
-			t.Run(name, func(t *testing.T) {
-				sessionPath(t, tc, piped, want)
+			if !mode.noChunking {
+				if tc.chunked != nil {
+					want = tc.chunked
+				} else {
+					want = slices.Clone(want)
+					for i, c := range want {
+						if c == "DATA" {
+							want[i] = "BDAT"
+						}
+					}
+				}
+			}
+			t.Run(tc.name+" ("+mode.name+")", func(t *testing.T) {
+				sessionPath(t, tc, mode, want)
 			})
 		}
 	}
 }
 
-// sessionPath sends tc's first mail and a second one, pipelined or not,
-// and checks the outcome and the client's commands (want).
-func sessionPath(t *testing.T, tc sessionCase, piped bool, want []string) {
+// sessionPath sends tc's first mail and a second one in mode, and checks
+// the outcome and the client's commands (want).
+func sessionPath(t *testing.T, tc sessionCase, mode sessionMode, want []string) {
 	srv, log := protocolSink(t, mailtest.SMTPOptions{Rcpt: tc.rcpt, Data: tc.data, Server: tc.server})
 	e := newEnv(t, srv.Addr(), func(o *Options) {
 		o.Coordinators = nil
-		o.SMTP.NoPipelining = !piped
+		o.SMTP.NoPipelining, o.SMTP.NoChunking = mode.noPipelining, mode.noChunking
 	})
 	in := incoming()
 	in.Attachments = nil
@@ -330,5 +358,40 @@ func TestLineBreakInAddress(t *testing.T) {
 	}
 	if strings.Contains(log.String(), "evil.example") || strings.Contains(log.String(), "RSET") {
 		t.Errorf("the injected command reached the server:\n%s", log.String())
+	}
+}
+
+// TestChunkedBareLineEnds: BDAT sends the bytes as they are, so a mail
+// with a bare CR or LF goes with DATA, whose writer makes every line end
+// CRLF, even where CHUNKING is offered; a CRLF mail goes with BDAT, its
+// lines that start with a dot not stuffed.
+func TestChunkedBareLineEnds(t *testing.T) {
+	for _, tc := range []struct {
+		name, raw, arrives, verb string
+	}{
+		{"bare LF", "Subject: a\n\n.body\nend\n", "Subject: a\r\n\r\n.body\r\nend\r\n", "DATA"},
+		{"CRLF", "Subject: a\r\n\r\n.body\r\n..\r\nend\r\n", "Subject: a\r\n\r\n.body\r\n..\r\nend\r\n", "BDAT"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv, log := protocolSink(t, mailtest.SMTPOptions{})
+			e := newEnv(t, srv.Addr(), nil)
+			cn, err := e.o.dial(e.ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer cn.close()
+			a := cn.send(&liaison.OutboxMail{EnvelopeFrom: "liaison@ietf.example", Raw: []byte(tc.raw),
+				Recipients: []liaison.Recipient{{Email: "chair@ietf.example", State: liaison.OutboxPending}}})
+			if !a.accepted || a.connErr != nil || a.mailErr != nil {
+				t.Fatalf("attempt %+v", a)
+			}
+			got := srv.Received()
+			if len(got) != 1 || string(got[0].Data) != tc.arrives {
+				t.Fatalf("received %d mails: %+v", len(got), got)
+			}
+			if cmds := commands(log.String()); !slices.Contains(cmds, tc.verb) {
+				t.Errorf("commands %v, want %s", cmds, tc.verb)
+			}
+		})
 	}
 }

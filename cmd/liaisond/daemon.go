@@ -60,7 +60,7 @@ func newDaemon(ctx context.Context, c *config.Config, db *store.DB, getenv func(
 		SMTP: dispatch.SMTP{Addr: c.SMTP.Address, TLS: c.SMTP.TLS, CAFile: c.SMTP.CAFile, User: c.SMTP.User,
 			Password: secrets.SMTPPassword, HeloName: c.SMTP.HELO,
 			Timeout: time.Duration(c.SMTP.Timeout), DataTimeout: time.Duration(c.SMTP.DataTimeout),
-			NoPipelining: c.SMTP.NoPipelining},
+			NoPipelining: c.SMTP.NoPipelining, NoChunking: c.SMTP.NoChunking},
 		Logger: log.With("part", "dispatch"),
 	})
 	if err != nil {
