@@ -76,19 +76,9 @@ type walker struct {
 	located  int
 	searched int    // bytes of raw the searches for parts scanned
 	chunk    []byte // readText's buffer
-	text     []byte // leaf's buffer for text parts
 }
-
-// maxReusedText bounds the buffer a walker keeps for the next text part.
-const maxReusedText = 1 << 20
 
 func (w *walker) readAll(r io.Reader, what string) []byte {
-	return w.appendAll(nil, r, what)
-}
-
-// appendAll is readAll reading into dst, unless r is a body decoded
-// already (then its bytes are returned as they are).
-func (w *walker) appendAll(dst []byte, r io.Reader, what string) []byte {
 	var b []byte
 	var err error
 	if d, ok := r.(*decodedBody); ok && d.off == 0 {
@@ -97,7 +87,7 @@ func (w *walker) appendAll(dst []byte, r io.Reader, what string) []byte {
 			b = b[:w.lim.MaxPartBytes+1]
 		}
 	} else {
-		b, err = appendAll(dst, io.LimitReader(r, w.lim.MaxPartBytes+1))
+		b, err = appendAll(nil, io.LimitReader(r, w.lim.MaxPartBytes+1))
 	}
 	if int64(len(b)) > w.lim.MaxPartBytes {
 		w.probs.add(liaison.ProblemLimit, "attachments", fmt.Sprintf("%s larger than %d bytes: cut", what, w.lim.MaxPartBytes))
@@ -353,15 +343,8 @@ func (w *walker) leaf(e *message.Entity, mt string, params map[string]string, do
 	cid := strings.Trim(strings.TrimSpace(e.Header.Get("Content-Id")), "<>")
 	isText := mt == "text/plain" || mt == "text/html" || mt == "text/enriched" || mt == "text/markdown"
 	if isText && name == "" && disp != "attachment" {
-		// Read into the walker's buffer, as the text is copied into a
-		// string at once: io.ReadAll's growing buffers were 71 MB of what
-		// a 3,000-mail backlog allocated.
-		_, decoded := e.Body.(*decodedBody)
-		data := w.appendAll(w.text[:0], e.Body, mt)
+		data := w.readAll(e.Body, mt)
 		s := string(data)
-		if !decoded && cap(data) <= maxReusedText {
-			w.text = data[:0]
-		}
 		if mt == "text/html" {
 			var hadTable bool
 			s, hadTable = htmlToText(s, doc.cids)
