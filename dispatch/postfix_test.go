@@ -188,3 +188,40 @@ func bounceRecipients(t *testing.T, raw []byte) []string {
 	}
 	return out
 }
+
+// TestPostfixRefusedRecipients: a mail whose every recipient Postfix
+// refuses, then another over the same connection. With BDAT the first
+// mail's chunk went out behind the refused RCPT; Postfix must have read
+// and dropped it, and the RSET before the next mail must leave nothing of
+// it behind.
+func TestPostfixRefusedRecipients(t *testing.T) {
+	for _, tc := range []struct{ name, discard string }{
+		{"chunking", ""},
+		{"data", "chunking"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			pf := startPostfix(t, tc.discard)
+			e := newEnv(t, pf.Addr, func(o *Options) {
+				o.Alias = "liaison-coordination@test.example"
+				o.Coordinators = nil
+				o.SMTP.HeloName = "liaisond.test.example"
+				o.Now = time.Now
+			})
+			first := e.enqueue(Mail{Kind: liaison.MailNotification, Statement: e.create(incoming()),
+				To: []liaison.Address{{Email: "refused@test.example"}}})
+			second := e.enqueue(Mail{Kind: liaison.MailNotification, Statement: e.create(incoming()),
+				To: []liaison.Address{{Email: "chair@test.example"}}})
+			e.flush()
+			if m := e.mail(first.ID); m.State != liaison.OutboxFailed {
+				t.Errorf("first mail %s (%s), want failed", m.State, m.LastError)
+			}
+			if m := e.mail(second.ID); m.State != liaison.OutboxSent {
+				t.Fatalf("second mail %s (%s), want sent", m.State, m.LastError)
+			}
+			got := pf.WaitMaildir(t, "chair", 1)
+			if len(got) != 1 || !bytes.HasSuffix(got[0], bytes.ReplaceAll(second.Raw, []byte("\r\n"), []byte("\n"))) {
+				t.Errorf("chair received %d mails, the last not the second one sent", len(got))
+			}
+		})
+	}
+}
