@@ -2,6 +2,7 @@ package dispatch
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"net"
@@ -142,9 +143,10 @@ func (cn *smtpConn) sendPipelined(m *liaison.OutboxMail, rcpts []string, utf8 bo
 	for _, r := range rcpts {
 		b = p.appendRcpt(b, r)
 	}
-	if p.chunking && crlfOnly(m.Raw) {
-		// BDAT sends the bytes as they are: a mail with a bare CR or LF
-		// (never a composed one) goes with DATA, whose writer repairs it.
+	if p.chunking && len(rcpts) <= maxChunkedRcpts && crlfOnly(m.Raw) && bytes.HasSuffix(m.Raw, []byte("\r\n")) {
+		// BDAT sends the bytes as they are: a mail with a bare CR or LF,
+		// or without a line end at its end (never a composed one), goes
+		// with DATA, whose writer repairs it.
 		return cn.sendChunked(m, rcpts, a, b, reset)
 	}
 	b = append(b, "DATA\r\n"...)
@@ -155,7 +157,7 @@ func (cn *smtpConn) sendPipelined(m *liaison.OutboxMail, rcpts []string, utf8 bo
 	if _, err := cn.conn.Write(b); err != nil {
 		return a.failed("mail", err)
 	}
-	a, mailErr, accepted, lost := p.envelopeReplies(a, rcpts, reset)
+	a, mailErr, accepted, lost := p.envelopeReplies(a, rcpts, reset, p.timeout)
 	if lost {
 		return a
 	}
@@ -184,6 +186,14 @@ func (cn *smtpConn) sendPipelined(m *liaison.OutboxMail, rcpts []string, utf8 bo
 	msg, err := p.replyWithin(250, cn.dataTimeout)
 	return cn.ended(a, msg, err)
 }
+
+// maxChunkedRcpts is the most recipients a mail sent with BDAT has. The
+// whole chunk is written before any reply is read, and a server reads the
+// chunk only after it has written every RCPT reply: thousands of long
+// refusals could fill both socket buffers and block both sides (the
+// window RFC 2920 3.1 warns of). A mail to more goes with DATA, whose
+// data waits for the replies.
+const maxChunkedRcpts = 100
 
 // sendChunked is sendPipelined with BDAT: cmds (RSET when reset, MAIL and
 // the RCPTs), then BDAT with the size of the whole mail and LAST, then the
@@ -214,7 +224,12 @@ func (cn *smtpConn) sendChunked(m *liaison.OutboxMail, rcpts []string, a attempt
 		}
 		rest = rest[len(block):]
 	}
-	a, mailErr, accepted, lost := p.envelopeReplies(a, rcpts, reset)
+	// A server need not send a reply before it has read on to the end of
+	// its input (RFC 2920 3.2; Postfix does not), which is now the end of
+	// the chunk: any reply may wait for the mail to be taken in, so each
+	// gets the data timeout. Giving up sooner would drop a connection
+	// over a mail the server then delivers, and send it again.
+	a, mailErr, accepted, lost := p.envelopeReplies(a, rcpts, reset, cn.dataTimeout)
 	if lost {
 		return a
 	}
@@ -236,24 +251,24 @@ func (cn *smtpConn) sendChunked(m *liaison.OutboxMail, rcpts []string, a attempt
 }
 
 // envelopeReplies reads the replies to RSET (when reset), MAIL and each
-// RCPT, and records the recipients' in a. mailErr is MAIL's refusal,
-// accepted the recipients accepted; lost says that the connection failed
-// (a says how) and nothing more can be read.
-func (p *pipeline) envelopeReplies(a attempt, rcpts []string, reset bool) (_ attempt, mailErr error, accepted int, lost bool) {
+// RCPT, each within wait, and records the recipients' in a. mailErr is
+// MAIL's refusal, accepted the recipients accepted; lost says that the
+// connection failed (a says how) and nothing more can be read.
+func (p *pipeline) envelopeReplies(a attempt, rcpts []string, reset bool, wait time.Duration) (_ attempt, mailErr error, accepted int, lost bool) {
 	if reset {
-		if _, err := p.reply(250); err != nil {
+		if _, err := p.replyWithin(250, wait); err != nil {
 			a.connErr = fmt.Errorf("smtp rset: %w", err)
 			return a, nil, 0, true
 		}
 	}
-	if _, err := p.reply(250); err != nil {
+	if _, err := p.replyWithin(250, wait); err != nil {
 		if !isReply(err) {
 			return a.failed("mail", err), nil, 0, true
 		}
 		mailErr = err
 	}
 	for _, r := range rcpts {
-		_, err := p.reply(25)
+		_, err := p.replyWithin(25, wait)
 		if err != nil && !isReply(err) {
 			return a.failed("rcpt", err), nil, 0, true
 		}
@@ -269,10 +284,14 @@ func (p *pipeline) envelopeReplies(a attempt, rcpts []string, reset bool) (_ att
 
 // refusal records why the server refused a transaction: at MAIL
 // (mailErr), at every RCPT (none accepted; their replies say why, and no
-// data went to nobody) or at its data (dataErr). refused is false when it
-// did not.
+// data went to nobody) or at its data (dataErr), or that it is closing the
+// connection (a 421 to the data). refused is false when it did not.
 func refusal(a attempt, mailErr error, accepted int, dataErr error) (_ attempt, refused bool) {
 	switch {
+	case is421(dataErr):
+		// The server is closing the connection (RFC 5321 3.8), whatever
+		// it said before: kept, so that the connection is not used again.
+		a.mailErr = dataErr
 	case mailErr != nil:
 		a.mailErr = mailErr
 	case accepted == 0:

@@ -288,10 +288,6 @@ func (cn *smtpConn) ended(a attempt, reply string, err error) attempt {
 // closing reports whether the server answered 421: it closes the
 // connection (RFC 5321 3.8).
 func (a attempt) closing() bool {
-	is421 := func(err error) bool {
-		var se *smtp.SMTPError
-		return errors.As(err, &se) && se.Code == 421
-	}
 	if is421(a.mailErr) {
 		return true
 	}
@@ -301,6 +297,13 @@ func (a attempt) closing() bool {
 		}
 	}
 	return false
+}
+
+// is421 reports whether err is a 421 reply: the server closes the
+// connection.
+func is421(err error) bool {
+	var se *smtp.SMTPError
+	return errors.As(err, &se) && se.Code == 421
 }
 
 // isPermanent reports whether err is a 5xx reply.

@@ -78,6 +78,17 @@ type sessionCase struct {
 	chunked []string
 }
 
+// refuseChair is a Data hook that answers err to the mail to
+// chair@ietf.example and accepts the others.
+func refuseChair(err error) func(*smtp.Conn, []byte) error {
+	return func(_ *smtp.Conn, raw []byte) error {
+		if bytes.Contains(raw, []byte("chair@ietf.example")) {
+			return err
+		}
+		return nil
+	}
+}
+
 // sessionMode is how a session sends: the options it sets.
 type sessionMode struct {
 	name                     string
@@ -149,19 +160,29 @@ func TestSessionPaths(t *testing.T) {
 			piped: []string{"EHLO", "MAIL", "RCPT", "DATA", "QUIT", "EHLO", "MAIL", "RCPT", "DATA", "QUIT"},
 		},
 		{
-			name: "data refused at the end: no RSET needed",
-			to:   []string{"chair@ietf.example"},
-			data: func(_ *smtp.Conn, raw []byte) error {
-				if bytes.Contains(raw, []byte("chair@ietf.example")) {
-					return err554
-				}
-				return nil
-			},
+			name:  "data refused at the end: no RSET needed",
+			to:    []string{"chair@ietf.example"},
+			data:  refuseChair(err554),
 			state: liaison.OutboxFailed,
 			cmds:  []string{"EHLO", "MAIL", "RCPT", "DATA", "MAIL", "RCPT", "DATA", "QUIT"},
 			// A refused chunk may leave the transaction open (RFC 3030
 			// does not say): RSET.
 			chunked: []string{"EHLO", "MAIL", "RCPT", "BDAT", "RSET", "MAIL", "RCPT", "BDAT", "QUIT"},
+		},
+		{
+			name:    "data deferred at the end: retried",
+			to:      []string{"chair@ietf.example"},
+			data:    refuseChair(err451),
+			state:   liaison.OutboxPending,
+			cmds:    []string{"EHLO", "MAIL", "RCPT", "DATA", "MAIL", "RCPT", "DATA", "QUIT"},
+			chunked: []string{"EHLO", "MAIL", "RCPT", "BDAT", "RSET", "MAIL", "RCPT", "BDAT", "QUIT"},
+		},
+		{
+			name:  "data answered 421: retried, a new connection for the next",
+			to:    []string{"chair@ietf.example"},
+			data:  refuseChair(err421),
+			state: liaison.OutboxPending,
+			cmds:  []string{"EHLO", "MAIL", "RCPT", "DATA", "QUIT", "EHLO", "MAIL", "RCPT", "DATA", "QUIT"},
 		},
 		{
 			name:  "large mail: written in blocks, dot-stuffed",
@@ -239,7 +260,9 @@ func sessionPath(t *testing.T, tc sessionCase, mode sessionMode, want []string) 
 }
 
 // TestTimeouts: the reply to the end of the data may take DataTimeout,
-// every other step Timeout.
+// every other step Timeout; with BDAT every reply may take DataTimeout, as
+// the server may hold the replies to MAIL and RCPT until it has taken in
+// the chunk that follows them (RFC 2920 3.2; Postfix does).
 func TestTimeouts(t *testing.T) {
 	for _, tc := range []struct {
 		name      string
@@ -247,30 +270,39 @@ func TestTimeouts(t *testing.T) {
 		dataWait  time.Duration
 		timeout   time.Duration
 		dataLimit time.Duration
-		want      liaison.OutboxState
+		// want one at a time or pipelined with DATA, and with BDAT
+		want, chunked liaison.OutboxState
 	}{
-		{"slow content scan within data_timeout", 0, 600 * time.Millisecond, 200 * time.Millisecond, 5 * time.Second, liaison.OutboxSent},
-		{"reply to the dot later than data_timeout", 0, 1500 * time.Millisecond, 200 * time.Millisecond, 500 * time.Millisecond, liaison.OutboxPending},
-		{"RCPT reply later than timeout", 600 * time.Millisecond, 0, 200 * time.Millisecond, 5 * time.Second, liaison.OutboxPending},
+		{"slow content scan within data_timeout", 0, 600 * time.Millisecond, 200 * time.Millisecond, 5 * time.Second, liaison.OutboxSent, liaison.OutboxSent},
+		{"reply to the dot later than data_timeout", 0, 1500 * time.Millisecond, 200 * time.Millisecond, 500 * time.Millisecond, liaison.OutboxPending, liaison.OutboxPending},
+		{"RCPT reply later than timeout", 600 * time.Millisecond, 0, 200 * time.Millisecond, 5 * time.Second, liaison.OutboxPending, liaison.OutboxSent},
+		{"RCPT reply later than data_timeout", 1500 * time.Millisecond, 0, 200 * time.Millisecond, 500 * time.Millisecond, liaison.OutboxPending, liaison.OutboxPending},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			srv := mailtest.NewSMTPSink(t, mailtest.SMTPOptions{
-				Rcpt: func(string) error { time.Sleep(tc.rcptWait); return nil },
-				Data: func(*smtp.Conn, []byte) error { time.Sleep(tc.dataWait); return nil },
-			})
-			e := newEnv(t, srv.Addr(), func(o *Options) {
-				o.SMTP.Timeout, o.SMTP.DataTimeout = tc.timeout, tc.dataLimit
-			})
-			om := e.enqueue(Mail{Kind: liaison.MailNotification, Statement: e.create(incoming())})
-			e.flush()
-			m := e.mail(om.ID)
-			if m.State != tc.want {
-				t.Fatalf("state %s (%s), want %s", m.State, m.LastError, tc.want)
+		for _, mode := range sessionModes {
+			want := tc.want
+			if !mode.noChunking {
+				want = tc.chunked
 			}
-			if tc.want == liaison.OutboxPending && !strings.Contains(m.LastError, "timeout") {
-				t.Errorf("last error %q, want a timeout", m.LastError)
-			}
-		})
+			t.Run(tc.name+" ("+mode.name+")", func(t *testing.T) {
+				srv := mailtest.NewSMTPSink(t, mailtest.SMTPOptions{
+					Rcpt: func(string) error { time.Sleep(tc.rcptWait); return nil },
+					Data: func(*smtp.Conn, []byte) error { time.Sleep(tc.dataWait); return nil },
+				})
+				e := newEnv(t, srv.Addr(), func(o *Options) {
+					o.SMTP.Timeout, o.SMTP.DataTimeout = tc.timeout, tc.dataLimit
+					o.SMTP.NoPipelining, o.SMTP.NoChunking = mode.noPipelining, mode.noChunking
+				})
+				om := e.enqueue(Mail{Kind: liaison.MailNotification, Statement: e.create(incoming())})
+				e.flush()
+				m := e.mail(om.ID)
+				if m.State != want {
+					t.Fatalf("state %s (%s), want %s", m.State, m.LastError, want)
+				}
+				if want == liaison.OutboxPending && !strings.Contains(m.LastError, "timeout") {
+					t.Errorf("last error %q, want a timeout", m.LastError)
+				}
+			})
+		}
 	}
 }
 
