@@ -1,6 +1,7 @@
 package dispatch
 
 import (
+	"bytes"
 	"context"
 	"slices"
 	"strings"
@@ -43,13 +44,18 @@ func TestTLSAndAuth(t *testing.T) {
 					o.SMTP.CAFile = caFile
 				}
 			})
-			s := e.create(incoming())
-			om := e.enqueue(Mail{Kind: liaison.MailNotification, Statement: s})
+			// Over 64 KiB: written in several blocks through TLS.
+			in := incoming()
+			in.Body = strings.Repeat("A long statement, line after line.\n", 3000)
+			om := e.enqueue(Mail{Kind: liaison.MailNotification, Statement: e.create(in)})
 			e.flush()
 			m := e.mail(om.ID)
 			if tt.wantErr == "" {
 				if m.State != liaison.OutboxSent {
 					t.Fatalf("state %s: %s", m.State, m.LastError)
+				}
+				if got := srv.Received(); len(got) != 1 || !bytes.Equal(got[0].Data, om.Raw) {
+					t.Errorf("received %d mails; not the %d bytes composed", len(got), len(om.Raw))
 				}
 				if authed := srv.Authed(); !slices.Equal(authed, []string{"liaisond"}) {
 					t.Errorf("authenticated %v", authed)
