@@ -50,7 +50,7 @@ func TestSMTPTimeouts(t *testing.T) {
 	}
 }
 
-func TestSMTPNoPipelining(t *testing.T) {
+func TestSMTPNoPipeliningNoChunking(t *testing.T) {
 	const smtp = `address = "smtp.example.org:587"`
 	for _, tc := range []struct {
 		set                  string

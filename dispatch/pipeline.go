@@ -210,19 +210,14 @@ func (cn *smtpConn) sendChunked(m *liaison.OutboxMail, rcpts []string, a attempt
 	defer cn.conn.SetDeadline(time.Time{})
 	// The commands and the first block in one write (one writev on a
 	// plain connection), the rest in blocks, each within the timeout.
-	first := m.Raw[:lineBlock(m.Raw, dataBlock)]
+	first := m.Raw[:min(len(m.Raw), dataBlock)]
 	cn.nc.SetWriteDeadline(time.Now().Add(cn.timeout))
 	bufs := net.Buffers{cmds, first}
 	if _, err := bufs.WriteTo(cn.conn); err != nil {
 		return a.failed("mail", err)
 	}
-	for rest := m.Raw[len(first):]; len(rest) > 0; {
-		block := rest[:min(len(rest), dataBlock)]
-		cn.nc.SetWriteDeadline(time.Now().Add(cn.timeout))
-		if _, err := cn.conn.Write(block); err != nil {
-			return a.failed("data", err)
-		}
-		rest = rest[len(block):]
+	if err := cn.writeBlocks(cn.conn, m.Raw[len(first):]); err != nil {
+		return a.failed("data", err)
 	}
 	// A server need not send a reply before it has read on to the end of
 	// its input (RFC 2920 3.2; Postfix does not), which is now the end of
@@ -244,10 +239,7 @@ func (cn *smtpConn) sendChunked(m *liaison.OutboxMail, rcpts []string, a attempt
 		// does not say that a refused chunk ends it.
 		return a
 	}
-	cn.open = false
-	a.accepted = true
-	a.reply = strings.TrimSpace(msg)
-	return a
+	return cn.ended(a, msg, nil)
 }
 
 // envelopeReplies reads the replies to RSET (when reset), MAIL and each

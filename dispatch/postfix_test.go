@@ -34,6 +34,17 @@ func startPostfix(t *testing.T, discardEHLO string) *postfix.Server {
 	})
 }
 
+// postfixEnv is an outbox sending through pf as liaison-coordination@,
+// whose coordinator is coord@.
+func postfixEnv(t *testing.T, pf *postfix.Server) *env {
+	return newEnv(t, pf.Addr, func(o *Options) {
+		o.Alias = "liaison-coordination@test.example"
+		o.Coordinators = []string{"coord@test.example"}
+		o.SMTP.HeloName = "liaisond.test.example"
+		o.Now = time.Now // Postfix stamps real time; keep Date sane
+	})
+}
+
 func TestPostfix(t *testing.T) {
 	for _, tc := range []struct{ name, discard string }{
 		{"all extensions", ""},
@@ -46,12 +57,7 @@ func TestPostfix(t *testing.T) {
 
 func testPostfix(t *testing.T, discardEHLO string) {
 	pf := startPostfix(t, discardEHLO)
-	e := newEnv(t, pf.Addr, func(o *Options) {
-		o.Alias = "liaison-coordination@test.example"
-		o.Coordinators = []string{"coord@test.example"}
-		o.SMTP.HeloName = "liaisond.test.example"
-		o.Now = time.Now // Postfix stamps real time; keep Date sane
-	})
+	e := postfixEnv(t, pf)
 	in := incoming()
 	// Lines that start with a dot must survive dot-stuffing.
 	in.Body += "\n.a line that starts with a dot\n.\n..\n"
@@ -201,12 +207,7 @@ func TestPostfixRefusedRecipients(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			pf := startPostfix(t, tc.discard)
-			e := newEnv(t, pf.Addr, func(o *Options) {
-				o.Alias = "liaison-coordination@test.example"
-				o.Coordinators = nil
-				o.SMTP.HeloName = "liaisond.test.example"
-				o.Now = time.Now
-			})
+			e := postfixEnv(t, pf)
 			first := e.enqueue(Mail{Kind: liaison.MailNotification, Statement: e.create(incoming()),
 				To: []liaison.Address{{Email: "refused@test.example"}}})
 			second := e.enqueue(Mail{Kind: liaison.MailNotification, Statement: e.create(incoming()),

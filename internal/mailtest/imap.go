@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"crypto/tls"
 	"io"
-	"liaison/internal/runserver"
 	"net"
 	"sync"
 	"testing"
@@ -13,6 +12,8 @@ import (
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapserver"
 	"github.com/emersion/go-imap/v2/imapserver/imapmemserver"
+
+	"liaison/internal/runserver"
 )
 
 // Default IMAP login of NewIMAPServer.

@@ -3,13 +3,14 @@ package mailtest
 import (
 	"crypto/tls"
 	"io"
-	"liaison/internal/runserver"
 	"net"
 	"sync"
 	"testing"
 
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
+
+	"liaison/internal/runserver"
 )
 
 // Mail is one mail as the SMTP sink accepted it.

@@ -11,11 +11,12 @@ type Server interface {
 }
 
 // Start serves ln with srv and returns the function that stops it; stop
-// may be called more than once. Both servers count their work in a
-// sync.WaitGroup that Close waits on, and a Serve that adds to it while
-// Close waits is a data race (the race detector reports one on a quick
-// restart). So the listener is closed first, and Close is called only
-// after Serve has returned and can add nothing more.
+// may be called more than once. go-imap's Close waits on a sync.WaitGroup
+// that Serve adds to, and a Serve that adds to it while Close waits is a
+// data race (the race detector reports one on a quick restart). So the
+// listener is closed first, and Close is called only after Serve has
+// returned and can add nothing more; go-smtp's server, whose Close closes
+// the connections Serve accepted, is stopped in the same order.
 func Start(srv Server, ln net.Listener) (stop func()) {
 	done := make(chan struct{})
 	go func() {
